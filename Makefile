@@ -1,0 +1,34 @@
+# The two commands of the README: `make demo` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+OUT ?= out
+
+.PHONY: demo test sample lint app clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[app,dev]"
+	touch $@
+
+## demo: build the sample workspace, write out/, then serve the app (SCGEO_NO_SERVE=1: stop after out/)
+demo: $(BIN)/.installed
+	$(BIN)/scgeo demo --out $(OUT)
+
+## test: the whole test suite (pytest exit 5, "no tests collected", is reported and not failed)
+test: $(BIN)/.installed
+	$(BIN)/python -m pytest; rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest: no tests collected"; exit 0; fi; exit $$rc
+
+## sample: regenerate the bundled sample town under data/ (byte-identical from the fixed seed)
+sample: $(BIN)/.installed
+	$(BIN)/scgeo sample --out data
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check .
+
+app: $(BIN)/.installed
+	$(BIN)/scgeo app $(OUT)/workspace.gpkg
+
+clean:
+	rm -rf $(OUT) $(VENV) .pytest_cache .hypothesis

@@ -1,0 +1,34 @@
+"""scgeo: 生活支援コーディネーターのための地域資源マップと空白地帯分析.
+
+The public API, importable with ``import scgeo``::
+
+    import scgeo
+    ws = scgeo.Workspace.open("out/workspace.gpkg")
+    resources = ws.read("resources")
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+from scgeo._errors import CRSError, InputError, ScgeoError, WorkspaceError
+from scgeo.schema import ImportResult, load_taxonomy, validate
+from scgeo.settings import Settings, get_settings
+from scgeo.workspace import Workspace  # noqa: E402
+
+try:
+    __version__ = version("scgeo")
+except PackageNotFoundError:  # running from a source tree that is not installed
+    __version__ = "0.0.0"
+
+__all__ = [
+    "CRSError",
+    "ImportResult",
+    "InputError",
+    "ScgeoError",
+    "Settings",
+    "Workspace",
+    "WorkspaceError",
+    "__version__",
+    "get_settings",
+    "load_taxonomy",
+    "validate",
+]

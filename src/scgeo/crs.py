@@ -1,0 +1,81 @@
+"""Coordinate reference systems: one way into the workspace CRS and one way to metres.
+
+Geometry is stored in JGD2011 geographic (EPSG:6668). Analysis converts to a metric CRS once,
+at its entry, with :func:`to_metric`: the JGD2011 平面直角座標系 zone of the prefecture when the
+municipality code is known, otherwise the JGD2011 UTM zone of the data's longitude.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+from pyproj import CRS
+
+from scgeo._errors import CRSError
+from scgeo.settings import get_settings
+
+__all__ = ["WORKSPACE_CRS", "check_crs", "metric_crs", "plane_zone_epsg", "to_metric", "to_workspace"]
+
+WORKSPACE_CRS = "EPSG:6668"
+
+# 平面直角座標系 zone (I–XIX) by prefecture code, for the prefecture's main part
+# (国土交通省告示「平面直角座標系」; islands of 東京都, 鹿児島県, 沖縄県, 北海道 have zones of their own).
+_PREF_ZONE = {
+    1: 12, 2: 10, 3: 10, 4: 10, 5: 10, 6: 10, 7: 9, 8: 9, 9: 9, 10: 9, 11: 9, 12: 9, 13: 9,
+    14: 9, 15: 8, 16: 7, 17: 7, 18: 6, 19: 8, 20: 8, 21: 7, 22: 8, 23: 7, 24: 6, 25: 6, 26: 6,
+    27: 6, 28: 5, 29: 6, 30: 6, 31: 5, 32: 3, 33: 5, 34: 3, 35: 3, 36: 4, 37: 4, 38: 4, 39: 4,
+    40: 2, 41: 2, 42: 1, 43: 2, 44: 2, 45: 2, 46: 2, 47: 15,
+}
+
+
+def plane_zone_epsg(muni_code: str | None) -> int | None:
+    """EPSG code of the JGD2011 plane-rectangular zone for a municipality code, if known.
+
+    Examples
+    --------
+    >>> plane_zone_epsg("32203")  # 出雲市, 島根県: zone III
+    6671
+    >>> plane_zone_epsg("99201") is None  # no such prefecture (the sample town)
+    True
+    """
+    if not muni_code or not str(muni_code)[:2].isdigit():
+        return None
+    zone = _PREF_ZONE.get(int(str(muni_code)[:2]))
+    return None if zone is None else 6668 + zone
+
+
+def metric_crs(gdf: gpd.GeoDataFrame, *, muni_code: str | None = None) -> CRS:
+    """The metric CRS for ``gdf``: plane zone by ``muni_code``, else JGD2011 UTM by longitude."""
+    epsg = plane_zone_epsg(muni_code)
+    if epsg is None:
+        check_crs(gdf)
+        lon = gdf.to_crs(WORKSPACE_CRS).union_all().centroid.x if len(gdf) else 139.0
+        utm = min(max(int((lon + 180) // 6) + 1, 51), 55)  # Japan spans UTM zones 51–55
+        epsg = 6688 + (utm - 51)
+    return CRS.from_epsg(epsg)
+
+
+def check_crs(gdf: gpd.GeoDataFrame, *, what: str = "データ") -> CRS:
+    """Return the CRS of ``gdf`` or raise ``CRSError`` telling the user how to set it."""
+    if gdf.crs is None:
+        raise CRSError(
+            f"{what}の座標参照系(CRS)が分かりません。"
+            "ファイルに .prj を添えるか、--crs EPSG:6668 (緯度経度) / EPSG:2450 (平面直角座標系) "
+            "のように指定してください。"
+        )
+    return CRS.from_user_input(gdf.crs)
+
+
+def to_workspace(gdf: gpd.GeoDataFrame, *, what: str = "データ") -> gpd.GeoDataFrame:
+    """Reproject ``gdf`` to the workspace CRS (EPSG:6668), after checking it has a CRS."""
+    check_crs(gdf, what=what)
+    return gdf.to_crs(get_settings().workspace_crs)
+
+
+def to_metric(gdf: gpd.GeoDataFrame, *, crs: CRS | str | None = None,
+              muni_code: str | None = None) -> gpd.GeoDataFrame:
+    """Reproject ``gdf`` to metres (``crs`` or :func:`metric_crs`); raise on a missing CRS."""
+    check_crs(gdf)
+    target = CRS.from_user_input(crs) if crs else metric_crs(gdf, muni_code=muni_code)
+    if target.is_geographic:
+        raise CRSError(f"距離の計算には投影座標系が必要です。{target.name} は緯度経度の座標系です。")
+    return gdf.to_crs(target)

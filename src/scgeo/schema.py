@@ -1,0 +1,555 @@
+"""The layers of a workspace, their columns, the category taxonomy, and validation.
+
+Every column name, dtype and category in scgeo is defined here. Importers map foreign headers
+onto these names (through ``Column.aliases``) and call :func:`validate`, which returns the rows
+it accepted, coerced to the schema, and the rows it rejected, each with its original values and
+a reason in Japanese.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from importlib.resources import files
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from scgeo._errors import InputError
+from scgeo._text import normalise_cell, normalise_header, normalise_series
+from scgeo.settings import get_settings
+
+__all__ = [
+    "AREAS",
+    "AREA_LEVELS",
+    "EDITS",
+    "LAYERS",
+    "NEEDS",
+    "NEED_STATUSES",
+    "POPULATION",
+    "RESOURCES",
+    "RESOURCE_STATUSES",
+    "TOWN_BLOCKS",
+    "WEEKDAYS",
+    "Category",
+    "Column",
+    "ImportResult",
+    "Layer",
+    "Taxonomy",
+    "coerce",
+    "empty_frame",
+    "load_taxonomy",
+    "validate",
+]
+
+AREA_LEVELS = ("municipality", "living_area", "jhs_district", "es_district", "town_block")
+AREA_LEVEL_LABELS = {
+    "municipality": "市町村",
+    "living_area": "日常生活圏域",
+    "jhs_district": "中学校区",
+    "es_district": "小学校区",
+    "town_block": "町丁目",
+}
+RESOURCE_STATUSES = ("active", "paused", "closed")
+NEED_STATUSES = ("open", "matched", "resolved")
+WEEKDAYS = ("月", "火", "水", "木", "金", "土", "日")
+
+_STATUS_ALIASES = {
+    "active": ("active", "活動中", "実施中", "開催中", "運営中", "稼働", "有効", "営業中"),
+    "paused": ("paused", "休止", "休止中", "一時休止", "中断", "休会"),
+    "closed": ("closed", "廃止", "終了", "閉鎖", "解散", "閉所"),
+    "open": ("open", "未対応", "対応中", "受付", "未解決", "新規"),
+    "matched": ("matched", "マッチング済", "マッチング済み", "つなぎ済", "つなぎ済み", "紹介済"),
+    "resolved": ("resolved", "解決", "解決済", "解決済み", "完了", "終結"),
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a layer.
+
+    ``dtype`` is one of ``str``, ``int``, ``float``, ``date``; ``choices`` restricts the values;
+    ``aliases`` are headers met in the wild that mean this column (matched after NFKC, lower
+    case, without spaces).
+    """
+
+    name: str
+    dtype: str
+    label: str
+    required: bool = False
+    choices: tuple[str, ...] | None = None
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Layer:
+    """A layer (table) of the workspace: its columns, geometry type and id column."""
+
+    name: str
+    label: str
+    columns: tuple[Column, ...]
+    geometry: str | None = None
+    id_column: str | None = None
+
+    @property
+    def names(self) -> list[str]:
+        """Column names in schema order (without geometry)."""
+        return [c.name for c in self.columns]
+
+    def column(self, name: str) -> Column:
+        """The column called ``name``."""
+        for col in self.columns:
+            if col.name == name:
+                return col
+        raise KeyError(name)
+
+
+def _c(name, dtype, label, *aliases, required=False, choices=None) -> Column:
+    return Column(name, dtype, label, required, choices, (name, label, *aliases))
+
+
+AREAS = Layer(
+    "areas",
+    "区域",
+    (
+        _c("area_id", "str", "区域ID", "id", "code", "コード", "key_code", "区域コード", required=True),
+        _c("name", "str", "名称", "区域名", "名前", "s_name", "moji", "町丁名", "校区名", required=True),
+        _c("level", "str", "区域の種類", "種別", "レベル", required=True, choices=AREA_LEVELS),
+        _c("parent_id", "str", "上位区域ID", "parent", "上位コード"),
+    ),
+    geometry="MultiPolygon",
+    id_column="area_id",
+)
+
+_POPULATION_COLUMNS = (
+    _c("pop_total", "int", "総人口", "人口", "jinko", "population", "総数", required=True),
+    _c("pop_65plus", "int", "65歳以上人口", "高齢者人口", "65歳以上", "pop65", required=True),
+    _c("pop_75plus", "int", "75歳以上人口", "後期高齢者人口", "75歳以上", "pop75", required=True),
+    _c("pop_65plus_alone", "int", "65歳以上単身者", "高齢単身者", "独居高齢者", "高齢者単身世帯"),
+)
+
+POPULATION = Layer(
+    "population",
+    "町丁目別人口",
+    (_c("area_id", "str", "区域ID", "key_code", "町丁目コード", required=True), *_POPULATION_COLUMNS),
+    id_column="area_id",
+)
+
+TOWN_BLOCKS = Layer(
+    "town_blocks",
+    "町丁目(人口付き)",
+    (*AREAS.columns, *_POPULATION_COLUMNS),
+    geometry="MultiPolygon",
+    id_column="area_id",
+)
+
+RESOURCES = Layer(
+    "resources",
+    "社会資源",
+    (
+        _c("resource_id", "str", "資源ID", "id", "no", "番号", "施設番号", "事業所番号", required=True),
+        _c("name", "str", "名称", "施設名", "事業所名", "団体名", "資源名", "活動名", required=True),
+        _c("category", "str", "種別", "カテゴリ", "分類", "資源の種類", "type", required=True),
+        _c("provider_type", "str", "提供主体", "運営主体", "実施主体", "provider", "運営"),
+        _c("address", "str", "住所", "所在地", "場所", "開催場所", "addr"),
+        _c("schedule", "str", "曜日・時間", "開催日時", "日時", "開催日", "時間", "活動日"),
+        _c("days_of_week", "str", "曜日", "開催曜日", "days", "weekday"),
+        _c("capacity", "int", "定員", "受入人数", "人数"),
+        _c("fee", "str", "費用", "参加費", "料金", "利用料"),
+        _c("contact", "str", "連絡先", "電話番号", "電話", "tel", "phone"),
+        _c("target", "str", "対象", "対象者"),
+        _c("served_area_id", "str", "対象区域ID", "サービス提供区域", "served_area"),
+        _c("status", "str", "状態", "活動状況", "状況", choices=RESOURCE_STATUSES),
+        _c("last_confirmed", "date", "最終確認日", "確認日", "更新日", "confirmed"),
+        _c("source", "str", "出典", "情報源"),
+        _c("notes", "str", "備考", "メモ", "note", "remarks"),
+    ),
+    geometry="Point",
+    id_column="resource_id",
+)
+
+NEEDS = Layer(
+    "needs",
+    "ニーズ",
+    (
+        _c("need_id", "str", "ニーズID", "id", "番号", "整理番号", "no", required=True),
+        _c("category", "str", "種別", "ニーズ種別", "カテゴリ", "分類", "内容", required=True),
+        _c("recorded_date", "date", "記録日", "受付日", "相談日", "date", required=True),
+        _c("status", "str", "状態", "対応状況", "状況", choices=NEED_STATUSES),
+        _c("status_date", "date", "状態更新日", "対応日"),
+        _c("town_block_id", "str", "町丁目ID", "町丁目コード", "town_block"),
+    ),
+    geometry="Point",
+    id_column="need_id",
+)
+
+EDITS = Layer(
+    "edits",
+    "編集履歴",
+    (
+        _c("edit_id", "int", "編集番号", required=True),
+        _c("at", "str", "日時", required=True),
+        _c("user", "str", "編集者", required=True),
+        _c("layer", "str", "レイヤ", required=True),
+        _c("feature_id", "str", "対象ID"),
+        _c("action", "str", "操作", required=True),
+        _c("field", "str", "項目"),
+        _c("old_value", "str", "変更前"),
+        _c("new_value", "str", "変更後"),
+        _c("note", "str", "メモ"),
+    ),
+    id_column="edit_id",
+)
+
+LAYERS = {layer.name: layer for layer in (AREAS, POPULATION, TOWN_BLOCKS, RESOURCES, NEEDS, EDITS)}
+
+# Headers that would carry a person's identity: never imported into the needs layer.
+PERSONAL_HEADERS = ("氏名", "名前", "name", "フリガナ", "ふりがな", "生年月日", "電話番号", "電話", "住所",
+                    "address", "tel", "phone", "連絡先", "相談内容", "詳細")
+
+
+# ---------------------------------------------------------------- taxonomy
+
+
+@dataclass(frozen=True)
+class Category:
+    """A resource or need category."""
+
+    code: str
+    label: str
+    mode: str = "place"
+    color: str = "#666666"
+    icon: str = "circle"
+    aliases: tuple[str, ...] = ()
+    serves_needs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Taxonomy:
+    """Resource/need categories and provider types, with alias lookup."""
+
+    categories: dict[str, Category]
+    provider_types: dict[str, Category]
+    _lookup: dict[str, dict[str, str]] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        for kind, entries in (("category", self.categories), ("provider", self.provider_types)):
+            table: dict[str, str] = {}
+            for code, entry in entries.items():
+                for alias in (code, entry.label, *entry.aliases):
+                    table.setdefault(normalise_header(alias), code)
+            self._lookup[kind] = table
+
+    def resolve_category(self, value: object) -> str | None:
+        """The category code for a code, a label or an alias, or ``None`` if unknown."""
+        return self._lookup["category"].get(normalise_header(value)) if _present(value) else None
+
+    def resolve_provider(self, value: object) -> str | None:
+        """The provider-type code for a code, a label or an alias, or ``None`` if unknown."""
+        return self._lookup["provider"].get(normalise_header(value)) if _present(value) else None
+
+    def label(self, code: str) -> str:
+        """The Japanese label of a category or provider-type code (the code itself if unknown)."""
+        entry = self.categories.get(code) or self.provider_types.get(code)
+        return entry.label if entry else code
+
+    def resource_categories_for_need(self, need_category: str) -> list[str]:
+        """Resource categories that can answer a need of ``need_category``."""
+        return [c.code for c in self.categories.values() if need_category in c.serves_needs]
+
+    def area_served(self) -> list[str]:
+        """Codes of categories whose resources come to people (``mode = "area"``)."""
+        return [c.code for c in self.categories.values() if c.mode == "area"]
+
+
+def _entries(table: dict, base: dict[str, Category] | None = None) -> dict[str, Category]:
+    out = dict(base or {})
+    for code, spec in table.items():
+        old = out.get(code)
+        merged = {**(old.__dict__ if old else {}), **spec, "code": code}
+        if old:  # a city adds aliases to a bundled category rather than replacing them
+            merged["aliases"] = tuple(dict.fromkeys((*old.aliases, *spec.get("aliases", ()))))
+        merged["aliases"] = tuple(merged.get("aliases", ()))
+        merged["serves_needs"] = tuple(merged.get("serves_needs", (code,)))
+        if "label" not in merged:
+            raise InputError(f"カテゴリ {code} に label (日本語名) がありません")
+        out[code] = Category(**merged)
+    return out
+
+
+def load_taxonomy(path: str | Path | None = None) -> Taxonomy:
+    """The bundled taxonomy, extended by a city's TOML file.
+
+    Parameters
+    ----------
+    path
+        A TOML file with ``[categories.CODE]`` and ``[provider_types.CODE]`` tables in the
+        bundled layout; defaults to ``settings.taxonomy_file``.
+
+    Examples
+    --------
+    >>> tax = load_taxonomy()
+    >>> tax.resolve_category("サロン"), tax.label("meal_delivery")
+    ('salon', '配食')
+    """
+    bundled = tomllib.loads(files("scgeo").joinpath("data/taxonomy.toml").read_text("utf-8"))
+    categories = _entries(bundled["categories"])
+    providers = _entries(bundled["provider_types"])
+    path = path or get_settings().taxonomy_file
+    if path:
+        try:
+            extra = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise InputError(f"カテゴリ定義ファイル {path} を読めません: {exc}") from exc
+        categories = _entries(extra.get("categories", {}), categories)
+        providers = _entries(extra.get("provider_types", {}), providers)
+    return Taxonomy(categories, providers)
+
+
+# ---------------------------------------------------------------- results and validation
+
+
+@dataclass
+class ImportResult:
+    """What an importer accepted and rejected.
+
+    Unpacks as ``accepted, rejected = result``. ``rejected`` keeps every original column plus
+    ``source_row`` (1-based row in the source) and ``reason`` (Japanese). ``messages`` are
+    notes about rows that were accepted after a repair (swapped coordinates, repaired polygons).
+    """
+
+    accepted: pd.DataFrame
+    rejected: pd.DataFrame
+    messages: list[str] = field(default_factory=list)
+
+    def __iter__(self) -> Iterator[pd.DataFrame]:
+        yield self.accepted
+        yield self.rejected
+
+    def summary(self) -> str:
+        """A one-line Japanese summary: accepted and rejected counts."""
+        return f"取込 {len(self.accepted)} 件、除外 {len(self.rejected)} 件"
+
+
+def _present(value: object) -> bool:
+    if value is None or value is pd.NA:
+        return False
+    if isinstance(value, float) and np.isnan(value):
+        return False
+    return not (isinstance(value, str) and not value.strip())
+
+
+_INT = re.compile(r"^(-?\d+)(?:\.0+)?\s*(?:人|名|食|件|円|組|台)?$")
+_ERA = re.compile(r"^(令和|平成|昭和|R|H|S)\s*(\d+|元)[年.\-/](\d+)[月.\-/](\d+)日?$", re.I)
+_ERA_START = {"令和": 2018, "r": 2018, "平成": 1988, "h": 1988, "昭和": 1925, "s": 1925}
+
+
+def _parse_int(value: object) -> int | None:
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return int(value)
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    m = _INT.match(str(normalise_cell(value)).replace(",", ""))
+    return int(m.group(1)) if m else None
+
+
+def _parse_date(value: object) -> pd.Timestamp | None:
+    if isinstance(value, pd.Timestamp):
+        return value.normalize()
+    text = str(normalise_cell(value))
+    m = _ERA.match(text)
+    if m:
+        era, year, month, day = m.groups()
+        year = 1 if year == "元" else int(year)
+        text = f"{_ERA_START[era.lower()] + year}-{int(month):02d}-{int(day):02d}"
+    text = re.sub(r"[年月]", "-", text).rstrip("日")
+    try:
+        stamp = pd.Timestamp(text.replace("/", "-").replace(".", "-"))
+    except (ValueError, TypeError):
+        return None
+    return None if pd.isna(stamp) else stamp.normalize()
+
+
+def _parse_days(value: object) -> str | None:
+    found = [d for d in WEEKDAYS if d in str(value)]
+    return ",".join(found) or None
+
+
+def _status(value: object, choices: tuple[str, ...]) -> str | None:
+    key = normalise_header(value)
+    for code in choices:
+        if key in {normalise_header(a) for a in _STATUS_ALIASES.get(code, (code,))}:
+            return code
+    return None
+
+
+_PY_DTYPES = {"str": "str", "int": "Int64", "float": "float64", "date": "datetime64[ms]"}
+
+
+def coerce(df: pd.DataFrame, layer: Layer) -> pd.DataFrame:
+    """Return ``df`` with exactly the layer's columns (missing optional ones added) and dtypes.
+
+    Values must already be valid (this is the last step of :func:`validate` and of reading a
+    workspace layer); geometry, when the layer has one, is kept as the last column.
+    """
+    out = pd.DataFrame(index=df.index)
+    for col in layer.columns:
+        values = df[col.name] if col.name in df else pd.Series(None, index=df.index, dtype=object)
+        if col.dtype == "date":
+            values = pd.to_datetime(values).dt.normalize()
+        elif col.dtype == "int":
+            values = pd.to_numeric(values).round()
+        elif col.dtype == "str":
+            values = values.astype(object).where(values.notna(), None)
+        out[col.name] = values.astype(_PY_DTYPES[col.dtype])
+    if layer.geometry:
+        geometry = df.geometry if isinstance(df, gpd.GeoDataFrame) else df["geometry"]
+        return gpd.GeoDataFrame(out, geometry=geometry.values, crs=getattr(df, "crs", None))
+    return out
+
+
+def empty_frame(layer: Layer, crs: str | None = None) -> pd.DataFrame:
+    """An empty frame with the layer's columns and dtypes."""
+    frame = pd.DataFrame({c.name: pd.Series(dtype=_PY_DTYPES[c.dtype]) for c in layer.columns})
+    if layer.geometry:
+        return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries([], crs=crs), crs=crs)
+    return frame
+
+
+def validate(
+    df: pd.DataFrame,
+    layer: Layer | str,
+    *,
+    taxonomy: Taxonomy | None = None,
+    existing_ids: set[str] | None = None,
+) -> ImportResult:
+    """Check rows against a layer's schema.
+
+    Parameters
+    ----------
+    df
+        Rows whose columns already carry schema names (an importer's column mapping has run).
+        A ``source_row`` column, when present, numbers the rows in their source file.
+    layer
+        A :class:`Layer` or its name.
+    taxonomy
+        Categories and provider types (default: :func:`load_taxonomy`).
+    existing_ids
+        Ids already in the workspace: rows reusing one are rejected.
+
+    Returns
+    -------
+    ImportResult
+        ``accepted``: valid rows coerced to the schema (text normalised, categories and statuses
+        as codes, dates parsed); ``rejected``: the original rows with ``source_row`` and a
+        Japanese ``reason``.
+
+    Raises
+    ------
+    InputError
+        When a required column is missing altogether.
+    """
+    layer = LAYERS[layer] if isinstance(layer, str) else layer
+    taxonomy = taxonomy or load_taxonomy()
+    missing = [c for c in layer.columns if c.required and c.name not in df.columns]
+    if missing:
+        wanted = "、".join(f"「{c.label}」({c.name})" for c in missing)
+        raise InputError(f"{layer.label}に必須の列 {wanted} がありません。列名を確認するか、列の対応を指定してください。")
+
+    original = df.copy()
+    if "source_row" not in original:
+        original["source_row"] = np.arange(1, len(df) + 1)
+    work = df.copy()
+    reasons: list[list[str]] = [[] for _ in range(len(df))]
+
+    def flag(mask: pd.Series, message: pd.Series | str) -> None:
+        texts = message if isinstance(message, pd.Series) else pd.Series(message, index=df.index)
+        for pos in np.flatnonzero(mask.to_numpy(dtype=bool)):
+            reasons[pos].append(texts.iloc[pos])
+
+    for col in layer.columns:
+        if col.name not in work:
+            continue
+        values = normalise_series(work[col.name])
+        present = values.map(_present).astype(bool)
+        if col.required:
+            flag(~present, f"必須項目「{col.label}」が空です")
+        if col.dtype == "int":
+            parsed = values.map(lambda v: _parse_int(v) if _present(v) else None)
+            flag(present & parsed.isna(), values.map(lambda v, c=col: f"「{c.label}」は整数で入力してください(値: {v})"))
+            values = parsed
+        elif col.dtype == "float":
+            parsed = pd.to_numeric(values, errors="coerce")
+            flag(present & parsed.isna(), f"「{col.label}」は数値で入力してください")
+            values = parsed
+        elif col.dtype == "date":
+            parsed = values.map(lambda v: _parse_date(v) if _present(v) else None)
+            flag(present & parsed.isna(), values.map(lambda v, c=col: f"「{c.label}」は日付として読めません(値: {v})"))
+            values = parsed
+        if col.name == "category":
+            codes = values.map(lambda v: taxonomy.resolve_category(v) if _present(v) else None)
+            flag(present & codes.isna(), values.map(lambda v: f"種別「{v}」はカテゴリ一覧にありません"))
+            values = codes
+        elif col.name == "provider_type":
+            codes = values.map(lambda v: taxonomy.resolve_provider(v) if _present(v) else None)
+            flag(present & codes.isna(), values.map(lambda v: f"提供主体「{v}」は一覧にありません"))
+            values = codes
+        elif col.name == "days_of_week":
+            values = values.map(lambda v: _parse_days(v) if _present(v) else None)
+        elif col.name == "status":
+            codes = values.map(lambda v, c=col: _status(v, c.choices) if _present(v) else c.choices[0])
+            flag(present & codes.isna(), values.map(lambda v: f"状態「{v}」は使えません"))
+            values = codes
+        elif col.choices:
+            flag(present & ~values.isin(col.choices),
+                 f"「{col.label}」は {', '.join(col.choices)} のいずれかにしてください")
+        work[col.name] = values
+
+    if layer.id_column and layer.id_column in work:
+        ids = work[layer.id_column].astype(object)
+        first = {}
+        for pos, value in enumerate(ids):
+            if not _present(value):
+                continue
+            if value in first:
+                reasons[pos].append(f"IDが重複しています({first[value]}行目と同じ ID {value})")
+            else:
+                first[value] = original["source_row"].iloc[pos]
+            if existing_ids and value in existing_ids:
+                reasons[pos].append(f"ID {value} は既にワークスペースに登録されています")
+
+    if layer.geometry:
+        geoms = gpd.GeoSeries(work.geometry if "geometry" in work else None, index=df.index)
+        empty = geoms.isna() | geoms.is_empty
+        flag(empty, "座標(位置)がありません")
+        if layer.geometry == "Point":
+            xmin, ymin, xmax, ymax = get_settings().japan_bbox
+            x = geoms.x.where(~empty)
+            y = geoms.y.where(~empty)
+            outside = ~empty & ~(x.between(xmin, xmax) & y.between(ymin, ymax))
+            flag(outside, pd.Series([f"日本の範囲外の座標です(緯度 {b:.5f}, 経度 {a:.5f})"
+                                     for a, b in zip(x, y, strict=True)], index=df.index))
+        else:
+            polygonal = geoms.geom_type.isin(["Polygon", "MultiPolygon"])
+            flag(~empty & ~polygonal, "区域の形が面(ポリゴン)ではありません")
+
+    bad = np.array([bool(r) for r in reasons], dtype=bool)
+    rejected = pd.DataFrame(original[bad]).copy()
+    if "geometry" in rejected:
+        rejected["geometry"] = rejected["geometry"].map(lambda g: None if g is None else g.wkt)
+        rejected = pd.DataFrame(rejected)
+    rejected["reason"] = ["; ".join(r) for r, b in zip(reasons, bad, strict=True) if b]
+    accepted = coerce(work[~bad], layer)
+    if layer.geometry == "MultiPolygon" and len(accepted):
+        accepted = accepted.set_geometry(_to_multi(accepted.geometry))
+    return ImportResult(accepted, rejected.reset_index(drop=True))
+
+
+def _to_multi(geoms: gpd.GeoSeries) -> gpd.GeoSeries:
+    from shapely.geometry import MultiPolygon
+
+    return geoms.map(lambda g: MultiPolygon([g]) if g.geom_type == "Polygon" else g)

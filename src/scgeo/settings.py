@@ -1,0 +1,105 @@
+"""One settings object with documented defaults, overridable per call and from ``scgeo.toml``.
+
+Example ``scgeo.toml`` in the working directory (or given with ``load_settings(path)``)::
+
+    walk_speed_m_per_min = 55.0
+    stale_months = 6
+    taxonomy_file = "my_city_categories.toml"
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from scgeo._errors import InputError
+
+__all__ = ["Settings", "get_settings", "load_settings", "set_settings"]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Project-wide settings.
+
+    Attributes
+    ----------
+    workspace_crs
+        CRS every layer is stored in: JGD2011 geographic (EPSG:6668).
+    walk_speed_m_per_min
+        Walking speed of older residents. 60 m/min (1.0 m/s) is the figure used for older
+        pedestrians in Japanese planning practice (cf. 国土交通省 歩行者移動支援 guidance, which
+        assumes 1.0 m/s for elderly walkers against 1.3 m/s for adults).
+    walk_thresholds_min
+        Walk-time thresholds in minutes for catchments and coverage.
+    stale_months
+        A resource whose ``last_confirmed`` is older than this many months is "unconfirmed".
+    suppress_below
+        Aggregated need counts below this number are suppressed in public outputs.
+    japan_bbox
+        (min_lon, min_lat, max_lon, max_lat) of the area treated as "inside Japan".
+    taxonomy_file
+        Optional TOML file that extends the bundled category taxonomy.
+    max_upload_mb
+        Largest file the app accepts for import.
+    """
+
+    workspace_crs: str = "EPSG:6668"
+    walk_speed_m_per_min: float = 60.0
+    walk_thresholds_min: tuple[int, ...] = (5, 10, 15)
+    stale_months: int = 12
+    suppress_below: int = 5
+    japan_bbox: tuple[float, float, float, float] = (122.0, 20.0, 154.0, 46.0)
+    taxonomy_file: str | None = None
+    max_upload_mb: int = 50
+    extra: dict = field(default_factory=dict)
+
+    def replace(self, **changes) -> Settings:
+        """Return a copy with ``changes`` applied (unknown names raise ``InputError``)."""
+        return _build(dataclasses.asdict(self) | changes)
+
+
+def _build(values: dict) -> Settings:
+    known = {f.name for f in dataclasses.fields(Settings)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise InputError(f"設定項目 {', '.join(unknown)} は存在しません。使える項目: {', '.join(sorted(known))}")
+    for key in ("walk_thresholds_min", "japan_bbox"):
+        if key in values and not isinstance(values[key], tuple):
+            values[key] = tuple(values[key])
+    return Settings(**values)
+
+
+def load_settings(path: str | Path | None = None) -> Settings:
+    """Read settings from a TOML file; defaults for what it does not name.
+
+    With no ``path``, ``scgeo.toml`` in the working directory is read when present.
+    """
+    if path is None:
+        path = Path("scgeo.toml")
+        if not path.exists():
+            return Settings()
+    path = Path(path)
+    try:
+        values = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise InputError(f"設定ファイル {path} を読めません: {exc}") from exc
+    return _build(values)
+
+
+_current: Settings | None = None
+
+
+def get_settings() -> Settings:
+    """The settings in force (loaded once from ``scgeo.toml`` when present)."""
+    global _current
+    if _current is None:
+        _current = load_settings()
+    return _current
+
+
+def set_settings(settings: Settings | None) -> None:
+    """Replace the settings in force (``None`` reloads them on next use)."""
+    global _current
+    _current = settings
