@@ -12,7 +12,7 @@ from importlib.metadata import PackageNotFoundError, version
 from scgeo._errors import CRSError, InputError, ScgeoError, WorkspaceError
 from scgeo.schema import ImportResult, load_taxonomy, validate
 from scgeo.settings import Settings, get_settings
-from scgeo.workspace import Workspace  # noqa: E402
+from scgeo.workspace import Workspace
 
 try:
     __version__ = version("scgeo")

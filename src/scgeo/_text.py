@@ -13,14 +13,14 @@ _SPACES = re.compile(r"\s+")
 
 
 def normalise_cell(value: object) -> object:
-    """Return ``value`` with NFKC applied, line breaks and runs of spaces folded, ends stripped.
+    r"""Return ``value`` with NFKC applied, line breaks and runs of spaces folded, ends stripped.
 
     NFKC turns full-width digits and letters into ASCII (``１２`` → ``12``) and half-width
     katakana into full-width. Empty strings become ``None``; non-strings pass through.
 
     Examples
     --------
-    >>> normalise_cell("  さくら\\n ふれあい　サロン ")
+    >>> normalise_cell("  さくら\n ふれあい　サロン ")
     'さくら ふれあい サロン'
     >>> normalise_cell("１２３") , normalise_cell("   ")
     ('123', None)

@@ -60,7 +60,7 @@ def check_crs(gdf: gpd.GeoDataFrame, *, what: str = "データ") -> CRS:
         raise CRSError(
             f"{what}の座標参照系(CRS)が分かりません。"
             "ファイルに .prj を添えるか、--crs EPSG:6668 (緯度経度) / EPSG:2450 (平面直角座標系) "
-            "のように指定してください。"
+            "のように指定してください(Python からは crs=\"EPSG:6668\")。"
         )
     return CRS.from_user_input(gdf.crs)
 

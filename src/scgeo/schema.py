@@ -160,7 +160,7 @@ RESOURCES = Layer(
         _c("days_of_week", "str", "曜日", "開催曜日", "days", "weekday"),
         _c("capacity", "int", "定員", "受入人数", "人数"),
         _c("fee", "str", "費用", "参加費", "料金", "利用料"),
-        _c("contact", "str", "連絡先", "電話番号", "電話", "tel", "phone"),
+        _c("contact", "str", "連絡先", "電話番号", "電話", "tel", "phone", "telephonenumber"),
         _c("target", "str", "対象", "対象者"),
         _c("served_area_id", "str", "対象区域ID", "サービス提供区域", "served_area"),
         _c("status", "str", "状態", "活動状況", "状況", choices=RESOURCE_STATUSES),
@@ -458,7 +458,8 @@ def validate(
     missing = [c for c in layer.columns if c.required and c.name not in df.columns]
     if missing:
         wanted = "、".join(f"「{c.label}」({c.name})" for c in missing)
-        raise InputError(f"{layer.label}に必須の列 {wanted} がありません。列名を確認するか、列の対応を指定してください。")
+        raise InputError(f"{layer.label}に必須の列 {wanted} がありません。"
+                         "列名を確認するか、列の対応を指定してください。")
 
     original = df.copy()
     if "source_row" not in original:
@@ -471,6 +472,8 @@ def validate(
         for pos in np.flatnonzero(mask.to_numpy(dtype=bool)):
             reasons[pos].append(texts.iloc[pos])
 
+    if "status" in layer.names and "status" not in work:
+        work["status"] = None  # statuses default to their first choice (active / open)
     for col in layer.columns:
         if col.name not in work:
             continue
@@ -480,7 +483,8 @@ def validate(
             flag(~present, f"必須項目「{col.label}」が空です")
         if col.dtype == "int":
             parsed = values.map(lambda v: _parse_int(v) if _present(v) else None)
-            flag(present & parsed.isna(), values.map(lambda v, c=col: f"「{c.label}」は整数で入力してください(値: {v})"))
+            flag(present & parsed.isna(),
+                 values.map(lambda v, c=col: f"「{c.label}」は整数で入力してください(値: {v})"))
             values = parsed
         elif col.dtype == "float":
             parsed = pd.to_numeric(values, errors="coerce")
@@ -511,16 +515,13 @@ def validate(
 
     if layer.id_column and layer.id_column in work:
         ids = work[layer.id_column].astype(object)
-        first = {}
-        for pos, value in enumerate(ids):
-            if not _present(value):
-                continue
-            if value in first:
-                reasons[pos].append(f"IDが重複しています({first[value]}行目と同じ ID {value})")
-            else:
-                first[value] = original["source_row"].iloc[pos]
-            if existing_ids and value in existing_ids:
-                reasons[pos].append(f"ID {value} は既にワークスペースに登録されています")
+        rows = original["source_row"].to_numpy()
+        repeated = ids.duplicated() & ids.map(_present).astype(bool)
+        first = dict(zip(ids[~repeated].iloc[::-1], rows[~repeated.to_numpy()][::-1], strict=True))
+        for pos in np.flatnonzero(repeated.to_numpy()):
+            reasons[pos].append(f"IDが重複しています({first[ids.iloc[pos]]}行目と同じ ID {ids.iloc[pos]})")
+        if existing_ids:
+            flag(ids.isin(existing_ids), ids.map(lambda v: f"ID {v} は既にワークスペースに登録されています"))
 
     if layer.geometry:
         geoms = gpd.GeoSeries(work.geometry if "geometry" in work else None, index=df.index)

@@ -1,2 +1,429 @@
-"""placeholder while writing"""
-class Workspace: ...
+"""The workspace: one GeoPackage file per municipality.
+
+It holds the layers of :mod:`scgeo.schema` (``areas`` of every level, ``population`` per town
+block, ``resources``, ``needs``), an ``edits`` history table (who, when, what, old and new
+values) and a ``meta`` table (municipality code and name, CRS, scgeo version). It is a standard
+GeoPackage written by GDAL: QGIS opens it as it is.
+
+Writes are transactional by copy-on-write: a transaction works on a copy next to the file and
+replaces the file atomically (``os.replace``) only when every step succeeded, so a write that
+fails half-way leaves the workspace exactly as it was.
+
+Examples
+--------
+>>> import tempfile, pathlib
+>>> path = pathlib.Path(tempfile.mkdtemp()) / "town.gpkg"
+>>> ws = Workspace.create(path, muni_code="99201", muni_name="さくら市")
+>>> ws.count("resources"), ws.meta()["muni_name"]
+(0, 'さくら市')
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import getpass
+import os
+import shutil
+import sqlite3
+import uuid
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+
+from scgeo._errors import InputError, WorkspaceError
+from scgeo.schema import (
+    AREAS,
+    EDITS,
+    NEEDS,
+    POPULATION,
+    RESOURCES,
+    ImportResult,
+    Layer,
+    coerce,
+    empty_frame,
+    validate,
+)
+from scgeo.settings import get_settings
+
+__all__ = ["STORED_LAYERS", "Workspace"]
+
+STORED_LAYERS: dict[str, Layer] = {
+    layer.name: layer for layer in (AREAS, POPULATION, RESOURCES, NEEDS, EDITS)
+}
+SCHEMA_VERSION = "1"
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).astimezone().isoformat(timespec="seconds")
+
+
+def _user(user: str | None) -> str:
+    if user:
+        return user
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no login name in some containers
+        return "unknown"
+
+
+def _text(value: object) -> str | None:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.date().isoformat()
+    return str(value)
+
+
+class Transaction:
+    """Writes made inside :meth:`Workspace.transaction`, all applied or none."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._edits: list[dict] = []
+
+    def write(self, name: str, frame: pd.DataFrame) -> None:
+        """Replace layer ``name`` with ``frame`` (coerced to the layer's schema)."""
+        layer = STORED_LAYERS[name]
+        frame = coerce(frame.reset_index(drop=True), layer)
+        kwargs = {"geometry_type": layer.geometry} if layer.geometry else {}
+        if layer.geometry and frame.crs is None:
+            frame = frame.set_crs(get_settings().workspace_crs)
+        pyogrio.write_dataframe(frame, self.path, layer=name, driver="GPKG", **kwargs)
+
+    def record(self, *, user: str | None, layer: str, action: str, feature_id: object = None,
+               field: str | None = None, old: object = None, new: object = None,
+               note: str | None = None) -> None:
+        """Add a row to the edit history (written when the transaction commits)."""
+        self._edits.append({
+            "at": _now(), "user": _user(user), "layer": layer, "feature_id": _text(feature_id),
+            "action": action, "field": field, "old_value": _text(old), "new_value": _text(new),
+            "note": note,
+        })
+
+    def set_meta(self, values: Mapping[str, object]) -> None:
+        """Set metadata keys (other keys are kept)."""
+        meta = _read_meta(self.path) if "meta" in _layer_names(self.path) else {}
+        meta.update({k: _text(v) for k, v in values.items()})
+        frame = pd.DataFrame({"key": list(meta), "value": list(meta.values())})
+        pyogrio.write_dataframe(frame, self.path, layer="meta", driver="GPKG")
+
+    def _flush(self) -> None:
+        if not self._edits:
+            return
+        edits = pyogrio.read_dataframe(self.path, layer="edits")
+        start = int(edits["edit_id"].max()) + 1 if len(edits) else 1
+        new = pd.DataFrame(self._edits)
+        new.insert(0, "edit_id", range(start, start + len(new)))
+        pyogrio.write_dataframe(coerce(new, EDITS), self.path, layer="edits", driver="GPKG",
+                                append=True)
+        self.set_meta({"updated_at": self._edits[-1]["at"]})
+
+
+def _scratch(path: Path) -> Path:
+    """A scratch copy's name next to ``path`` (same folder, so os.replace is atomic)."""
+    return path.with_name(f".{path.stem}.{uuid.uuid4().hex[:12]}.tmp.gpkg")
+
+
+def _layer_names(path: Path) -> set[str]:
+    return {str(name) for name, _ in pyogrio.list_layers(path)}
+
+
+def _read_meta(path: Path) -> dict[str, str]:
+    frame = pyogrio.read_dataframe(path, layer="meta")
+    return dict(zip(frame["key"], frame["value"], strict=True))
+
+
+class Workspace:
+    """A municipality's GeoPackage workspace.
+
+    Use :meth:`create` for a new file and :meth:`open` for an existing one.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+
+    def __repr__(self) -> str:
+        return f"Workspace({str(self.path)!r})"
+
+    # ------------------------------------------------------------ opening
+
+    @classmethod
+    def create(cls, path: str | Path, *, muni_code: str, muni_name: str = "",
+               overwrite: bool = False) -> Workspace:
+        """Create an empty workspace with every layer and the metadata.
+
+        Raises ``WorkspaceError`` when the file exists and ``overwrite`` is false.
+        """
+        path = Path(path)
+        if not str(muni_code).isdigit() or len(str(muni_code)) not in (5, 6):
+            raise InputError(f"市町村コード「{muni_code}」は5桁(または6桁)の数字で指定してください(例: 32203)。")
+        if path.exists() and not overwrite:
+            raise WorkspaceError(f"{path} は既に存在します。上書きする場合は --force を付けてください。")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = _scratch(path)
+        try:
+            tx = Transaction(tmp)
+            crs = get_settings().workspace_crs
+            for name, layer in STORED_LAYERS.items():
+                tx.write(name, empty_frame(layer, crs=crs if layer.geometry else None))
+            from scgeo import __version__
+
+            tx.set_meta({"muni_code": str(muni_code), "muni_name": muni_name, "crs": crs,
+                         "scgeo_version": __version__, "schema_version": SCHEMA_VERSION,
+                         "created_at": _now(), "updated_at": _now()})
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
+        return cls(path)
+
+    @classmethod
+    def open(cls, path: str | Path) -> Workspace:
+        """Open an existing workspace, checking that it is one."""
+        path = Path(path)
+        if not path.is_file():
+            raise WorkspaceError(f"ワークスペース {path} が見つかりません。"
+                                 f"`scgeo init {path} --muni-code …` で作成できます。")
+        try:
+            names = _layer_names(path)
+        except pyogrio.errors.DataSourceError as exc:
+            raise WorkspaceError(f"{path} は GeoPackage として開けません: {exc}") from exc
+        missing = sorted({"meta", *STORED_LAYERS} - names)
+        if missing:
+            raise WorkspaceError(f"{path} は scgeo のワークスペースではありません"
+                                 f"(レイヤ {', '.join(missing)} がありません)。")
+        return cls(path)
+
+    # ------------------------------------------------------------ reading
+
+    def meta(self) -> dict[str, str]:
+        """The metadata table as a dict (muni_code, muni_name, crs, scgeo_version, …)."""
+        return _read_meta(self.path)
+
+    def layer_names(self) -> list[str]:
+        """Names of the layers and tables in the file."""
+        return sorted(_layer_names(self.path))
+
+    def count(self, name: str) -> int:
+        """Number of rows of a layer (without reading it)."""
+        return int(pyogrio.read_info(self.path, layer=name)["features"])
+
+    def read(self, name: str) -> pd.DataFrame:
+        """Read a layer, coerced to its schema (GeoDataFrame for layers with geometry)."""
+        if name not in STORED_LAYERS:
+            raise InputError(f"レイヤ「{name}」はありません。使えるレイヤ: {', '.join(STORED_LAYERS)}")
+        layer = STORED_LAYERS[name]
+        frame = pyogrio.read_dataframe(self.path, layer=name)
+        if layer.geometry:
+            frame = frame.rename_geometry("geometry") if frame.geometry.name != "geometry" else frame
+        return coerce(frame, layer)
+
+    def areas(self, level: str | None = None) -> gpd.GeoDataFrame:
+        """Areas, all levels or one (``municipality``, ``living_area``, ``jhs_district`` …)."""
+        areas = self.read("areas")
+        return areas if level is None else areas[areas["level"] == level].reset_index(drop=True)
+
+    def town_blocks(self) -> gpd.GeoDataFrame:
+        """Town blocks with their population columns joined (missing population stays NA)."""
+        blocks = self.areas("town_block")
+        population = self.read("population")
+        return blocks.merge(population, on="area_id", how="left")
+
+    def ids(self, name: str) -> set[str]:
+        """The ids present in a layer."""
+        layer = STORED_LAYERS[name]
+        frame = pyogrio.read_dataframe(self.path, layer=name, columns=[layer.id_column],
+                                       read_geometry=False)
+        return set(frame[layer.id_column].astype(str))
+
+    def edits(self) -> pd.DataFrame:
+        """The edit history, oldest first."""
+        return self.read("edits").sort_values("edit_id").reset_index(drop=True)
+
+    def info(self) -> dict:
+        """Layer counts, CRS, extent (lon/lat) and the last edit, for ``scgeo info``."""
+        meta = self.meta()
+        counts = {name: self.count(name) for name in STORED_LAYERS}
+        bounds = []
+        for name, layer in STORED_LAYERS.items():
+            if layer.geometry and counts[name]:
+                info = pyogrio.read_info(self.path, layer=name, force_total_bounds=True)
+                bounds.append(info["total_bounds"])
+        extent = None
+        if bounds:
+            xs0, ys0, xs1, ys1 = zip(*bounds, strict=True)
+            extent = [round(min(xs0), 6), round(min(ys0), 6), round(max(xs1), 6), round(max(ys1), 6)]
+        edits = self.edits()
+        last = None
+        if len(edits):
+            row = edits.iloc[-1]
+            last = {k: _text(row[k]) for k in ("at", "user", "layer", "action", "note")}
+        levels = self.areas()["level"].value_counts().to_dict() if counts["areas"] else {}
+        return {
+            "path": str(self.path), "muni_code": meta.get("muni_code"),
+            "muni_name": meta.get("muni_name"), "crs": meta.get("crs"),
+            "scgeo_version": meta.get("scgeo_version"), "layers": counts,
+            "area_levels": {str(k): int(v) for k, v in levels.items()},
+            "extent": extent, "last_edit": last,
+        }
+
+    # ------------------------------------------------------------ writing
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Transaction]:
+        """Group writes so that all of them land or none does.
+
+        Examples
+        --------
+        >>> with ws.transaction() as tx:  # doctest: +SKIP
+        ...     tx.write("resources", resources)
+        ...     tx.record(user="鈴木", layer="resources", action="import", note="200件")
+        """
+        tmp = _scratch(self.path)
+        shutil.copyfile(self.path, tmp)
+        try:
+            tx = Transaction(tmp)
+            yield tx
+            tx._flush()
+            with open(tmp, "rb+") as handle:
+                os.fsync(handle.fileno())
+            os.replace(tmp, self.path)
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    def import_result(self, name: str, result: ImportResult, *, mode: str = "append",
+                      user: str | None = None, source: str | None = None) -> int:
+        """Write the accepted rows of an importer's result into the workspace.
+
+        Parameters
+        ----------
+        name
+            ``areas``, ``town_blocks`` (areas of level town_block plus population), ``resources``
+            or ``needs``.
+        result
+            What an importer of :mod:`scgeo.io` returned.
+        mode
+            ``append`` adds the rows (ids must be new: the importers reject ids already present
+            when given ``existing_ids=ws.ids(...)``); ``replace`` replaces the layer, or for areas
+            the rows of the levels being imported.
+        user, source
+            Recorded in the edit history.
+
+        Returns
+        -------
+        int
+            Number of rows written.
+        """
+        if mode not in ("append", "replace"):
+            raise InputError(f"mode は append か replace です(指定: {mode})")
+        accepted = result.accepted
+        note = f"{source or ''} {result.summary()}".strip()
+        targets: list[tuple[str, pd.DataFrame]]
+        if name in ("areas", "town_blocks"):
+            targets = [("areas", accepted[[*AREAS.names, "geometry"]])]
+            if name == "town_blocks":
+                targets.append(("population", pd.DataFrame(accepted[POPULATION.names])))
+        elif name in ("resources", "needs"):
+            targets = [(name, accepted)]
+        else:
+            raise InputError(f"取り込めるレイヤは areas, town_blocks, resources, needs です(指定: {name})")
+        with self.transaction() as tx:
+            for target, frame in targets:
+                current = self.read(target)
+                id_col = STORED_LAYERS[target].id_column
+                if mode == "replace" and target == "areas":
+                    current = current[~current["level"].isin(frame["level"].unique())]
+                elif mode == "replace":
+                    current = current.iloc[0:0]
+                clash = set(current[id_col]) & set(frame[id_col])
+                if clash:
+                    raise InputError(f"ID {', '.join(sorted(clash)[:5])} は既に登録されています。"
+                                     "置き換える場合は --replace を付けてください。")
+                tx.write(target, _concat(current, frame))
+            tx.record(user=user, layer=name, action=f"import:{mode}", new=len(accepted), note=note)
+        return len(accepted)
+
+    def update_feature(self, name: str, feature_id: str, changes: Mapping[str, object], *,
+                       user: str | None = None) -> pd.Series:
+        """Change fields of one feature, validated against the schema, with history rows.
+
+        Raises ``InputError`` (Japanese message) when the changed row no longer validates.
+        Returns the updated row.
+        """
+        layer = STORED_LAYERS[name]
+        frame = self.read(name)
+        match = frame.index[frame[layer.id_column] == feature_id]
+        if not len(match):
+            raise InputError(f"ID {feature_id} は{layer.label}にありません。")
+        unknown = set(changes) - {*layer.names, "geometry"} - {layer.id_column}
+        if unknown or layer.id_column in changes:
+            raise InputError(f"変更できない項目です: {', '.join(sorted(unknown | {layer.id_column} & set(changes)))}")
+        row = frame.loc[[match[0]]].copy()
+        for key, value in changes.items():
+            row[key] = pd.Series([value], index=row.index, dtype=object)
+        checked = validate(row, layer)
+        if len(checked.rejected):
+            raise InputError(checked.rejected["reason"].iloc[0])
+        new = checked.accepted.iloc[0]
+        old = frame.loc[match[0]]
+        frame = _concat(frame.drop(index=match[0]), checked.accepted)
+        with self.transaction() as tx:
+            tx.write(name, frame)
+            for key in changes:
+                if _text(old[key]) != _text(new[key]):
+                    tx.record(user=user, layer=name, action="update", feature_id=feature_id,
+                              field=key, old=old[key], new=new[key])
+        return new
+
+    def add_feature(self, name: str, values: Mapping[str, object], *,
+                    user: str | None = None) -> pd.Series:
+        """Add one feature (validated; the id must be new) and record it in the history."""
+        layer = STORED_LAYERS[name]
+        frame = self.read(name)
+        row = pd.DataFrame([dict(values)])
+        if layer.geometry:
+            row = gpd.GeoDataFrame(row, geometry="geometry", crs=get_settings().workspace_crs)
+        checked = validate(row, layer, existing_ids=set(frame[layer.id_column]))
+        if len(checked.rejected):
+            raise InputError(checked.rejected["reason"].iloc[0])
+        new = checked.accepted.iloc[0]
+        with self.transaction() as tx:
+            tx.write(name, _concat(frame, checked.accepted))
+            tx.record(user=user, layer=name, action="insert", feature_id=new[layer.id_column],
+                      new=new.get("name", new[layer.id_column]))
+        return new
+
+    def delete_feature(self, name: str, feature_id: str, *, user: str | None = None) -> None:
+        """Delete one feature; its old values are kept in the history."""
+        layer = STORED_LAYERS[name]
+        frame = self.read(name)
+        match = frame[layer.id_column] == feature_id
+        if not match.any():
+            raise InputError(f"ID {feature_id} は{layer.label}にありません。")
+        old = frame[match].drop(columns="geometry", errors="ignore").iloc[0]
+        with self.transaction() as tx:
+            tx.write(name, frame[~match])
+            tx.record(user=user, layer=name, action="delete", feature_id=feature_id,
+                      old="; ".join(f"{k}={_text(v)}" for k, v in old.items() if _text(v)))
+
+    def confirm_resource(self, resource_id: str, *, on: dt.date | None = None,
+                         user: str | None = None) -> pd.Series:
+        """Mark a resource as confirmed today (or ``on``): sets ``last_confirmed``."""
+        day = pd.Timestamp(on or dt.date.today())
+        return self.update_feature("resources", resource_id, {"last_confirmed": day}, user=user)
+
+    def sqlite(self) -> sqlite3.Connection:
+        """A read-only SQLite connection to the file (for inspection, e.g. ``gpkg_contents``)."""
+        return sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
+
+
+def _concat(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
+    if not len(a):
+        return b.reset_index(drop=True)
+    if not len(b):
+        return a.reset_index(drop=True)
+    out = pd.concat([a, b], ignore_index=True)
+    return gpd.GeoDataFrame(out, geometry="geometry", crs=a.crs) if "geometry" in out else out

@@ -1,0 +1,227 @@
+"""The ``scgeo`` command. Help and messages are in Japanese.
+
+Exit codes: 0 success, 2 bad input (a message, never a traceback), 1 internal error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tomllib
+from collections.abc import Sequence
+from pathlib import Path
+
+from scgeo._errors import InputError, ScgeoError
+
+__all__ = ["main"]
+
+EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
+IMPORT_LAYERS = ("areas", "town_blocks", "resources", "needs")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # argparse's own errors, in Japanese and with exit code 2
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_INPUT, f"エラー: 引数が正しくありません ({message})。"
+                              f"`{self.prog} --help` で使い方を表示します。\n")
+
+
+def _parse_mapping(text: str | None) -> dict[str, str] | None:
+    """``--mapping``: a JSON/TOML file, or inline ``name=施設名,lat=緯度``."""
+    if not text:
+        return None
+    path = Path(text)
+    if path.is_file():
+        raw = path.read_text(encoding="utf-8")
+        try:
+            data = tomllib.loads(raw) if path.suffix == ".toml" else json.loads(raw)
+        except (ValueError, tomllib.TOMLDecodeError) as exc:
+            raise InputError(f"列の対応ファイル {path} を読めません: {exc}") from exc
+        return {str(k): str(v) for k, v in data.items()}
+    pairs = [item.split("=", 1) for item in text.split(",") if item.strip()]
+    if not pairs or any(len(p) != 2 for p in pairs):
+        raise InputError("--mapping は「列名=元の見出し」をカンマで区切って指定します(例: name=施設名,lat=緯度)。")
+    return {k.strip(): v.strip() for k, v in pairs}
+
+
+def _cmd_init(args) -> int:
+    from scgeo.workspace import Workspace
+
+    ws = Workspace.create(args.path, muni_code=args.muni_code, muni_name=args.name or "",
+                          overwrite=args.force)
+    print(f"ワークスペースを作成しました: {ws.path} (市町村コード {args.muni_code})")
+    return EXIT_OK
+
+
+def _read_for_layer(args, ws):
+    from scgeo import io
+
+    mapping = _parse_mapping(args.mapping)
+    existing = None if args.replace else ws.ids(
+        "areas" if args.layer in ("areas", "town_blocks") else args.layer)
+    common = {"mapping": mapping, "encoding": args.encoding}
+    if args.layer == "areas":
+        result = io.read_areas(args.file, level=args.level, crs=args.crs, **common)
+    elif args.layer == "town_blocks":
+        result = io.read_town_blocks(args.file, crs=args.crs, **common)
+    elif args.layer == "resources":
+        result = io.read_resources(args.file, sheet=args.sheet, existing_ids=existing, **common)
+    else:
+        result = io.read_needs(args.file, sheet=args.sheet, existing_ids=existing, **common)
+    if existing and args.layer in ("areas", "town_blocks") and len(result.accepted):
+        clash = result.accepted["area_id"].isin(existing)
+        if clash.any():
+            raise InputError(f"区域ID {', '.join(result.accepted.loc[clash, 'area_id'][:5])} は既に登録されています。"
+                             "置き換える場合は --replace を付けてください。")
+    return result
+
+
+def _cmd_import(args) -> int:
+    from scgeo.workspace import Workspace
+
+    if not Path(args.file).is_file():
+        raise InputError(f"ファイル {args.file} が見つかりません。")
+    ws = Workspace.open(args.path)
+    result = _read_for_layer(args, ws)
+    for message in result.messages:
+        print(f"注意: {message}")
+    written = ws.import_result(args.layer, result, mode="replace" if args.replace else "append",
+                               user=args.user, source=Path(args.file).name)
+    print(f"{args.layer}: 取込 {written} 件、除外 {len(result.rejected)} 件")
+    if len(result.rejected):
+        source = Path(args.file)
+        out = source.with_name(f"{source.stem}_rejected.csv")
+        result.rejected.to_csv(out, index=False, encoding="utf-8-sig")
+        print(f"除外した行と理由: {out}")
+        for _, row in result.rejected.head(5).iterrows():
+            print(f"  {row['source_row']}行目: {row['reason']}")
+    return EXIT_OK
+
+
+def _cmd_info(args) -> int:
+    from scgeo.workspace import Workspace
+
+    info = Workspace.open(args.path).info()
+    if args.json:
+        print(json.dumps(info, ensure_ascii=False, indent=2))
+        return EXIT_OK
+    print(f"ワークスペース: {info['path']}")
+    print(f"市町村: {info['muni_name']} ({info['muni_code']})  座標系: {info['crs']}  scgeo {info['scgeo_version']}")
+    labels = {"areas": "区域", "population": "町丁目別人口", "resources": "社会資源",
+              "needs": "ニーズ", "edits": "編集履歴"}
+    for name, count in info["layers"].items():
+        print(f"  {labels.get(name, name)} ({name}): {count} 件")
+    for level, count in info["area_levels"].items():
+        print(f"    区域 {level}: {count}")
+    if info["extent"]:
+        print("範囲 (経度・緯度): {:.5f}, {:.5f} – {:.5f}, {:.5f}".format(*info["extent"]))
+    last = info["last_edit"]
+    print(f"最終更新: {last['at']} {last['user']} {last['layer']} {last['action']}" if last else "最終更新: なし")
+    return EXIT_OK
+
+
+def _cmd_demo(args) -> int:
+    from scgeo.demo import run_demo
+
+    run_demo(args.out, data_dir=args.data, serve=False if args.no_serve else None, port=args.port)
+    return EXIT_OK
+
+
+def _cmd_app(args) -> int:
+    from scgeo.app_runner import serve_app
+    from scgeo.workspace import Workspace
+
+    path = args.path or os.environ.get("SCGEO_WORKSPACE") or "out/workspace.gpkg"
+    Workspace.open(path)
+    print(f"アプリを起動します: http://127.0.0.1:{args.port}  (終了は Ctrl+C)")
+    return serve_app(path, port=args.port)
+
+
+def _cmd_sample(args) -> int:
+    from scgeo.sample import SAMPLE_SEED, generate
+
+    paths = generate(args.out, seed=args.seed if args.seed is not None else SAMPLE_SEED)
+    for name, path in paths.items():
+        print(f"  {name}: {path}")
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (exposed for the docs and tests)."""
+    parser = _Parser(prog="scgeo", description="生活支援コーディネーターのための地域資源マップと空白地帯分析")
+    parser.add_argument("--debug", action="store_true", help="内部エラーのとき詳細(トレースバック)を表示する")
+    from scgeo import __version__
+
+    parser.add_argument("--version", action="version", version=f"scgeo {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="コマンド", parser_class=_Parser)
+
+    p = sub.add_parser("demo", help="サンプルの町でワークスペースと地図を作り、アプリを起動する")
+    p.add_argument("--out", default="out", help="出力フォルダ (既定: out)")
+    p.add_argument("--data", help="サンプルデータのフォルダ (既定: data/)")
+    p.add_argument("--no-serve", action="store_true", help="出力を書いたら終了する (SCGEO_NO_SERVE=1 と同じ)")
+    p.add_argument("--port", type=int, default=8501, help="アプリのポート (既定: 8501)")
+    p.set_defaults(func=_cmd_demo)
+
+    p = sub.add_parser("init", help="空のワークスペース(GeoPackage)を作る")
+    p.add_argument("path", help="作成するファイル (例: izumo.gpkg)")
+    p.add_argument("--muni-code", required=True, help="全国地方公共団体コード (5桁または6桁)")
+    p.add_argument("--name", help="市町村名")
+    p.add_argument("--force", action="store_true", help="既存のファイルを上書きする")
+    p.set_defaults(func=_cmd_init)
+
+    p = sub.add_parser("import", help="ファイルをワークスペースに取り込む")
+    p.add_argument("path", help="ワークスペース (.gpkg)")
+    p.add_argument("file", help="取り込むファイル (GeoJSON, Shapefile, GeoPackage, CSV, Excel)")
+    p.add_argument("--layer", required=True, choices=IMPORT_LAYERS, help="取込先のレイヤ")
+    p.add_argument("--mapping", help="列の対応: JSON/TOML ファイル、または name=施設名,lat=緯度")
+    p.add_argument("--level", help="区域の種類 (living_area, jhs_district, es_district …)")
+    p.add_argument("--crs", help="ファイルに座標系がないときの座標系 (例: EPSG:6668)")
+    p.add_argument("--encoding", help="文字コード (既定: 自動判定)")
+    p.add_argument("--sheet", help="Excel のシート名")
+    p.add_argument("--replace", action="store_true", help="同じレイヤ(区域は同じ種類)を置き換える")
+    p.add_argument("--user", help="編集履歴に記録する名前")
+    p.set_defaults(func=_cmd_import)
+
+    p = sub.add_parser("info", help="ワークスペースの内容を表示する")
+    p.add_argument("path", help="ワークスペース (.gpkg)")
+    p.add_argument("--json", action="store_true", help="JSON で出力する")
+    p.set_defaults(func=_cmd_info)
+
+    p = sub.add_parser("app", help="ブラウザ用アプリを起動する (http://127.0.0.1:8501)")
+    p.add_argument("path", nargs="?", help="ワークスペース (既定: out/workspace.gpkg)")
+    p.add_argument("--port", type=int, default=8501, help="ポート (既定: 8501)")
+    p.set_defaults(func=_cmd_app)
+
+    p = sub.add_parser("sample", help="サンプルの町のデータを生成する (同じシードなら同じバイト列)")
+    p.add_argument("--out", default="data", help="出力フォルダ (既定: data)")
+    p.add_argument("--seed", type=int, help="乱数のシード")
+    p.set_defaults(func=_cmd_sample)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the exit code (the console script exits with it)."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version, or a usage error (already printed)
+        return int(exc.code or 0)
+    try:
+        return args.func(args)
+    except ScgeoError as exc:
+        print(f"エラー: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        return EXIT_OK
+    except Exception as exc:
+        if args.debug:
+            raise
+        print(f"内部エラーが発生しました ({type(exc).__name__}: {exc})。--debug を付けると詳細を表示します。",
+              file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
