@@ -9,8 +9,11 @@ from __future__ import annotations
 import datetime as dt
 import html
 
+import folium
 import geopandas as gpd
 import pandas as pd
+from branca.element import MacroElement
+from jinja2 import Template
 
 from scgeo.schema import AREA_LEVEL_LABELS, Taxonomy, load_taxonomy
 from scgeo.settings import get_settings
@@ -83,6 +86,17 @@ def _title_box(title: str, subtitle: str) -> str:
     )
 
 
+class _MetricScale(MacroElement):
+    """A metric-only scale bar (folium's ``control_scale`` also shows feet and miles)."""
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}"
+        "L.control.scale({metric: true, imperial: false, maxWidth: 160, position: \"bottomright\"})"
+        ".addTo({{ this._parent.get_name() }});"
+        "{% endmacro %}"
+    )
+
+
 def resource_map(
     areas: gpd.GeoDataFrame,
     resources: gpd.GeoDataFrame,
@@ -120,8 +134,6 @@ def resource_map(
     -------
     folium.Map
     """
-    import folium
-
     taxonomy = taxonomy or load_taxonomy()
     today = today or dt.date.today()
     stale_before = pd.Timestamp(today) - pd.DateOffset(months=get_settings().stale_months)
@@ -130,7 +142,8 @@ def resource_map(
     if not show_inactive:
         resources = resources[resources["status"] == "active"]
 
-    m = folium.Map(tiles=None, control_scale=True, prefer_canvas=True)
+    m = folium.Map(tiles=None, prefer_canvas=True, zoom_snap=0.25)
+    _MetricScale().add_to(m)
     # Only Leaflet itself: the page must not depend on jQuery, Bootstrap or icon fonts from CDNs.
     m.default_js = [m.default_js[0]]
     m.default_css = [m.default_css[0]]
