@@ -82,3 +82,12 @@ def test_taxonomy_colours_are_distinct():
     colours = [c.color for c in load_taxonomy().categories.values()]
     assert len(set(colours)) == len(colours)
     assert pd.Series(colours).str.fullmatch(r"#[0-9a-f]{6}").all()
+
+
+def test_popup_text_from_files_is_escaped(layers):
+    areas, resources = layers
+    resources = resources.copy()
+    resources.loc[0, "name"] = '<img src=x onerror="alert(1)">'
+    html = resource_map(areas, resources).get_root().render()
+    assert "\\u003cimg" not in html  # folium writes "<" of data as \u003c: none reaches the page
+    assert json.dumps("&lt;img src=x onerror=&quot;alert(1)&quot;&gt;")[1:-1].replace("&", "\\u0026") in html

@@ -140,3 +140,9 @@ def test_validate_never_drops_a_row(rows):
     assert rejected["reason"].str.len().gt(0).all()
     assert accepted["resource_id"].is_unique
     assert sorted([*accepted.index, *(rejected["source_row"] - 1)]) == list(range(len(rows)))
+
+
+def test_all_good_rows_give_an_empty_rejected_frame_with_text_reasons():
+    frame = _points(pd.DataFrame({"resource_id": ["R1"], "name": ["a"], "category": ["salon"]}))
+    _, rejected = validate(frame, "resources")
+    assert rejected.empty and rejected["reason"].str.len().sum() == 0

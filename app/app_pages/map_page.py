@@ -1,7 +1,6 @@
 """地図: the 地域資源マップ of the open workspace, with its counts."""
 
 import streamlit as st
-import streamlit.components.v1 as components
 from app_state import open_workspace
 
 from scgeo.maps import offline_html, resource_map
@@ -28,5 +27,5 @@ if layers is not None:
     if counts["areas"] == 0 and counts["resources"] == 0:
         st.info("このワークスペースにはまだデータがありません。`scgeo import` で区域や社会資源を取り込んでください。")
     else:
-        components.html(map_html(info["path"], info["last_edit"]["at"] if info["last_edit"] else "", layers),
+        st.iframe(map_html(info["path"], info["last_edit"]["at"] if info["last_edit"] else "", layers),
                         height=680)

@@ -6,8 +6,10 @@ Exit codes: 0 success, 2 bad input (a message, never a traceback), 1 internal er
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
+import pkgutil
 import sys
 import tomllib
 from collections.abc import Sequence
@@ -110,7 +112,8 @@ def _cmd_info(args) -> int:
     print(f"ワークスペース: {info['path']}")
     print(f"市町村: {info['muni_name']} ({info['muni_code']})  座標系: {info['crs']}  scgeo {info['scgeo_version']}")
     labels = {"areas": "区域", "population": "町丁目別人口", "resources": "社会資源",
-              "needs": "ニーズ", "edits": "編集履歴"}
+              "needs": "ニーズ", "edits": "編集履歴", "network_nodes": "歩行ネットワークの交点",
+              "network_edges": "歩行ネットワークの道", "basemap_lines": "背景の線(川・鉄道)"}
     for name, count in info["layers"].items():
         print(f"  {labels.get(name, name)} ({name}): {count} 件")
     for level, count in info["area_levels"].items():
@@ -146,6 +149,14 @@ def _cmd_sample(args) -> int:
     for name, path in paths.items():
         print(f"  {name}: {path}")
     return EXIT_OK
+
+
+def _command_modules() -> list:
+    """The modules of :mod:`scgeo.commands`; each adds its subcommands with ``register(sub)``."""
+    from scgeo import commands
+
+    names = sorted(info.name for info in pkgutil.iter_modules(commands.__path__))
+    return [importlib.import_module(f"scgeo.commands.{name}") for name in names]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -193,6 +204,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("path", nargs="?", help="ワークスペース (既定: out/workspace.gpkg)")
     p.add_argument("--port", type=int, default=8501, help="ポート (既定: 8501)")
     p.set_defaults(func=_cmd_app)
+
+    for module in _command_modules():
+        module.register(sub)
 
     p = sub.add_parser("sample", help="サンプルの町のデータを生成する (同じシードなら同じバイト列)")
     p.add_argument("--out", default="data", help="出力フォルダ (既定: data)")

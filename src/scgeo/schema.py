@@ -26,10 +26,13 @@ from scgeo.settings import get_settings
 __all__ = [
     "AREAS",
     "AREA_LEVELS",
+    "BASEMAP_LINES",
     "EDITS",
     "LAYERS",
     "NEEDS",
     "NEED_STATUSES",
+    "NETWORK_EDGES",
+    "NETWORK_NODES",
     "POPULATION",
     "RESOURCES",
     "RESOURCE_STATUSES",
@@ -205,7 +208,46 @@ EDITS = Layer(
     id_column="edit_id",
 )
 
-LAYERS = {layer.name: layer for layer in (AREAS, POPULATION, TOWN_BLOCKS, RESOURCES, NEEDS, EDITS)}
+NETWORK_NODES = Layer(
+    "network_nodes",
+    "歩行ネットワークの交点",
+    (_c("node_id", "int", "交点ID", required=True),),
+    geometry="Point",
+    id_column="node_id",
+)
+
+NETWORK_EDGES = Layer(
+    "network_edges",
+    "歩行ネットワークの道",
+    (
+        _c("edge_id", "int", "道ID", required=True),
+        _c("u", "int", "始点ID", required=True),
+        _c("v", "int", "終点ID", required=True),
+        _c("length_m", "float", "長さ(m)", required=True),
+        _c("highway", "str", "道路の種類"),
+        _c("name", "str", "名称"),
+    ),
+    geometry="LineString",
+    id_column="edge_id",
+)
+
+BASEMAP_LINES = Layer(
+    "basemap_lines",
+    "背景の線(川・鉄道)",
+    (
+        _c("feature_id", "str", "地物ID", required=True),
+        _c("kind", "str", "種類", required=True, choices=("river", "stream", "canal", "rail")),
+        _c("name", "str", "名称"),
+    ),
+    geometry="LineString",
+    id_column="feature_id",
+)
+
+LAYERS = {
+    layer.name: layer
+    for layer in (AREAS, POPULATION, TOWN_BLOCKS, RESOURCES, NEEDS, EDITS, NETWORK_NODES, NETWORK_EDGES,
+                  BASEMAP_LINES)
+}
 
 # Headers that would carry a person's identity: never imported into the needs layer.
 PERSONAL_HEADERS = ("氏名", "名前", "name", "フリガナ", "ふりがな", "生年月日", "電話番号", "電話", "住所",
@@ -534,7 +576,7 @@ def validate(
             outside = ~empty & ~(x.between(xmin, xmax) & y.between(ymin, ymax))
             flag(outside, pd.Series([f"日本の範囲外の座標です(緯度 {b:.5f}, 経度 {a:.5f})"
                                      for a, b in zip(x, y, strict=True)], index=df.index))
-        else:
+        elif layer.geometry == "MultiPolygon":
             polygonal = geoms.geom_type.isin(["Polygon", "MultiPolygon"])
             flag(~empty & ~polygonal, "区域の形が面(ポリゴン)ではありません")
 
@@ -543,7 +585,8 @@ def validate(
     if "geometry" in rejected:
         rejected["geometry"] = rejected["geometry"].map(lambda g: None if g is None else g.wkt)
         rejected = pd.DataFrame(rejected)
-    rejected["reason"] = ["; ".join(r) for r, b in zip(reasons, bad, strict=True) if b]
+    rejected["reason"] = pd.Series(["; ".join(r) for r, b in zip(reasons, bad, strict=True) if b],
+                                   index=rejected.index, dtype="str")
     accepted = coerce(work[~bad], layer)
     if layer.geometry == "MultiPolygon" and len(accepted):
         accepted = accepted.set_geometry(_to_multi(accepted.geometry))

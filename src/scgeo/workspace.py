@@ -37,8 +37,11 @@ import pyogrio
 from scgeo._errors import InputError, WorkspaceError
 from scgeo.schema import (
     AREAS,
+    BASEMAP_LINES,
     EDITS,
     NEEDS,
+    NETWORK_EDGES,
+    NETWORK_NODES,
     POPULATION,
     RESOURCES,
     ImportResult,
@@ -52,7 +55,8 @@ from scgeo.settings import get_settings
 __all__ = ["STORED_LAYERS", "Workspace"]
 
 STORED_LAYERS: dict[str, Layer] = {
-    layer.name: layer for layer in (AREAS, POPULATION, RESOURCES, NEEDS, EDITS)
+    layer.name: layer
+    for layer in (AREAS, POPULATION, RESOURCES, NEEDS, EDITS, NETWORK_NODES, NETWORK_EDGES, BASEMAP_LINES)
 }
 SCHEMA_VERSION = "1"
 

@@ -56,8 +56,8 @@ def _popup_frame(resources: gpd.GeoDataFrame, taxonomy: Taxonomy, stale_before: 
     status = out["status"].map(_STATUS_LABELS)
     out["name"] = out["name"].where(out["status"] == "active", out["name"] + "(" + status + ")")
     out["capacity"] = out["capacity"].astype("string").fillna("—")
-    for col in _POPUP_FIELDS:
-        out[col] = out[col].astype(object).where(out[col].notna(), "—").map(str)
+    for col in _POPUP_FIELDS:  # popups are HTML: text from imported files is escaped
+        out[col] = out[col].astype(object).where(out[col].notna(), "—").map(lambda v: html.escape(str(v)))
     return out[[*_POPUP_FIELDS, "category", "status", "geometry"]]
 
 
