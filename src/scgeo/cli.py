@@ -20,7 +20,7 @@ from scgeo._errors import InputError, ScgeoError
 __all__ = ["main"]
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
-IMPORT_LAYERS = ("areas", "town_blocks", "resources", "needs")
+IMPORT_LAYERS = ("areas", "town_blocks", "resources", "needs", "network")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -86,6 +86,8 @@ def _cmd_import(args) -> int:
     if not Path(args.file).is_file():
         raise InputError(f"ファイル {args.file} が見つかりません。")
     ws = Workspace.open(args.path)
+    if args.layer == "network":
+        return _import_network(args, ws)
     result = _read_for_layer(args, ws)
     for message in result.messages:
         print(f"注意: {message}")
@@ -99,6 +101,25 @@ def _cmd_import(args) -> int:
         print(f"除外した行と理由: {out}")
         for _, row in result.rejected.head(5).iterrows():
             print(f"  {row['source_row']}行目: {row['reason']}")
+    return EXIT_OK
+
+
+def _import_network(args, ws) -> int:
+    from scgeo.io.osm import read_osm
+    from scgeo.network import WalkNetwork
+
+    source = Path(args.file)
+    if source.suffix.lower() == ".graphml":
+        net = WalkNetwork.from_graphml(source)
+        nodes, edges = net.to_frames()
+        lines = None
+    else:
+        data = read_osm(source)
+        nodes, edges, lines = data.nodes, data.edges, data.lines
+        net = WalkNetwork.from_frames(nodes, edges)
+    ws.write_network(nodes, edges, lines, user=args.user, source=source.name)
+    print(f"歩行ネットワーク: 交点 {len(nodes)}、道 {len(edges)}、"
+          f"最大の連結成分 {net.component_share():.1%}")
     return EXIT_OK
 
 
@@ -184,7 +205,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("import", help="ファイルをワークスペースに取り込む")
     p.add_argument("path", help="ワークスペース (.gpkg)")
-    p.add_argument("file", help="取り込むファイル (GeoJSON, Shapefile, GeoPackage, CSV, Excel)")
+    p.add_argument("file", help="取り込むファイル (GeoJSON, Shapefile, GeoPackage, CSV, Excel, .osm/.osm.pbf/.graphml)")
     p.add_argument("--layer", required=True, choices=IMPORT_LAYERS, help="取込先のレイヤ")
     p.add_argument("--mapping", help="列の対応: JSON/TOML ファイル、または name=施設名,lat=緯度")
     p.add_argument("--level", help="区域の種類 (living_area, jhs_district, es_district …)")

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from scgeo._errors import InputError
 from scgeo.io import read_areas, read_needs, read_resources, read_town_blocks
+from scgeo.io.osm import read_osm
 from scgeo.maps import resource_map, save_offline
 from scgeo.workspace import Workspace
 
@@ -26,6 +27,7 @@ SAMPLE_LAYERS = (
     ("boundaries/town_blocks.geojson", "town_blocks", "town_block"),
     ("resources/resources.csv", "resources", None),
     ("needs/needs.csv", "needs", None),
+    ("network/sakura.osm", "network", None),
 )
 
 
@@ -61,6 +63,12 @@ def build_sample_workspace(path: str | Path, data_dir: str | Path, *,
                           overwrite=True)
     for relative, layer, level in SAMPLE_LAYERS:
         file = data_dir / relative
+        if layer == "network":
+            network = read_osm(file)
+            ws.write_network(network.nodes, network.edges, network.lines, user="scgeo demo",
+                             source=relative)
+            log(f"  {relative}: 交点 {len(network.nodes)}、道 {len(network.edges)}")
+            continue
         if layer == "areas":
             result = read_areas(file, level=level)
         elif layer == "town_blocks":

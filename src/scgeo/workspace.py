@@ -59,6 +59,9 @@ STORED_LAYERS: dict[str, Layer] = {
     for layer in (AREAS, POPULATION, RESOURCES, NEEDS, EDITS, NETWORK_NODES, NETWORK_EDGES, BASEMAP_LINES)
 }
 SCHEMA_VERSION = "1"
+# Layers every workspace has; the others (the walking network, basemap lines) may be absent in
+# files made by older versions and read as empty until written.
+CORE_LAYERS = ("areas", "population", "resources", "needs", "edits")
 
 
 def _now() -> str:
@@ -195,7 +198,7 @@ class Workspace:
             names = _layer_names(path)
         except pyogrio.errors.DataSourceError as exc:
             raise WorkspaceError(f"{path} は GeoPackage として開けません: {exc}") from exc
-        missing = sorted({"meta", *STORED_LAYERS} - names)
+        missing = sorted({"meta", *CORE_LAYERS} - names)
         if missing:
             raise WorkspaceError(f"{path} は scgeo のワークスペースではありません"
                                  f"(レイヤ {', '.join(missing)} がありません)。")
@@ -213,6 +216,8 @@ class Workspace:
 
     def count(self, name: str) -> int:
         """Number of rows of a layer (without reading it)."""
+        if name not in _layer_names(self.path):
+            return 0
         return int(pyogrio.read_info(self.path, layer=name)["features"])
 
     def read(self, name: str) -> pd.DataFrame:
@@ -220,6 +225,8 @@ class Workspace:
         if name not in STORED_LAYERS:
             raise InputError(f"レイヤ「{name}」はありません。使えるレイヤ: {', '.join(STORED_LAYERS)}")
         layer = STORED_LAYERS[name]
+        if name not in _layer_names(self.path):
+            return empty_frame(layer, crs=get_settings().workspace_crs if layer.geometry else None)
         frame = pyogrio.read_dataframe(self.path, layer=name)
         if layer.geometry:
             frame = frame.rename_geometry("geometry") if frame.geometry.name != "geometry" else frame
@@ -349,6 +356,18 @@ class Workspace:
                 tx.write(target, _concat(current, frame))
             tx.record(user=user, layer=name, action=f"import:{mode}", new=len(accepted), note=note)
         return len(accepted)
+
+    def write_network(self, nodes: gpd.GeoDataFrame, edges: gpd.GeoDataFrame,
+                      lines: gpd.GeoDataFrame | None = None, *, user: str | None = None,
+                      source: str | None = None) -> None:
+        """Replace the walking network (and basemap lines, when given) in one transaction."""
+        with self.transaction() as tx:
+            tx.write("network_nodes", nodes.to_crs(get_settings().workspace_crs))
+            tx.write("network_edges", edges.to_crs(get_settings().workspace_crs))
+            if lines is not None:
+                tx.write("basemap_lines", lines.to_crs(get_settings().workspace_crs))
+            tx.record(user=user, layer="network", action="import:replace", new=len(edges),
+                      note=f"{source or ''} 交点 {len(nodes)}、道 {len(edges)}".strip())
 
     def update_feature(self, name: str, feature_id: str, changes: Mapping[str, object], *,
                        user: str | None = None) -> pd.Series:
