@@ -1,0 +1,24 @@
+"""Analysis: pure functions, GeoDataFrames in, GeoDataFrames/DataFrames out (no I/O, no UI)."""
+
+from scgeo.analysis.coverage import (
+    Coverage,
+    CoverageRules,
+    analyse_coverage,
+    blank_zones,
+    catchments,
+    coverage_table,
+    travel_minutes,
+)
+from scgeo.analysis.population import area_membership, population_points
+
+__all__ = [
+    "Coverage",
+    "CoverageRules",
+    "analyse_coverage",
+    "area_membership",
+    "blank_zones",
+    "catchments",
+    "coverage_table",
+    "population_points",
+    "travel_minutes",
+]

@@ -1,0 +1,401 @@
+"""Coverage by area × category, walk-time catchments and blank zones (空白地帯).
+
+One multi-source shortest-path run per category (all active resources of the category as
+sources, :meth:`scgeo.network.WalkNetwork.node_distance`) gives every street node its walking
+distance to the nearest resource; population points, needs and catchments all reuse it.
+
+Rules that the numbers rest on:
+- only ``active`` resources count; paused and closed ones do not;
+- a resource with a ``served_area_id`` comes to people: it covers every town block of that
+  area, whatever the distance; any other resource covers what lies within the walking time;
+- a resource whose ``last_confirmed`` is missing or older than ``settings.stale_months`` counts,
+  but coverage that rests only on such resources is reported in ``covered_65plus_unconfirmed``;
+- without a walking network, distances are straight lines × a detour factor (``method`` says so).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from scgeo.analysis.population import area_membership, population_points
+from scgeo.network import DEFAULT_DETOUR_FACTOR, Snap, WalkNetwork, straight_line_m
+from scgeo.schema import AREA_LEVELS, Taxonomy, load_taxonomy
+from scgeo.settings import get_settings
+
+__all__ = [
+    "Coverage",
+    "CoverageRules",
+    "analyse_coverage",
+    "blank_zones",
+    "catchments",
+    "coverage_table",
+    "travel_minutes",
+]
+
+STATUS_SUFFICIENT, STATUS_SHORT, STATUS_BLANK, STATUS_NONE = "充足", "不足", "空白", "対象者なし"
+
+
+@dataclass(frozen=True)
+class CoverageRules:
+    """How a coverage percentage becomes a status.
+
+    ``充足`` at or above ``sufficient_pct``; ``空白`` below ``blank_pct``; ``不足`` between;
+    ``対象者なし`` where no one aged 65+ lives.
+    """
+
+    sufficient_pct: float = 80.0
+    blank_pct: float = 20.0
+
+    def status(self, pct: pd.Series) -> pd.Series:
+        """Statuses for coverage percentages (NaN: no older residents)."""
+        out = np.where(pct >= self.sufficient_pct, STATUS_SUFFICIENT,
+                       np.where(pct < self.blank_pct, STATUS_BLANK, STATUS_SHORT))
+        return pd.Series(np.where(pct.isna(), STATUS_NONE, out), index=pct.index)
+
+
+def travel_minutes(network: WalkNetwork | None, sources: gpd.GeoDataFrame, targets: gpd.GeoDataFrame, *,
+                   speed_m_per_min: float | None = None, limit_min: float | None = None) -> np.ndarray:
+    """Walking minutes from each target to its nearest source (``inf``: none reachable).
+
+    With ``network=None`` the distance is a straight line × :data:`DEFAULT_DETOUR_FACTOR`.
+    """
+    speed = speed_m_per_min or get_settings().walk_speed_m_per_min
+    if network is None:
+        return straight_line_m(sources.geometry, targets.geometry) / speed
+    limit = np.inf if limit_min is None else limit_min * speed
+    return network.distance_to_nearest(network.snap(sources), network.snap(targets), limit_m=limit) / speed
+
+
+@dataclass
+class Coverage:
+    """The result of :func:`analyse_coverage`, reused by the table, catchments and blank zones."""
+
+    minutes: float
+    method: str
+    points: gpd.GeoDataFrame           # population points with per-category coverage columns
+    membership: pd.DataFrame            # block_id, level, area_id
+    areas: gpd.GeoDataFrame
+    resources: gpd.GeoDataFrame         # active resources with `stale` and `blocks` columns
+    needs: gpd.GeoDataFrame | None
+    categories: list[str]
+    taxonomy: Taxonomy
+    network: WalkNetwork | None
+    speed_m_per_min: float
+    rules: CoverageRules = field(default_factory=CoverageRules)
+    node_distance: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def table(self, levels: list[str] | None = None) -> pd.DataFrame:
+        """The tidy coverage table: one row per area × category (see :func:`coverage_table`)."""
+        levels = levels or [lv for lv in AREA_LEVELS if lv in set(self.membership["level"])]
+        frames = [self._level_table(level) for level in levels]
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+    def _level_table(self, level: str) -> pd.DataFrame:
+        member = self.membership[self.membership["level"] == level][["block_id", "area_id"]]
+        pts = self.points.merge(member, on="block_id")
+        cats = self.categories
+        sums = {}
+        for name, weight, prefix in (("covered_65plus", "pop_65plus", "cov"), ("covered_75plus", "pop_75plus", "cov"),
+                                     ("covered_65plus_confirmed", "pop_65plus", "conf")):
+            values = pts[[f"{prefix}_{c}" for c in cats]].to_numpy() * pts[[weight]].to_numpy()
+            sums[name] = pd.DataFrame(values, columns=cats).groupby(pts["area_id"].to_numpy()).sum().stack()
+        pops = pts.groupby("area_id")[["pop_65plus", "pop_75plus"]].sum()
+        areas = self.areas[self.areas["level"] == level][["area_id", "name"]]
+        grid = pd.MultiIndex.from_product([areas["area_id"], cats], names=["area_id", "category"])
+        table = pd.DataFrame(sums).reindex(grid, fill_value=0.0)
+        table = table.join(pops, on="area_id").fillna({"pop_65plus": 0.0, "pop_75plus": 0.0})
+        table = table.join(self._resources_in(member)).join(self._needs_in(member))
+        counts = ["n_resources", "n_resources_unconfirmed", "needs_open", "needs_uncovered"]
+        table[counts] = table[counts].fillna(0).astype(int)
+        table = table.reset_index().merge(areas.rename(columns={"name": "area_name"}), on="area_id")
+        table.insert(0, "level", level)
+        return self._finish(table)
+
+    def _finish(self, table: pd.DataFrame) -> pd.DataFrame:
+        pct = (100 * table["covered_65plus"] / table["pop_65plus"]).where(table["pop_65plus"] > 0)
+        table["coverage_pct"] = pct.round(1)
+        table["covered_65plus_unconfirmed"] = table["covered_65plus"] - table["covered_65plus_confirmed"]
+        table["resources_per_1000_65plus"] = (1000 * table["n_resources"] / table["pop_65plus"]).where(
+            table["pop_65plus"] > 0).round(2)
+        table["status"] = self.rules.status(pct)
+        table["category_label"] = table["category"].map(self.taxonomy.label)
+        table["minutes"] = self.minutes
+        table["method"] = self.method
+        for col in ("pop_65plus", "pop_75plus", "covered_65plus", "covered_75plus",
+                    "covered_65plus_unconfirmed"):
+            table[col] = table[col].round(1)
+        return table[TABLE_COLUMNS]
+
+    def _resources_in(self, member: pd.DataFrame) -> pd.DataFrame:
+        """Active resources located in or serving each area, by category (and the stale ones)."""
+        res = self.resources[["resource_id", "category", "stale", "blocks"]]
+        touched = res.explode("blocks").rename(columns={"blocks": "block_id"}).merge(member, on="block_id")
+        touched = touched.drop_duplicates(["resource_id", "area_id"])
+        keys = ["area_id", "category"]
+        return pd.DataFrame({"n_resources": touched.groupby(keys).size(),
+                             "n_resources_unconfirmed": touched[touched["stale"]].groupby(keys).size()})
+
+    def _needs_in(self, member: pd.DataFrame) -> pd.DataFrame:
+        """Open needs per area and category, and how many of them no resource covers."""
+        columns = {"needs_open": pd.Series(dtype=int), "needs_uncovered": pd.Series(dtype=int)}
+        if self.needs is None or not len(self.needs):
+            return pd.DataFrame(columns)
+        needs = self.needs[(self.needs["status"] == "open") & self.needs["category"].isin(self.categories)]
+        needs = needs.merge(member, on="block_id")
+        covered = np.zeros(len(needs), dtype=bool)
+        for code in self.categories:
+            mine = (needs["category"] == code).to_numpy()
+            covered[mine] = needs.loc[mine, f"cov_{code}"].to_numpy(dtype=bool)
+        needs = needs.assign(uncovered=~covered)
+        grouped = needs.groupby(["area_id", "category"])
+        return pd.DataFrame({"needs_open": grouped.size(), "needs_uncovered": grouped["uncovered"].sum()})
+
+
+TABLE_COLUMNS = [
+    "level", "area_id", "area_name", "category", "category_label", "minutes", "method",
+    "pop_65plus", "covered_65plus", "coverage_pct", "covered_65plus_unconfirmed", "pop_75plus",
+    "covered_75plus", "n_resources", "n_resources_unconfirmed", "resources_per_1000_65plus",
+    "needs_open", "needs_uncovered", "status",
+]
+
+
+def _served_blocks(resources: gpd.GeoDataFrame, blocks: gpd.GeoDataFrame, membership: pd.DataFrame) -> pd.Series:
+    """The town blocks each resource reaches: its served area's blocks, or the block it stands in."""
+    served = membership.groupby("area_id")["block_id"].agg(list)
+    located = gpd.sjoin(resources[["resource_id", "geometry"]], blocks[["area_id", "geometry"]], predicate="within",
+                        how="left").drop_duplicates("resource_id").set_index("resource_id")["area_id"]
+    out = []
+    for rid, area in zip(resources["resource_id"], resources["served_area_id"], strict=True):
+        if isinstance(area, str) and area in served.index:
+            out.append(served[area])
+        else:
+            block = located.get(rid)
+            out.append([block] if isinstance(block, str) else [])
+    return pd.Series(out, index=resources.index)
+
+
+def analyse_coverage(
+    areas: gpd.GeoDataFrame,
+    blocks: gpd.GeoDataFrame,
+    resources: gpd.GeoDataFrame,
+    needs: gpd.GeoDataFrame | None = None,
+    *,
+    network: WalkNetwork | None = None,
+    minutes: float = 15.0,
+    categories: list[str] | None = None,
+    rules: CoverageRules | None = None,
+    today: dt.date | None = None,
+    taxonomy: Taxonomy | None = None,
+    speed_m_per_min: float | None = None,
+) -> Coverage:
+    """Compute who is covered, per category, once; see :class:`Coverage` for what it gives.
+
+    Parameters
+    ----------
+    areas
+        Areas of every level (``Workspace.areas()``).
+    blocks
+        Town blocks with population (``Workspace.town_blocks()``).
+    resources, needs
+        The workspace layers; needs are optional.
+    network
+        The walking network; ``None`` uses straight lines × a detour factor.
+    minutes
+        The walking-time threshold.
+    categories
+        Category codes to analyse (default: every category of the taxonomy).
+    rules
+        Status rules (default :class:`CoverageRules`).
+    today
+        Reference date for stale resources.
+    """
+    settings = get_settings()
+    taxonomy = taxonomy or load_taxonomy()
+    speed = speed_m_per_min or settings.walk_speed_m_per_min
+    categories = categories or list(taxonomy.categories)
+    today = today or dt.date.today()
+    stale_before = pd.Timestamp(today) - pd.DateOffset(months=settings.stale_months)
+    metric_crs = network.crs if network is not None else None
+
+    points = population_points(blocks, network)
+    metric_crs = points.crs
+    membership = area_membership(blocks.to_crs(metric_crs), areas)
+    active = resources[resources["status"] == "active"].to_crs(metric_crs).copy()
+    active["stale"] = (active["last_confirmed"].isna() | (active["last_confirmed"] < stale_before)).to_numpy()
+    active["blocks"] = _served_blocks(active, blocks.to_crs(metric_crs), membership)
+    by_area = active["served_area_id"].notna() & active["served_area_id"].isin(membership["area_id"])
+
+    needs_m = None
+    if needs is not None and len(needs):
+        needs_m = needs.to_crs(metric_crs).copy()
+        located = gpd.sjoin(needs_m[["need_id", "geometry"]], blocks[["area_id", "geometry"]].to_crs(metric_crs),
+                            predicate="within", how="left").drop_duplicates("need_id")
+        needs_m["block_id"] = needs_m["town_block_id"].fillna(pd.Series(located["area_id"].to_numpy(),
+                                                                        index=needs_m.index))
+    point_snap = _snap_of(points) if network is not None else None
+    need_snap = network.snap(needs_m) if network is not None and needs_m is not None else None
+    limit = minutes * speed
+    cov = Coverage(minutes, "network" if network is not None else f"straight_line×{DEFAULT_DETOUR_FACTOR}",
+                   points, membership, areas, active, needs_m, categories, taxonomy, network, speed,
+                   rules or CoverageRules())
+    for code in categories:
+        mine = active[active["category"] == code]
+        for prefix, subset in (("cov", mine), ("conf", mine[~mine["stale"]])):
+            walk = subset[~by_area.loc[subset.index]]
+            served = set(subset[by_area.loc[subset.index]]["blocks"].explode().dropna())
+            d_points, d_needs = _distances(network, walk, points, point_snap, needs_m, need_snap, limit,
+                                           cov.node_distance, f"{prefix}_{code}")
+            points[f"{prefix}_{code}"] = (d_points <= limit) | points["block_id"].isin(served).to_numpy()
+            if prefix == "cov":
+                points[f"min_{code}"] = d_points / speed
+            if needs_m is not None and prefix == "cov":
+                needs_m[f"cov_{code}"] = (d_needs <= limit) | needs_m["block_id"].isin(served).to_numpy()
+    return cov
+
+
+def _snap_of(points: gpd.GeoDataFrame) -> Snap:
+    return Snap(points["edge"].to_numpy(dtype=np.int64), points["along_m"].to_numpy(dtype=float),
+                points["snap_m"].to_numpy(dtype=float), points["too_far"].to_numpy(dtype=bool))
+
+
+def _distances(network, sources, points, point_snap, needs, need_snap, limit, cache, key):
+    """Distances (m) of population points and needs to the nearest source, one Dijkstra run."""
+    n_needs = 0 if needs is None else len(needs)
+    if not len(sources):
+        return np.full(len(points), np.inf), np.full(n_needs, np.inf)
+    if network is None:
+        d_points = straight_line_m(sources.geometry, points.geometry)
+        d_needs = straight_line_m(sources.geometry, needs.geometry) if n_needs else np.array([])
+        return d_points, d_needs
+    src = network.snap(sources)
+    node_dist = network.node_distance(src, limit_m=limit)
+    cache[key] = node_dist
+    d_points = network.point_distance(node_dist, point_snap, sources=src)
+    d_needs = network.point_distance(node_dist, need_snap, sources=src) if n_needs else np.array([])
+    return d_points, d_needs
+
+
+def coverage_table(areas, blocks, resources, needs=None, *, levels: list[str] | None = None,
+                   **kwargs) -> pd.DataFrame:
+    """The coverage table: one row per area × category.
+
+    Columns: ``level``, ``area_id``, ``area_name``, ``category``, ``category_label``, ``minutes``,
+    ``method`` (``network`` or ``straight_line×1.3``), ``pop_65plus``, ``covered_65plus``,
+    ``coverage_pct`` (0–100, NaN without older residents), ``covered_65plus_unconfirmed`` (covered
+    only by resources not confirmed within ``stale_months``), ``pop_75plus``, ``covered_75plus``,
+    ``n_resources`` (active resources located in or serving the area),
+    ``n_resources_unconfirmed``, ``resources_per_1000_65plus``, ``needs_open`` (open needs of the
+    category), ``needs_uncovered`` (of those, with no resource within the threshold), ``status``
+    (充足 / 不足 / 空白 / 対象者なし). Keyword arguments go to :func:`analyse_coverage`.
+    """
+    return analyse_coverage(areas, blocks, resources, needs, **kwargs).table(levels)
+
+
+def catchments(coverage: Coverage, *, thresholds_min: tuple[float, ...] | None = None,
+               buffer_m: float = 50.0) -> gpd.GeoDataFrame:
+    """Walk-time catchment polygons per category and threshold, from the reachable streets.
+
+    Each street segment is kept up to the point reachable within the threshold from either end
+    (a partly reachable segment is cut at the interpolated point), buffered by ``buffer_m`` and
+    merged: the shape follows the streets, concave where the network is, unlike a convex hull.
+    Area-served resources have no walking catchment. Needs a network.
+    """
+    if coverage.network is None:
+        raise ValueError("catchments need a walking network")
+    thresholds = sorted(thresholds_min or get_settings().walk_thresholds_min)
+    net = coverage.network
+    lines = net.edges.geometry.to_numpy()
+    length = net.edges["length_m"].to_numpy()
+    u, v = net.edges["u_idx"].to_numpy(), net.edges["v_idx"].to_numpy()
+    walkers = coverage.resources[~_area_served(coverage)]
+    rows = []
+    for code in coverage.categories:
+        src = walkers[walkers["category"] == code]
+        if not len(src):
+            continue
+        snap = net.snap(src)
+        node_dist = net.node_distance(snap, limit_m=thresholds[-1] * coverage.speed_m_per_min)
+        for minutes in thresholds:
+            reach = minutes * coverage.speed_m_per_min
+            from_u = np.clip(reach - node_dist[u], 0, None)
+            from_v = np.clip(reach - node_dist[v], 0, None)
+            whole = from_u + from_v >= length
+            at_u, at_v = ~whole & (from_u > 0), ~whole & (from_v > 0)
+            own = np.clip(reach - snap.snap_m, 0, None)  # along the source's own segment
+            parts = [
+                lines[whole],
+                _pieces(lines[at_u], np.zeros(at_u.sum()), from_u[at_u]),
+                _pieces(lines[at_v], (length - from_v)[at_v], length[at_v]),
+                _pieces(lines[snap.edge], np.clip(snap.along_m - own, 0, None),
+                        np.minimum(snap.along_m + own, length[snap.edge])),
+            ]
+            reached = np.concatenate(parts)
+            polygon = shapely.union_all(shapely.buffer(reached, buffer_m, quad_segs=4))
+            rows.append({"category": code, "category_label": coverage.taxonomy.label(code),
+                         "minutes": minutes, "geometry": polygon})
+    columns = ["category", "category_label", "minutes", "geometry"]
+    return gpd.GeoDataFrame(pd.DataFrame(rows, columns=columns), geometry="geometry", crs=net.crs)
+
+
+def _pieces(lines: np.ndarray, start_m: np.ndarray, end_m: np.ndarray) -> np.ndarray:
+    """Straight pieces of ``lines`` between two positions (cut points interpolated on the line)."""
+    if not len(lines):
+        return np.array([], dtype=object)
+    a = shapely.get_coordinates(shapely.line_interpolate_point(lines, start_m))
+    b = shapely.get_coordinates(shapely.line_interpolate_point(lines, end_m))
+    return shapely.linestrings(np.stack([a, b], axis=1))
+
+
+def _area_served(coverage: Coverage) -> pd.Series:
+    res = coverage.resources
+    return res["served_area_id"].notna() & res["served_area_id"].isin(coverage.membership["area_id"])
+
+
+def blank_zones(coverage: Coverage, *, buffer_m: float = 120.0, min_65plus: float = 1.0) -> gpd.GeoDataFrame:
+    """Blank zones (空白地帯) per category: where older residents live beyond the threshold.
+
+    The uncovered population points (their street segments, or the point itself without a
+    network) are buffered by ``buffer_m``, merged, clipped to the municipality and split into
+    separate zones; each zone carries the older population living in it. Sorted by category,
+    then by ``pop_65plus`` descending.
+    """
+    pts = coverage.points
+    outline = shapely.union_all(coverage.areas.to_crs(pts.crs).geometry.to_numpy())
+    rows = []
+    for code in coverage.categories:
+        out = pts[~pts[f"cov_{code}"] & (pts["pop_65plus"] > 0)]
+        if not len(out):
+            continue
+        if coverage.network is not None and "edge" in out:
+            shapes = coverage.network.edges.geometry.to_numpy()[out["edge"].to_numpy()]
+        else:
+            shapes = out.geometry.to_numpy()
+        merged = shapely.intersection(shapely.union_all(shapely.buffer(shapes, buffer_m, quad_segs=4)), outline)
+        zones = gpd.GeoDataFrame(geometry=shapely.get_parts(merged), crs=pts.crs)
+        zones = zones[zones.geom_type.isin(["Polygon", "MultiPolygon"])].reset_index(drop=True)
+        hit = gpd.sjoin(out[["pop_65plus", "pop_75plus", "geometry"]], zones, predicate="within", how="inner")
+        hit = hit[~hit.index.duplicated()]
+        sums = hit.groupby("index_right")[["pop_65plus", "pop_75plus"]].sum()
+        zones = zones.join(sums).fillna(0.0)
+        zones = zones[zones["pop_65plus"] >= min_65plus]
+        zones["category"] = code
+        zones["category_label"] = coverage.taxonomy.label(code)
+        zones["minutes"] = coverage.minutes
+        zones["area_m2"] = zones.area.round(0)
+        rows.append(zones)
+    if not rows:
+        return gpd.GeoDataFrame(columns=["category", "category_label", "minutes", "pop_65plus", "pop_75plus",
+                                         "area_m2", "geometry"], geometry="geometry", crs=pts.crs)
+    out = pd.concat(rows, ignore_index=True)
+    out[["pop_65plus", "pop_75plus"]] = out[["pop_65plus", "pop_75plus"]].round(1)
+    out = out.sort_values(["category", "pop_65plus"], ascending=[True, False]).reset_index(drop=True)
+    out.insert(0, "zone_id", [f"{c}-{i + 1}" for c, i in zip(out["category"], out.groupby("category").cumcount(),
+                                                              strict=True)])
+    return gpd.GeoDataFrame(out[["zone_id", "category", "category_label", "minutes", "pop_65plus", "pop_75plus",
+                                 "area_m2", "geometry"]], geometry="geometry", crs=pts.crs)
