@@ -14,6 +14,7 @@ from scgeo._errors import InputError
 from scgeo.io import read_areas, read_needs, read_resources, read_town_blocks
 from scgeo.io.osm import read_osm
 from scgeo.maps import resource_map, save_offline
+from scgeo.report import gap_report, write_blank_zones, write_gap_table
 from scgeo.workspace import Workspace
 
 __all__ = ["SAMPLE_LAYERS", "build_sample_workspace", "find_sample_data", "run_demo"]
@@ -99,6 +100,12 @@ def run_demo(out_dir: str | Path = "out", *, data_dir: str | Path | None = None,
     log(f"サンプルの町(架空の「さくら市」)からワークスペースを作成します: {data}")
     ws = build_sample_workspace(out_dir / "workspace.gpkg", data, log=log)
     outputs = {"workspace": ws.path}
+
+    table, zones, _ = gap_report(ws)
+    outputs["gaps"] = write_gap_table(table, out_dir / "gaps.csv")
+    outputs["blank_zones"] = write_blank_zones(zones, out_dir / "blank_zones.geojson")
+    log(f"空白地帯分析: {table['area_id'].nunique()} 区域 × {table['category'].nunique()} 種別、"
+        f"空白地帯 {len(zones)} か所")
 
     info = ws.info()
     m = resource_map(ws.areas(), ws.read("resources"), title=f"{info['muni_name']} 地域資源マップ")

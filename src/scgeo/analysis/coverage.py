@@ -357,16 +357,21 @@ def _area_served(coverage: Coverage) -> pd.Series:
     return res["served_area_id"].notna() & res["served_area_id"].isin(coverage.membership["area_id"])
 
 
-def blank_zones(coverage: Coverage, *, buffer_m: float = 120.0, min_65plus: float = 1.0) -> gpd.GeoDataFrame:
+def blank_zones(coverage: Coverage, *, buffer_m: float = 120.0, min_65plus: float = 1.0,
+                split_level: str = "jhs_district") -> gpd.GeoDataFrame:
     """Blank zones (空白地帯) per category: where older residents live beyond the threshold.
 
     The uncovered population points (their street segments, or the point itself without a
-    network) are buffered by ``buffer_m``, merged, clipped to the municipality and split into
-    separate zones; each zone carries the older population living in it. Sorted by category,
-    then by ``pop_65plus`` descending.
+    network) are buffered by ``buffer_m``, merged, cut by ``split_level`` areas (中学校区 by
+    default, so that each zone belongs to one district a council can act on) and split into
+    separate zones; each carries the older population living in it and its district
+    (``area_id``, ``area_name``). Sorted by category, then by ``pop_65plus`` descending.
     """
     pts = coverage.points
-    outline = shapely.union_all(coverage.areas.to_crs(pts.crs).geometry.to_numpy())
+    districts = coverage.areas[coverage.areas["level"] == split_level].to_crs(pts.crs)
+    if not len(districts):
+        districts = coverage.areas[coverage.areas["level"] == "municipality"].to_crs(pts.crs)
+    districts = districts[["area_id", "name", "geometry"]].rename(columns={"name": "area_name"})
     rows = []
     for code in coverage.categories:
         out = pts[~pts[f"cov_{code}"] & (pts["pop_65plus"] > 0)]
@@ -376,9 +381,9 @@ def blank_zones(coverage: Coverage, *, buffer_m: float = 120.0, min_65plus: floa
             shapes = coverage.network.edges.geometry.to_numpy()[out["edge"].to_numpy()]
         else:
             shapes = out.geometry.to_numpy()
-        merged = shapely.intersection(shapely.union_all(shapely.buffer(shapes, buffer_m, quad_segs=4)), outline)
-        zones = gpd.GeoDataFrame(geometry=shapely.get_parts(merged), crs=pts.crs)
-        zones = zones[zones.geom_type.isin(["Polygon", "MultiPolygon"])].reset_index(drop=True)
+        merged = shapely.union_all(shapely.buffer(shapes, buffer_m, quad_segs=4))
+        zones = gpd.overlay(gpd.GeoDataFrame(geometry=[merged], crs=pts.crs), districts, how="intersection",
+                            keep_geom_type=True).explode(ignore_index=True)
         hit = gpd.sjoin(out[["pop_65plus", "pop_75plus", "geometry"]], zones, predicate="within", how="inner")
         hit = hit[~hit.index.duplicated()]
         sums = hit.groupby("index_right")[["pop_65plus", "pop_75plus"]].sum()
@@ -389,13 +394,13 @@ def blank_zones(coverage: Coverage, *, buffer_m: float = 120.0, min_65plus: floa
         zones["minutes"] = coverage.minutes
         zones["area_m2"] = zones.area.round(0)
         rows.append(zones)
+    columns = ["zone_id", "category", "category_label", "area_id", "area_name", "minutes", "pop_65plus",
+               "pop_75plus", "area_m2", "geometry"]
     if not rows:
-        return gpd.GeoDataFrame(columns=["category", "category_label", "minutes", "pop_65plus", "pop_75plus",
-                                         "area_m2", "geometry"], geometry="geometry", crs=pts.crs)
+        return gpd.GeoDataFrame(pd.DataFrame(columns=columns), geometry="geometry", crs=pts.crs)
     out = pd.concat(rows, ignore_index=True)
     out[["pop_65plus", "pop_75plus"]] = out[["pop_65plus", "pop_75plus"]].round(1)
     out = out.sort_values(["category", "pop_65plus"], ascending=[True, False]).reset_index(drop=True)
     out.insert(0, "zone_id", [f"{c}-{i + 1}" for c, i in zip(out["category"], out.groupby("category").cumcount(),
                                                               strict=True)])
-    return gpd.GeoDataFrame(out[["zone_id", "category", "category_label", "minutes", "pop_65plus", "pop_75plus",
-                                 "area_m2", "geometry"]], geometry="geometry", crs=pts.crs)
+    return gpd.GeoDataFrame(out[columns], geometry="geometry", crs=pts.crs)

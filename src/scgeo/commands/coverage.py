@@ -1,0 +1,52 @@
+"""``scgeo gaps``: the coverage table (空白地帯分析) of a workspace."""
+
+from __future__ import annotations
+
+from scgeo._errors import InputError
+from scgeo.schema import AREA_LEVELS
+
+__all__ = ["register"]
+
+
+def _cmd_gaps(args) -> int:
+    from scgeo.report import gap_report, write_gap_table
+    from scgeo.schema import load_taxonomy
+    from scgeo.workspace import Workspace
+
+    ws = Workspace.open(args.path)
+    taxonomy = load_taxonomy()
+    categories = None
+    if args.category:
+        categories = [taxonomy.resolve_category(c) for c in args.category]
+        unknown = [c for c, code in zip(args.category, categories, strict=True) if code is None]
+        if unknown:
+            raise InputError(f"種別 {', '.join(unknown)} はありません。使える種別: "
+                             + "、".join(c.label for c in taxonomy.categories.values()))
+    table, zones, _ = gap_report(ws, categories=categories, minutes=args.minutes,
+                                 levels=[args.level] if args.level else None)
+    method = table["method"].iloc[0] if len(table) else "-"
+    how = "歩行ネットワーク" if method == "network" else "直線距離×迂回係数"
+    print(f"徒歩 {args.minutes:g} 分でのカバー率 (計算方法: {how})")
+    view = table[table["level"] == (args.level or "jhs_district")]
+    for _, row in view.iterrows():
+        pct = "—" if row["coverage_pct"] != row["coverage_pct"] else f"{row['coverage_pct']:.1f}%"
+        print(f"  {row['area_name']} / {row['category_label']}: {pct} {row['status']}")
+    if args.out:
+        write_gap_table(table, args.out, areas=ws.areas())
+        print(f"書き出しました: {args.out}")
+    if len(zones):
+        top = zones.sort_values("pop_65plus", ascending=False).head(3)
+        print("65歳以上人口の多い空白地帯: " + "、".join(
+            f"{r.category_label} ({r.area_name}) {r.pop_65plus:.0f}人" for r in top.itertuples()))
+    return 0
+
+
+def register(sub) -> None:
+    """Add ``scgeo gaps``."""
+    p = sub.add_parser("gaps", help="地域 × 種別ごとのカバー率と空白地帯を計算する")
+    p.add_argument("path", help="ワークスペース (.gpkg)")
+    p.add_argument("--category", action="append", help="種別 (複数指定可。既定: すべて)")
+    p.add_argument("--minutes", type=float, default=15.0, help="徒歩の時間 (分、既定: 15)")
+    p.add_argument("--level", choices=AREA_LEVELS, help="表示する区域の種類 (既定: jhs_district)")
+    p.add_argument("--out", help="出力ファイル (.csv, .xlsx, .geojson)")
+    p.set_defaults(func=_cmd_gaps)

@@ -1,0 +1,5 @@
+"""Reports: workspace-level runs of the analyses and their tables on disk (CSV, Excel, GeoJSON)."""
+
+from scgeo.report.gaps import gap_report, write_blank_zones, write_gap_table
+
+__all__ = ["gap_report", "write_blank_zones", "write_gap_table"]

@@ -1,0 +1,60 @@
+"""The gap analysis of a workspace: coverage table and blank zones, and writing them out."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from scgeo._errors import InputError
+from scgeo.analysis.coverage import Coverage, analyse_coverage, blank_zones
+from scgeo.network import WalkNetwork
+
+__all__ = ["gap_report", "write_blank_zones", "write_gap_table"]
+
+
+def gap_report(workspace, *, categories: list[str] | None = None, minutes: float = 15.0,
+               levels: list[str] | None = None, today: dt.date | None = None,
+               ) -> tuple[pd.DataFrame, gpd.GeoDataFrame, Coverage]:
+    """Coverage table and blank zones of a workspace, on its walking network when it has one.
+
+    Returns ``(table, blank_zones, coverage)``; ``table["method"]`` says whether the walking
+    network or straight lines × a detour factor were used.
+    """
+    if not workspace.count("population"):
+        raise InputError("町丁目別人口がありません。先に `scgeo import … --layer town_blocks` で取り込んでください。")
+    network = WalkNetwork.from_workspace(workspace) if workspace.count("network_edges") else None
+    coverage = analyse_coverage(workspace.areas(), workspace.town_blocks(), workspace.read("resources"),
+                                workspace.read("needs"), network=network, minutes=minutes,
+                                categories=categories, today=today)
+    return coverage.table(levels), blank_zones(coverage), coverage
+
+
+def write_gap_table(table: pd.DataFrame, path: str | Path, *, areas: gpd.GeoDataFrame | None = None) -> Path:
+    """Write the coverage table as ``.csv`` (UTF-8 with BOM, opens in Excel), ``.xlsx`` or ``.geojson``.
+
+    GeoJSON needs ``areas`` to attach each row's area polygon.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        table.to_csv(path, index=False, encoding="utf-8-sig")
+    elif suffix == ".xlsx":
+        table.to_excel(path, index=False, sheet_name="カバー率")
+    elif suffix in (".geojson", ".json") and areas is not None:
+        shapes = areas[["area_id", "geometry"]].merge(table, on="area_id").to_crs(4326)
+        shapes.to_file(path, driver="GeoJSON")
+    else:
+        raise InputError(f"出力の形式 {suffix} には対応していません (.csv, .xlsx, .geojson)。")
+    return path
+
+
+def write_blank_zones(zones: gpd.GeoDataFrame, path: str | Path) -> Path:
+    """Write blank zones as GeoJSON (EPSG:4326, as GeoJSON requires)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    zones.to_crs(4326).to_file(path, driver="GeoJSON")
+    return path
