@@ -298,13 +298,14 @@ def coverage_table(areas, blocks, resources, needs=None, *, levels: list[str] | 
 
 
 def catchments(coverage: Coverage, *, thresholds_min: tuple[float, ...] | None = None,
-               buffer_m: float = 50.0) -> gpd.GeoDataFrame:
+               buffer_m: float = 50.0, categories: list[str] | None = None) -> gpd.GeoDataFrame:
     """Walk-time catchment polygons per category and threshold, from the reachable streets.
 
     Each street segment is kept up to the point reachable within the threshold from either end
     (a partly reachable segment is cut at the interpolated point), buffered by ``buffer_m`` and
     merged: the shape follows the streets, concave where the network is, unlike a convex hull.
-    Area-served resources have no walking catchment. Needs a network.
+    Area-served resources have no walking catchment. ``categories`` defaults to those analysed.
+    Needs a network.
     """
     if coverage.network is None:
         raise ValueError("catchments need a walking network")
@@ -315,7 +316,7 @@ def catchments(coverage: Coverage, *, thresholds_min: tuple[float, ...] | None =
     u, v = net.edges["u_idx"].to_numpy(), net.edges["v_idx"].to_numpy()
     walkers = coverage.resources[~_area_served(coverage)]
     rows = []
-    for code in coverage.categories:
+    for code in categories or coverage.categories:
         src = walkers[walkers["category"] == code]
         if not len(src):
             continue
@@ -344,12 +345,11 @@ def catchments(coverage: Coverage, *, thresholds_min: tuple[float, ...] | None =
 
 
 def _pieces(lines: np.ndarray, start_m: np.ndarray, end_m: np.ndarray) -> np.ndarray:
-    """Straight pieces of ``lines`` between two positions (cut points interpolated on the line)."""
-    if not len(lines):
-        return np.array([], dtype=object)
-    a = shapely.get_coordinates(shapely.line_interpolate_point(lines, start_m))
-    b = shapely.get_coordinates(shapely.line_interpolate_point(lines, end_m))
-    return shapely.linestrings(np.stack([a, b], axis=1))
+    """The parts of ``lines`` between two positions (only the partly reachable segments)."""
+    from shapely.ops import substring
+
+    return np.array([substring(line, a, b) for line, a, b in zip(lines, start_m, end_m, strict=True)],
+                    dtype=object)
 
 
 def _area_served(coverage: Coverage) -> pd.Series:
