@@ -15,6 +15,7 @@ every analysis says which method it used.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import geopandas as gpd
@@ -176,6 +177,11 @@ class WalkNetwork:
 
     # ------------------------------------------------------------ snapping
 
+    @cached_property
+    def _edge_tree(self) -> shapely.STRtree:
+        """Spatial index of the street segments, built once per network."""
+        return shapely.STRtree(self.edges.geometry.to_numpy())
+
     def snap(self, points: gpd.GeoSeries | gpd.GeoDataFrame, *,
              max_snap_m: float = DEFAULT_MAX_SNAP_M) -> Snap:
         """Snap points to their nearest street segment.
@@ -188,18 +194,24 @@ class WalkNetwork:
         geoms = geoms.to_crs(self.crs).to_numpy()
         empty = shapely.is_empty(geoms) | shapely.is_missing(geoms)
         lines = self.edges.geometry.to_numpy()
-        tree = shapely.STRtree(lines)
+        tree = self._edge_tree
         edge = np.zeros(len(geoms), dtype=np.int64)
         snap_m = np.full(len(geoms), np.inf)
         if (~empty).any():
-            (idx_point, idx_edge), dist = tree.query_nearest(geoms[~empty], return_distance=True,
-                                                             all_matches=False)
+            (idx_point, idx_edge), dist = tree.query_nearest(geoms[~empty], max_distance=max_snap_m,
+                                                             return_distance=True, all_matches=False)
             rows = np.flatnonzero(~empty)[idx_point]
             edge[rows] = idx_edge
             snap_m[rows] = dist
-        along = shapely.line_locate_point(lines[edge], geoms)
-        along = np.where(empty, 0.0, along)
-        return Snap(edge, along, snap_m, empty | (snap_m > max_snap_m))
+            rest = np.flatnonzero(~empty & np.isinf(snap_m))  # beyond max_snap_m: measure how far
+            if len(rest):
+                (idx_point, idx_edge), dist = tree.query_nearest(geoms[rest], return_distance=True,
+                                                                 all_matches=False)
+                edge[rest[idx_point]] = idx_edge
+                snap_m[rest[idx_point]] = dist
+        far = empty | (snap_m > max_snap_m)  # nothing within max_snap_m: left unsnapped (inf)
+        along = np.where(far, 0.0, shapely.line_locate_point(lines[edge], geoms))
+        return Snap(edge, along, snap_m, far)
 
     # ------------------------------------------------------------ travel
 
@@ -216,11 +228,12 @@ class WalkNetwork:
         w_v = usable.snap_m + (length - usable.along_m)
         links = pd.DataFrame({"b": np.concatenate([u, v]), "w": np.concatenate([w_u, w_v])})
         links = links.groupby("b")["w"].min()  # one link per node: the shortest
-        base = self.graph.tocoo()
-        rows = np.concatenate([base.row, np.full(len(links), n)])
-        cols = np.concatenate([base.col, links.index.to_numpy()])
+        # the graph plus one row for the virtual source, appended without re-sorting the matrix
+        base = self.graph
         data = np.concatenate([base.data, np.maximum(links.to_numpy(), _EPS_M)])
-        graph = sparse.csr_matrix((data, (rows, cols)), shape=(n + 1, n + 1))
+        indices = np.concatenate([base.indices, links.index.to_numpy(dtype=base.indices.dtype)])
+        indptr = np.concatenate([base.indptr, [base.indptr[-1] + len(links)]]).astype(base.indptr.dtype)
+        graph = sparse.csr_matrix((data, indices, indptr), shape=(n + 1, n + 1))
         return dijkstra(graph, directed=True, indices=n, limit=limit_m)[:n]
 
     def point_distance(self, node_dist: np.ndarray, targets: Snap, *,
