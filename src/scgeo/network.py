@@ -209,9 +209,8 @@ class WalkNetwork:
                                                                  all_matches=False)
                 edge[rest[idx_point]] = idx_edge
                 snap_m[rest[idx_point]] = dist
-        far = empty | (snap_m > max_snap_m)  # nothing within max_snap_m: left unsnapped (inf)
-        along = np.where(far, 0.0, shapely.line_locate_point(lines[edge], geoms))
-        return Snap(edge, along, snap_m, far)
+        along = np.where(empty, 0.0, shapely.line_locate_point(lines[edge], geoms))
+        return Snap(edge, along, snap_m, empty | (snap_m > max_snap_m))
 
     # ------------------------------------------------------------ travel
 
