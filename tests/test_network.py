@@ -1,5 +1,6 @@
 """Walking network: OSM reading, snapping, and travel distances against brute force (networkx)."""
 
+import itertools
 from pathlib import Path
 
 import geopandas as gpd
@@ -38,7 +39,7 @@ def _brute_force(net: WalkNetwork, sources: Snap, targets: Snap) -> np.ndarray:
                 cuts.setdefault(int(snap.edge[i]), []).append((float(snap.along_m[i]), (kind, i)))
     for e, row in enumerate(net.edges.itertuples()):
         chain = [(0.0, int(row.u_idx)), *sorted(cuts.get(e, [])), (float(row.length_m), int(row.v_idx))]
-        for (a, na), (b, nb) in zip(chain[:-1], chain[1:], strict=True):
+        for (a, na), (b, nb) in itertools.pairwise(chain):
             w = b - a
             if na == nb:
                 continue
@@ -200,3 +201,23 @@ def test_straight_line_fallback_uses_the_detour_factor():
     expected = metric.distance(src.to_crs(METRIC).iloc[0]).to_numpy() * 1.3
     np.testing.assert_allclose(straight_line_m(src, tgt), expected, rtol=1e-9)
     np.testing.assert_allclose(straight_line_m(src, tgt, detour_factor=1.0), expected / 1.3, rtol=1e-9)
+
+
+@settings(max_examples=40, deadline=None)
+@given(data=st.data(), graph=grid_networks(), limit=st.floats(50, 900))
+def test_pairs_within_equals_brute_force(data, graph, limit):
+    from scgeo.network import pairs_within
+
+    xy, pairs = graph
+    net = _network_from(xy, pairs)
+    sources = net.snap(_random_points(data.draw, xy, data.draw(st.integers(1, 5))), max_snap_m=80)
+    targets = net.snap(_random_points(data.draw, xy, data.draw(st.integers(1, 6))), max_snap_m=80)
+    found = pairs_within(net, sources, targets, limit_m=limit, memory_mb=1e-4)  # tiny batches: one source each
+    got = {(int(t), int(s)): d for t, s, d in found.itertuples(index=False)}
+    expected = {}
+    for s in range(len(sources)):
+        dist = _brute_force(net, sources.subset(np.array([s])), targets)
+        expected.update({(t, s): dist[t] for t in range(len(targets)) if dist[t] <= limit})
+    assert set(got) == set(expected)
+    for key, value in expected.items():
+        assert got[key] == pytest.approx(value, abs=1e-6)

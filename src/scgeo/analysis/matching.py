@@ -1,0 +1,304 @@
+"""Need-to-resource matching (ニーズと取組のマッチング): nearest suitable resources and assignment.
+
+A need of category *c* can be answered by the resource categories whose taxonomy entry lists *c*
+in ``serves_needs``. Candidates are found per resource category with one bounded search
+(:func:`scgeo.network.pairs_within`: bounded Dijkstra from the resources, batched), never a
+loop of pairwise shortest paths. Area-served resources (``served_area_id``) answer the needs
+inside their served area, at 0 minutes (they come to the person).
+
+The capacity-aware assignment is a transportation problem solved exactly as a linear program
+by HiGHS (its constraint matrix is totally unimodular, so the optimum is integral): every need
+is assigned to at most one resource, no resource beyond its ``capacity`` (no capacity:
+unlimited), and the total walking time is minimal; leaving a need unassigned costs more than any
+feasible assignment, so as many needs as possible are assigned.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from scipy import sparse
+from scipy.optimize import linprog
+
+from scgeo.analysis.population import area_membership
+from scgeo.network import DEFAULT_DETOUR_FACTOR, WalkNetwork, pairs_within
+from scgeo.schema import Taxonomy, load_taxonomy
+from scgeo.settings import get_settings
+
+__all__ = [
+    "REASONS",
+    "assign_needs",
+    "candidate_pairs",
+    "match_summary",
+    "nearest_resources",
+]
+
+REASONS = {
+    "no_resource": "該当する種別の資源がありません",
+    "none_within": "{minutes:g}分以内に資源がありません",
+    "all_full": "近くの資源は定員に達しています",
+    "too_far_from_street": "道から遠く、位置を道に合わせられません",
+}
+_RESOURCE_COLUMNS = ["resource_id", "name", "category", "provider_type", "schedule", "days_of_week",
+                     "capacity", "last_confirmed", "served_area_id"]
+
+
+def _eligible_resources(resources, *, weekday, provider_types):
+    res = resources[resources["status"] == "active"]
+    if weekday:
+        res = res[res["days_of_week"].fillna("").str.contains(weekday, regex=False)]
+    if provider_types:
+        res = res[res["provider_type"].isin(provider_types)]
+    return res
+
+
+def candidate_pairs(
+    needs: gpd.GeoDataFrame,
+    resources: gpd.GeoDataFrame,
+    *,
+    network: WalkNetwork | None = None,
+    max_minutes: float = 30.0,
+    weekday: str | None = None,
+    provider_types: list[str] | None = None,
+    blocks: gpd.GeoDataFrame | None = None,
+    areas: gpd.GeoDataFrame | None = None,
+    taxonomy: Taxonomy | None = None,
+    speed_m_per_min: float | None = None,
+) -> pd.DataFrame:
+    """All (need, resource) pairs that could answer each open need within ``max_minutes``.
+
+    Parameters
+    ----------
+    needs, resources
+        The workspace layers; only ``open`` needs and ``active`` resources take part.
+    network
+        Walking network; ``None``: straight line × detour factor (``method`` says so).
+    max_minutes
+        Walking-time limit.
+    weekday
+        Keep only resources held on this weekday (``月`` … ``日``).
+    provider_types
+        Keep only resources of these provider-type codes.
+    blocks, areas
+        Town blocks and areas, to match area-served resources to the needs in their area.
+
+    Returns
+    -------
+    DataFrame
+        ``need_id``, ``resource_id``, ``minutes``, ``distance_m`` (NaN for area-served),
+        ``mode`` (``walk`` / ``area``), ``method`` (``network`` / ``straight_line×1.3``).
+    """
+    taxonomy = taxonomy or load_taxonomy()
+    speed = speed_m_per_min or get_settings().walk_speed_m_per_min
+    open_needs = needs[needs["status"] == "open"].reset_index(drop=True)
+    res = _eligible_resources(resources, weekday=weekday, provider_types=provider_types).reset_index(drop=True)
+    method = "network" if network is not None else f"straight_line×{DEFAULT_DETOUR_FACTOR}"
+    served_blocks = _served_blocks(res, blocks, areas)
+    frames = []
+    for code in sorted(res["category"].unique()):
+        answers = taxonomy.categories[code].serves_needs if code in taxonomy.categories else (code,)
+        mine = open_needs[open_needs["category"].isin(answers)]
+        if not len(mine):
+            continue
+        here = res[res["category"] == code]
+        area_mask = here["resource_id"].isin(served_blocks.index)
+        frames.append(_walk_pairs(mine, here[~area_mask], network, max_minutes * speed, speed))
+        if area_mask.any() and blocks is not None:
+            frames.append(_area_pairs(mine, here[area_mask], served_blocks, blocks))
+    columns = ["need_id", "resource_id", "minutes", "distance_m", "mode"]
+    pairs = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+    pairs = pairs.sort_values(["need_id", "minutes", "resource_id"]).drop_duplicates(["need_id", "resource_id"])
+    pairs["method"] = np.where(pairs["mode"] == "walk", method, "area")
+    return pairs.reset_index(drop=True)
+
+
+def _walk_pairs(needs, resources, network, limit_m, speed) -> pd.DataFrame:
+    if not len(resources):
+        return pd.DataFrame(columns=["need_id", "resource_id", "minutes", "distance_m", "mode"])
+    if network is not None:
+        found = pairs_within(network, network.snap(resources), network.snap(needs), limit_m=limit_m)
+    else:
+        found = _straight_pairs(resources, needs, limit_m)
+    return pd.DataFrame({
+        "need_id": needs["need_id"].to_numpy()[found["target"].to_numpy()],
+        "resource_id": resources["resource_id"].to_numpy()[found["source"].to_numpy()],
+        "minutes": found["distance_m"].to_numpy() / speed,
+        "distance_m": found["distance_m"].to_numpy(),
+        "mode": "walk",
+    })
+
+
+def _straight_pairs(resources, needs, limit_m) -> pd.DataFrame:
+    from scipy.spatial import cKDTree
+
+    from scgeo.crs import metric_crs
+
+    crs = metric_crs(needs)
+    src = np.column_stack([resources.to_crs(crs).geometry.x, resources.to_crs(crs).geometry.y])
+    tgt = np.column_stack([needs.to_crs(crs).geometry.x, needs.to_crs(crs).geometry.y])
+    ok = np.isfinite(tgt).all(axis=1)
+    matrix = cKDTree(tgt[ok]).sparse_distance_matrix(cKDTree(src), limit_m / DEFAULT_DETOUR_FACTOR,
+                                                     output_type="coo_matrix")
+    return pd.DataFrame({"target": np.flatnonzero(ok)[matrix.row], "source": matrix.col,
+                         "distance_m": matrix.data * DEFAULT_DETOUR_FACTOR})
+
+
+def _served_blocks(resources, blocks, areas) -> pd.Series:
+    """Town blocks each area-served resource covers (index: resource_id)."""
+    has_area = resources["served_area_id"].notna()
+    if blocks is None or areas is None or not has_area.any():
+        return pd.Series(dtype=object)
+    member = area_membership(blocks, areas)
+    by_area = member.groupby("area_id")["block_id"].agg(list)
+    served = resources[has_area & resources["served_area_id"].isin(by_area.index)]
+    return pd.Series(served["served_area_id"].map(by_area).to_numpy(), index=served["resource_id"].to_numpy())
+
+
+def _area_pairs(needs, resources, served_blocks, blocks) -> pd.DataFrame:
+    located = gpd.sjoin(needs[["need_id", "geometry"]], blocks[["area_id", "geometry"]].to_crs(needs.crs),
+                        predicate="within", how="left").drop_duplicates("need_id")
+    block = needs["town_block_id"].fillna(pd.Series(located["area_id"].to_numpy(), index=needs.index))
+    need_blocks = pd.DataFrame({"need_id": needs["need_id"], "block_id": block})
+    res_blocks = served_blocks.loc[resources["resource_id"]].explode().rename("block_id").reset_index()
+    res_blocks.columns = ["resource_id", "block_id"]
+    pairs = need_blocks.merge(res_blocks, on="block_id")[["need_id", "resource_id"]]
+    return pairs.assign(minutes=0.0, distance_m=np.nan, mode="area")
+
+
+def _reasons(needs, resources, pairs, *, max_minutes, taxonomy, weekday=None, provider_types=None) -> pd.Series:
+    """Why each open need has no candidate (empty string when it has one)."""
+    res = _eligible_resources(resources, weekday=weekday, provider_types=provider_types)
+    available = set(res["category"])
+    can_answer = needs["category"].map(
+        lambda c: bool(set(taxonomy.resource_categories_for_need(c)) & available))
+    reason = np.where(~can_answer, REASONS["no_resource"], REASONS["none_within"].format(minutes=max_minutes))
+    return pd.Series(np.where(needs["need_id"].isin(pairs["need_id"]), "", reason), index=needs.index)
+
+
+def nearest_resources(
+    needs: gpd.GeoDataFrame,
+    resources: gpd.GeoDataFrame,
+    *,
+    k: int = 3,
+    max_minutes: float = 30.0,
+    pairs: pd.DataFrame | None = None,
+    taxonomy: Taxonomy | None = None,
+    **kwargs,
+) -> pd.DataFrame:
+    """The ``k`` nearest suitable active resources of every open need.
+
+    Returns one row per need and rank (``rank`` 1 … k) with the resource's ``name``,
+    ``category``, ``schedule``, ``capacity``, ``last_confirmed``, ``minutes`` and ``distance_m``;
+    a need with no candidate gets one row with ``rank`` 0 and a Japanese ``reason``.
+    Keyword arguments go to :func:`candidate_pairs` (network, weekday, provider_types, blocks, areas).
+    """
+    taxonomy = taxonomy or load_taxonomy()
+    if pairs is None:
+        pairs = candidate_pairs(needs, resources, max_minutes=max_minutes, taxonomy=taxonomy, **kwargs)
+    open_needs = needs[needs["status"] == "open"]
+    ranked = pairs.sort_values(["need_id", "minutes", "resource_id"]).copy()
+    ranked["rank"] = ranked.groupby("need_id").cumcount() + 1
+    ranked = ranked[ranked["rank"] <= k]
+    details = pd.DataFrame(resources[_RESOURCE_COLUMNS]).rename(columns={"name": "resource_name",
+                                                                         "category": "resource_category"})
+    ranked = ranked.merge(details, on="resource_id", how="left")
+    ranked = open_needs[["need_id", "category"]].merge(ranked, on="need_id", how="left")
+    reasons = _reasons(open_needs, resources, pairs, max_minutes=max_minutes, taxonomy=taxonomy,
+                       weekday=kwargs.get("weekday"), provider_types=kwargs.get("provider_types"))
+    ranked["reason"] = ranked["need_id"].map(dict(zip(open_needs["need_id"], reasons, strict=True)))
+    ranked["rank"] = ranked["rank"].fillna(0).astype(int)
+    ranked["minutes"] = ranked["minutes"].round(1)
+    ranked["distance_m"] = ranked["distance_m"].round(0)
+    return ranked.sort_values(["need_id", "rank"]).reset_index(drop=True)
+
+
+def assign_needs(
+    needs: gpd.GeoDataFrame,
+    resources: gpd.GeoDataFrame,
+    pairs: pd.DataFrame,
+    *,
+    max_minutes: float = 30.0,
+    taxonomy: Taxonomy | None = None,
+) -> pd.DataFrame:
+    """Assign open needs to resources within capacity, minimising the total walking time.
+
+    Parameters
+    ----------
+    needs, resources
+        The workspace layers (open needs, active resources).
+    pairs
+        Candidates from :func:`candidate_pairs` (the same ``max_minutes``).
+
+    Returns
+    -------
+    DataFrame
+        One row per open need: ``need_id``, ``category``, ``resource_id`` (empty when
+        unassigned), ``minutes``, ``reason`` (why unassigned: no resource of the category at all,
+        none within the time, or all nearby resources full).
+    """
+    taxonomy = taxonomy or load_taxonomy()
+    open_needs = needs[needs["status"] == "open"].reset_index(drop=True)
+    cand = pairs[pairs["need_id"].isin(open_needs["need_id"])].reset_index(drop=True)
+    need_pos = pd.Series(np.arange(len(open_needs)), index=open_needs["need_id"].to_numpy())
+    res_ids = np.sort(cand["resource_id"].unique())
+    res_pos = pd.Series(np.arange(len(res_ids)), index=res_ids)
+    capacity = resources.drop_duplicates("resource_id").set_index("resource_id")["capacity"]
+    capacity = capacity.reindex(res_ids).astype("float64").fillna(len(open_needs)).to_numpy()
+    chosen = _solve_transport(need_pos.loc[cand["need_id"]].to_numpy(), res_pos.loc[cand["resource_id"]].to_numpy(),
+                              cand["minutes"].to_numpy(dtype=float), len(open_needs), capacity, max_minutes)
+    taken = cand[chosen]
+    out = open_needs[["need_id", "category"]].merge(taken[["need_id", "resource_id", "minutes"]], on="need_id",
+                                                    how="left")
+    no_candidate = _reasons(open_needs, resources, pairs, max_minutes=max_minutes, taxonomy=taxonomy)
+    reason = np.where(out["resource_id"].notna(), "",
+                      np.where(no_candidate.to_numpy() != "", no_candidate.to_numpy(), REASONS["all_full"]))
+    out["reason"] = reason
+    out["minutes"] = out["minutes"].round(1)
+    return out
+
+
+def _solve_transport(need_idx, res_idx, cost, n_needs, capacity, max_minutes) -> np.ndarray:
+    """Exact min-cost assignment with capacities by LP (HiGHS); returns the chosen pairs mask."""
+    n_pairs = len(cost)
+    if not n_pairs:
+        return np.zeros(0, dtype=bool)
+    penalty = 10.0 * (max_minutes + 1.0) * max(n_needs, 1)  # leaving a need out costs more than any route
+    c = np.concatenate([cost, np.full(n_needs, penalty)])
+    rows = np.concatenate([need_idx, np.arange(n_needs)])
+    cols = np.arange(n_pairs + n_needs)
+    a_eq = sparse.csr_matrix((np.ones(len(cols)), (rows, cols)), shape=(n_needs, n_pairs + n_needs))
+    a_ub = sparse.csr_matrix((np.ones(n_pairs), (res_idx, np.arange(n_pairs))),
+                             shape=(len(capacity), n_pairs + n_needs))
+    result = linprog(c, A_ub=a_ub, b_ub=capacity, A_eq=a_eq, b_eq=np.ones(n_needs), bounds=(0, 1),
+                     method="highs")
+    if result.status != 0:  # pragma: no cover - the problem is always feasible (the slack columns)
+        raise RuntimeError(f"assignment LP failed: {result.message}")
+    return result.x[:n_pairs] > 0.5
+
+
+def match_summary(nearest: pd.DataFrame, assigned: pd.DataFrame | None = None, *,
+                  taxonomy: Taxonomy | None = None) -> pd.DataFrame:
+    """One row per need for ``matches.csv``: candidates, minutes, assignment and reason.
+
+    Columns: ``need_id``, ``category``, ``category_label``, ``resource_ids`` and ``minutes``
+    (the k nearest, ``;``-separated, nearest first), ``assigned_resource_id``,
+    ``assigned_minutes``, ``reason``. Coordinates and town blocks are never included.
+    """
+    taxonomy = taxonomy or load_taxonomy()
+    found = nearest[nearest["rank"] > 0]
+    joined = found.groupby("need_id").agg(
+        resource_ids=("resource_id", ";".join),
+        minutes=("minutes", lambda m: ";".join(f"{v:g}" for v in m)))
+    base = nearest.drop_duplicates("need_id")[["need_id", "category", "reason"]].set_index("need_id")
+    out = base.join(joined).reset_index()
+    out.insert(2, "category_label", out["category"].map(taxonomy.label))
+    if assigned is not None:
+        a = assigned.set_index("need_id")
+        out["assigned_resource_id"] = out["need_id"].map(a["resource_id"])
+        out["assigned_minutes"] = out["need_id"].map(a["minutes"])
+        out["reason"] = out["need_id"].map(a["reason"]).where(lambda r: r != "", out["reason"])
+    out["reason"] = out["reason"].fillna("")
+    cols = ["need_id", "category", "category_label", "resource_ids", "minutes", "assigned_resource_id",
+            "assigned_minutes", "reason"]
+    return out[[c for c in cols if c in out]]

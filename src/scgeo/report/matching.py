@@ -1,0 +1,41 @@
+"""Matching of a workspace's open needs to its resources, and the matches table on disk."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from scgeo.analysis.matching import assign_needs, candidate_pairs, match_summary, nearest_resources
+from scgeo.network import WalkNetwork
+
+__all__ = ["match_report", "write_matches"]
+
+
+def match_report(workspace, *, k: int = 3, max_minutes: float = 20.0, assign: bool = True,
+                 weekday: str | None = None, provider_types: list[str] | None = None,
+                 ) -> tuple[pd.DataFrame, pd.DataFrame | None, pd.DataFrame]:
+    """The k nearest resources (and, with ``assign``, the capacity-aware assignment) of each open need.
+
+    Returns ``(nearest, assigned, summary)``; ``summary`` is the one-row-per-need table of
+    :func:`scgeo.analysis.matching.match_summary` (no coordinates, no town blocks).
+    """
+    network = WalkNetwork.from_workspace(workspace) if workspace.count("network_edges") else None
+    needs, resources = workspace.read("needs"), workspace.read("resources")
+    pairs = candidate_pairs(needs, resources, network=network, max_minutes=max_minutes, weekday=weekday,
+                            provider_types=provider_types, blocks=workspace.town_blocks(), areas=workspace.areas())
+    nearest = nearest_resources(needs, resources, k=k, max_minutes=max_minutes, pairs=pairs, weekday=weekday,
+                                provider_types=provider_types)
+    assigned = assign_needs(needs, resources, pairs, max_minutes=max_minutes) if assign else None
+    return nearest, assigned, match_summary(nearest, assigned)
+
+
+def write_matches(summary: pd.DataFrame, path: str | Path) -> Path:
+    """Write the matches table as CSV (UTF-8 with BOM) or Excel, by the file's suffix."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix.lower() == ".xlsx":
+        summary.to_excel(path, index=False, sheet_name="マッチング")
+    else:
+        summary.to_csv(path, index=False, encoding="utf-8-sig")
+    return path
