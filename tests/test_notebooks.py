@@ -8,7 +8,10 @@ from nbclient import NotebookClient
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
 # text each notebook's outputs must show (what it is there to find)
-EXPECTED = {"01_gap_analysis.ipynb": ["南沢", "東谷", "高根", "空白", "さくら中学校区"]}
+EXPECTED = {
+    "01_gap_analysis.ipynb": ["南沢", "東谷", "高根", "salon-1", "さくら中学校区"],
+    "02_matching.ipynb": ["定員超過 0 件", "割り当て済み", "20分以内に資源がありません"],
+}
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
