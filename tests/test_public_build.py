@@ -1,0 +1,153 @@
+"""``scgeo build``: a working 出雲市 (32203) workspace from the shared public files."""
+
+import csv
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from scgeo import Workspace
+from scgeo.cli import main
+from scgeo.commands.build import build_workspace
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+FIX = Path(__file__).resolve().parent / "fixtures" / "public"
+IZUMO = DATA / "izumo"
+SUBSET = DATA / "estat_chome2015" / "subsets" / "izumo_32203.csv"
+GAZETTEER = DATA / "geolonia_addresses" / "島根県_出雲市.json"
+
+
+def write_age_table(subset: Path, out: Path, *, seed: int = 32203) -> pd.DataFrame:
+    """An e-Stat 年齢（5歳階級）別人口 CSV for the subset's KEY_CODEs (cp932, 2 header rows).
+
+    Each area's 総数 equals its JINKO (summed over parts); the 21 bands are a fixed random split.
+    Returns the expected (pop_total, pop_65plus, pop_75plus) by KEY_CODE.
+    """
+    raw = pd.read_csv(subset, dtype=str)
+    raw = raw[raw["KEY_CODE"].str.startswith("32203") & (raw["HCODE"] != "8154")]
+    totals = pd.to_numeric(raw["JINKO"]).groupby(raw["KEY_CODE"], sort=False).sum()
+    rng = np.random.default_rng(seed)
+    weights = np.r_[np.linspace(1, 1.4, 13), np.linspace(1.5, 0.05, 8)]
+    bands = [f"{a}～{a + 4}歳" for a in range(0, 100, 5)] + ["100歳以上"]
+    labels = ["総数、年齢「不詳」含む", *bands]
+    header = ["KEY_CODE", "HYOSYO", "CITYNAME", "NAME", "HTKSYORI", "HTKSAKI", "GASSAN",
+              *[f"T000849{i:03d}" for i in range(1, len(labels) + 1)]]
+    rows, expected = [header, [""] * 7 + labels], {}
+    for key, total in totals.items():
+        counts = rng.multinomial(int(total), weights / weights.sum())
+        rows.append([key, "2", "出雲市", "", "0", "", "", int(total), *counts.tolist()])
+        expected[key] = (int(total), int(counts[13:].sum()), int(counts[15:].sum()))
+    with out.open("w", encoding="cp932", newline="") as handle:
+        csv.writer(handle).writerows(rows)
+    return pd.DataFrame.from_dict(expected, orient="index",
+                                  columns=["pop_total", "pop_65plus", "pop_75plus"])
+
+
+@pytest.fixture
+def izumo_inputs(tmp_path):
+    for path in (IZUMO / "MiddleSchool.geojson", SUBSET, GAZETTEER):
+        if not path.is_file():
+            pytest.skip("shared data (../shared/data) is not available")
+    ages = tmp_path / "tblT000849H32203.csv"
+    expected = write_age_table(SUBSET, ages)
+    return {"ages": ages, "expected": expected}
+
+
+def test_build_izumo_from_public_files(izumo_inputs, tmp_path, capsys):
+    out = tmp_path / "izumo.gpkg"
+    started = time.perf_counter()
+    code = main(["build", str(out), "--muni-code", "32203", "--name", "出雲市",
+                 "--districts", str(IZUMO / "MiddleSchool.geojson"),
+                 "--districts", str(IZUMO / "Elementary.geojson"),
+                 "--blocks", str(SUBSET), "--ages", str(izumo_inputs["ages"]),
+                 "--resources", str(FIX / "kaigo_kohyo_32203.csv"),
+                 "--resources", str(FIX / "kaigo_jigyosho_32203.csv"),
+                 "--resources", str(FIX / "P14-21_32.geojson"),
+                 "--resources", str(FIX / "P04-20_32.geojson"),
+                 "--geocode", f"gazetteer:{GAZETTEER}"])
+    seconds = time.perf_counter() - started
+    printed = capsys.readouterr().out
+    assert code == 0, printed
+    assert seconds < 60
+    ws = Workspace.open(out)
+    info = ws.info()
+    assert info["muni_code"] == "32203" and info["muni_name"] == "出雲市"
+    assert info["area_levels"] == {"municipality": 1, "jhs_district": 14, "es_district": 36,
+                                   "town_block": 218}
+    blocks = ws.town_blocks()
+    expected = izumo_inputs["expected"]
+    assert len(blocks) == len(expected) == 218
+    got = blocks.set_index("area_id")[["pop_total", "pop_65plus", "pop_75plus"]].astype(int)
+    pd.testing.assert_frame_equal(got.sort_index(), expected.sort_index(), check_names=False)
+    raw = pd.read_csv(SUBSET, dtype=str)
+    land = raw["KEY_CODE"].str.startswith("32203") & (raw["HCODE"] != "8154")
+    assert blocks["pop_total"].sum() == pd.to_numeric(raw.loc[land, "JINKO"]).sum()
+    resources = ws.read("resources")
+    # 介護サービス情報公表 4 (1 geocoded) + 標準データセット 8 (geocoded) + P14 3 + P04 3
+    assert len(resources) == 18
+    assert resources["category"].value_counts().to_dict() == {
+        "care_service": 12, "medical": 3, "consultation": 2, "salon": 1}
+    assert resources["notes"].fillna("").str.contains("位置: ").sum() == 9
+    assert "町丁目" in printed and "住所から求めた位置" in printed and "完了" in printed
+    rejected = sorted(p.name for p in tmp_path.glob("izumo_rejected_*.csv"))
+    assert rejected == ["izumo_rejected_P14-21_32.csv"]  # こども園: outside the taxonomy
+    print(f"\nBUILD {seconds:.2f}s {info['layers']} {info['area_levels']}")
+
+
+def test_build_function_reports_geocode_levels(izumo_inputs, tmp_path):
+    lines = []
+    summary = build_workspace(
+        tmp_path / "w.gpkg", muni_code="32203", name="出雲市",
+        districts=[str(IZUMO / "MiddleSchool.geojson")],
+        resources=[str(FIX / "kaigo_jigyosho_32203.csv")], geocode=f"gazetteer:{GAZETTEER}",
+        log=lines.append)
+    assert summary["geocode"] == {"町丁目": 5, "大字": 2, "市区町村": 1}
+    assert summary["layers"] == {"municipality": 1, "jhs_district": 14, "resources": 8}
+    assert any("取込 8 件" in line for line in lines)
+
+
+def test_build_rejects_bad_geocode_spec(tmp_path, capsys):
+    code = main(["build", str(tmp_path / "x.gpkg"), "--muni-code", "32203", "--geocode", "what"])
+    assert code == 2 and "--geocode" in capsys.readouterr().err
+
+
+def test_build_izumo_mesh_route(tmp_path):
+    """Town blocks from e-Stat points, population from a 1 km mesh table (area-weighted)."""
+    for path in (IZUMO / "MiddleSchool.geojson", SUBSET):
+        if not path.is_file():
+            pytest.skip("shared data (../shared/data) is not available")
+    import geopandas as gpd
+    import jismesh.utils as ju
+
+    from scgeo.crs import to_metric
+    from scgeo.io.mesh import mesh_polygons
+
+    districts = gpd.read_file(IZUMO / "MiddleSchool.geojson").to_crs(6668)
+    x0, y0, x1, y1 = districts.total_bounds
+    lats, lons = np.meshgrid(np.arange(y0, y1, 30 / 3600), np.arange(x0, x1, 45 / 3600))
+    codes = sorted({str(c) for c in ju.to_meshcode(lats.ravel(), lons.ravel(), 3)})
+    rng = np.random.default_rng(7)
+    pop = rng.integers(0, 400, len(codes))
+    old = (pop * rng.uniform(0.2, 0.45, len(codes))).astype(int)
+    table = pd.DataFrame({"KEY_CODE": codes, "人口（総数）": pop, "65歳以上人口 総数": old,
+                          "75歳以上人口 総数": old // 2})
+    mesh_csv = tmp_path / "mesh.csv"
+    table.to_csv(mesh_csv, index=False, encoding="utf-8-sig")
+    out = tmp_path / "izumo_mesh.gpkg"
+    summary = build_workspace(out, muni_code="32203", name="出雲市",
+                              districts=[str(IZUMO / "MiddleSchool.geojson")],
+                              blocks=str(SUBSET), mesh=str(mesh_csv))
+    blocks = Workspace.open(out).town_blocks()
+    assert len(blocks) == 218
+    # independent: each mesh's population times the share of its surface inside the city
+    meshes = gpd.GeoDataFrame(table, geometry=mesh_polygons(codes).values, crs=6668)
+    outline = gpd.GeoDataFrame(geometry=[districts.union_all()], crs=6668)
+    m = to_metric(meshes, muni_code="32203")
+    inside = gpd.overlay(m, to_metric(outline, muni_code="32203"), how="intersection")
+    expected = (inside["人口（総数）"] * inside.area / m.set_index("KEY_CODE").loc[
+        inside["KEY_CODE"]].area.to_numpy()).sum()
+    assert blocks["pop_total"].sum() == pytest.approx(expected, abs=2)
+    assert summary["population"]["pop_total"] == blocks["pop_total"].sum()
+    assert (blocks["pop_75plus"] <= blocks["pop_65plus"] + 1).all()
