@@ -267,10 +267,21 @@ def _pairs_batch(net: WalkNetwork, src: Snap, src_ids: np.ndarray, tgt: Snap, tg
     length = net.edges["length_m"].to_numpy()
     ends, inverse = np.unique(np.concatenate([eu[src.edge], ev[src.edge]]), return_inverse=True)
     pos_u, pos_v = inverse[:len(src)], inverse[len(src):]
-    node_dist = dijkstra(net.graph, directed=True, indices=ends, limit=limit_m)  # ends × nodes
+    # A path shorter than limit_m never leaves the box of the sources' ends grown by limit_m
+    # (network distance >= straight-line distance): search only the streets inside it.
+    lo = net.node_xy[ends].min(axis=0) - limit_m
+    hi = net.node_xy[ends].max(axis=0) + limit_m
+    inside = np.flatnonzero(((net.node_xy >= lo) & (net.node_xy <= hi)).all(axis=1))
+    local = np.full(net.n_nodes + 1, -1)
+    local[inside] = np.arange(len(inside))
+    sub = net.graph[inside][:, inside]
+    near = (local[eu[tgt.edge]] >= 0) | (local[ev[tgt.edge]] >= 0)  # targets that can be reached at all
+    tgt, tgt_ids = tgt.subset(near), tgt_ids[near]
+    node_dist = dijkstra(sub, directed=True, indices=local[ends], limit=limit_m)  # ends × inside nodes
+    node_dist = np.concatenate([node_dist, np.full((len(ends), 1), np.inf)], axis=1)  # column -1: outside
     t_len = length[tgt.edge]
-    from_end = np.minimum(node_dist[:, eu[tgt.edge]] + tgt.along_m,
-                          node_dist[:, ev[tgt.edge]] + (t_len - tgt.along_m))  # ends × targets
+    from_end = np.minimum(node_dist[:, local[eu[tgt.edge]]] + tgt.along_m,
+                          node_dist[:, local[ev[tgt.edge]]] + (t_len - tgt.along_m))  # ends × targets
     w_u = (src.snap_m + src.along_m)[:, None]
     w_v = (src.snap_m + length[src.edge] - src.along_m)[:, None]
     dist = np.minimum(from_end[pos_u] + w_u, from_end[pos_v] + w_v)  # sources × targets
@@ -299,8 +310,13 @@ def pairs_within(net: WalkNetwork, sources: Snap, targets: Snap, *, limit_m: flo
                "distance_m": pd.Series(dtype=float)}
     if not len(src_ids) or not len(tgt_ids):
         return pd.DataFrame(columns)
+    # batches of sources close to each other, so that each searches a small box of streets
+    xy = net.node_xy[net.edges["u_idx"].to_numpy()[sources.edge[src_ids]]]
+    cell = np.floor(xy / max(limit_m, 1.0)).astype(np.int64)
+    src_ids = src_ids[np.lexsort((cell[:, 0], cell[:, 1]))]
     src, tgt = sources.subset(src_ids), targets.subset(tgt_ids)
     per_batch = max(1, int(memory_mb * 2**20 / (8 * 2 * max(net.n_nodes, len(tgt)))))
+    per_batch = min(per_batch, 64)
     frames = [
         _pairs_batch(net, src.subset(np.arange(i, min(i + per_batch, len(src_ids)))),
                      src_ids[i:i + per_batch], tgt, tgt_ids, limit_m)
