@@ -167,3 +167,28 @@ def test_unreachable_and_missing_categories_get_reasons():
     near = nearest_resources(needs, res, k=2, max_minutes=20)
     reasons = dict(zip(near["need_id"], near["reason"], strict=True))
     assert reasons == {"N1": "20分以内に資源がありません", "N2": "該当する種別の資源がありません"}
+
+
+def test_needs_command_publishes_only_suppressed_aggregates(sample_workspace, tmp_path, capsys):
+    out = tmp_path / "needs.csv"
+    assert main(["needs", str(sample_workspace.path), "--out", str(out), "--level", "town_block"]) == 0
+    table = pd.read_csv(out, encoding="utf-8-sig", dtype=str)
+    published = pd.to_numeric(table["count"], errors="coerce")
+    assert not published.between(1, 4).any()
+    assert (table.loc[table["suppressed"] == "True", "count"] == "秘匿").all()
+    raw = out.read_text(encoding="utf-8-sig") + (tmp_path / "needs.csv.manifest.json").read_text(encoding="utf-8")
+    for need_id in sample_workspace.read("needs")["need_id"]:
+        assert need_id not in raw
+    internal = tmp_path / "internal.csv"
+    assert main(["needs", str(sample_workspace.path), "--out", str(internal), "--internal"]) == 0
+    assert "内部資料 — 個人情報を含む" in internal.read_text(encoding="utf-8-sig")
+    capsys.readouterr()
+
+
+def test_demo_wrote_matches_and_needs_by_area(demo_outputs, sample_workspace):
+    matches = pd.read_csv(demo_outputs["matches"], encoding="utf-8-sig")
+    assert len(matches) == (sample_workspace.read("needs")["status"] == "open").sum()
+    assert matches["assigned_resource_id"].notna().sum() > 0
+    by_area = pd.read_csv(demo_outputs["needs_by_area"], encoding="utf-8-sig", dtype=str)
+    assert set(by_area["level"]) == {"jhs_district"}
+    assert not pd.to_numeric(by_area["count"], errors="coerce").between(1, 4).any()

@@ -10,7 +10,7 @@ NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.i
 # text each notebook's outputs must show (what it is there to find)
 EXPECTED = {
     "01_gap_analysis.ipynb": ["南沢", "東谷", "高根", "salon-1", "さくら中学校区"],
-    "02_matching.ipynb": ["定員超過 0 件", "割り当て済み", "20分以内に資源がありません"],
+    "02_matching.ipynb": ["定員超過 0 件", "割り当て済み", "20分以内に資源がありません", "秘匿"],
 }
 
 
