@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 OUT ?= out
 
-.PHONY: demo test sample lint app clean
+.PHONY: demo test sample screenshots lint app clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,10 @@ test: $(BIN)/.installed
 ## sample: regenerate the bundled sample town under data/ (byte-identical from the fixed seed)
 sample: $(BIN)/.installed
 	$(BIN)/scgeo sample --out data
+
+## screenshots: refresh docs/img/*.png from the browser and print tests (look at them afterwards)
+screenshots: $(BIN)/.installed
+	SCGEO_DOCS_SCREENSHOTS=1 $(BIN)/python -m pytest tests/test_browser.py tests/test_app_browser.py tests/test_print_map.py
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .

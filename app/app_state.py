@@ -1,8 +1,9 @@
-"""Shared app state: which workspace is open, and cached reads of it (app layer only)."""
+"""Shared app state: the login gate, the workspace choice, cached reads, labels (app layer only)."""
 
 from __future__ import annotations
 
 import argparse
+import hmac
 import os
 import sys
 from pathlib import Path
@@ -10,37 +11,146 @@ from pathlib import Path
 import streamlit as st
 
 import scgeo
+from scgeo.app_runner import PASSWORD_ENV, is_loopback
+from scgeo.schema import AREA_LEVEL_LABELS, RESOURCES
+
+STATUS_LABELS = {"active": "活動中", "paused": "休止中", "closed": "廃止"}
+NO_WORKSPACE_HELP = ("まず `make demo` (または `scgeo demo`) でサンプルのワークスペースを作るか、"
+                     "`scgeo init` で新しいワークスペースを作成してください。")
 
 
-def workspace_path() -> Path:
-    """The workspace chosen in the sidebar, else `--workspace`, `$SCGEO_WORKSPACE`, the demo's."""
-    chosen = st.session_state.get("workspace_path")
-    if chosen:
-        return Path(chosen)
+# ------------------------------------------------------------------ login
+
+
+def _expected_password() -> str | None:
+    if os.environ.get(PASSWORD_ENV):
+        return os.environ[PASSWORD_ENV]
+    try:
+        return st.secrets.get("password") or None
+    except (FileNotFoundError, KeyError, st.errors.StreamlitSecretNotFoundError):
+        return None
+
+
+def password_gate() -> bool:
+    """True when the app may be shown: loopback address, or the right password was entered.
+
+    On any other address only a login form is drawn (the caller stops the script).
+    """
+    if is_loopback(st.get_option("server.address")) or st.session_state.get("authenticated"):
+        return True
+    st.title("scgeo ログイン")
+    expected = _expected_password()
+    if not expected:
+        st.error("このアプリはネットワークに公開されていますが、パスワードが設定されていません。"
+                 f"環境変数 {PASSWORD_ENV} か .streamlit/secrets.toml の password を設定して起動し直してください。")
+        return False
+    with st.form("login"):
+        given = st.text_input("パスワード", type="password")
+        submitted = st.form_submit_button("ログイン")
+    if submitted:
+        if hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8")):
+            st.session_state["authenticated"] = True
+            st.rerun()
+        st.error("パスワードが違います。")
+    return False
+
+
+# ------------------------------------------------------------------ workspace
+
+
+def default_workspace() -> Path:
+    """`--workspace`, else `$SCGEO_WORKSPACE`, else the demo's ``out/workspace.gpkg``."""
     parser = argparse.ArgumentParser(add_help=False)
     parser.add_argument("--workspace")
     args, _ = parser.parse_known_args(sys.argv[1:])
     return Path(args.workspace or os.environ.get("SCGEO_WORKSPACE") or "out/workspace.gpkg")
 
 
-def _stamp(path: Path) -> float:
-    return path.stat().st_mtime_ns if path.exists() else 0.0
+def workspace_path() -> Path:
+    """The workspace chosen in the sidebar (session), else :func:`default_workspace`."""
+    chosen = st.session_state.get("workspace_path")
+    return Path(chosen) if chosen else default_workspace()
 
 
-@st.cache_data(show_spinner="ワークスペースを読み込んでいます…")
-def load_layers(path: str, stamp: float) -> dict:
-    """Areas, resources and info of a workspace (cached until the file changes)."""
+def _pick_found() -> None:
+    st.session_state["workspace_path"] = st.session_state["workspace_found"]
+
+
+def workspace_sidebar() -> None:
+    """The sidebar: workspace chooser (path, or one of the *.gpkg in out/) and the editor's name."""
+    if not st.session_state.get("workspace_path"):
+        st.session_state["workspace_path"] = str(default_workspace())
+    found = sorted({str(default_workspace()), *(str(p) for p in Path("out").glob("*.gpkg"))})
+    with st.sidebar:
+        st.caption("ワークスペース")
+        if len(found) > 1:
+            st.selectbox("見つかったワークスペース", found, key="workspace_found", index=None,
+                         placeholder="out/ の GeoPackage から選ぶ", on_change=_pick_found)
+        st.text_input("GeoPackage ファイル", key="workspace_path")
+        st.text_input("編集者名(履歴に残ります)", key="editor_name", placeholder="例: 第2層SC 山田")
+
+
+def editor_name() -> str | None:
+    """Who edits (recorded in the history); None lets the library use the login name."""
+    return (st.session_state.get("editor_name") or "").strip() or None
+
+
+def _stamp(path: Path) -> int:
+    return path.stat().st_mtime_ns if path.exists() else 0
+
+
+@st.cache_data(show_spinner="ワークスペースを読み込んでいます…", max_entries=8)
+def load_layers(path: str, stamp: int) -> dict:
+    """Info, areas and resources of a workspace (cached until the file changes)."""
     ws = scgeo.Workspace.open(path)
     return {"info": ws.info(), "areas": ws.areas(), "resources": ws.read("resources")}
+
+
+@st.cache_resource
+def taxonomy() -> scgeo.schema.Taxonomy:
+    """The category taxonomy (bundled + the city's file in settings)."""
+    return scgeo.load_taxonomy()
 
 
 def open_workspace() -> dict | None:
     """The current workspace's layers, or None after showing guidance in Japanese."""
     path = workspace_path()
     try:
-        return load_layers(str(path), _stamp(path))
+        layers = load_layers(str(path), _stamp(path))
     except scgeo.ScgeoError as exc:
         st.warning(f"{exc}")
-        st.info("まず `make demo` (または `scgeo demo`) でサンプルのワークスペースを作るか、"
-                "`scgeo init` で新しいワークスペースを作成してください。")
+        st.info(NO_WORKSPACE_HELP)
         return None
+    return {**layers, "stamp": _stamp(path)}
+
+
+def workspace() -> scgeo.Workspace:
+    """The open workspace, for writing (call after :func:`open_workspace` succeeded)."""
+    return scgeo.Workspace.open(workspace_path())
+
+
+def written() -> None:
+    """After a write: rerun so every cached read sees the new file."""
+    load_layers.clear()
+    st.rerun()
+
+
+# ------------------------------------------------------------------ labels
+
+
+def area_choices(areas, levels=("living_area", "jhs_district")) -> dict[str, str]:
+    """``{label: area_id}`` of the areas of ``levels``, e.g. ``日常生活圏域 北部圏域``."""
+    out: dict[str, str] = {}
+    for level in levels:
+        subset = areas[areas["level"] == level].sort_values("area_id")
+        for area_id, name in zip(subset["area_id"], subset["name"], strict=True):
+            out[f"{AREA_LEVEL_LABELS[level]} {name}"] = area_id
+    return out
+
+
+def column_label(name: str) -> str:
+    """Japanese label of a resources column (the name itself when unknown)."""
+    try:
+        return RESOURCES.column(name).label
+    except KeyError:
+        return name

@@ -1,15 +1,29 @@
 """scgeo app entry: `streamlit run app/streamlit_app.py -- --workspace out/workspace.gpkg`."""
 
 import streamlit as st
-from app_state import workspace_path
+from app_state import password_gate, workspace_sidebar
+from PIL import Image, ImageDraw
 
-st.set_page_config(page_title="scgeo 地域資源マップ", page_icon="🗾", layout="wide")
+# The tab icon, drawn here: a page's Material icon would make the browser fetch it from Google.
+ICON = Image.new("RGB", (32, 32), (27, 110, 90))
+ImageDraw.Draw(ICON).rectangle((8, 8, 23, 23), fill=(255, 255, 255))
 
-pages = [
-    st.Page("app_pages/map_page.py", title="地図", icon="🗺️", default=True),
+st.set_page_config(page_title="scgeo 地域資源マップ", page_icon=ICON, layout="wide")
+
+if not password_gate():
+    st.stop()
+
+# One line per page. The analysis pages (ギャップ分析, マッチング, ニーズ) join this list when their
+# library modules exist, e.g.
+#   st.Page("app_pages/gap_page.py", title="ギャップ分析", icon=":material/explore:", url_path="gaps"),
+PAGES = [
+    st.Page("app_pages/map_page.py", title="地図", icon=":material/map:", url_path="map", default=True),
+    st.Page("app_pages/resources_page.py", title="社会資源", icon=":material/table_edit:", url_path="resources"),
+    st.Page("app_pages/import_page.py", title="データ取込", icon=":material/upload_file:", url_path="import"),
+    st.Page("app_pages/export_page.py", title="出力", icon=":material/download:", url_path="export"),
 ]
-with st.sidebar:
-    st.caption("ワークスペース")
-    st.text_input("GeoPackage ファイル", key="workspace_path", value=str(workspace_path()))
 
-st.navigation(pages).run()
+page = st.navigation(PAGES)
+st.set_page_config(page_title=f"{page.title} | scgeo 地域資源マップ", page_icon=ICON)
+workspace_sidebar()
+page.run()

@@ -17,9 +17,9 @@ import tracemalloc
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from bench_coverage import grid_network, random_points
 from scipy.spatial import cKDTree
 
-from bench_coverage import grid_network, random_points
 from scgeo.analysis.matching import assign_needs, candidate_pairs, nearest_resources
 
 CATEGORIES = ["salon", "kayoi_no_ba", "shared_meal", "shopping", "dementia_cafe", "consultation",

@@ -1,5 +1,6 @@
 """Shared fixtures: the sample town built once per test session through the demo chain."""
 
+import os
 from pathlib import Path
 
 import pytest
@@ -30,3 +31,13 @@ def sample_copy(sample_workspace, tmp_path):
     path = tmp_path / "sample.gpkg"
     path.write_bytes(sample_workspace.path.read_bytes())
     return Workspace.open(path)
+
+
+@pytest.fixture
+def screenshot_dir(tmp_path):
+    """Where screenshots go: docs/img with SCGEO_DOCS_SCREENSHOTS=1 (`make screenshots`), else tmp."""
+    if os.environ.get("SCGEO_DOCS_SCREENSHOTS") == "1":
+        target = ROOT / "docs" / "img"
+        target.mkdir(parents=True, exist_ok=True)
+        return target
+    return tmp_path

@@ -1,16 +1,74 @@
-"""地図: the 地域資源マップ of the open workspace, with its counts."""
+"""地図: the 地域資源マップ of the open workspace, with filters, counts and the clicked resource."""
 
+import datetime as dt
+
+import pandas as pd
 import streamlit as st
-from app_state import open_workspace
+from app_state import STATUS_LABELS, area_choices, open_workspace, taxonomy
 
+from scgeo.filters import areas_within, filter_resources, is_stale
 from scgeo.maps import offline_html, resource_map
 
+ALL_AREAS = "市全域"
+MONTHS = {"指定なし": None, "3か月以内": 3, "6か月以内": 6, "12か月以内": 12, "24か月以内": 24}
+DETAILS = {"address": "住所", "schedule": "曜日・時間", "capacity": "定員", "fee": "費用", "contact": "連絡先",
+           "target": "対象", "notes": "備考", "source": "出典"}
 
-@st.cache_data(show_spinner="地図を描いています…")
-def map_html(path: str, stamp: float, _layers: dict) -> str:
-    info = _layers["info"]
-    m = resource_map(_layers["areas"], _layers["resources"], title=f"{info['muni_name']} 地域資源マップ")
-    return offline_html(m)
+
+def _filters(layers: dict) -> dict:
+    tax = taxonomy()
+    resources = layers["resources"]
+    present = [c for c in tax.categories if c in set(resources["category"])]
+    providers = [p for p in tax.provider_types if p in set(resources["provider_type"].dropna())]
+    areas = area_choices(layers["areas"])
+    row1 = st.columns([3, 2, 2])
+    cats = row1[0].multiselect("種別", [tax.label(c) for c in present], key="map_categories",
+                               placeholder="すべての種別")
+    area = row1[1].selectbox("圏域・中学校区", [ALL_AREAS, *areas], key="map_area")
+    provs = row1[2].multiselect("提供主体", [tax.label(p) for p in providers], key="map_providers",
+                                placeholder="すべての提供主体")
+    row2 = st.columns([2, 2, 3])
+    statuses = row2[0].multiselect("状態", list(STATUS_LABELS.values()), key="map_statuses",
+                                   placeholder="すべての状態")
+    months = row2[1].selectbox("最終確認", list(MONTHS), key="map_months")
+    keyword = row2[2].text_input("キーワード(名称・住所・備考)", key="map_keyword")
+    by_label = {tax.label(c): c for c in [*present, *providers]}
+    status_codes = {v: k for k, v in STATUS_LABELS.items()}
+    return {
+        "categories": tuple(by_label[c] for c in cats) or None,
+        "area_id": areas.get(area),
+        "provider_types": tuple(by_label[p] for p in provs) or None,
+        "statuses": tuple(status_codes[s] for s in statuses) or None,
+        "confirmed_within_months": MONTHS[months],
+        "keyword": keyword.strip() or None,
+    }
+
+
+def _details(row: pd.Series) -> None:
+    tax = taxonomy()
+    st.subheader(row["name"])
+    provider = tax.label(row["provider_type"]) if pd.notna(row["provider_type"]) else "提供主体 未登録"
+    st.caption(f"{tax.label(row['category'])} / {provider} / {STATUS_LABELS.get(row['status'], row['status'])}")
+    for col, label in DETAILS.items():
+        value = row.get(col)
+        if pd.notna(value) and str(value).strip():
+            st.markdown(f"**{label}**: {value}")
+    confirmed = row["last_confirmed"]
+    text = "未確認" if pd.isna(confirmed) else f"{confirmed:%Y-%m-%d}"
+    if bool(is_stale(row.to_frame().T).iloc[0]):
+        st.warning(f"最終確認日: {text}(要確認)")
+    else:
+        st.markdown(f"**最終確認日**: {text}")
+    st.caption(f"資源ID {row['resource_id']}")
+
+
+@st.cache_data(max_entries=32, show_spinner="地図を描いています…")
+def map_html(path: str, stamp: int, filters: tuple, today: dt.date, title: str, _areas, _shown) -> str:
+    """The map as the library's self-contained HTML (Leaflet inlined: works without internet).
+
+    Cached per workspace state and filter choice, so going back to a filter costs nothing.
+    """
+    return offline_html(resource_map(_areas, _shown, title=title, today=today))
 
 
 layers = open_workspace()
@@ -19,13 +77,43 @@ if layers is not None:
     info = layers["info"]
     st.caption(f"{info['muni_name']} ({info['muni_code']}) — {info['path']}")
     counts = info["layers"]
-    cols = st.columns(4)
-    cols[0].metric("区域", counts["areas"])
-    cols[1].metric("町丁目", info["area_levels"].get("town_block", 0))
-    cols[2].metric("社会資源", counts["resources"])
-    cols[3].metric("ニーズ (件数のみ)", counts["needs"])
     if counts["areas"] == 0 and counts["resources"] == 0:
-        st.info("このワークスペースにはまだデータがありません。`scgeo import` で区域や社会資源を取り込んでください。")
-    else:
-        st.iframe(map_html(info["path"], info["last_edit"]["at"] if info["last_edit"] else "", layers),
-                        height=680)
+        cols = st.columns(4)
+        cols[0].metric("社会資源", counts["resources"])
+        cols[1].metric("区域", counts["areas"])
+        cols[2].metric("町丁目", info["area_levels"].get("town_block", 0))
+        cols[3].metric("ニーズ (件数のみ)", counts["needs"])
+        st.info("このワークスペースにはまだデータがありません。「データ取込」のページ(または `scgeo import`)で"
+                "区域や社会資源を取り込んでください。")
+        st.stop()
+    chosen = _filters(layers)
+    today = dt.date.today()
+    shown = filter_resources(layers["resources"], layers["areas"], today=today, **chosen)
+    area_id = chosen["area_id"]
+    cols = st.columns(5)
+    cols[0].metric("表示中", len(shown))
+    cols[1].metric("社会資源", counts["resources"])
+    cols[2].metric("要確認(表示中)", int(is_stale(shown, today=today).sum()))
+    cols[3].metric("町丁目", info["area_levels"].get("town_block", 0))
+    cols[4].metric("ニーズ (件数のみ)", counts["needs"])
+
+    areas = layers["areas"] if area_id is None else areas_within(layers["areas"], area_id)
+    left, right = st.columns([3, 1])
+    with left:
+        html = map_html(info["path"], layers["stamp"], tuple(sorted(chosen.items())), today,
+                        f"{info['muni_name']} 地域資源マップ", areas, shown)
+        st.iframe(html, height=640)
+        st.caption("地図の点をクリックすると吹き出しで内容が出ます。右の欄で選ぶと全項目を表示します。")
+    with right:
+        ids = shown.sort_values("name")["resource_id"].tolist()
+        names = dict(zip(shown["resource_id"], shown["name"], strict=True))
+        if st.session_state.get("map_selected") not in names:
+            st.session_state.pop("map_selected", None)
+        picked = st.selectbox("社会資源の詳細", ids, format_func=names.get, key="map_selected", index=None,
+                              placeholder="名前で選ぶ(表示中の資源)")
+        if picked is not None:
+            _details(shown[shown["resource_id"] == picked].iloc[0])
+        elif not len(shown):
+            st.info("条件に合う社会資源はありません。絞り込みをゆるめてください。")
+        else:
+            st.caption("ここで資源を選ぶと、詳しい情報(最終確認日を含む)が出ます。")

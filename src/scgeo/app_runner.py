@@ -1,16 +1,28 @@
-"""Start the Streamlit app (``scgeo app``, and the end of ``scgeo demo``)."""
+"""Start the Streamlit app (``scgeo app``, and the end of ``scgeo demo``).
+
+The app listens on the loopback address (127.0.0.1) unless told otherwise. On any other
+address it is reachable from the network, so it then requires a password: the environment
+variable ``SCGEO_APP_PASSWORD`` (or ``password`` in ``.streamlit/secrets.toml``), which the app
+asks for before showing anything.
+"""
 
 from __future__ import annotations
 
 import importlib.util
+import ipaddress
 import os
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 from scgeo._errors import InputError
+from scgeo.settings import get_settings
 
-__all__ = ["app_entry", "serve_app", "streamlit_command"]
+__all__ = ["LOOPBACK", "PASSWORD_ENV", "app_entry", "is_loopback", "serve_app", "streamlit_command"]
+
+LOOPBACK = "127.0.0.1"
+PASSWORD_ENV = "SCGEO_APP_PASSWORD"
 
 
 def app_entry() -> Path:
@@ -23,21 +35,69 @@ def app_entry() -> Path:
     return entry
 
 
-def streamlit_command(workspace: str | Path, *, port: int = 8501) -> list[str]:
-    """The command line that serves the app on 127.0.0.1 (loopback only)."""
+def is_loopback(address: str | None) -> bool:
+    """Whether ``address`` is reachable from this computer only (127.x.x.x, ::1, localhost).
+
+    An empty address makes Streamlit listen on every interface, so it is not loopback.
+
+    Examples
+    --------
+    >>> is_loopback("127.0.0.1"), is_loopback("localhost"), is_loopback("0.0.0.0"), is_loopback("")
+    (True, True, False, False)
+    """
+    if not address:
+        return False
+    if address.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(address.strip().strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _password_configured(app_dir: Path) -> bool:
+    if os.environ.get(PASSWORD_ENV):
+        return True
+    for secrets in (Path.cwd() / ".streamlit" / "secrets.toml", app_dir / ".streamlit" / "secrets.toml",
+                    Path.home() / ".streamlit" / "secrets.toml"):
+        try:
+            if tomllib.loads(secrets.read_text(encoding="utf-8")).get("password"):
+                return True
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+            continue
+    return False
+
+
+def streamlit_command(workspace: str | Path, *, port: int = 8501, address: str = LOOPBACK) -> list[str]:
+    """The command line that serves the app (on 127.0.0.1 unless ``address`` says otherwise).
+
+    Raises ``InputError`` when streamlit is missing, or when ``address`` is not loopback and no
+    password is configured (``SCGEO_APP_PASSWORD`` or ``password`` in ``secrets.toml``).
+    """
     if importlib.util.find_spec("streamlit") is None:
         raise InputError("アプリには追加のパッケージが必要です: pip install 'scgeo[app]'")
+    entry = app_entry()
+    if not is_loopback(address) and not _password_configured(entry.parent):
+        raise InputError(f"{address or '全てのアドレス'} で待ち受けると他のコンピュータから接続できるため、"
+                         f"パスワードが必要です。環境変数 {PASSWORD_ENV} にパスワードを設定するか、"
+                         ".streamlit/secrets.toml に password = \"…\" を書いてから起動してください。"
+                         f"このコンピュータだけで使う場合は {LOOPBACK} のままにしてください。")
     return [
-        sys.executable, "-m", "streamlit", "run", str(app_entry()),
-        "--server.address", "127.0.0.1", "--server.port", str(port),
+        sys.executable, "-m", "streamlit", "run", str(entry),
+        "--server.address", address, "--server.port", str(port),
         "--server.headless", "true", "--browser.gatherUsageStats", "false",
+        "--server.maxUploadSize", str(get_settings().max_upload_mb),
         "--", "--workspace", str(Path(workspace).resolve()),
     ]
 
 
-def serve_app(workspace: str | Path, *, port: int = 8501) -> int:
-    """Serve the app until interrupted; returns streamlit's exit code (0 after Ctrl+C)."""
+def serve_app(workspace: str | Path, *, port: int = 8501, address: str = LOOPBACK) -> int:
+    """Serve the app until interrupted; returns streamlit's exit code (0 after Ctrl+C).
+
+    Refuses (``InputError``) to listen on a non-loopback ``address`` without a password.
+    """
+    command = streamlit_command(workspace, port=port, address=address)
     try:
-        return subprocess.call(streamlit_command(workspace, port=port))
+        return subprocess.call(command)
     except KeyboardInterrupt:
         return 0

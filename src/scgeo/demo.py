@@ -13,8 +13,8 @@ from pathlib import Path
 from scgeo._errors import InputError
 from scgeo.io import read_areas, read_needs, read_resources, read_town_blocks
 from scgeo.io.osm import read_osm
-from scgeo.maps import resource_map, save_offline
-from scgeo.report import gap_report, write_blank_zones, write_gap_table
+from scgeo.privacy import aggregate_needs, write_aggregate
+from scgeo.report import gap_report, match_report, write_blank_zones, write_gap_table, write_matches
 from scgeo.workspace import Workspace
 
 __all__ = ["SAMPLE_LAYERS", "build_sample_workspace", "find_sample_data", "run_demo"]
@@ -106,10 +106,17 @@ def run_demo(out_dir: str | Path = "out", *, data_dir: str | Path | None = None,
     outputs["blank_zones"] = write_blank_zones(zones, out_dir / "blank_zones.geojson")
     log(f"空白地帯分析: {table['area_id'].nunique()} 区域 × {table['category'].nunique()} 種別、"
         f"空白地帯 {len(zones)} か所")
+    _, assigned, matches = match_report(ws, k=3, max_minutes=20, assign=True)
+    outputs["matches"] = write_matches(matches, out_dir / "matches.csv")
+    log(f"マッチング: 未対応のニーズ {len(matches)} 件のうち {assigned['resource_id'].notna().sum()} 件を割り当て")
+    by_area = aggregate_needs(ws.read("needs"), ws.areas(), level="jhs_district", blocks=ws.town_blocks())
+    outputs["needs_by_area"] = write_aggregate(by_area, out_dir / "needs_by_area.csv")
 
-    info = ws.info()
-    m = resource_map(ws.areas(), ws.read("resources"), title=f"{info['muni_name']} 地域資源マップ")
-    outputs["resource_map"] = save_offline(m, out_dir / "resource_map.html")
+    from scgeo.maps.council import export_council_map
+    from scgeo.maps.static import print_map
+
+    outputs["resource_map"] = export_council_map(ws, out_dir / "resource_map.html", blank_zones=zones)  # public
+    outputs["print_map"] = print_map(ws, out_dir / "print_map.pdf", per_area=True)[0]  # 1 page per 圏域
 
     log("出力:")
     for name, path in outputs.items():

@@ -1,24 +1,32 @@
-"""The 地域資源マップ: areas and resources on a folium map with a Japanese legend.
+"""The 地域資源マップ: areas, resources and finished analysis results on a folium map.
 
 Takes finished GeoDataFrames (no analysis here) and returns a ``folium.Map``. Reprojection to
-EPSG:4326 happens here, at the rendering boundary, and nowhere else.
+EPSG:4326 happens here, at the rendering boundary, and nowhere else. Resources are drawn as
+category badges in one Leaflet.markercluster group per category, so 20,000 of them stay fast
+and every category keeps its own switch in the layer control.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import html
+from collections.abc import Sequence
 
 import folium
 import geopandas as gpd
+import numpy as np
 import pandas as pd
-from branca.element import MacroElement
-from jinja2 import Template
 
+from scgeo._errors import ScgeoError
+from scgeo.maps import _legend as lg
+from scgeo.maps._basemap import STREET_STYLES, VECTOR_ATTRIBUTION, VECTOR_BASEMAP, add_vector_basemap
+from scgeo.maps._layers import Labels, MetricScale, PageAssets, PointCluster, Ready, VectorLayer, round_geojson
+from scgeo.maps.offline import leaflet_only
 from scgeo.schema import AREA_LEVEL_LABELS, Taxonomy, load_taxonomy
 from scgeo.settings import get_settings
 
-__all__ = ["BASEMAPS", "resource_map"]
+__all__ = ["BADGE_LIMIT", "BASEMAPS", "CLASS_COLORS", "VECTOR_BASEMAP", "MapPrivacyError", "category_letters",
+           "classify", "resource_map"]
 
 GSI_ATTRIBUTION = '<a href="https://maps.gsi.go.jp/development/ichiran.html">地理院タイル</a>'
 OSM_ATTRIBUTION = '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
@@ -27,74 +35,189 @@ BASEMAPS = {
     "地理院タイル(標準地図)": ("https://cyberjapandata.gsi.go.jp/xyz/std/{z}/{x}/{y}.png", GSI_ATTRIBUTION),
     "OpenStreetMap": ("https://tile.openstreetmap.org/{z}/{x}/{y}.png", OSM_ATTRIBUTION),
 }
+BADGE_LIMIT = 3000  # above this many resources, markers="auto" draws canvas circles
+CLASS_COLORS = ("#ffffcc", "#c2e699", "#78c679", "#31a354", "#006837")  # ColorBrewer YlGn, 5 classes
 _AREA_STYLE = {
-    "living_area": {"color": "#1b3a5c", "weight": 4, "fill": False},
-    "jhs_district": {"color": "#1b3a5c", "weight": 2, "dashArray": "6 4", "fill": False},
-    "town_block": {"color": "#7a8a99", "weight": 1, "fillOpacity": 0.03},
+    "living_area": {"color": "#14304f", "weight": 3.5, "fill": False, "opacity": 0.9},
+    "jhs_district": {"color": "#3d5875", "weight": 1.8, "dashArray": "3 6", "fill": False, "opacity": 0.85},
+    "town_block": {"color": "#8a96a3", "weight": 0.8, "fill": False, "opacity": 0.8},
 }
 _POPUP_FIELDS = {
-    "name": "名称",
-    "category_label": "種別",
-    "provider_label": "提供主体",
-    "schedule": "曜日・時間",
-    "capacity": "定員",
-    "fee": "費用",
-    "contact": "連絡先",
-    "address": "住所",
-    "confirmed": "最終確認日",
+    "name": "名称", "category_label": "種別", "provider_label": "提供主体", "schedule": "曜日・時間",
+    "capacity": "定員", "fee": "費用", "contact": "連絡先", "address": "住所", "confirmed": "最終確認日",
 }
 _STATUS_LABELS = {"active": "活動中", "paused": "休止中", "closed": "廃止"}
+_NEED_STATUS_LABELS = {"open": "未対応", "matched": "つなぎ済み", "resolved": "解決"}
 
 
-def _popup_frame(resources: gpd.GeoDataFrame, taxonomy: Taxonomy, stale_before: pd.Timestamp):
-    out = resources.copy()
-    out["category_label"] = out["category"].map(taxonomy.label)
-    out["provider_label"] = out["provider_type"].map(taxonomy.label, na_action="ignore")
-    stale = out["last_confirmed"].isna() | (out["last_confirmed"] < stale_before)
-    confirmed = out["last_confirmed"].dt.strftime("%Y-%m-%d").fillna("未確認")
-    out["confirmed"] = confirmed.where(~stale, confirmed + " ⚠ 要確認")
-    status = out["status"].map(_STATUS_LABELS)
-    out["name"] = out["name"].where(out["status"] == "active", out["name"] + "(" + status + ")")
-    out["capacity"] = out["capacity"].astype("string").fillna("—")
-    for col in _POPUP_FIELDS:  # popups are HTML: text from imported files is escaped
-        out[col] = out[col].astype(object).where(out[col].notna(), "—").map(lambda v: html.escape(str(v)))
-    return out[[*_POPUP_FIELDS, "category", "status", "geometry"]]
+class MapPrivacyError(ScgeoError):
+    """Individual needs were passed to a public (non-internal) map."""
 
 
-def _legend(entries: list[tuple[str, str, int]], title: str) -> str:
-    rows = "".join(
-        f'<div><span style="display:inline-block;width:12px;height:12px;border-radius:6px;'
-        f'background:{color};border:1px solid #333;margin-right:6px"></span>'
-        f"{html.escape(label)} ({count})</div>"
-        for label, color, count in entries
-    )
-    return (
-        '<div class="scgeo-legend" style="position:fixed;bottom:28px;left:12px;z-index:9999;'
-        "background:rgba(255,255,255,.93);padding:8px 10px;border-radius:6px;font-size:12px;"
-        'line-height:1.6;box-shadow:0 1px 4px rgba(0,0,0,.3);max-height:60vh;overflow:auto">'
-        f"<b>{html.escape(title)}</b>{rows}</div>"
-    )
+def category_letters(taxonomy: Taxonomy) -> dict[str, str]:
+    """One distinct character per category for its badge: the label's first unused character."""
+    used: set[str] = set()
+    letters = {}
+    for code, category in taxonomy.categories.items():
+        letter = next((ch for ch in category.label if ch.isalnum() and ch not in used), code[:1].upper())
+        used.add(letter)
+        letters[code] = letter
+    return letters
 
 
-def _title_box(title: str, subtitle: str) -> str:
-    return (
-        '<div class="scgeo-title" style="position:fixed;top:10px;left:56px;z-index:9999;'
-        "background:rgba(255,255,255,.93);padding:6px 12px;border-radius:6px;"
-        'box-shadow:0 1px 4px rgba(0,0,0,.3);font-family:sans-serif">'
-        f'<div style="font-size:16px;font-weight:bold">{html.escape(title)}</div>'
-        f'<div style="font-size:11px;color:#444">{html.escape(subtitle)}</div></div>'
-    )
+def classify(values: pd.Series, *, classes: int = 5, breaks: Sequence[float] | None = None):
+    """Class breaks (quantiles unless ``breaks`` is given) and each value's class (-1 for NA).
+
+    Returns
+    -------
+    tuple of (list of float, numpy.ndarray)
+        ``classes + 1`` ascending breaks (duplicates dropped) and the class index per value.
+    """
+    v = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+    valid = v[~np.isnan(v)]
+    if breaks is None:
+        if not len(valid):
+            return [], np.full(len(v), -1)
+        breaks = np.unique(np.quantile(valid, np.linspace(0, 1, classes + 1)))
+    edges = [float(b) for b in breaks]
+    if len(edges) < 2:
+        edges = [edges[0], edges[0]]
+    index = np.clip(np.searchsorted(edges[1:-1], v, side="left"), 0, len(edges) - 2)
+    return edges, np.where(np.isnan(v), -1, index)
 
 
-class _MetricScale(MacroElement):
-    """A metric-only scale bar (folium's ``control_scale`` also shows feet and miles)."""
+def _resource_rows(resources: gpd.GeoDataFrame, taxonomy: Taxonomy, stale_before: pd.Timestamp) -> pd.DataFrame:
+    out = pd.DataFrame(index=resources.index)
+    for col in _POPUP_FIELDS:
+        out[col] = resources[col] if col in resources else None
+    out["category_label"] = resources["category"].map(taxonomy.label)
+    out["provider_label"] = resources["provider_type"].map(taxonomy.label, na_action="ignore")
+    stale = resources["last_confirmed"].isna() | (resources["last_confirmed"] < stale_before)
+    out["confirmed"] = resources["last_confirmed"].dt.strftime("%Y-%m-%d").fillna("未確認")
+    status = resources["status"].map(_STATUS_LABELS)
+    active = resources["status"] == "active"
+    out["name"] = resources["name"].where(active, resources["name"] + "(" + status + ")")
+    out["capacity"] = resources["capacity"].astype("string")
+    out = out.astype(object).where(out.notna(), None)
+    xy = np.round(resources.geometry.get_coordinates().to_numpy(), 6)
+    out.insert(0, "_x", xy[:, 0])
+    out.insert(1, "_y", xy[:, 1])
+    out.insert(2, "_stale", stale.astype(int).to_numpy())
+    out.insert(3, "_inactive", (~active).astype(int).to_numpy())
+    return out
 
-    _template = Template(
-        "{% macro script(this, kwargs) %}"
-        "L.control.scale({metric: true, imperial: false, maxWidth: 160, position: \"bottomright\"})"
-        ".addTo({{ this._parent.get_name() }});"
-        "{% endmacro %}"
-    )
+
+def _fields(labels: Sequence[str], stale_field: str | None = None) -> list[dict]:
+    return [{"label": label, **({"stale": True} if label == stale_field else {})} for label in labels]
+
+
+def _add_areas(m, areas: gpd.GeoDataFrame, legend: list[str]) -> None:
+    for level, show in (("town_block", False), ("jhs_district", True), ("living_area", True)):
+        layer = areas[areas["level"] == level]
+        if not len(layer):
+            continue
+        label = AREA_LEVEL_LABELS[level]
+        group = folium.FeatureGroup(name=f"{label}(境界・名称)", show=show)
+        folium.GeoJson(
+            layer[["area_id", "name", "geometry"]], style_function=lambda _f, s=_AREA_STYLE[level]: s,
+            tooltip=folium.GeoJsonTooltip(["name"], aliases=[label]), smooth_factor=0.5,
+        ).add_to(group)
+        Labels(layer.geometry.representative_point(), layer["name"], kind=level).add_to(group)
+        group.add_to(m)
+        style = _AREA_STYLE[level]
+        legend.append(lg.line_row(style["color"], f"{label}の境界", width=max(1, style["weight"] - 0.5),
+                                  dash=style.get("dashArray")))
+
+
+def _add_choropleth(m, areas, indicator, column, label, breaks, classes, legend_sections, *, show=True) -> None:
+    frame = indicator
+    if not isinstance(frame, gpd.GeoDataFrame):
+        frame = areas[["area_id", "geometry"]].merge(pd.DataFrame(indicator)[["area_id", column]], on="area_id")
+    frame = frame.to_crs(4326)
+    edges, index = classify(frame[column], classes=classes, breaks=breaks)
+    colors = list(CLASS_COLORS) if len(edges) - 1 == 5 else [
+        CLASS_COLORS[round(i * 4 / max(len(edges) - 2, 1))] for i in range(len(edges) - 1)]
+    fill = [colors[i] if i >= 0 else "#d0d0d0" for i in index]
+    data = frame.assign(_fill=fill, _value=pd.to_numeric(frame[column], errors="coerce"))
+    name = data["name"] if "name" in data else pd.Series("", index=data.index)
+    tips = [f"{n} {label}: {v:,.1f}" if not np.isnan(v) else f"{n} {label}: データなし"
+            for n, v in zip(name.fillna(""), data["_value"], strict=True)]
+    folium.GeoJson(
+        data.assign(tip=tips)[["_fill", "tip", "geometry"]], name=f"{label}(塗り分け)", show=show,
+        style_function=lambda f: {"fillColor": f["properties"]["_fill"], "fillOpacity": 0.55, "color": "#ffffff",
+                                  "weight": 0.6},
+        tooltip=folium.GeoJsonTooltip(["tip"], labels=False),
+    ).add_to(m)
+    rows = lg.class_rows(edges, colors, fmt="{:,.1f}" if (np.diff(edges) < 10).any() else "{:,.0f}")
+    if (index < 0).any():
+        rows.append(lg.swatch_row("#d0d0d0", "データなし"))
+    heading = f"{label}(5分位)" if breaks is None else label
+    legend_sections.append((heading if show else f"{heading} ※レイヤで表示", rows))
+
+
+def _add_catchments(m, catchments, taxonomy, legend: list[str]) -> None:
+    frame = catchments.to_crs(4326)
+    for code, part in frame.groupby("category", sort=False):
+        color = taxonomy.categories[code].color if code in taxonomy.categories else "#777777"
+        minutes = ", ".join(f"{x:g}" for x in sorted(part["minutes"].unique()))
+        name = f"徒歩{minutes}分圏: {taxonomy.label(code)}"
+        VectorLayer(_polygons(part, [f"{name}"] * len(part)), name=name, style_by="kind",
+                    styles={"*": {"color": color, "weight": 1, "fillColor": color, "fillOpacity": 0.18}},
+                    show=frame["category"].nunique() == 1, tooltip=True).add_to(m)
+        legend.append(lg.swatch_row(color, name, opacity=0.35))
+
+
+def _add_blank_zones(m, zones, taxonomy, legend: list[str]) -> None:
+    frame = zones.to_crs(4326)
+    single = frame["category"].nunique() == 1
+    for code, part in frame.groupby("category", sort=False):
+        pop = pd.to_numeric(part["pop_65plus"], errors="coerce") if "pop_65plus" in part else [np.nan] * len(part)
+        tips = [f"空白地帯: {taxonomy.label(code)}" + (f" / 65歳以上 約{p:,.0f}人" if pd.notna(p) else "")
+                for p in pop]
+        VectorLayer(_polygons(part, tips), name=f"空白地帯: {taxonomy.label(code)} ({len(part)})", style_by="kind",
+                    tooltip=True, show=single,
+                    styles={"*": {"color": "#b71c1c", "weight": 1.2, "dashArray": "4 3", "fillColor": "#e53935",
+                                  "fillOpacity": 0.28}}).add_to(m)
+    legend.append(lg.swatch_row("#e53935", "空白地帯(種別ごとにレイヤで表示)", border="#b71c1c", opacity=0.5))
+
+
+def _polygons(frame: gpd.GeoDataFrame, tips: Sequence[str]) -> dict:
+    return round_geojson(frame.assign(tip=list(tips), kind="poly"), ["tip", "kind"])
+
+
+def _add_need_counts(m, counts, column, legend: list[str]) -> None:
+    frame = counts.to_crs(4326)
+    threshold = get_settings().suppress_below
+    suppressed = frame["suppressed"].fillna(True).astype(bool) if "suppressed" in frame else (
+        pd.to_numeric(frame[column], errors="coerce").fillna(0) < threshold)
+    texts = [f"<{threshold}" if s else f"{int(n):,}件" for s, n in
+             zip(suppressed, pd.to_numeric(frame[column], errors="coerce").fillna(0), strict=True)]
+    group = folium.FeatureGroup(name="ニーズ件数(集計)")
+    names = frame["name"] if "name" in frame else pd.Series("", index=frame.index)
+    tips = [f"{n} ニーズ {t if not s else '秘匿(' + str(threshold) + '件未満)'}"
+            for n, t, s in zip(names.fillna(""), texts, suppressed, strict=True)]
+    VectorLayer(_polygons(frame, tips), name="ニーズ件数の区域", style_by="kind", tooltip=True,
+                styles={"*": {"color": "#6a1b9a", "weight": 0.8, "fillOpacity": 0.0, "fill": True}}).add_to(group)
+    Labels(frame.geometry.representative_point(), texts, kind="count").add_to(group)
+    group.add_to(m)
+    legend.append(lg.row('<span class="scgeo-label-count"><span style="position:static;transform:none">'
+                          "12件</span></span>", "ニーズ件数(区域ごとの集計)"))
+    legend.append(lg.row("", f"「<{threshold}」は{threshold}件未満のため秘匿"))
+
+
+def _add_needs(m, needs, taxonomy, letters, legend: list[str]) -> None:
+    frame = needs.to_crs(4326)
+    xy = np.round(frame.geometry.get_coordinates().to_numpy(), 6)
+    status = frame["status"].map(_NEED_STATUS_LABELS).fillna("—") if "status" in frame else "—"
+    rows = [[float(x), float(y), 0, 0, nid, taxonomy.label(c), st,
+             taxonomy.categories[c].color if c in taxonomy.categories else "#777777", letters.get(c, "?")]
+            for (x, y), nid, c, st in zip(xy, frame["need_id"], frame["category"], status, strict=True)]
+    spec = {"code": "needs", "registry": "needs", "color": "#6a1b9a", "letter": "N", "perRow": True,
+            "fields": _fields(["ニーズID", "種別", "状態"]), "nameIndex": 0, "rows": rows, "cluster": True,
+            "clusterRadius": 30, "clusterOffAt": 16}
+    PointCluster(spec, name=f"ニーズ(個別・内部資料) ({len(rows)})").add_to(m)
+    legend.append(lg.row('<span class="scgeo-badge need" style="background:#999;color:#fff">字</span>',
+                          "ニーズ(個別、種別の色と文字)", len(rows)))
 
 
 def resource_map(
@@ -107,16 +230,33 @@ def resource_map(
     basemap: str = "地理院タイル(淡色地図)",
     today: dt.date | None = None,
     sources: str = "地域資源: 社会資源調査 / 区域: 市町村資料",
+    streets: gpd.GeoDataFrame | None = None,
+    basemap_lines: gpd.GeoDataFrame | None = None,
+    indicator: pd.DataFrame | None = None,
+    indicator_column: str | None = None,
+    indicator_label: str | None = None,
+    indicator_breaks: Sequence[float] | None = None,
+    indicator_classes: int = 5,
+    indicator_show: bool = True,
+    catchments: gpd.GeoDataFrame | None = None,
+    blank_zones: gpd.GeoDataFrame | None = None,
+    need_counts: gpd.GeoDataFrame | None = None,
+    need_count_column: str = "count",
+    needs: gpd.GeoDataFrame | None = None,
+    internal: bool = False,
+    cluster: bool = True,
+    markers: str = "auto",
+    focus: gpd.GeoDataFrame | None = None,
 ):
     """Build the 地域資源マップ.
 
     Parameters
     ----------
     areas
-        Areas of any levels (``living_area`` and ``jhs_district`` are drawn as outlines,
-        ``town_block`` as a layer that starts hidden).
+        Areas of any levels: ``living_area`` and ``jhs_district`` drawn as outlines with name
+        labels, ``town_block`` as a layer that starts hidden.
     resources
-        Resources of the schema; one toggleable layer per category.
+        Resources of the schema; one toggleable, clustered layer per category.
     title
         Shown in the title box.
     taxonomy
@@ -124,16 +264,57 @@ def resource_map(
     show_inactive
         Draw paused and closed resources greyed out (``False`` hides them).
     basemap
-        Name of the basemap shown first (a key of :data:`BASEMAPS`).
+        The basemap shown first: a key of :data:`BASEMAPS`, or :data:`VECTOR_BASEMAP` (needs
+        ``streets``) for the built-in street map that works offline.
     today
-        Reference date for "stale" (not confirmed for ``settings.stale_months``).
+        Reference date for "stale" (not confirmed for ``settings.stale_months``) and the map's date.
     sources
         Data sources written on the map.
+    streets, basemap_lines
+        The workspace's ``network_edges`` and ``basemap_lines``: drawn as the vector basemap.
+    indicator, indicator_column, indicator_label
+        A choropleth: a (Geo)DataFrame with ``area_id`` (joined to ``areas``) or its own geometry,
+        the column to classify and its Japanese label (e.g. 「65歳以上人口」).
+    indicator_breaks, indicator_classes
+        Fixed class breaks, or the number of quantile classes (default 5).
+    indicator_show
+        Show the choropleth when the map opens (else it is a switch in the layer control).
+    catchments
+        Walking catchments (``category``, ``minutes``, geometry): one layer per category.
+    blank_zones
+        Blank zones (``category``, ``pop_65plus``, geometry).
+    need_counts, need_count_column
+        Aggregated needs per area (count column and a ``suppressed`` flag): suppressed counts are
+        shown as 「<5」 and their values never reach the page.
+    needs
+        Individual needs (points); only with ``internal=True``.
+    internal
+        An internal map: a red banner 「内部資料 — 個人情報を含む」 and ``needs`` may be drawn.
+    cluster
+        Cluster dense badge markers (Leaflet.markercluster, one group per category).
+    markers
+        ``"badge"`` (a coloured circle with the category's letter, clustered), ``"circle"``
+        (plain coloured circles on one canvas: fast for tens of thousands), or ``"auto"``: badges
+        up to :data:`BADGE_LIMIT` resources, circles beyond.
+    focus
+        Zoom to these geometries (default: all areas).
 
     Returns
     -------
     folium.Map
+
+    Raises
+    ------
+    MapPrivacyError
+        ``needs`` given without ``internal=True``.
     """
+    if needs is not None and not internal:
+        raise MapPrivacyError("個別のニーズは内部資料(internal=True)の地図にだけ描けます。"
+                              "公開用の地図には集計した件数(need_counts)を使ってください。")
+    if basemap != VECTOR_BASEMAP and basemap not in BASEMAPS:
+        raise ScgeoError(f"背景地図「{basemap}」はありません。使える背景: {', '.join([VECTOR_BASEMAP, *BASEMAPS])}")
+    if basemap == VECTOR_BASEMAP and streets is None:
+        raise ScgeoError("内蔵の簡易地図には道路網(streets)が必要です。")
     taxonomy = taxonomy or load_taxonomy()
     today = today or dt.date.today()
     stale_before = pd.Timestamp(today) - pd.DateOffset(months=get_settings().stale_months)
@@ -142,53 +323,77 @@ def resource_map(
     if not show_inactive:
         resources = resources[resources["status"] == "active"]
 
-    m = folium.Map(tiles=None, prefer_canvas=True, zoom_snap=0.25)
-    _MetricScale().add_to(m)
-    # Only Leaflet itself: the page must not depend on jQuery, Bootstrap or icon fonts from CDNs.
-    m.default_js = [m.default_js[0]]
-    m.default_css = [m.default_css[0]]
-    for name in [basemap, *(b for b in BASEMAPS if b != basemap)]:
-        url, attribution = BASEMAPS[name]
-        folium.TileLayer(url, attr=attribution, name=name, max_zoom=18, overlay=False).add_to(m)
+    m = folium.Map(tiles=None, prefer_canvas=False, zoom_snap=0.25, control_scale=False)
+    m.options.update(minZoom=8, maxZoom=19)  # the vector basemap has no zoom range of its own
+    leaflet_only(m)  # no jQuery, Bootstrap or icon fonts from CDNs
+    PageAssets().add_to(m)
+    if streets is not None:
+        add_vector_basemap(m, streets, basemap_lines, show=basemap == VECTOR_BASEMAP)
+    for name, (url, attribution) in BASEMAPS.items():
+        folium.TileLayer(url, attr=attribution, name=name, max_zoom=18, overlay=False,
+                         show=name == basemap).add_to(m)
 
-    for level in ("town_block", "jhs_district", "living_area"):
-        layer = areas[areas["level"] == level]
-        if not len(layer):
-            continue
-        style = _AREA_STYLE[level]
-        folium.GeoJson(
-            layer[["name", "geometry"]],
-            name=f"{AREA_LEVEL_LABELS[level]}の境界",
-            style_function=lambda _f, s=style: s,
-            tooltip=folium.GeoJsonTooltip(["name"], aliases=[AREA_LEVEL_LABELS[level]]),
-            show=level != "town_block",
-        ).add_to(m)
+    sections: list[tuple[str, list[str]]] = []
+    if indicator is not None:
+        if indicator_column is None:
+            raise ScgeoError("塗り分けには indicator_column(列名)が必要です。")
+        _add_choropleth(m, areas, indicator, indicator_column, indicator_label or indicator_column,
+                        indicator_breaks, indicator_classes, sections, show=indicator_show)
+    analysis: list[str] = []
+    if catchments is not None and len(catchments):
+        _add_catchments(m, catchments, taxonomy, analysis)
+    if blank_zones is not None and len(blank_zones):
+        _add_blank_zones(m, blank_zones, taxonomy, analysis)
+    area_rows: list[str] = []
+    _add_areas(m, areas, area_rows)
+    if need_counts is not None and len(need_counts):
+        _add_need_counts(m, need_counts, need_count_column, analysis)
 
-    frame = _popup_frame(resources, taxonomy, stale_before)
-    legend = []
+    if markers not in ("auto", "badge", "circle"):
+        raise ScgeoError(f"markers は auto / badge / circle のどれかです(指定: {markers})。")
+    circles = markers == "circle" or (markers == "auto" and len(resources) > BADGE_LIMIT)
+    letters = category_letters(taxonomy)
+    rows = _resource_rows(resources, taxonomy, stale_before)
+    labels = list(_POPUP_FIELDS.values())
+    category_rows = []
     for code, category in taxonomy.categories.items():
-        subset = frame[frame["category"] == code]
+        subset = rows[resources["category"].to_numpy() == code]
         if not len(subset):
             continue
-        legend.append((category.label, category.color, len(subset)))
-        group = folium.FeatureGroup(name=f"{category.label} ({len(subset)})")
-        folium.GeoJson(
-            subset,
-            marker=folium.CircleMarker(radius=7, weight=1.5, fill=True, fill_opacity=0.9),
-            style_function=lambda f, c=category.color: {
-                "color": "#333333" if f["properties"]["status"] == "active" else "#999999",
-                "fillColor": c if f["properties"]["status"] == "active" else "#cccccc",
-            },
-            popup=folium.GeoJsonPopup(list(_POPUP_FIELDS), aliases=list(_POPUP_FIELDS.values())),
-            tooltip=folium.GeoJsonTooltip(["name"], labels=False),
-        ).add_to(group)
-        group.add_to(m)
+        spec = {"code": code, "color": category.color, "letter": letters[code],
+                "fields": _fields(labels, stale_field="最終確認日"), "nameIndex": 0,
+                "rows": subset.to_numpy().tolist(), "cluster": cluster, "circles": circles,
+                "clusterRadius": 28, "clusterOffAt": 16}
+        PointCluster(spec, name=f"{category.label} ({len(subset)})").add_to(m)
+        symbol = lg.badge_html("" if circles else letters[code], category.color)
+        category_rows.append(lg.row(symbol, category.label, len(subset)))
+    if show_inactive and (resources["status"] != "active").any():
+        category_rows.append(lg.row(lg.badge_html("字", "#d9d9d9", "inactive"), "休止中・廃止"))
+    if not circles:
+        category_rows.append(lg.row('<span style="color:#c62828;font-weight:700;width:18px;text-align:center">!</span>',
+                                     f"{get_settings().stale_months}か月以上 未確認"))
+    if needs is not None and len(needs):
+        _add_needs(m, needs, taxonomy, letters, analysis)
 
-    subtitle = f"作成日 {today:%Y-%m-%d} / {sources} / 背景: 地理院タイル・OpenStreetMap"
-    m.get_root().html.add_child(folium.Element(_title_box(title, subtitle)))
-    m.get_root().html.add_child(folium.Element(_legend(legend, "社会資源の種別")))
-    folium.LayerControl(collapsed=True).add_to(m)
-    if len(areas):
-        xmin, ymin, xmax, ymax = areas.total_bounds
-        m.fit_bounds([[ymin, xmin], [ymax, xmax]])
+    if streets is not None:
+        st = STREET_STYLES
+        area_rows += [lg.line_row(st["major"]["color"], "主要道路", width=3),
+                      lg.line_row(st["river"]["color"], "川", width=4),
+                      lg.line_row(st["rail"]["color"], "鉄道", width=3, dash="14 5")]
+    sections = [("社会資源の種別", category_rows), *sections, ("分析結果", analysis), ("区域・背景", area_rows)]
+    background = VECTOR_ATTRIBUTION if basemap == VECTOR_BASEMAP else "地理院タイル・OpenStreetMap"
+    subtitle = (f"作成日 {today:%Y-%m-%d} / {html.escape(sources)} / 背景: {background}"
+                f" / 社会資源 {len(resources):,}件")
+    lg.MapBox(lg.title_html(title, subtitle)).add_to(m)
+    if internal:
+        banner = '<div class="scgeo-banner">内部資料 — 個人情報を含む</div>'
+        lg.MapBox(banner, container_class="scgeo-internal").add_to(m)
+    lg.MapBox(lg.legend_html(sections), position="bottomright").add_to(m)
+    MetricScale().add_to(m)
+    folium.LayerControl(collapsed=True, position="topright").add_to(m)
+    target = (focus.to_crs(4326) if focus is not None else areas) if len(areas) else resources
+    if len(target):
+        xmin, ymin, xmax, ymax = target.total_bounds
+        m.fit_bounds([[ymin, xmin], [ymax, xmax]], padding_top_left=(40, 70), padding_bottom_right=(250, 20))
+    Ready().add_to(m)
     return m

@@ -1,0 +1,84 @@
+"""出力: the offline council map (HTML) and the resource table (Excel), for the town or one 日常生活圏域."""
+
+import datetime as dt
+import io
+
+import pandas as pd
+import streamlit as st
+from app_state import STATUS_LABELS, area_choices, open_workspace, taxonomy
+
+from scgeo.filters import areas_within, filter_resources
+from scgeo.maps import offline_html, resource_map
+from scgeo.schema import RESOURCES
+
+WHOLE = "市全域"
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def council_html(path: str, stamp: int, area_id: str | None, title: str, today: dt.date,
+                 _areas, _resources) -> str:
+    """The self-contained HTML map (Leaflet inlined) for the town or one area."""
+    return offline_html(resource_map(_areas, _resources, title=title, today=today))
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def resources_xlsx(path: str, stamp: int, area_id: str | None, _resources) -> bytes:
+    """The resources as an Excel sheet with Japanese headers and labels instead of codes."""
+    tax = taxonomy()
+    table = pd.DataFrame(_resources.drop(columns="geometry"))
+    table["category"] = table["category"].map(tax.label)
+    table["provider_type"] = table["provider_type"].map(tax.label, na_action="ignore")
+    table["status"] = table["status"].map(STATUS_LABELS)
+    table["last_confirmed"] = table["last_confirmed"].dt.date
+    points = _resources.geometry.to_crs(4326)
+    table["lat"], table["lon"] = points.y.round(7), points.x.round(7)
+    labels = {c.name: c.label for c in RESOURCES.columns} | {"lat": "緯度", "lon": "経度"}
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+        table.rename(columns=labels).to_excel(writer, sheet_name="社会資源", index=False)
+        sheet = writer.sheets["社会資源"]
+        for column in sheet.columns:
+            width = max(len(str(c.value or "")) for c in column[:50])
+            sheet.column_dimensions[column[0].column_letter].width = min(40, max(8, width * 1.8))
+        sheet.freeze_panes = "C2"
+    return buffer.getvalue()
+
+
+layers = open_workspace()
+st.title("出力(協議体・関係機関向け)")
+if layers is not None:
+    info = layers["info"]
+    if not info["layers"]["resources"] and not info["layers"]["areas"]:
+        st.info("このワークスペースにはまだデータがありません。「データ取込」のページで区域や社会資源を取り込んでください。")
+        st.stop()
+    living = area_choices(layers["areas"], levels=("living_area",))
+    choice = st.selectbox("範囲", [WHOLE, *living], key="export_area")
+    area_id = living.get(choice)
+    areas, resources = layers["areas"], layers["resources"]
+    if area_id is not None:
+        areas = areas_within(areas, area_id)
+        resources = filter_resources(resources, layers["areas"], area_id=area_id)
+    place = info["muni_name"] if area_id is None else f"{info['muni_name']} {choice.split(' ', 1)[1]}"
+    stem = f"{info['muni_code']}_{'all' if area_id is None else area_id}"
+    today = dt.date.today()
+    st.metric("対象の社会資源", len(resources))
+    st.caption("個人情報(ニーズ)は含みません。地図は1つの HTML ファイルで、インターネットのない会場でも開けます"
+               "(背景地図の画像だけはインターネットが必要です)。")
+
+    c = st.columns(2)
+    with c[0]:
+        st.subheader("地域資源マップ(HTML)")
+        with st.spinner("地図を作っています…"):
+            html = council_html(info["path"], layers["stamp"], area_id, f"{place} 地域資源マップ", today,
+                                areas, resources)
+        st.download_button("地図をダウンロード", html.encode("utf-8"), file_name=f"{stem}_resource_map.html",
+                           mime="text/html", type="primary")
+        st.caption(f"{len(html) / 1024:.0f} KB")
+    with c[1]:
+        st.subheader("社会資源の一覧(Excel)")
+        with st.spinner("Excel を作っています…"):
+            xlsx = resources_xlsx(info["path"], layers["stamp"], area_id, resources)
+        st.download_button("Excel をダウンロード", xlsx, file_name=f"{stem}_resources.xlsx",
+                           mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        st.caption("列見出しは日本語、種別・提供主体・状態は日本語の名前で出力します。")
+    st.caption("印刷用 PDF は今後のバージョンで追加します。")

@@ -1,0 +1,189 @@
+"""社会資源: the resource inventory as an editable table, with confirmation, closing, deletion and history."""
+
+import datetime as dt
+
+import pandas as pd
+import streamlit as st
+from app_state import STATUS_LABELS, editor_name, open_workspace, taxonomy, workspace, written
+
+import scgeo
+from scgeo.filters import filter_resources, is_stale
+from scgeo.schema import EDITS, RESOURCES
+
+EDITABLE = ["name", "category", "provider_type", "address", "schedule", "capacity", "fee", "contact", "target",
+            "status", "last_confirmed", "notes"]
+SELECT = "選択"
+
+
+def _label(name: str) -> str:
+    return RESOURCES.column(name).label
+
+
+def _table(resources: pd.DataFrame) -> pd.DataFrame:
+    """The resources as shown in the editor: labels instead of codes, lat/lon instead of geometry."""
+    tax = taxonomy()
+    resources = resources.sort_values("resource_id")  # stable order: an edited row stays in place
+    out = pd.DataFrame({SELECT: False, "resource_id": resources["resource_id"]}, index=resources.index)
+    for col in EDITABLE:
+        out[col] = resources[col]
+    out["category"] = resources["category"].map(tax.label)
+    out["provider_type"] = resources["provider_type"].map(tax.label, na_action="ignore")
+    out["status"] = resources["status"].map(STATUS_LABELS)
+    out["last_confirmed"] = resources["last_confirmed"].dt.date
+    points = resources.geometry.to_crs(4326)
+    out["lat"], out["lon"] = points.y.round(6), points.x.round(6)
+    return out.reset_index(drop=True)
+
+
+def _config() -> dict:
+    tax = taxonomy()
+    config = {
+        SELECT: st.column_config.CheckboxColumn(SELECT, help="確認済み・廃止・削除の対象にする行"),
+        "resource_id": st.column_config.TextColumn(_label("resource_id"), disabled=True),
+        "category": st.column_config.SelectboxColumn(
+            _label("category"), options=[c.label for c in tax.categories.values()], required=True),
+        "provider_type": st.column_config.SelectboxColumn(
+            _label("provider_type"), options=[p.label for p in tax.provider_types.values()]),
+        "status": st.column_config.SelectboxColumn(_label("status"), options=list(STATUS_LABELS.values()),
+                                                   required=True),
+        "capacity": st.column_config.NumberColumn(_label("capacity"), min_value=0, step=1),
+        "last_confirmed": st.column_config.DateColumn(_label("last_confirmed"), format="YYYY-MM-DD"),
+        "lat": st.column_config.NumberColumn("緯度", format="%.6f"),
+        "lon": st.column_config.NumberColumn("経度", format="%.6f"),
+    }
+    for col in EDITABLE:
+        config.setdefault(col, st.column_config.Column(_label(col)))
+    return config
+
+
+def _changes(table: pd.DataFrame, edited_rows: dict) -> dict[str, dict]:
+    """``{resource_id: {column: value}}`` from the editor's edit state (the 選択 column left out)."""
+    out: dict[str, dict] = {}
+    for pos, cells in edited_rows.items():
+        row = table.iloc[int(pos)]
+        changes = {k: v for k, v in cells.items() if k in EDITABLE}
+        if "lat" in cells or "lon" in cells:
+            from shapely.geometry import Point
+
+            changes["geometry"] = Point(cells.get("lon", row["lon"]), cells.get("lat", row["lat"]))
+        if changes:
+            out[row["resource_id"]] = changes
+    return out
+
+
+def _apply(action, ids: list[str], done: str) -> None:
+    ws, errors = workspace(), []
+    for rid in ids:
+        try:
+            action(ws, rid)
+        except scgeo.InputError as exc:
+            errors.append(f"{rid}: {exc}")
+    st.session_state["resources_flash"] = (f"{len(ids) - len(errors)} 件{done}", errors)
+    st.session_state["resources_version"] = st.session_state.get("resources_version", 0) + 1
+    written()
+
+
+def _add_form(layers: dict) -> None:
+    tax = taxonomy()
+    with st.expander("社会資源を追加する"), st.form("add_resource", clear_on_submit=False):
+        c = st.columns(3)
+        rid = c[0].text_input(_label("resource_id"), placeholder="例: R0500")
+        name = c[1].text_input(_label("name"))
+        category = c[2].selectbox(_label("category"), [x.label for x in tax.categories.values()])
+        c = st.columns(3)
+        provider = c[0].selectbox(_label("provider_type"), [x.label for x in tax.provider_types.values()],
+                                  index=None, placeholder="未登録")
+        address = c[1].text_input(_label("address"))
+        schedule = c[2].text_input(_label("schedule"))
+        c = st.columns(3)
+        lat = c[0].number_input("緯度", value=None, format="%.6f")
+        lon = c[1].number_input("経度", value=None, format="%.6f")
+        contact = c[2].text_input(_label("contact"))
+        if st.form_submit_button("追加する"):
+            from shapely.geometry import Point
+
+            values = {"resource_id": rid, "name": name, "category": category, "provider_type": provider,
+                      "address": address or None, "schedule": schedule or None, "contact": contact or None,
+                      "last_confirmed": dt.date.today().isoformat(),
+                      "geometry": Point(lon, lat) if lat is not None and lon is not None else None}
+            try:
+                workspace().add_feature("resources", values, user=editor_name())
+            except scgeo.InputError as exc:
+                st.error(f"追加できません: {exc}")
+            else:
+                st.session_state["resources_flash"] = (f"{name} を追加しました", [])
+                written()
+
+
+layers = open_workspace()
+st.title("社会資源の一覧と更新")
+if layers is not None:
+    flash = st.session_state.pop("resources_flash", None)
+    if flash:
+        st.success(flash[0])
+        for error in flash[1]:
+            st.error(error)
+    resources = layers["resources"]
+    today = dt.date.today()
+    stale = is_stale(resources, today=today)
+    months = scgeo.get_settings().stale_months
+    cols = st.columns(3)
+    cols[0].metric("社会資源", len(resources))
+    cols[1].metric(f"要確認({months}か月以上未確認)", int(stale.sum()))
+    cols[2].metric("廃止", int((resources["status"] == "closed").sum()))
+    if not editor_name():
+        st.caption("サイドバーに編集者名を入れると、編集履歴に名前が残ります。")
+
+    tax = taxonomy()
+    c = st.columns([2, 3, 3])
+    only_stale = c[0].toggle("要確認のみ", key="resources_stale",
+                             help=f"{months}か月以上確認していない資源だけを表示します")
+    cats = c[1].multiselect("種別", [tax.label(x) for x in tax.categories], key="resources_categories",
+                            placeholder="すべての種別")
+    keyword = c[2].text_input("キーワード(名称・住所・備考)", key="resources_keyword")
+    by_label = {tax.label(x): x for x in tax.categories}
+    shown = filter_resources(resources, categories=[by_label[x] for x in cats] or None,
+                             stale=True if only_stale else None, keyword=keyword or None, today=today)
+    st.caption(f"{len(shown)} 件を表示しています。セルを直接書き換えて「変更を保存」を押してください。")
+
+    table = _table(shown)
+    key = f"resources_editor_{st.session_state.get('resources_version', 0)}"
+    edited = st.data_editor(table, key=key, column_config=_config(), hide_index=True, num_rows="fixed",
+                            width="stretch", height=420, disabled=["resource_id"])
+    state = st.session_state.get(key, {})
+    changes = _changes(table, state.get("edited_rows", {}))
+    selected = edited.loc[edited[SELECT], "resource_id"].tolist()
+
+    b = st.columns(4)
+    if b[0].button(f"変更を保存({len(changes)} 件)", type="primary", disabled=not changes):
+        _apply(lambda ws, rid: ws.update_feature("resources", rid, changes[rid], user=editor_name()),
+               list(changes), "の変更を保存しました")
+    if b[1].button(f"確認済みにする({len(selected)} 件)", disabled=not selected):
+        _apply(lambda ws, rid: ws.confirm_resource(rid, user=editor_name()), selected, "を確認済みにしました")
+    if b[2].button(f"廃止にする({len(selected)} 件)", disabled=not selected):
+        _apply(lambda ws, rid: ws.update_feature("resources", rid, {"status": "closed"}, user=editor_name()),
+               selected, "を廃止にしました")
+    if b[3].button(f"削除…({len(selected)} 件)", disabled=not selected):
+        st.session_state["resources_delete"] = selected
+    pending = st.session_state.get("resources_delete")
+    if pending:
+        names = resources.set_index("resource_id").reindex(pending)["name"].fillna("")
+        st.warning("次の社会資源を削除します。元に戻せません(編集履歴には残ります)。活動をやめた資源は「廃止にする」"
+                   "を使うと地図に灰色で残せます。\n\n" + "\n".join(f"- {i} {n}" for i, n in names.items()))
+        d = st.columns(4)
+        if d[0].button("削除する", type="primary"):
+            st.session_state.pop("resources_delete")
+            _apply(lambda ws, rid: ws.delete_feature("resources", rid, user=editor_name()), pending, "を削除しました")
+        if d[1].button("やめる"):
+            st.session_state.pop("resources_delete")
+            st.rerun()
+
+    _add_form(layers)
+
+    st.subheader("最近の編集履歴")
+    history = workspace().edits().tail(30).iloc[::-1]
+    if len(history):
+        history = history.rename(columns={c.name: c.label for c in EDITS.columns}).drop(columns="編集番号")
+        st.dataframe(history, hide_index=True, width="stretch")
+    else:
+        st.caption("まだ編集履歴はありません。")

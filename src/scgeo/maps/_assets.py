@@ -1,0 +1,141 @@
+"""The map page's own JavaScript and CSS (no external code): badges, clusters, labels, popups.
+
+Everything a page needs beyond Leaflet and Leaflet.markercluster lives here as text and is
+written into the page once, so the exported HTML stays self-contained.
+"""
+
+from __future__ import annotations
+
+__all__ = ["PAGE_CSS", "PAGE_JS"]
+
+PAGE_CSS = """
+.leaflet-container { background: #f3f1ec; font-family: "Noto Sans CJK JP", "Hiragino Sans",
+  "Yu Gothic", "Meiryo", sans-serif; }
+.scgeo-badge { width: 22px; height: 22px; border-radius: 50%; border: 1.5px solid #2b2b2b;
+  box-sizing: border-box; display: flex; align-items: center; justify-content: center;
+  font-size: 12px; font-weight: 700; line-height: 1; box-shadow: 0 1px 2px rgba(0,0,0,.35); }
+.scgeo-badge.inactive { background: #d9d9d9 !important; color: #777 !important;
+  border: 1.5px dashed #777; box-shadow: none; }
+.scgeo-badge.stale::after { content: "!"; position: absolute; top: -5px; right: -5px; width: 11px;
+  height: 11px; border-radius: 50%; background: #fff; color: #c62828; border: 1px solid #c62828;
+  font-size: 9px; line-height: 11px; text-align: center; }
+.scgeo-badge.need { width: 18px; height: 18px; border-radius: 3px; font-size: 10px; }
+.scgeo-cluster { border-radius: 50%; border: 2px solid #fff; color: #111; font-weight: 700;
+  display: flex; align-items: center; justify-content: center; font-size: 12px;
+  box-shadow: 0 0 0 2px rgba(0,0,0,.35); }
+.scgeo-label { pointer-events: none; }
+.scgeo-label span { position: absolute; transform: translate(-50%, -50%); white-space: nowrap;
+  text-shadow: 0 0 3px #fff, 0 0 3px #fff, 0 0 3px #fff, 0 0 2px #fff; }
+.scgeo-label-living_area span { font-size: 17px; font-weight: 800; color: #14304f; letter-spacing: .05em; }
+.scgeo-label-jhs_district span { font-size: 12px; font-weight: 600; color: #3d5875; }
+.scgeo-label-town_block span { font-size: 10px; color: #5f6b76; }
+.scgeo-label-count span { font-size: 13px; font-weight: 800; color: #6a1b9a; background: rgba(255,255,255,.85);
+  border: 1px solid #6a1b9a; border-radius: 9px; padding: 0 6px; text-shadow: none; }
+.scgeo-popup table { border-collapse: collapse; font-size: 12px; }
+.scgeo-popup th { text-align: left; color: #555; font-weight: 600; padding: 1px 8px 1px 0; white-space: nowrap;
+  vertical-align: top; }
+.scgeo-popup td { padding: 1px 0; }
+.scgeo-popup .stale { color: #c62828; font-weight: 700; }
+.scgeo-box { background: rgba(255,255,255,.94); border-radius: 6px; box-shadow: 0 1px 5px rgba(0,0,0,.3);
+  font-size: 12px; line-height: 1.5; }
+.scgeo-legend { padding: 6px 10px; max-height: calc(100vh - 140px); overflow: auto; min-width: 190px; }
+.scgeo-legend summary { font-weight: 700; font-size: 13px; cursor: pointer; }
+.scgeo-legend h4 { margin: 6px 0 2px; font-size: 12px; color: #333; }
+.scgeo-legend .row { display: flex; align-items: center; gap: 6px; margin: 1px 0; white-space: nowrap; }
+.scgeo-legend .row .scgeo-badge { width: 18px; height: 18px; font-size: 10px; position: relative; }
+.scgeo-legend .swatch { width: 18px; height: 12px; border: 1px solid #555; display: inline-block; }
+.scgeo-legend .line { width: 24px; height: 0; display: inline-block; }
+.scgeo-legend .n { color: #666; margin-left: auto; padding-left: 8px; }
+.scgeo-title { position: absolute; top: 10px; left: 56px; z-index: 1000; padding: 6px 14px; }
+.scgeo-title .t { font-size: 18px; font-weight: 800; color: #14304f; }
+.scgeo-title .s { font-size: 11px; color: #444; }
+.scgeo-banner { position: absolute; top: 0; left: 0; right: 0; z-index: 1001; background: #c62828; color: #fff;
+  text-align: center; font-weight: 800; font-size: 16px; padding: 4px; letter-spacing: .1em; }
+.scgeo-internal .scgeo-title { top: 42px; }
+.scgeo-internal .leaflet-top { top: 32px; }
+"""
+
+PAGE_JS = r"""
+window.scgeo = window.scgeo || {categories: {}, needs: {}, areas: {}, overlays: {}, ready: false,
+  startedAt: performance.now()};
+(function (S) {
+  var ESC = {'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;'};
+  S.esc = function (v) { return String(v).replace(/[&<>"']/g, function (c) { return ESC[c]; }); };
+  S.textColor = function (hex) {
+    var n = parseInt(hex.slice(1), 16), r = n >> 16, g = (n >> 8) & 255, b = n & 255;
+    return (0.299 * r + 0.587 * g + 0.114 * b) > 150 ? '#1a1a1a' : '#ffffff';
+  };
+  S.badgeHtml = function (letter, color, cls) {
+    return '<div class="scgeo-badge ' + (cls || '') + '" style="background:' + color + ';color:' +
+      S.textColor(color) + '">' + S.esc(letter) + '</div>';
+  };
+  S.label = function (latlng, text, kind) {
+    return L.marker(latlng, {interactive: false, keyboard: false, pane: 'tooltipPane', icon: L.divIcon({
+      className: 'scgeo-label scgeo-label-' + kind, html: '<span>' + S.esc(text) + '</span>', iconSize: null})});
+  };
+  S.popup = function (fields, row, offset) {
+    var html = '<div class="scgeo-popup"><table>';
+    for (var i = 0; i < fields.length; i++) {
+      var v = row[offset + i];
+      if (v === null || v === undefined || v === '') v = '—';
+      var cls = (fields[i].stale && row[2]) ? ' class="stale"' : '';
+      html += '<tr><th>' + S.esc(fields[i].label) + '</th><td' + cls + '>' + S.esc(v) +
+        (cls ? ' ⚠ 要確認' : '') + '</td></tr>';
+    }
+    return html + '</table></div>';
+  };
+  // rows: [lon, lat, flags (1 inactive | 2 stale), field values...]
+  S.points = function (spec) {
+    var t0 = performance.now();
+    var icons = {};
+    function icon(flags) {
+      if (!icons[flags]) {
+        var cls = (flags & 1 ? 'inactive ' : '') + (flags & 2 ? 'stale' : '');
+        icons[flags] = L.divIcon({className: 'scgeo-m scgeo-m-' + spec.code, iconSize: [22, 22], iconAnchor: [11, 11],
+          popupAnchor: [0, -10], html: S.badgeHtml(spec.letter, spec.color, cls)});
+      }
+      return icons[flags];
+    }
+    function perRowIcon(color, letter) {  // needs (internal maps): colour and letter per row
+      var key = color + letter;
+      if (!icons[key]) icons[key] = L.divIcon({className: 'scgeo-m scgeo-m-' + spec.code, iconSize: [18, 18],
+        iconAnchor: [9, 9], popupAnchor: [0, -8], html: S.badgeHtml(letter, color, 'need')});
+      return icons[key];
+    }
+    var group = (spec.cluster && !spec.circles) ? L.markerClusterGroup({
+      maxClusterRadius: spec.clusterRadius, disableClusteringAtZoom: spec.clusterOffAt,
+      showCoverageOnHover: false, spiderfyOnMaxZoom: true,
+      iconCreateFunction: function (c) {
+        var n = c.getChildCount(), size = n < 10 ? 28 : (n < 100 ? 34 : 42);
+        return L.divIcon({className: 'scgeo-c scgeo-c-' + spec.code, iconSize: [size, size],
+          html: '<div class="scgeo-cluster" style="width:' +
+          size + 'px;height:' + size + 'px;background:' + spec.color + ';color:' + S.textColor(spec.color) +
+          '">' + n + '</div>'});
+      }}) : L.featureGroup();
+    var markers = new Array(spec.rows.length), nf = spec.fields.length;
+    var circleOn = {radius: 5, color: '#222', weight: 0.8, fillColor: spec.color, fillOpacity: 0.9,
+      renderer: spec.circles && (S.canvas = S.canvas || L.canvas({padding: 0.2}))};
+    var circleOff = L.extend({}, circleOn, {color: '#777', fillColor: '#d9d9d9', dashArray: '2 2'});
+    spec.rows.forEach(function (row, i) {
+      var flags = row[2] ? 2 : 0;
+      if (row[3] === 1) flags |= 1;
+      var m;
+      if (spec.circles) {  // many points: one shared canvas, no DOM element per marker
+        S.canvas = S.canvas || L.canvas({padding: 0.2});
+        m = L.circleMarker([row[1], row[0]], (flags & 1) ? circleOff : circleOn);
+      } else {
+        var ic = spec.perRow ? perRowIcon(row[4 + nf], row[5 + nf]) : icon(flags);
+        m = L.marker([row[1], row[0]], {icon: ic, title: row[4 + spec.nameIndex]});
+      }
+      m.bindPopup(function () { return S.popup(spec.fields, row, 4); }, {maxWidth: 320});
+      markers[i] = m;
+    });
+    if (spec.cluster && !spec.circles) group.addLayers(markers);
+    else markers.forEach(function (m) { group.addLayer(m); });
+    group.options.attribution = spec.attribution || null;
+    S[spec.registry || 'categories'][spec.code] = group;
+    S.pointsMs = (S.pointsMs || 0) + performance.now() - t0;
+    return group;
+  };
+})(window.scgeo);
+"""

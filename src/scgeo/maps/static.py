@@ -1,0 +1,286 @@
+"""Print maps: the 地域資源マップ as PDF/PNG for paper handouts at a 協議体 meeting.
+
+Drawn with matplotlib in the workspace's metric CRS (so the scale bar is true), on the
+workspace's own street network (no tiles), in IPAex Gothic shipped by ``japanize-matplotlib``
+(embedded as TrueType, so the PDF renders on any machine). Resources are numbered markers in
+their category colour, with the numbered list of names beside the map (continued on further
+pages when long).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.util
+import math
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from matplotlib import patheffects, rc_context
+from matplotlib.backends.backend_pdf import PdfPages
+from matplotlib.collections import LineCollection
+from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties, fontManager
+from matplotlib.lines import Line2D
+from matplotlib.patches import Rectangle
+
+from scgeo._errors import ScgeoError
+from scgeo.crs import to_metric
+from scgeo.maps._basemap import VECTOR_ATTRIBUTION, basemap_frame
+from scgeo.maps.council import AreaView
+from scgeo.schema import Taxonomy, load_taxonomy
+
+__all__ = ["PAPER_SIZES_IN", "japanese_font", "nice_length_m", "print_map"]
+
+PAPER_SIZES_IN = {"A3": (16.54, 11.69), "A4": (11.69, 8.27)}  # landscape
+_LINE_STYLE = {  # kind: (colour, width pt, dashes)
+    "river": ("#a9d3f0", 4.0, None), "canal": ("#a9d3f0", 2.6, None), "stream": ("#a9d3f0", 1.6, None),
+    "path": ("#cdc6b8", 0.4, (1, 1.5)), "minor": ("#c9c2b4", 0.55, None), "tertiary": ("#aaa190", 0.9, None),
+    "secondary": ("#e2b659", 1.6, None), "major": ("#db8f45", 2.3, None), "rail": ("#4d4d4d", 1.4, (5, 3)),
+}
+_HALO = [patheffects.withStroke(linewidth=3, foreground="white")]
+
+
+def japanese_font() -> FontProperties:
+    """IPAex Gothic from the installed ``japanize-matplotlib`` package, registered with matplotlib.
+
+    The package is located without importing it (its import emits a DeprecationWarning).
+    """
+    spec = importlib.util.find_spec("japanize_matplotlib")
+    if spec is None or not spec.submodule_search_locations:
+        raise ScgeoError("japanize-matplotlib がインストールされていません: pip install japanize-matplotlib")
+    path = Path(next(iter(spec.submodule_search_locations))) / "fonts" / "ipaexg.ttf"
+    if path.name not in {Path(f.fname).name for f in fontManager.ttflist}:
+        fontManager.addfont(str(path))
+    return FontProperties(fname=str(path))
+
+
+def nice_length_m(span_m: float) -> float:
+    """A round scale-bar length (1, 2 or 5 × 10^k metres) close to a fifth of ``span_m``."""
+    target = max(span_m / 5, 1.0)
+    exp = 10 ** math.floor(math.log10(target))
+    return max(f * exp for f in (1, 2, 5) if f * exp <= target)
+
+
+def _fmt_m(metres: float) -> str:
+    return f"{metres / 1000:g} km" if metres >= 1000 else f"{metres:g} m"
+
+
+def _text_color(hex_color: str) -> str:
+    n = int(hex_color.lstrip("#"), 16)
+    return "#1a1a1a" if 0.299 * (n >> 16) + 0.587 * ((n >> 8) & 255) + 0.114 * (n & 255) > 150 else "white"
+
+
+def _numbered(resources: gpd.GeoDataFrame, taxonomy: Taxonomy) -> gpd.GeoDataFrame:
+    order = {code: i for i, code in enumerate(taxonomy.categories)}
+    out = resources.assign(_order=resources["category"].map(order).fillna(len(order)))
+    out = out.sort_values(["_order", "name"], kind="stable").reset_index(drop=True)
+    out["number"] = np.arange(1, len(out) + 1)
+    return out
+
+
+def _clip(text: str, limit: int = 24) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _list_entries(numbered: pd.DataFrame, taxonomy: Taxonomy) -> list[tuple[str, str, str]]:
+    """``(kind, text, colour)`` lines: a heading per category, then ``number name``."""
+    entries = []
+    status = {"paused": "(休止中)", "closed": "(廃止)"}
+    for code, part in numbered.groupby("category", sort=False):
+        color = taxonomy.categories[code].color if code in taxonomy.categories else "#777777"
+        entries.append(("head", f"{taxonomy.label(code)} ({len(part)})", color))
+        entries.extend(("item", _clip(f"{n:>3}  {name}{status.get(s, '')}"), color if s == "active" else "#9e9e9e")
+                       for n, name, s in zip(part["number"], part["name"], part["status"], strict=True))
+    return entries
+
+
+def _draw_list(fig, entries, box, *, columns: int, font: FontProperties, size: float) -> int:
+    """Write ``entries`` in ``columns`` columns inside ``box`` (figure fraction); returns how many fit."""
+    left, bottom, width, height = box
+    line = size * 1.55 / 72 / fig.get_figheight()
+    per_col = max(int(height / line), 1)
+    shown = entries[: per_col * columns]
+    for i, (kind, text, color) in enumerate(shown):
+        x = left + (i // per_col) * width / columns
+        y = bottom + height - (i % per_col + 1) * line
+        if kind == "head":
+            fig.text(x, y, "●", color=color, fontproperties=font, fontsize=size + 2, va="baseline",
+                     path_effects=[patheffects.withStroke(linewidth=0.8, foreground="#333")])
+            fig.text(x + 0.012, y, text, color="#1a1a1a", fontproperties=font, fontsize=size + 0.5, weight="bold")
+        else:
+            fig.text(x + 0.004, y, text, color="#222" if color != "#9e9e9e" else color, fontproperties=font,
+                     fontsize=size)
+    return len(shown)
+
+
+def _draw_map(ax, view: AreaView, numbered: gpd.GeoDataFrame, metric_crs, taxonomy, font) -> None:
+    ax.set_facecolor("#f6f4ef")
+    lines = basemap_frame(view.streets, view.lines).to_crs(metric_crs)
+    for kind, (color, width, dashes) in _LINE_STYLE.items():
+        part = lines[lines["kind"] == kind]
+        if not len(part):
+            continue
+        segments = [np.asarray(g.coords)[:, :2] for g in shapely.get_parts(part.geometry.values)
+                    if g.geom_type == "LineString"]
+        collection = LineCollection(segments, colors=color, linewidths=width, capstyle="round", zorder=1)
+        if dashes:
+            collection.set_linestyle((0, dashes))
+        ax.add_collection(collection)
+    areas = view.areas.to_crs(metric_crs)
+    jhs = areas[areas["level"] == "jhs_district"]
+    living = areas[areas["level"] == "living_area"]
+    jhs.boundary.plot(ax=ax, color="#3d5875", linewidth=0.9, linestyle=(0, (5, 3)), zorder=2)
+    living.boundary.plot(ax=ax, color="#14304f", linewidth=2.4, zorder=3)
+    for frame, size, color in ((jhs, 8, "#3d5875"), (living, 14, "#14304f")):
+        for point, name in zip(frame.geometry.representative_point(), frame["name"], strict=True):
+            ax.text(point.x, point.y, name, fontproperties=font, fontsize=size, color=color, ha="center",
+                    va="center", weight="bold", path_effects=_HALO, zorder=6, alpha=0.9)
+    pts = numbered.to_crs(metric_crs)
+    colors = [taxonomy.categories[c].color if c in taxonomy.categories else "#777777" for c in pts["category"]]
+    active = (pts["status"] == "active").to_numpy()
+    colors = np.where(active, colors, "#d9d9d9")
+    ax.scatter(pts.geometry.x, pts.geometry.y, s=105, c=colors, edgecolors=np.where(active, "#222", "#777"),
+               linewidths=0.6, zorder=7)
+    for x, y, n, c in zip(pts.geometry.x, pts.geometry.y, pts["number"], colors, strict=True):
+        ax.text(x, y, str(n), fontproperties=font, fontsize=5.6 if n < 100 else 4.6, color=_text_color(c),
+                ha="center", va="center", zorder=8, weight="bold")
+
+
+def _scale_and_north(ax, font) -> None:
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    length = nice_length_m(x1 - x0)
+    bx, by, h = x0 + 0.03 * (x1 - x0), y0 + 0.035 * (y1 - y0), 0.008 * (y1 - y0)
+    for i in range(2):
+        ax.add_patch(Rectangle(
+            (bx + i * length / 2, by), length / 2, h, facecolor="#222" if i == 0 else "white",
+            edgecolor="#222", linewidth=0.8, zorder=9))
+    for frac in (0, 0.5, 1):
+        ax.text(bx + frac * length, by + 1.8 * h, "0" if frac == 0 else _fmt_m(length * frac),
+                fontproperties=font, fontsize=7, ha="center", va="bottom", path_effects=_HALO, zorder=9)
+    nx, ny = x1 - 0.04 * (x1 - x0), y1 - 0.1 * (y1 - y0)
+    ax.annotate("", xy=(nx, ny + 0.06 * (y1 - y0)), xytext=(nx, ny), zorder=9,
+                arrowprops={"arrowstyle": "-|>,head_width=0.5,head_length=1.0", "color": "#222", "lw": 1.6})
+    ax.text(nx, ny + 0.075 * (y1 - y0), "N", fontproperties=font, fontsize=11, ha="center", va="bottom",
+            weight="bold", zorder=9)
+
+
+def _line_legend(ax, font) -> None:
+    handles = [
+        Line2D([], [], color="#14304f", lw=2.4, label="日常生活圏域"),
+        Line2D([], [], color="#3d5875", lw=0.9, ls=(0, (5, 3)), label="中学校区"),
+        Line2D([], [], color=_LINE_STYLE["major"][0], lw=2.3, label="主要道路"),
+        Line2D([], [], color=_LINE_STYLE["river"][0], lw=4, label="川"),
+        Line2D([], [], color=_LINE_STYLE["rail"][0], lw=1.4, ls=(0, (5, 3)), label="鉄道"),
+        Line2D([], [], color="#777", marker="o", markerfacecolor="#d9d9d9", lw=0, ms=7, label="休止中・廃止"),
+    ]
+    ax.legend(handles=handles, loc="lower right", prop=font, fontsize=7, ncols=3, framealpha=0.9,
+              edgecolor="#bbb").set_zorder(10)
+
+
+def _map_page(view: AreaView, taxonomy: Taxonomy, font, paper: str, today: dt.date):
+    """One map page and the list entries that did not fit beside it."""
+    fig = Figure(figsize=PAPER_SIZES_IN[paper])
+    metric = to_metric(view.areas if len(view.areas) else view.resources, muni_code=view.muni_code).crs
+    numbered = _numbered(view.resources, taxonomy)
+    ax = fig.add_axes((0.02, 0.06, 0.68, 0.84))
+    _draw_map(ax, view, numbered, metric, taxonomy, font)
+    focus = (view.area if view.area is not None else view.areas[view.areas["level"] == "living_area"])
+    focus = focus if len(focus) else view.areas
+    xmin, ymin, xmax, ymax = focus.to_crs(metric).total_bounds
+    pad = 0.04 * max(xmax - xmin, ymax - ymin)
+    xmin, ymin, xmax, ymax = xmin - pad, ymin - pad, xmax + pad, ymax + pad
+    box_w, box_h = 0.68 * fig.get_figwidth(), 0.84 * fig.get_figheight()
+    cx, cy = (xmin + xmax) / 2, (ymin + ymax) / 2
+    half_w = max(xmax - xmin, (ymax - ymin) * box_w / box_h) / 2  # same metres per inch on both axes
+    half_h = half_w * box_h / box_w
+    ax.set_xlim(cx - half_w, cx + half_w)
+    ax.set_ylim(cy - half_h, cy + half_h)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_xlabel("")
+    ax.set_ylabel("")
+    for spine in ax.spines.values():
+        spine.set_color("#888")
+    _scale_and_north(ax, font)
+    _line_legend(ax, font)
+    fig.text(0.02, 0.955, view.title, fontproperties=font, fontsize=20, weight="bold", color="#14304f")
+    fig.text(0.02, 0.925, f"作成日 {today:%Y年%m月%d日} / 社会資源 {len(numbered)} 件 / 番号は右の一覧と対応",
+             fontproperties=font, fontsize=9, color="#444")
+    fig.text(0.02, 0.03, f"{VECTOR_ATTRIBUTION} / 区域・社会資源: ワークスペース ({view.muni_name}) / "
+             "灰色の番号は休止中・廃止", fontproperties=font, fontsize=7, color="#555")
+    legend = fig.add_axes((0.72, 0.06, 0.27, 0.84))
+    legend.axis("off")
+    fig.text(0.72, 0.91, "番号と名称", fontproperties=font, fontsize=11, weight="bold", color="#14304f")
+    entries = _list_entries(numbered, taxonomy)
+    fitted = _draw_list(fig, entries, (0.72, 0.06, 0.27, 0.84), columns=2, font=font, size=6.5)
+    return fig, entries[fitted:]
+
+
+def _list_pages(entries, view: AreaView, font, paper: str) -> list[Figure]:
+    pages = []
+    while entries:
+        fig = Figure(figsize=PAPER_SIZES_IN[paper])
+        fig.text(0.02, 0.955, f"{view.title} — 番号と名称(続き)", fontproperties=font, fontsize=14, weight="bold",
+                 color="#14304f")
+        fitted = _draw_list(fig, entries, (0.03, 0.05, 0.95, 0.87), columns=5, font=font, size=6.5)
+        entries = entries[fitted:]
+        pages.append(fig)
+    return pages
+
+
+def print_map(ws, path: str | Path, *, area: str | None = None, paper: str = "A3", per_area: bool = False,
+              today: dt.date | None = None, taxonomy: Taxonomy | None = None) -> tuple[Path, int]:
+    """Write a print map of workspace ``ws`` to ``path`` (``.pdf`` or ``.png``).
+
+    Parameters
+    ----------
+    ws
+        An open :class:`scgeo.Workspace`.
+    path
+        Output file; ``.png`` writes the map page only (list truncated to what fits beside it).
+    area
+        A 日常生活圏域 or 中学校区 name or id (default: the whole municipality).
+    paper
+        ``"A3"`` (default) or ``"A4"``, landscape.
+    per_area
+        One map page per 日常生活圏域 in one PDF (``area`` is then ignored).
+    today
+        Date printed on the map (default: today).
+    taxonomy
+        Category labels and colours (default: :func:`scgeo.load_taxonomy`).
+
+    Returns
+    -------
+    tuple of (pathlib.Path, int)
+        The path written and the number of pages.
+    """
+    if paper not in PAPER_SIZES_IN:
+        raise ScgeoError(f"用紙「{paper}」は使えません。使える用紙: {', '.join(PAPER_SIZES_IN)}")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    font = japanese_font()
+    taxonomy = taxonomy or load_taxonomy()
+    today = today or dt.date.today()
+    if per_area:
+        views = [AreaView(ws, name) for name in ws.areas("living_area")["name"]]
+    else:
+        views = [AreaView(ws, area)]
+    pages: list[Figure] = []
+    for view in views:
+        fig, rest = _map_page(view, taxonomy, font, paper, today)
+        pages.append(fig)
+        if path.suffix.lower() == ".pdf":
+            pages.extend(_list_pages(rest, view, font, paper))
+    if path.suffix.lower() == ".png":
+        pages[0].savefig(path, dpi=150, facecolor="white")
+        return path, 1
+    metadata = {"Title": views[0].title if len(views) == 1 else f"{views[0].muni_name} 地域資源マップ(圏域別)",
+                "Creator": "scgeo"}
+    with rc_context({"pdf.fonttype": 42}), PdfPages(path, metadata=metadata) as pdf:  # TrueType, not Type 3
+        for fig in pages:
+            pdf.savefig(fig, facecolor="white")
+    return path, len(pages)
