@@ -154,13 +154,14 @@ def _cmd_demo(args) -> int:
 
 
 def _cmd_app(args) -> int:
-    from scgeo.app_runner import serve_app
+    from scgeo.app_runner import serve_app, streamlit_command
     from scgeo.workspace import Workspace
 
     path = args.path or os.environ.get("SCGEO_WORKSPACE") or "out/workspace.gpkg"
     Workspace.open(path)
-    print(f"アプリを起動します: http://127.0.0.1:{args.port}  (終了は Ctrl+C)")
-    return serve_app(path, port=args.port)
+    streamlit_command(path, port=args.port, address=args.address)  # refuses before announcing anything
+    print(f"アプリを起動します: http://{args.address}:{args.port}  (終了は Ctrl+C)")
+    return serve_app(path, port=args.port, address=args.address)
 
 
 def _cmd_sample(args) -> int:
@@ -224,6 +225,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("app", help="ブラウザ用アプリを起動する (http://127.0.0.1:8501)")
     p.add_argument("path", nargs="?", help="ワークスペース (既定: out/workspace.gpkg)")
     p.add_argument("--port", type=int, default=8501, help="ポート (既定: 8501)")
+    p.add_argument("--address", default="127.0.0.1",
+                   help="待ち受けるアドレス (既定: 127.0.0.1。それ以外はパスワード SCGEO_APP_PASSWORD が必要)")
     p.set_defaults(func=_cmd_app)
 
     for module in _command_modules():

@@ -115,7 +115,8 @@ def run_demo(out_dir: str | Path = "out", *, data_dir: str | Path | None = None,
     from scgeo.maps.council import export_council_map
     from scgeo.maps.static import print_map
 
-    outputs["resource_map"] = export_council_map(ws, out_dir / "resource_map.html", blank_zones=zones)  # public
+    outputs["resource_map"] = export_council_map(ws, out_dir / "resource_map.html", blank_zones=zones,
+                                                 need_counts=by_area.geometry)  # public: suppressed counts only
     outputs["print_map"] = print_map(ws, out_dir / "print_map.pdf", per_area=True)[0]  # 1 page per 圏域
 
     log("出力:")
