@@ -9,7 +9,7 @@ OUT ?= out
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[app,dev]"
+	$(BIN)/python -m pip install --quiet -e ".[app,dev,geocode]"
 	touch $@
 
 ## demo: build the sample workspace, write out/, then serve the app (SCGEO_NO_SERVE=1: stop after out/)
