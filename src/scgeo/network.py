@@ -312,8 +312,8 @@ def pairs_within(net: WalkNetwork, sources: Snap, targets: Snap, *, limit_m: flo
         return pd.DataFrame(columns)
     # batches of sources close to each other, so that each searches a small box of streets
     xy = net.node_xy[net.edges["u_idx"].to_numpy()[sources.edge[src_ids]]]
-    cell = np.floor(xy / max(limit_m, 1.0)).astype(np.int64)
-    src_ids = src_ids[np.lexsort((cell[:, 0], cell[:, 1]))]
+    cell = np.floor((xy - xy.min(axis=0)) / max(limit_m, 1.0)).astype(np.int64)
+    src_ids = src_ids[np.argsort(_morton(cell[:, 0], cell[:, 1]), kind="stable")]
     src, tgt = sources.subset(src_ids), targets.subset(tgt_ids)
     per_batch = max(1, int(memory_mb * 2**20 / (8 * 2 * max(net.n_nodes, len(tgt)))))
     per_batch = min(per_batch, 64)
@@ -323,6 +323,14 @@ def pairs_within(net: WalkNetwork, sources: Snap, targets: Snap, *, limit_m: flo
         for i in range(0, len(src_ids), per_batch)
     ]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns)
+
+
+def _morton(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Z-order key of non-negative grid cells: sorting by it keeps neighbours together."""
+    key = np.zeros(len(x), dtype=np.int64)
+    for bit in range(20):
+        key |= ((x >> bit) & 1) << (2 * bit) | ((y >> bit) & 1) << (2 * bit + 1)
+    return key
 
 
 def _adjacency(u: np.ndarray, v: np.ndarray, length: np.ndarray, n: int) -> sparse.csr_matrix:

@@ -95,15 +95,18 @@ def candidate_pairs(
     res = _eligible_resources(resources, weekday=weekday, provider_types=provider_types).reset_index(drop=True)
     method = "network" if network is not None else f"straight_line×{DEFAULT_DETOUR_FACTOR}"
     served_blocks = _served_blocks(res, blocks, areas)
+    need_snap = network.snap(open_needs) if network is not None else None  # once for all categories
     frames = []
     for code in sorted(res["category"].unique()):
         answers = taxonomy.categories[code].serves_needs if code in taxonomy.categories else (code,)
-        mine = open_needs[open_needs["category"].isin(answers)]
+        in_category = open_needs["category"].isin(answers).to_numpy()
+        mine = open_needs[in_category]
         if not len(mine):
             continue
         here = res[res["category"] == code]
         area_mask = here["resource_id"].isin(served_blocks.index)
-        frames.append(_walk_pairs(mine, here[~area_mask], network, max_minutes * speed, speed))
+        mine_snap = need_snap.subset(in_category) if need_snap is not None else None
+        frames.append(_walk_pairs(mine, mine_snap, here[~area_mask], network, max_minutes * speed, speed))
         if area_mask.any() and blocks is not None:
             frames.append(_area_pairs(mine, here[area_mask], served_blocks, blocks))
     columns = ["need_id", "resource_id", "minutes", "distance_m", "mode"]
@@ -113,11 +116,11 @@ def candidate_pairs(
     return pairs.reset_index(drop=True)
 
 
-def _walk_pairs(needs, resources, network, limit_m, speed) -> pd.DataFrame:
+def _walk_pairs(needs, need_snap, resources, network, limit_m, speed) -> pd.DataFrame:
     if not len(resources):
         return pd.DataFrame(columns=["need_id", "resource_id", "minutes", "distance_m", "mode"])
     if network is not None:
-        found = pairs_within(network, network.snap(resources), network.snap(needs), limit_m=limit_m)
+        found = pairs_within(network, network.snap(resources), need_snap, limit_m=limit_m)
     else:
         found = _straight_pairs(resources, needs, limit_m)
     return pd.DataFrame({
