@@ -202,3 +202,12 @@ def test_demo_wrote_gap_outputs(demo_outputs):
     zones = gpd.read_file(demo_outputs["blank_zones"])
     assert len(zones) and zones.crs.to_epsg() == 4326
     assert shapely.union_all(zones.geometry).is_valid
+
+
+def test_no_needs_and_no_resources_still_give_a_table(layers):
+    empty = layers["resources"].iloc[0:0]
+    cov = analyse_coverage(layers["areas"], layers["blocks"], empty, None, network=layers["network"],
+                           categories=["salon"], today=TODAY)
+    table = cov.table(["jhs_district"])
+    assert len(table) == 6 and (table["covered_65plus"] == 0).all() and (table["status"] == "空白").all()
+    assert (table["needs_open"] == 0).all() and (table["n_resources"] == 0).all()

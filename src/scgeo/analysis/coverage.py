@@ -143,11 +143,14 @@ class Coverage:
 
     def _needs_in(self, member: pd.DataFrame) -> pd.DataFrame:
         """Open needs per area and category, and how many of them no resource covers."""
-        columns = {"needs_open": pd.Series(dtype=int), "needs_uncovered": pd.Series(dtype=int)}
+        empty = pd.DataFrame({"needs_open": [], "needs_uncovered": []}, dtype=int,
+                             index=pd.MultiIndex.from_arrays([[], []], names=["area_id", "category"]))
         if self.needs is None or not len(self.needs):
-            return pd.DataFrame(columns)
+            return empty
         needs = self.needs[(self.needs["status"] == "open") & self.needs["category"].isin(self.categories)]
         needs = needs.merge(member, on="block_id")
+        if not len(needs):
+            return empty
         covered = np.zeros(len(needs), dtype=bool)
         for code in self.categories:
             mine = (needs["category"] == code).to_numpy()
