@@ -13,12 +13,13 @@ st.set_page_config(page_title="scgeo 地域資源マップ", page_icon=ICON, lay
 if not password_gate():
     st.stop()
 
-# One line per page. The analysis pages (ギャップ分析, マッチング, ニーズ) join this list when their
-# library modules exist, e.g.
-#   st.Page("app_pages/gap_page.py", title="ギャップ分析", icon=":material/explore:", url_path="gaps"),
+# One line per page.
 PAGES = [
     st.Page("app_pages/map_page.py", title="地図", icon=":material/map:", url_path="map", default=True),
     st.Page("app_pages/resources_page.py", title="社会資源", icon=":material/table_edit:", url_path="resources"),
+    st.Page("app_pages/gaps_page.py", title="ギャップ分析", icon=":material/explore:", url_path="gaps"),
+    st.Page("app_pages/matching_page.py", title="マッチング", icon=":material/handshake:", url_path="matching"),
+    st.Page("app_pages/needs_page.py", title="ニーズ", icon=":material/groups:", url_path="needs"),
     st.Page("app_pages/import_page.py", title="データ取込", icon=":material/upload_file:", url_path="import"),
     st.Page("app_pages/export_page.py", title="出力", icon=":material/download:", url_path="export"),
 ]

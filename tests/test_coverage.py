@@ -14,6 +14,8 @@ from scgeo.analysis import analyse_coverage, area_membership, blank_zones, catch
 from scgeo.analysis.coverage import TABLE_COLUMNS, CoverageRules
 from scgeo.cli import main
 from scgeo.network import WalkNetwork
+from scgeo.privacy import INTERNAL_MARK
+from scgeo.report.gaps import NEED_COLUMNS
 from scgeo.sample import PLANTED_GAP_BLOCKS
 
 TODAY = dt.date(2026, 10, 1)
@@ -188,7 +190,12 @@ def test_gaps_command_writes_tables(sample_workspace, tmp_path, capsys):
     text = capsys.readouterr().out
     assert code == 0 and "歩行ネットワーク" in text and "居場所・サロン" in text
     table = pd.read_csv(out, encoding="utf-8-sig")
-    assert set(table["category"]) == {"salon"} and list(table.columns) == TABLE_COLUMNS
+    public_columns = [c for c in TABLE_COLUMNS if c not in NEED_COLUMNS]
+    assert set(table["category"]) == {"salon"} and list(table.columns) == public_columns
+    internal = tmp_path / "internal.csv"
+    assert main(["gaps", str(sample_workspace.path), "--category", "サロン", "--out", str(internal), "--internal"]) == 0
+    marked = pd.read_csv(internal, encoding="utf-8-sig")
+    assert {"needs_open", "needs_uncovered"} <= set(marked.columns) and (marked["注意"] == INTERNAL_MARK).all()
     geo = tmp_path / "gaps.geojson"
     assert main(["gaps", str(sample_workspace.path), "--minutes", "10", "--out", str(geo)]) == 0
     assert len(gpd.read_file(geo)) == len(sample_workspace.areas()) * 13
@@ -198,7 +205,7 @@ def test_gaps_command_writes_tables(sample_workspace, tmp_path, capsys):
 
 def test_demo_wrote_gap_outputs(demo_outputs):
     table = pd.read_csv(demo_outputs["gaps"], encoding="utf-8-sig")
-    assert list(table.columns) == TABLE_COLUMNS
+    assert list(table.columns) == [c for c in TABLE_COLUMNS if c not in NEED_COLUMNS]  # public: no need counts
     zones = gpd.read_file(demo_outputs["blank_zones"])
     assert len(zones) and zones.crs.to_epsg() == 4326
     assert shapely.union_all(zones.geometry).is_valid

@@ -32,7 +32,7 @@ def _cmd_gaps(args) -> int:
         pct = "—" if row["coverage_pct"] != row["coverage_pct"] else f"{row['coverage_pct']:.1f}%"
         print(f"  {row['area_name']} / {row['category_label']}: {pct} {row['status']}")
     if args.out:
-        write_gap_table(table, args.out, areas=ws.areas())
+        write_gap_table(table, args.out, areas=ws.areas(), internal=args.internal)
         print(f"書き出しました: {args.out}")
     if len(zones):
         top = zones.sort_values("pop_65plus", ascending=False).head(3)
@@ -48,5 +48,7 @@ def register(sub) -> None:
     p.add_argument("--category", action="append", help="種別 (複数指定可。既定: すべて)")
     p.add_argument("--minutes", type=float, default=15.0, help="徒歩の時間 (分、既定: 15)")
     p.add_argument("--level", choices=AREA_LEVELS, help="表示する区域の種類 (既定: jhs_district)")
-    p.add_argument("--out", help="出力ファイル (.csv, .xlsx, .geojson)")
+    p.add_argument("--out", help="出力ファイル (.csv, .xlsx, .geojson)。区域ごとのニーズ件数は含めません")
+    p.add_argument("--internal", action="store_true",
+                   help="区域ごとのニーズ件数も書き出す (内部資料 — 個人情報を含む。明示したときだけ)")
     p.set_defaults(func=_cmd_gaps)

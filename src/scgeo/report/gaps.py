@@ -12,7 +12,7 @@ from scgeo._errors import InputError
 from scgeo.analysis.coverage import Coverage, analyse_coverage, blank_zones
 from scgeo.network import WalkNetwork
 
-__all__ = ["gap_report", "write_blank_zones", "write_gap_table"]
+__all__ = ["NEED_COLUMNS", "gap_report", "write_blank_zones", "write_gap_table"]
 
 
 def gap_report(workspace, *, categories: list[str] | None = None, minutes: float = 15.0,
@@ -32,11 +32,25 @@ def gap_report(workspace, *, categories: list[str] | None = None, minutes: float
     return coverage.table(levels), blank_zones(coverage), coverage
 
 
-def write_gap_table(table: pd.DataFrame, path: str | Path, *, areas: gpd.GeoDataFrame | None = None) -> Path:
+NEED_COLUMNS = ("needs_open", "needs_uncovered")
+
+
+def write_gap_table(table: pd.DataFrame, path: str | Path, *, areas: gpd.GeoDataFrame | None = None,
+                    internal: bool = False) -> Path:
     """Write the coverage table as ``.csv`` (UTF-8 with BOM, opens in Excel), ``.xlsx`` or ``.geojson``.
 
-    GeoJSON needs ``areas`` to attach each row's area polygon.
+    Need counts per area are personal data at small sizes and could be worked back from totals
+    across levels, so the written file leaves out ``needs_open`` / ``needs_uncovered`` unless
+    ``internal=True`` (then the file is marked 内部資料); published need counts come from
+    :func:`scgeo.privacy.aggregate_needs`, with small counts suppressed. GeoJSON needs ``areas``
+    to attach each row's area polygon.
     """
+    if internal:
+        from scgeo.privacy import INTERNAL_MARK
+
+        table = table.assign(注意=INTERNAL_MARK)
+    else:
+        table = table.drop(columns=[c for c in NEED_COLUMNS if c in table])
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     suffix = path.suffix.lower()

@@ -1,0 +1,166 @@
+"""マッチング: nearest suitable resources of each open need, the capacity-aware assignment, and status updates.
+
+Needs appear by their pseudonymous ID only (no coordinates, no town block): this page is internal.
+"""
+
+import datetime as dt
+
+import pandas as pd
+import streamlit as st
+from app_state import editor_name, open_workspace, taxonomy, workspace, written
+
+import scgeo
+from scgeo.report import match_report
+from scgeo.schema import WEEKDAYS
+
+NEED_STATUS_LABELS = {"open": "未対応", "matched": "対応済み(つなぎ済み)", "resolved": "解決"}
+ANY_DAY = "指定なし"
+SELECT = "選択"
+HEADERS = {"need_id": "ニーズID", "category_label": "種別", "candidates": "候補(近い順)",
+           "assigned": "割り当て", "reason": "理由(候補・割り当てがないとき)"}
+
+
+@st.cache_data(max_entries=8, show_spinner="ニーズと資源をつないでいます…")
+def proposals(path: str, stamp: int, k: int, max_minutes: float, assign: bool, weekday: str | None,
+              provider_types: tuple[str, ...]) -> pd.DataFrame:
+    """``match_report``'s one-row-per-need summary (no coordinates), cached per file state and choice."""
+    _nearest, _assigned, summary = match_report(scgeo.Workspace.open(path), k=k, max_minutes=max_minutes,
+                                                assign=assign, weekday=weekday,
+                                                provider_types=list(provider_types) or None)
+    return summary
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def need_statuses(path: str, stamp: int) -> pd.DataFrame:
+    """Status and status date of every need (no coordinates, no town blocks)."""
+    needs = scgeo.Workspace.open(path).read("needs")
+    return pd.DataFrame(needs[["need_id", "status", "status_date"]])
+
+
+def _with_minutes(ids: object, minutes: object, names: dict, visiting: set) -> str:
+    """``"R1;R2"`` and ``"3.5;8"`` → ``"サロンA(3.5分)、配食B(訪問)"`` (visiting: area-served resources)."""
+    if not isinstance(ids, str) or not ids:
+        return ""
+    mins = minutes.split(";") if isinstance(minutes, str) else []
+    parts = []
+    for i, rid in enumerate(ids.split(";")):
+        name = names.get(rid, rid)
+        if rid in visiting:
+            parts.append(f"{name}(訪問・区域内)")
+        else:
+            parts.append(f"{name}(徒歩{mins[i]}分)" if i < len(mins) and mins[i] else name)
+    return "、".join(parts)
+
+
+def _table(summary: pd.DataFrame, resources: pd.DataFrame) -> pd.DataFrame:
+    names = dict(zip(resources["resource_id"], resources["name"], strict=True))
+    visiting = set(resources.loc[resources["served_area_id"].notna(), "resource_id"])
+    out = pd.DataFrame({SELECT: False, "need_id": summary["need_id"], "category_label": summary["category_label"]})
+    out["candidates"] = [_with_minutes(i, m, names, visiting)
+                         for i, m in zip(summary["resource_ids"], summary["minutes"], strict=True)]
+    if "assigned_resource_id" in summary:
+        out["assigned"] = [_with_minutes(i, f"{m:g}", names, visiting) if pd.notna(i) else ""
+                           for i, m in zip(summary["assigned_resource_id"], summary["assigned_minutes"], strict=True)]
+    out["reason"] = summary["reason"]
+    return out.rename(columns=HEADERS).reset_index(drop=True)
+
+
+def _mark(ids: list[str], status: str) -> None:
+    ws, errors, today = workspace(), [], pd.Timestamp(dt.date.today())
+    for need_id in ids:
+        try:
+            ws.update_feature("needs", need_id, {"status": status, "status_date": today}, user=editor_name())
+        except scgeo.InputError as exc:
+            errors.append(f"{need_id}: {exc}")
+    st.session_state["matching_flash"] = (
+        f"{len(ids) - len(errors)} 件を「{NEED_STATUS_LABELS[status]}」にしました({today:%Y-%m-%d})", errors)
+    st.session_state["matching_version"] = st.session_state.get("matching_version", 0) + 1
+    need_statuses.clear()
+    written()
+
+
+def _status_counts(path: str, stamp: int) -> None:
+    statuses = need_statuses(path, stamp)
+    counts = statuses["status"].value_counts()
+    cols = st.columns(len(NEED_STATUS_LABELS))
+    for col, (code, label) in zip(cols, NEED_STATUS_LABELS.items(), strict=True):
+        col.metric(label, int(counts.get(code, 0)))
+    done = statuses[statuses["status"].isin(["matched", "resolved"]) & statuses["status_date"].notna()]
+    if len(done):
+        monthly = pd.crosstab(done["status_date"].dt.strftime("%Y-%m"), done["status"].map(NEED_STATUS_LABELS))
+        monthly.index.name, monthly.columns.name = "月(状態更新日)", None
+        with st.expander("月ごとの件数(月次報告用)"):
+            st.dataframe(monthly.sort_index(ascending=False), width="stretch")
+
+
+layers = open_workspace()
+st.title("ニーズと資源のマッチング")
+if layers is not None:
+    info = layers["info"]
+    path, stamp = info["path"], layers["stamp"]
+    flash = st.session_state.pop("matching_flash", None)
+    if flash:
+        st.success(flash[0])
+        for error in flash[1]:
+            st.error(error)
+    if not info["layers"]["needs"]:
+        st.info("このワークスペースにはまだニーズがありません。「データ取込」のページ(または `scgeo import … "
+                "--layer needs`)でニーズを取り込んでください。")
+        st.stop()
+    _status_counts(path, stamp)
+    if not info["layers"]["resources"]:
+        st.info("社会資源がまだありません。「データ取込」のページで社会資源を取り込むと、ニーズとつなげます。")
+        st.stop()
+    st.caption("内部資料: ニーズはニーズIDだけで表示します(座標・町丁目は出しません)。"
+               "協議体の資料には「ニーズ」ページの集計表を使ってください。")
+
+    tax = taxonomy()
+    resources = layers["resources"]
+    providers = [p for p in tax.provider_types if p in set(resources["provider_type"].dropna())]
+    by_label = {tax.label(p): p for p in providers}
+    with st.form("matching_form"):
+        c = st.columns([1, 2, 1, 3])
+        k = c[0].number_input("候補の数", min_value=1, max_value=10, value=3, step=1, key="matching_k")
+        max_minutes = c[1].slider("徒歩の上限(分)", min_value=5, max_value=60, value=20, step=5, key="matching_max")
+        weekday = c[2].selectbox("曜日", [ANY_DAY, *WEEKDAYS], key="matching_weekday")
+        provs = c[3].multiselect("提供主体", list(by_label), key="matching_providers", placeholder="すべての提供主体")
+        assign = st.checkbox("定員を考えて割り当てる", value=True, key="matching_assign",
+                             help="定員の範囲で、全体の徒歩時間の合計が最小になるように1件ずつ割り当てます")
+        if st.form_submit_button("マッチングを実行", type="primary"):
+            st.session_state["matching_params"] = (int(k), float(max_minutes), bool(assign),
+                                                   None if weekday == ANY_DAY else weekday,
+                                                   tuple(by_label[p] for p in provs))
+    params = st.session_state.get("matching_params")
+    if params is None:
+        st.info("条件を選んで「マッチングを実行」を押すと、未対応のニーズごとに近い資源の候補が出ます。")
+        st.stop()
+    try:
+        summary = proposals(path, stamp, *params)
+    except scgeo.ScgeoError as exc:
+        st.warning(f"{exc}")
+        st.stop()
+    if not len(summary):
+        st.info("未対応のニーズはありません。")
+        st.stop()
+
+    table = _table(summary, resources)
+    has_candidate = summary["resource_ids"].fillna("").ne("")
+    m = st.columns(3)
+    m[0].metric("未対応のニーズ", len(summary))
+    m[1].metric("候補あり", int(has_candidate.sum()))
+    if "assigned_resource_id" in summary:
+        m[2].metric("割り当てあり", int(summary["assigned_resource_id"].notna().sum()))
+    st.caption(f"徒歩{params[1]:g}分以内の近い順に最大{params[0]}件。行を選んで、つないだニーズを「対応済み」、"
+               "解決したニーズを「解決」にしてください(今日の日付と編集者名が履歴に残ります)。")
+    key = f"matching_editor_{st.session_state.get('matching_version', 0)}"
+    edited = st.data_editor(table, key=key, hide_index=True, num_rows="fixed", width="stretch", height=420,
+                            disabled=[c for c in table.columns if c != SELECT],
+                            column_config={SELECT: st.column_config.CheckboxColumn(SELECT)})
+    selected = edited.loc[edited[SELECT], HEADERS["need_id"]].tolist()
+    if not editor_name():
+        st.caption("サイドバーに編集者名を入れると、編集履歴に名前が残ります。")
+    b = st.columns(4)
+    if b[0].button(f"対応済みにする({len(selected)} 件)", type="primary", disabled=not selected):
+        _mark(selected, "matched")
+    if b[1].button(f"解決にする({len(selected)} 件)", disabled=not selected):
+        _mark(selected, "resolved")
