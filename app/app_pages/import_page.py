@@ -10,8 +10,6 @@ from app_state import editor_name, open_workspace, workspace, written
 
 import scgeo
 from scgeo import io
-from scgeo.io._mapping import COORDINATE_ALIASES, match_columns  # see _mapping_ui
-from scgeo.io._vector import read_vector
 from scgeo.schema import AREA_LEVEL_LABELS, AREAS, NEEDS, RESOURCES, TOWN_BLOCKS
 
 LAYERS = {
@@ -42,12 +40,8 @@ def _saved(data: bytes, filename: str) -> tuple[tempfile.TemporaryDirectory, Pat
 def _headers(digest: str, filename: str, _data: bytes, points: bool) -> tuple[list[str], pd.DataFrame]:
     folder, path = _saved(_data, filename)
     with folder:
-        if points:
-            table = io.read_table(path)
-        else:
-            gdf, _ = read_vector(path)
-            table = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
-    return [str(h) for h in table.columns], table.head(5).astype("string")
+        table = io.read_preview(path, rows=5)
+    return [str(h) for h in table.columns], table
 
 
 @st.cache_data(max_entries=4, show_spinner="取り込む内容を確認しています…")
@@ -66,13 +60,7 @@ def _parse(digest: str, filename: str, _data: bytes, layer: str, level: str | No
 
 
 def _mapping_ui(headers: list[str], schema, points: bool, digest: str) -> dict[str, str]:
-    # The preview needs the readers' own header recognition, which is private in scgeo.io for
-    # now (a public scgeo.io.detect_columns() is requested): the readers still do the real work.
-    extra = COORDINATE_ALIASES if points else None
-    try:
-        detected = match_columns(headers, schema, extra=extra)
-    except scgeo.InputError:
-        detected = {}
+    detected = io.detect_columns(headers, schema)  # the readers' own recognition; they do the real work
     targets = [(c.name, c.label + (" *" if c.required else "")) for c in schema.columns]
     if points:
         targets += [("lat", "緯度 *"), ("lon", "経度 *")]

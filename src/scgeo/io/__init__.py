@@ -24,9 +24,11 @@ from scgeo.io.kokudo import (
 from scgeo.io.mesh import interpolate_population, mesh_polygons, read_mesh_population
 from scgeo.io.municipal import read_age_table, read_care_services, read_facility_list
 from scgeo.io.needs import read_needs
+from scgeo.io.preview import detect_columns, read_preview
 from scgeo.io.resources import read_resources
 
 __all__ = [
+    "detect_columns",
     "detect_encoding",
     "interpolate_population",
     "mesh_polygons",
@@ -43,6 +45,7 @@ __all__ = [
     "read_ksj_school_districts",
     "read_mesh_population",
     "read_needs",
+    "read_preview",
     "read_resources",
     "read_table",
     "read_town_blocks",
