@@ -99,9 +99,21 @@ def browser_page(server):
             browser.close()
 
 
+# The map's window: inside the app's own map component (scgeo_map), or a plain st.iframe.
+MAP_WINDOW = """(() => {
+    const c = document.querySelector('[data-testid=stCustomComponentV1]');
+    const inner = c && c.contentDocument && c.contentDocument.getElementById('map');
+    if (inner) return inner.contentWindow;
+    const f = document.querySelector('[data-testid=stIFrame]');
+    return f && f.contentWindow;
+})()"""
+
+
 def _map_frame(page):
-    handle = page.wait_for_selector("[data-testid='stIFrame']", timeout=30_000)
+    handle = page.wait_for_selector("[data-testid='stCustomComponentV1'], [data-testid='stIFrame']", timeout=30_000)
     frame = handle.content_frame()
+    if handle.get_attribute("data-testid") == "stCustomComponentV1":
+        frame = frame.wait_for_selector("#map", state="attached", timeout=30_000).content_frame()
     frame.wait_for_function("() => typeof L !== 'undefined' && document.querySelector('.leaflet-container')",
                             timeout=30_000)
     return frame
@@ -169,7 +181,7 @@ def test_every_page_offline(server, browser_page, sample_workspace, screenshot_d
     counted = time.monotonic() - started
     assert _metric(page, "表示中") == salons < len(resources)
     page.wait_for_function(
-        f"n => {{ const f = document.querySelector('[data-testid=stIFrame]'); const w = f && f.contentWindow;"
+        f"n => {{ const w = {MAP_WINDOW};"
         f" return !!(w && w.L && w.document.querySelector('.leaflet-container')) && ({COUNT_MARKERS})(w) === n; }}",
         arg=salons, timeout=30_000)
     print(f"filter change in the browser: counts after {counted:.2f} s, map redrawn after "
@@ -187,3 +199,41 @@ def test_every_page_offline(server, browser_page, sample_workspace, screenshot_d
         assert not page.locator("[data-testid='stException']").count()
         page.screenshot(path=IMG / f"app_{path}.png")
     assert [u for u in page.outside if not u.startswith(("https://cyberjapandata.gsi.go.jp", "https://tile."))] == []
+
+
+def test_clicking_a_resource_on_the_map_shows_its_details(server, browser_page, sample_workspace, tmp_path):
+    page = browser_page
+    resources = sample_workspace.read("resources")
+    salons = resources[(resources["category"] == "salon") & (resources["status"] == "active")]
+    page.goto(f"{server['url']}/")
+    page.wait_for_selector("h1:has-text('地域資源マップ')", timeout=30_000)
+    frame = _map_frame(page)
+    frame.wait_for_function("() => window.scgeo && scgeo.ready", timeout=30_000)
+    assert not page.locator("[data-testid='stHeading']", has_text="サロン").count()
+    # the whole map in view (a first click would otherwise scroll the page), then zoom in on the
+    # first salon whose badge no other badge covers, and click it with the mouse like a user
+    page.locator("[data-testid='stCustomComponentV1']").scroll_into_view_if_needed()
+    name = frame.evaluate("""async names => {
+        const group = scgeo.categories.salon, map = scgeo.map;
+        for (const name of names) {
+            const marker = group.getLayers().find(m => m.options.title === name);
+            map.setView(marker.getLatLng(), 18, {animate: false});
+            await new Promise(done => setTimeout(done, 500));
+            const r = marker._icon && marker._icon.getBoundingClientRect();
+            const hit = r && document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+            if (hit && hit.closest('.leaflet-marker-icon') === marker._icon) return name;
+        }
+    }""", salons["name"].tolist())
+    salon = salons[salons["name"] == name].iloc[0]
+    box = frame.locator(f".scgeo-m-salon[title='{name}']").bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    heading = page.locator("[data-testid='stHeading']", has_text=name).first
+    heading.wait_for(timeout=30_000)
+    _wait_idle(page)
+    assert heading.locator("h3").inner_text().strip() == name
+    assert salon["address"] in page.locator("[data-testid='stMarkdown']", has_text="住所").first.inner_text()
+    picker = page.locator("[data-testid='stSelectbox']", has_text="社会資源の詳細")
+    assert name in picker.inner_text() + picker.locator("input").input_value()  # the name box follows
+    assert frame.locator(".leaflet-popup").count() == 1  # the map keeps its popup: not redrawn
+    page.screenshot(path=tmp_path / "map_click.png")
+    print(f"clicked {name}; screenshot: {tmp_path / 'map_click.png'}")

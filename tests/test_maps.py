@@ -235,3 +235,15 @@ def test_many_resources_are_canvas_circles_with_layers_kept(layers):
     assert all(s["circles"] for s in specs.values()) and len(specs) == 3
     assert sum(len(s["rows"]) for s in specs.values()) == len(many)
     assert not any(s["circles"] for s in _specs(resource_map(areas, resources).get_root().render()).values())
+
+
+def test_click_events_tell_the_page_holding_the_map_which_resource_was_clicked(layers):
+    plain = resource_map(*layers).get_root().render()
+    assert "scgeoResource" not in plain and len(_specs(plain)) == 3  # off by default: files for others unchanged
+    html = resource_map(*layers, click_events=True).get_root().render()
+    assert "window.parent.postMessage({scgeoResource: ids[i]}, '*')" in html
+    found = re.findall(r'\}\)\(JSON\.parse\(("(?:[^"\\]|\\.)*")\), (\[.*?\])\);', html)
+    names_and_ids = {s["code"]: ([row[4] for row in s["rows"]], ids)
+                     for s, ids in ((json.loads(json.loads(spec)), json.loads(ids)) for spec, ids in found)}
+    assert names_and_ids == {"salon": (["本町サロン", "閉じたサロン(廃止)"], ["R1", "R4"]),
+                             "kayoi_no_ba": (["東体操教室"], ["R2"]), "meal_delivery": (["まごころ配食"], ["R3"])}

@@ -4,7 +4,7 @@ import datetime as dt
 
 import pandas as pd
 import streamlit as st
-from app_state import STATUS_LABELS, area_choices, open_workspace, taxonomy
+from app_state import STATUS_LABELS, area_choices, map_view, open_workspace, taxonomy
 
 from scgeo.filters import areas_within, filter_resources, is_stale
 from scgeo.maps import offline_html, resource_map
@@ -13,8 +13,6 @@ ALL_AREAS = "市全域"
 MONTHS = {"指定なし": None, "3か月以内": 3, "6か月以内": 6, "12か月以内": 12, "24か月以内": 24}
 DETAILS = {"address": "住所", "schedule": "曜日・時間", "capacity": "定員", "fee": "費用", "contact": "連絡先",
            "target": "対象", "notes": "備考", "source": "出典"}
-
-
 def _filters(layers: dict) -> dict:
     tax = taxonomy()
     resources = layers["resources"]
@@ -68,7 +66,14 @@ def map_html(path: str, stamp: int, filters: tuple, today: dt.date, title: str, 
 
     Cached per workspace state and filter choice, so going back to a filter costs nothing.
     """
-    return offline_html(resource_map(_areas, _shown, title=title, today=today))
+    return offline_html(resource_map(_areas, _shown, title=title, today=today, click_events=True))
+
+
+def _map_clicked() -> None:
+    """A resource clicked on the map becomes the one chosen in the details box beside it."""
+    click = st.session_state.get("map_view")
+    if isinstance(click, dict) and click.get("resource_id"):
+        st.session_state["map_selected"] = click["resource_id"]
 
 
 layers = open_workspace()
@@ -102,8 +107,12 @@ if layers is not None:
     with left:
         html = map_html(info["path"], layers["stamp"], tuple(sorted(chosen.items())), today,
                         f"{info['muni_name']} 地域資源マップ", areas, shown)
-        st.iframe(html, height=640)
-        st.caption("地図の点をクリックすると吹き出しで内容が出ます。右の欄で選ぶと全項目を表示します。")
+        if map_view is not None:
+            map_view(html=html, height=640, key="map_view", on_change=_map_clicked, default=None)
+            st.caption("地図の点をクリックすると、吹き出しと右の欄に内容が出ます(右の欄では名前でも選べます)。")
+        else:
+            st.iframe(html, height=640)
+            st.caption("地図の点をクリックすると吹き出しで内容が出ます。右の欄で選ぶと全項目を表示します。")
     with right:
         ids = shown.sort_values("name")["resource_id"].tolist()
         names = dict(zip(shown["resource_id"], shown["name"], strict=True))

@@ -62,6 +62,9 @@ class PointCluster(JSCSSMixin, Layer):
         (``[lon, lat, stale, inactive, *values]``) as read by ``scgeo.points`` in the page.
     name
         The layer's name in the layer control.
+    ids
+        Resource IDs (one per row): clicking a marker then posts ``{scgeoResource: id}`` to
+        ``window.parent`` (for an app that shows the map in a frame). ``None``: no click hook.
     """
 
     default_js: ClassVar = [("markerclusterjs", _CLUSTER_CDN + "leaflet.markercluster.js")]
@@ -69,15 +72,25 @@ class PointCluster(JSCSSMixin, Layer):
                    ("markerclusterdefaultcss", _CLUSTER_CDN + "MarkerCluster.Default.css")]
     _template = Template(
         "{% macro script(this, kwargs) %}"
+        "{% if this.ids_json %}"  # opt-in: a click on a marker tells the page holding the map its resource ID
+        "var {{ this.get_name() }} = (function (spec, ids) { var group = scgeo.points(spec);"
+        " group.on('click', function (e) { var ll = e.layer.getLatLng(), t = e.layer.options.title;"
+        "  for (var i = 0; i < spec.rows.length; i++) { var r = spec.rows[i];"
+        "   if (r[0] === ll.lng && r[1] === ll.lat && (t === undefined || r[4 + spec.nameIndex] === t)) {"
+        "    if (window.parent !== window) window.parent.postMessage({scgeoResource: ids[i]}, '*'); return; } } });"
+        " return group; })(JSON.parse({{ this.spec_string }}), {{ this.ids_json }});"
+        "{% else %}"
         "var {{ this.get_name() }} = scgeo.points(JSON.parse({{ this.spec_string }}));"
+        "{% endif %}"
         "{% endmacro %}"
     )
 
-    def __init__(self, spec: dict, *, name: str, show: bool = True) -> None:
+    def __init__(self, spec: dict, *, name: str, show: bool = True, ids: list[str] | None = None) -> None:
         super().__init__(name=name, overlay=True, control=True, show=show)
         self._name = "PointCluster"
         # a JSON string parsed at run time: much faster than a large object literal in the script
         self.spec_string = json.dumps(js_json(spec), ensure_ascii=False)
+        self.ids_json = None if ids is None else js_json([str(i) for i in ids])
 
 
 class VectorLayer(Layer):

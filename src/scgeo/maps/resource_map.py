@@ -247,6 +247,7 @@ def resource_map(
     cluster: bool = True,
     markers: str = "auto",
     focus: gpd.GeoDataFrame | None = None,
+    click_events: bool = False,
 ):
     """Build the 地域資源マップ.
 
@@ -298,6 +299,9 @@ def resource_map(
         up to :data:`BADGE_LIMIT` resources, circles beyond.
     focus
         Zoom to these geometries (default: all areas).
+    click_events
+        Clicking a resource also posts ``{scgeoResource: resource_id}`` to ``window.parent``, for
+        an app that shows the map in a frame (off: files for others stay as they are).
 
     Returns
     -------
@@ -364,7 +368,8 @@ def resource_map(
                 "fields": _fields(labels, stale_field="最終確認日"), "nameIndex": 0,
                 "rows": subset.to_numpy().tolist(), "cluster": cluster, "circles": circles,
                 "clusterRadius": 28, "clusterOffAt": 16}
-        PointCluster(spec, name=f"{category.label} ({len(subset)})").add_to(m)
+        ids = resources["resource_id"][resources["category"].to_numpy() == code].tolist() if click_events else None
+        PointCluster(spec, name=f"{category.label} ({len(subset)})", ids=ids).add_to(m)
         symbol = lg.badge_html("" if circles else letters[code], category.color)
         category_rows.append(lg.row(symbol, category.label, len(subset)))
     if show_inactive and (resources["status"] != "active").any():
