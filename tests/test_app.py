@@ -346,7 +346,8 @@ def test_export_for_one_living_area(sample_workspace):
     at.selectbox(key="export_area").set_value(f"日常生活圏域 {area['name']}").run()
     assert not at.exception
     assert _metrics(at)["対象の社会資源"] == str(int(resources.geometry.intersects(area.geometry).sum()))
-    assert len(at.get("download_button")) == 2
+    assert len(at.get("download_button")) == 3  # HTML map, Excel, print PDF
+    assert any("A3 横 1 ページ" in c.value for c in at.caption)  # one 圏域: one page
 
 
 # ------------------------------------------------------------------ security

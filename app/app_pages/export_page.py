@@ -1,24 +1,37 @@
 """出力: the offline council map (HTML) and the resource table (Excel), for the town or one 日常生活圏域."""
 
-import datetime as dt
 import io
+import tempfile
+from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 from app_state import STATUS_LABELS, area_choices, open_workspace, taxonomy
 
+import scgeo
 from scgeo.filters import areas_within, filter_resources
-from scgeo.maps import offline_html, resource_map
+from scgeo.maps.council import export_council_map
+from scgeo.maps.static import print_map
 from scgeo.schema import RESOURCES
 
 WHOLE = "市全域"
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
-def council_html(path: str, stamp: int, area_id: str | None, title: str, today: dt.date,
-                 _areas, _resources) -> str:
-    """The self-contained HTML map (Leaflet inlined) for the town or one area."""
-    return offline_html(resource_map(_areas, _resources, title=title, today=today))
+def council_html(path: str, stamp: int, area_id: str | None) -> str:
+    """The council map (self-contained HTML on the built-in street map) for the town or one area."""
+    with tempfile.TemporaryDirectory(prefix="scgeo_export_") as folder:
+        return export_council_map(scgeo.Workspace.open(path), Path(folder) / "map.html",
+                                  area=area_id).read_text(encoding="utf-8")
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def print_pdf(path: str, stamp: int, area_id: str | None) -> tuple[bytes, int]:
+    """The print map (A3 PDF; one page per 日常生活圏域 for the whole town) and its page count."""
+    with tempfile.TemporaryDirectory(prefix="scgeo_export_") as folder:
+        pdf, pages = print_map(scgeo.Workspace.open(path), Path(folder) / "map.pdf", area=area_id,
+                               per_area=area_id is None)
+        return pdf.read_bytes(), pages
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -58,19 +71,16 @@ if layers is not None:
     if area_id is not None:
         areas = areas_within(areas, area_id)
         resources = filter_resources(resources, layers["areas"], area_id=area_id)
-    place = info["muni_name"] if area_id is None else f"{info['muni_name']} {choice.split(' ', 1)[1]}"
     stem = f"{info['muni_code']}_{'all' if area_id is None else area_id}"
-    today = dt.date.today()
     st.metric("対象の社会資源", len(resources))
     st.caption("個人情報(ニーズ)は含みません。地図は1つの HTML ファイルで、インターネットのない会場でも開けます"
                "(背景地図の画像だけはインターネットが必要です)。")
 
-    c = st.columns(2)
+    c = st.columns(3)
     with c[0]:
         st.subheader("地域資源マップ(HTML)")
         with st.spinner("地図を作っています…"):
-            html = council_html(info["path"], layers["stamp"], area_id, f"{place} 地域資源マップ", today,
-                                areas, resources)
+            html = council_html(info["path"], layers["stamp"], area_id)
         st.download_button("地図をダウンロード", html.encode("utf-8"), file_name=f"{stem}_resource_map.html",
                            mime="text/html", type="primary")
         st.caption(f"{len(html) / 1024:.0f} KB")
@@ -81,4 +91,9 @@ if layers is not None:
         st.download_button("Excel をダウンロード", xlsx, file_name=f"{stem}_resources.xlsx",
                            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
         st.caption("列見出しは日本語、種別・提供主体・状態は日本語の名前で出力します。")
-    st.caption("印刷用 PDF は今後のバージョンで追加します。")
+    with c[2]:
+        st.subheader("印刷用の地図(PDF)")
+        with st.spinner("PDF を作っています…"):
+            pdf, pages = print_pdf(info["path"], layers["stamp"], area_id)
+        st.download_button("PDF をダウンロード", pdf, file_name=f"{stem}_print_map.pdf", mime="application/pdf")
+        st.caption(f"A3 横 {pages} ページ(番号付きの資源と名称の一覧)。")
