@@ -13,7 +13,7 @@ import streamlit.components.v1 as components
 
 import scgeo
 from scgeo.app_runner import PASSWORD_ENV, is_loopback
-from scgeo.schema import AREA_LEVEL_LABELS, RESOURCES
+from scgeo.schema import AREA_LEVEL_LABELS, RESOURCE_STATUS_LABELS, RESOURCES
 
 # Our own component (components/scgeo_map/index.html, no third-party code): shows the offline map
 # and returns the resource clicked on it. Declared here, in a module: a page run by st.navigation
@@ -22,7 +22,7 @@ _MAP_VIEW_DIR = Path(__file__).resolve().parent / "components" / "scgeo_map"
 map_view = components.declare_component("scgeo_map", path=str(_MAP_VIEW_DIR)) \
     if (_MAP_VIEW_DIR / "index.html").is_file() else None
 
-STATUS_LABELS = {"active": "活動中", "paused": "休止中", "closed": "廃止"}
+STATUS_LABELS = RESOURCE_STATUS_LABELS  # the pages' name for the schema's labels
 NO_WORKSPACE_HELP = ("まず `make demo` (または `scgeo demo`) でサンプルのワークスペースを作るか、"
                      "`scgeo init` で新しいワークスペースを作成してください。")
 

@@ -6,12 +6,13 @@ from pathlib import Path
 
 import pandas as pd
 import streamlit as st
-from app_state import STATUS_LABELS, area_choices, open_workspace, taxonomy
+from app_state import area_choices, open_workspace, taxonomy
 
 import scgeo
 from scgeo.filters import areas_within, filter_resources
 from scgeo.maps.council import export_council_map
 from scgeo.maps.static import print_map
+from scgeo.report import labelled_resources
 from scgeo.schema import RESOURCES
 
 WHOLE = "市全域"
@@ -37,14 +38,7 @@ def print_pdf(path: str, stamp: int, area_id: str | None) -> tuple[bytes, int]:
 @st.cache_data(max_entries=8, show_spinner=False)
 def resources_xlsx(path: str, stamp: int, area_id: str | None, _resources) -> bytes:
     """The resources as an Excel sheet with Japanese headers and labels instead of codes."""
-    tax = taxonomy()
-    table = pd.DataFrame(_resources.drop(columns="geometry"))
-    table["category"] = table["category"].map(tax.label)
-    table["provider_type"] = table["provider_type"].map(tax.label, na_action="ignore")
-    table["status"] = table["status"].map(STATUS_LABELS)
-    table["last_confirmed"] = table["last_confirmed"].dt.date
-    points = _resources.geometry.to_crs(4326)
-    table["lat"], table["lon"] = points.y.round(7), points.x.round(7)
+    table = labelled_resources(_resources, taxonomy=taxonomy(), digits=7)
     labels = {c.name: c.label for c in RESOURCES.columns} | {"lat": "緯度", "lon": "経度"}
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:

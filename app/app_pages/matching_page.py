@@ -11,9 +11,8 @@ from app_state import editor_name, open_workspace, taxonomy, workspace, written
 
 import scgeo
 from scgeo.report import match_report
-from scgeo.schema import WEEKDAYS
+from scgeo.schema import NEED_STATUS_LABELS, WEEKDAYS
 
-NEED_STATUS_LABELS = {"open": "未対応", "matched": "対応済み(つなぎ済み)", "resolved": "解決"}
 ANY_DAY = "指定なし"
 SELECT = "選択"
 HEADERS = {"need_id": "ニーズID", "category_label": "種別", "candidates": "候補(近い順)",

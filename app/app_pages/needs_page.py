@@ -17,6 +17,7 @@ from app_state import open_workspace, taxonomy
 import scgeo
 from scgeo.maps import offline_html, resource_map
 from scgeo.privacy import INTERNAL_MARK, SUPPRESSED_TEXT, TOTAL, aggregate_needs, write_aggregate
+from scgeo.schema import NEED_STATUS_LABELS
 
 UNITS = {  # label → aggregate_needs keywords
     "町丁目": {"level": "town_block"},
@@ -27,7 +28,6 @@ UNITS = {  # label → aggregate_needs keywords
     "500mメッシュ": {"mesh": 500},
 }
 STATUS_CHOICES = {"未対応のみ": ("open",), "すべての状態": None}
-NEED_STATUS_LABELS = {"open": "未対応", "matched": "対応済み(つなぎ済み)", "resolved": "解決"}
 TOTAL_LABEL = "合計"
 PAGE_ROWS = 50  # individual needs per page in the internal mode
 

@@ -8,6 +8,7 @@ from app_state import STATUS_LABELS, editor_name, open_workspace, taxonomy, work
 
 import scgeo
 from scgeo.filters import filter_resources, is_stale
+from scgeo.report import labelled_resources
 from scgeo.schema import EDITS, RESOURCES
 
 EDITABLE = ["name", "category", "provider_type", "address", "schedule", "capacity", "fee", "contact", "target",
@@ -21,17 +22,11 @@ def _label(name: str) -> str:
 
 def _table(resources: pd.DataFrame) -> pd.DataFrame:
     """The resources as shown in the editor: labels instead of codes, lat/lon instead of geometry."""
-    tax = taxonomy()
     resources = resources.sort_values("resource_id")  # stable order: an edited row stays in place
-    out = pd.DataFrame({SELECT: False, "resource_id": resources["resource_id"]}, index=resources.index)
-    for col in EDITABLE:
-        out[col] = resources[col]
-    out["category"] = resources["category"].map(tax.label)
-    out["provider_type"] = resources["provider_type"].map(tax.label, na_action="ignore")
-    out["status"] = resources["status"].map(STATUS_LABELS)
-    out["last_confirmed"] = resources["last_confirmed"].dt.date
-    points = resources.geometry.to_crs(4326)
-    out["lat"], out["lon"] = points.y.round(6), points.x.round(6)
+    labelled = labelled_resources(resources, taxonomy=taxonomy(), digits=6)
+    columns = dict.fromkeys(["resource_id", *EDITABLE, "category", "provider_type", "status", "last_confirmed",
+                             "lat", "lon"])
+    out = pd.DataFrame({SELECT: False}, index=labelled.index).join(labelled[list(columns)])
     return out.reset_index(drop=True)
 
 

@@ -31,11 +31,13 @@ __all__ = [
     "LAYERS",
     "NEEDS",
     "NEED_STATUSES",
+    "NEED_STATUS_LABELS",
     "NETWORK_EDGES",
     "NETWORK_NODES",
     "POPULATION",
     "RESOURCES",
     "RESOURCE_STATUSES",
+    "RESOURCE_STATUS_LABELS",
     "TOWN_BLOCKS",
     "WEEKDAYS",
     "Category",
@@ -59,6 +61,8 @@ AREA_LEVEL_LABELS = {
 }
 RESOURCE_STATUSES = ("active", "paused", "closed")
 NEED_STATUSES = ("open", "matched", "resolved")
+RESOURCE_STATUS_LABELS = {"active": "活動中", "paused": "休止中", "closed": "廃止"}
+NEED_STATUS_LABELS = {"open": "未対応", "matched": "対応済み(つなぎ済み)", "resolved": "解決"}
 WEEKDAYS = ("月", "火", "水", "木", "金", "土", "日")
 
 _STATUS_ALIASES = {

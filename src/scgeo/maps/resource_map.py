@@ -22,7 +22,7 @@ from scgeo.maps import _legend as lg
 from scgeo.maps._basemap import STREET_STYLES, VECTOR_ATTRIBUTION, VECTOR_BASEMAP, add_vector_basemap
 from scgeo.maps._layers import Labels, MetricScale, PageAssets, PointCluster, Ready, VectorLayer, round_geojson
 from scgeo.maps.offline import leaflet_only
-from scgeo.schema import AREA_LEVEL_LABELS, Taxonomy, load_taxonomy
+from scgeo.schema import AREA_LEVEL_LABELS, NEED_STATUS_LABELS, RESOURCE_STATUS_LABELS, Taxonomy, load_taxonomy
 from scgeo.settings import get_settings
 
 __all__ = ["BADGE_LIMIT", "BASEMAPS", "CLASS_COLORS", "VECTOR_BASEMAP", "MapPrivacyError", "category_letters",
@@ -46,8 +46,6 @@ _POPUP_FIELDS = {
     "name": "名称", "category_label": "種別", "provider_label": "提供主体", "schedule": "曜日・時間",
     "capacity": "定員", "fee": "費用", "contact": "連絡先", "address": "住所", "confirmed": "最終確認日",
 }
-_STATUS_LABELS = {"active": "活動中", "paused": "休止中", "closed": "廃止"}
-_NEED_STATUS_LABELS = {"open": "未対応", "matched": "つなぎ済み", "resolved": "解決"}
 
 
 class MapPrivacyError(ScgeoError):
@@ -94,7 +92,7 @@ def _resource_rows(resources: gpd.GeoDataFrame, taxonomy: Taxonomy, stale_before
     out["provider_label"] = resources["provider_type"].map(taxonomy.label, na_action="ignore")
     stale = resources["last_confirmed"].isna() | (resources["last_confirmed"] < stale_before)
     out["confirmed"] = resources["last_confirmed"].dt.strftime("%Y-%m-%d").fillna("未確認")
-    status = resources["status"].map(_STATUS_LABELS)
+    status = resources["status"].map(RESOURCE_STATUS_LABELS)
     active = resources["status"] == "active"
     out["name"] = resources["name"].where(active, resources["name"] + "(" + status + ")")
     out["capacity"] = resources["capacity"].astype("string")
@@ -208,7 +206,7 @@ def _add_need_counts(m, counts, column, legend: list[str]) -> None:
 def _add_needs(m, needs, taxonomy, letters, legend: list[str]) -> None:
     frame = needs.to_crs(4326)
     xy = np.round(frame.geometry.get_coordinates().to_numpy(), 6)
-    status = frame["status"].map(_NEED_STATUS_LABELS).fillna("—") if "status" in frame else "—"
+    status = frame["status"].map(NEED_STATUS_LABELS).fillna("—") if "status" in frame else "—"
     rows = [[float(x), float(y), 0, 0, nid, taxonomy.label(c), st,
              taxonomy.categories[c].color if c in taxonomy.categories else "#777777", letters.get(c, "?")]
             for (x, y), nid, c, st in zip(xy, frame["need_id"], frame["category"], status, strict=True)]
