@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import geopandas as gpd
@@ -60,15 +62,25 @@ def read_vector(path: str | Path, *, layer: str | None = None,
     return gdf, messages
 
 
-def _read_zip(path: Path, *, layer: str | None, encoding: str | None
-              ) -> tuple[gpd.GeoDataFrame, list[str]]:
+@contextlib.contextmanager
+def extracted_zip(path: Path) -> Iterator[Path]:
+    """Unpack a zip into a temporary folder (removed afterwards) and yield the folder.
+
+    ``extractall`` drops absolute paths and ``..`` parts, so nothing lands outside the folder.
+    """
     try:
         archive = zipfile.ZipFile(path)
     except zipfile.BadZipFile as exc:
         raise InputError(f"{path.name} は zip ファイルとして読めません。({exc})") from exc
     with archive, tempfile.TemporaryDirectory(prefix="scgeo-") as tmp:
         archive.extractall(tmp)
-        found = sorted(p for p in Path(tmp).rglob("*")
+        yield Path(tmp)
+
+
+def _read_zip(path: Path, *, layer: str | None, encoding: str | None
+              ) -> tuple[gpd.GeoDataFrame, list[str]]:
+    with extracted_zip(path) as tmp:
+        found = sorted(p for p in tmp.rglob("*")
                        if p.suffix.lower() in (".shp", ".geojson", ".gpkg")
                        and "__MACOSX" not in p.parts)
         if layer is not None and len(found) > 1:

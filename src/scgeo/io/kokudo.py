@@ -11,9 +11,7 @@ position, so both layouts read the same way.
 from __future__ import annotations
 
 import re
-import tempfile
 import tomllib
-import zipfile
 from collections.abc import Mapping
 from importlib.resources import files
 from pathlib import Path
@@ -26,7 +24,7 @@ from scgeo._errors import InputError
 from scgeo._text import normalise_series
 from scgeo.crs import WORKSPACE_CRS, to_workspace
 from scgeo.io._points import rejected_rows
-from scgeo.io._vector import read_vector
+from scgeo.io._vector import extracted_zip, read_vector
 from scgeo.io.areas import _merge_parts, _repair
 from scgeo.schema import AREAS, RESOURCES, ImportResult, Layer, Taxonomy, validate
 
@@ -72,13 +70,8 @@ def read_ksj(path: str | Path, *, layer: str | None = None,
     if path.is_dir():
         return _read_folder(path, path.name, layer=layer, encoding=encoding)
     if path.suffix.lower() == ".zip":
-        try:
-            archive = zipfile.ZipFile(path)
-        except zipfile.BadZipFile as exc:
-            raise InputError(f"{path.name} は zip ファイルとして読めません。({exc})") from exc
-        with archive, tempfile.TemporaryDirectory(prefix="scgeo-ksj-") as tmp:
-            archive.extractall(tmp)
-            return _read_folder(Path(tmp), path.name, layer=layer, encoding=encoding)
+        with extracted_zip(path) as tmp:
+            return _read_folder(tmp, path.name, layer=layer, encoding=encoding)
     gdf, messages = read_vector(path, encoding=encoding)
     return to_workspace(gdf, what=path.name), messages
 
