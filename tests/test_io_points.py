@@ -112,7 +112,7 @@ def test_swapped_coordinates_are_fixed_with_a_message(tmp_path):
     assert len(result.rejected) == 0
     assert result.accepted.geometry.iloc[1].coords[0] == pytest.approx((134.1802, 35.5001))
     swaps = [m for m in result.messages if "入れ替"in m]
-    assert len(swaps) == 1 and swaps[0].startswith("2行目")
+    assert len(swaps) == 1 and swaps[0].startswith("3行目")  # the file's row: the header is row 1
 
 
 def test_bad_rows_are_rejected_with_reason_and_source_row(tmp_path):
@@ -214,7 +214,7 @@ def test_needs_drop_personal_columns(tmp_path):
     result = read_needs(path)
     accepted, rejected = result
     assert list(accepted.columns) == ["need_id", "category", "recorded_date", "status",
-                                      "status_date", "town_block_id", "geometry"]
+                                      "status_date", "town_block_id", "match_level", "geometry"]
     assert accepted.loc[0, ["need_id", "category", "status"]].tolist() == ["N1", "meal_delivery",
                                                                          "open"]
     assert accepted.loc[0, "recorded_date"] == pd.Timestamp("2024-04-01")

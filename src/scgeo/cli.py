@@ -20,7 +20,14 @@ from scgeo._errors import InputError, ScgeoError
 __all__ = ["main"]
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
-IMPORT_LAYERS = ("areas", "town_blocks", "resources", "needs", "network")
+def _point_imports() -> tuple[str, ...]:
+    from scgeo.schema import LAYERS
+
+    return tuple(n for n in ("resources", "needs", "venues") if n in LAYERS)
+
+
+POINT_IMPORTS = _point_imports()  # tables of points, geocoded when coordinates are missing
+IMPORT_LAYERS = ("areas", "town_blocks", *POINT_IMPORTS, "network")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -57,6 +64,24 @@ def _cmd_init(args) -> int:
     return EXIT_OK
 
 
+def _point_geocoder(args, ws):
+    """The geocoder for a point import: --geocode, else the workspace's default source."""
+    from scgeo.geocode import default_source, geocoder_from_source, workspace_cache
+
+    if args.no_geocode:
+        return None, None, None
+    source = args.geocode or default_source(ws)
+    if not source:
+        return None, None, None
+    return source, geocoder_from_source(source, workspace=ws), workspace_cache(ws)
+
+
+def _progress(done: int, total: int) -> None:
+    if total >= 50:
+        print(f"\r  住所から位置を求めています… {done}/{total}", end="\n" if done == total else "",
+              file=sys.stderr, flush=True)
+
+
 def _read_for_layer(args, ws):
     from scgeo import io
 
@@ -64,20 +89,63 @@ def _read_for_layer(args, ws):
     existing = None if args.replace else ws.ids(
         "areas" if args.layer in ("areas", "town_blocks") else args.layer)
     common = {"mapping": mapping, "encoding": args.encoding}
+    if args.layer in POINT_IMPORTS:
+        source, geocoder, cache = _point_geocoder(args, ws)
+        points = {"sheet": args.sheet, "existing_ids": existing, "geocoder": geocoder,
+                  "geocode_cache": cache, "progress": _progress}
+        if args.layer != "needs":
+            points["as_of"] = _as_of(args.as_of)
+        result = getattr(io, f"read_{args.layer}")(args.file, **points, **common)
+        if geocoder is not None and args.save_geocode:
+            ws.set_meta({"geocode_source": source}, user=args.user)
+            print(f"位置の求め方「{source}」をこのワークスペースの既定にしました。")
+        return result
     if args.layer == "areas":
         result = io.read_areas(args.file, level=args.level, crs=args.crs, **common)
-    elif args.layer == "town_blocks":
-        result = io.read_town_blocks(args.file, crs=args.crs, **common)
-    elif args.layer == "resources":
-        result = io.read_resources(args.file, sheet=args.sheet, existing_ids=existing, **common)
     else:
-        result = io.read_needs(args.file, sheet=args.sheet, existing_ids=existing, **common)
-    if existing and args.layer in ("areas", "town_blocks") and len(result.accepted):
+        result = io.read_town_blocks(args.file, crs=args.crs, **common)
+    if existing and len(result.accepted):
         clash = result.accepted["area_id"].isin(existing)
         if clash.any():
             raise InputError(f"区域ID {', '.join(result.accepted.loc[clash, 'area_id'][:5])} は既に登録されています。"
                              "置き換える場合は --replace を付けてください。")
     return result
+
+
+def _as_of(text: str | None):
+    if not text:
+        return None
+    from scgeo.schema import parse_date
+
+    day = parse_date(text)
+    if day is None:
+        raise InputError(f"--as-of「{text}」を日付として読めません(例: 2025-04-01、令和7年4月1日)。")
+    return day
+
+
+def _duplicates(args, ws, result):
+    """Apply --on-duplicate to the rows that repeat a workspace feature or an earlier row."""
+    from scgeo.io.duplicates import DUPLICATE_KINDS, apply_duplicate_choices, find_duplicates
+    from scgeo.schema import LAYERS
+
+    layer = LAYERS[args.layer]
+    if "name" not in layer.names or not len(result.accepted):
+        return result, None
+    current = None if args.replace else ws.read(args.layer)
+    dups = find_duplicates(result.accepted, current, id_column=layer.id_column)
+    found = dups["kind"].notna()
+    if not found.any():
+        return result, None
+    print(f"注意: 重複の可能性がある行 {int(found.sum())} 件(--on-duplicate {args.on_duplicate}):")
+    for pos in found[found].index[:10]:
+        row = result.accepted.iloc[pos]
+        other = (f"既存の {dups.at[pos, 'existing_id']}" if dups.at[pos, "existing_id"] is not None
+                 else f"このファイルの {result.accepted.iloc[dups.at[pos, 'file_row']]['name']}")
+        print(f"  {row['name']}: {other} と{DUPLICATE_KINDS[dups.at[pos, 'kind']]}")
+    add, updates = apply_duplicate_choices(result.accepted, dups, args.on_duplicate,
+                                           id_column=layer.id_column)
+    result.accepted = add
+    return result, updates
 
 
 def _cmd_import(args) -> int:
@@ -91,16 +159,25 @@ def _cmd_import(args) -> int:
     result = _read_for_layer(args, ws)
     for message in result.messages:
         print(f"注意: {message}")
+    updates = None
+    if args.layer in POINT_IMPORTS:
+        result, updates = _duplicates(args, ws, result)
     written = ws.import_result(args.layer, result, mode="replace" if args.replace else "append",
-                               user=args.user, source=Path(args.file).name)
-    print(f"{args.layer}: 取込 {written} 件、除外 {len(result.rejected)} 件")
+                               user=args.user, source=Path(args.file).name, updates=updates)
+    updated = f"(うち既存の更新 {len(updates)} 件)" if updates is not None and len(updates) else ""
+    pending = result.unplaced if result.unplaced is not None else []
+    print(f"{args.layer}: 取込 {written} 件{updated}、位置未確定 {len(pending)} 件、除外 {len(result.rejected)} 件")
+    if len(pending):
+        print("位置未確定の行は地図に載りません。`scgeo unplaced` で一覧を表示し、--place で配置できます:")
+        for _, row in pending.head(5).iterrows():
+            print(f"  {row['file_row']}行目 {row['name'] or row['feature_id']}: {row['address'] or '(住所なし)'}")
     if len(result.rejected):
         source = Path(args.file)
         out = source.with_name(f"{source.stem}_rejected.csv")
         result.rejected.to_csv(out, index=False, encoding="utf-8-sig")
         print(f"除外した行と理由: {out}")
         for _, row in result.rejected.head(5).iterrows():
-            print(f"  {row['source_row']}行目: {row['reason']}")
+            print(f"  {row.get('file_row', row['source_row'])}行目: {row['reason']}")
     return EXIT_OK
 
 
@@ -133,7 +210,8 @@ def _cmd_info(args) -> int:
     print(f"ワークスペース: {info['path']}")
     print(f"市町村: {info['muni_name']} ({info['muni_code']})  座標系: {info['crs']}  scgeo {info['scgeo_version']}")
     labels = {"areas": "区域", "population": "町丁目別人口", "resources": "社会資源",
-              "needs": "ニーズ", "edits": "編集履歴", "network_nodes": "歩行ネットワークの交点",
+              "needs": "ニーズ", "unplaced": "位置未確定", "edits": "編集履歴",
+              "network_nodes": "歩行ネットワークの交点",
               "network_edges": "歩行ネットワークの道", "basemap_lines": "背景の線(川・鉄道)"}
     for name, count in info["layers"].items():
         print(f"  {labels.get(name, name)} ({name}): {count} 件")
@@ -214,6 +292,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--encoding", help="文字コード (既定: 自動判定)")
     p.add_argument("--sheet", help="Excel のシート名")
     p.add_argument("--replace", action="store_true", help="同じレイヤ(区域は同じ種類)を置き換える")
+    p.add_argument("--geocode", metavar="SOURCE",
+                   help="座標のない行の位置を住所から求める方法 (既定: ワークスペースの既定、なければ "
+                        "町丁目があるとき town-blocks)。gazetteer:FILE[,FILE…]、jageocoder:DIR|URL、"
+                        "gsi (インターネット)、town-blocks")
+    p.add_argument("--no-geocode", action="store_true", help="住所から位置を求めない")
+    p.add_argument("--save-geocode", action="store_true",
+                   help="--geocode の方法をこのワークスペースの既定として保存する")
+    p.add_argument("--as-of", metavar="DATE",
+                   help="一覧の時点 (例: 2025-04-01)。確認日のない行の最終確認日になる")
+    p.add_argument("--on-duplicate", choices=("skip", "update", "add"), default="skip",
+                   help="既存の資源やファイル内の行と重複する行: skip 取り込まない (既定)、"
+                        "update 既存を更新、add 追加する")
     p.add_argument("--user", help="編集履歴に記録する名前")
     p.set_defaults(func=_cmd_import)
 

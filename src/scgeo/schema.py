@@ -27,8 +27,11 @@ __all__ = [
     "AREAS",
     "AREA_LEVELS",
     "BASEMAP_LINES",
+    "COARSE_MATCH_LEVELS",
     "EDITS",
     "LAYERS",
+    "MATCH_LEVELS",
+    "MATCH_LEVEL_LABELS",
     "NEEDS",
     "NEED_STATUSES",
     "NEED_STATUS_LABELS",
@@ -39,6 +42,7 @@ __all__ = [
     "RESOURCE_STATUSES",
     "RESOURCE_STATUS_LABELS",
     "TOWN_BLOCKS",
+    "UNPLACED",
     "WEEKDAYS",
     "Category",
     "Column",
@@ -48,6 +52,7 @@ __all__ = [
     "coerce",
     "empty_frame",
     "load_taxonomy",
+    "parse_date",
     "validate",
 ]
 
@@ -64,6 +69,13 @@ NEED_STATUSES = ("open", "matched", "resolved")
 RESOURCE_STATUS_LABELS = {"active": "活動中", "paused": "休止中", "closed": "廃止"}
 NEED_STATUS_LABELS = {"open": "未対応", "matched": "対応済み(つなぎ済み)", "resolved": "解決"}
 WEEKDAYS = ("月", "火", "水", "木", "金", "土", "日")
+# How a point was placed, finest first (``match_level``): coordinates in the file, a house
+# number (番地・住居番号), a block (街区), a 丁目 or 小字, an 大字・町, the municipality, by hand.
+MATCH_LEVELS = ("source", "banchi", "gaiku", "chome", "oaza", "municipality", "manual")
+MATCH_LEVEL_LABELS = {"source": "ファイルの座標", "banchi": "番地", "gaiku": "街区", "chome": "町丁目",
+                      "oaza": "大字・町", "municipality": "市区町村", "manual": "手動で配置"}
+# Placed at the representative point of a 町丁目 or 大字: drawn hollow, counted apart.
+COARSE_MATCH_LEVELS = ("chome", "oaza")
 
 _STATUS_ALIASES = {
     "active": ("active", "活動中", "実施中", "開催中", "運営中", "稼働", "有効", "営業中"),
@@ -174,6 +186,8 @@ RESOURCES = Layer(
         _c("last_confirmed", "date", "最終確認日", "確認日", "更新日", "confirmed"),
         _c("source", "str", "出典", "情報源"),
         _c("notes", "str", "備考", "メモ", "note", "remarks"),
+        _c("match_level", "str", "位置の精度", choices=MATCH_LEVELS),
+        _c("matched_address", "str", "位置を求めた地名"),
     ),
     geometry="Point",
     id_column="resource_id",
@@ -189,9 +203,33 @@ NEEDS = Layer(
         _c("status", "str", "状態", "対応状況", "状況", choices=NEED_STATUSES),
         _c("status_date", "date", "状態更新日", "対応日"),
         _c("town_block_id", "str", "町丁目ID", "町丁目コード", "town_block"),
+        # no matched_address: for a need it would be close to the person's address
+        _c("match_level", "str", "位置の精度", choices=MATCH_LEVELS),
     ),
     geometry="Point",
     id_column="need_id",
+)
+
+# Rows whose address was found only at municipality level or not at all: kept here, off the
+# map and out of the analyses, until the coordinator places them (``Workspace.place_unplaced``).
+UNPLACED = Layer(
+    "unplaced",
+    "位置未確定",
+    (
+        _c("unplaced_id", "str", "位置未確定ID", required=True),
+        _c("layer", "str", "取込先", required=True),
+        _c("feature_id", "str", "取込後のID", required=True),
+        _c("name", "str", "名称"),
+        _c("category", "str", "種別"),
+        _c("address", "str", "住所"),
+        _c("match_level", "str", "見つかった精度"),
+        _c("matched_address", "str", "見つかった地名"),
+        _c("source", "str", "取込元のファイル"),
+        _c("file_row", "int", "ファイルの行"),
+        _c("row_values", "str", "取込内容(JSON)", required=True),
+        _c("added_at", "str", "登録日時"),
+    ),
+    id_column="unplaced_id",
 )
 
 EDITS = Layer(
@@ -250,7 +288,7 @@ BASEMAP_LINES = Layer(
 LAYERS = {
     layer.name: layer
     for layer in (AREAS, POPULATION, TOWN_BLOCKS, RESOURCES, NEEDS, EDITS, NETWORK_NODES, NETWORK_EDGES,
-                  BASEMAP_LINES)
+                  BASEMAP_LINES, UNPLACED)
 }
 
 # Headers that would carry a person's identity: never imported into the needs layer.
@@ -366,19 +404,24 @@ class ImportResult:
     Unpacks as ``accepted, rejected = result``. ``rejected`` keeps every original column plus
     ``source_row`` (1-based row in the source) and ``reason`` (Japanese). ``messages`` are
     notes about rows that were accepted after a repair (swapped coordinates, repaired polygons).
+    ``unplaced`` (point layers imported with a geocoder) holds the valid rows whose address was
+    found only at municipality level or not at all, in the layout of :data:`UNPLACED`: they are
+    neither accepted (no fake point) nor rejected (nothing is wrong with them).
     """
 
     accepted: pd.DataFrame
     rejected: pd.DataFrame
     messages: list[str] = field(default_factory=list)
+    unplaced: pd.DataFrame | None = None
 
     def __iter__(self) -> Iterator[pd.DataFrame]:
         yield self.accepted
         yield self.rejected
 
     def summary(self) -> str:
-        """A one-line Japanese summary: accepted and rejected counts."""
-        return f"取込 {len(self.accepted)} 件、除外 {len(self.rejected)} 件"
+        """A one-line Japanese summary: accepted, unplaced (位置未確定) and rejected counts."""
+        pending = f"、位置未確定 {len(self.unplaced)} 件" if self.unplaced is not None and len(self.unplaced) else ""
+        return f"取込 {len(self.accepted)} 件{pending}、除外 {len(self.rejected)} 件"
 
 
 def _present(value: object) -> bool:
@@ -418,6 +461,11 @@ def _parse_date(value: object) -> pd.Timestamp | None:
     except (ValueError, TypeError):
         return None
     return None if pd.isna(stamp) else stamp.normalize()
+
+
+def parse_date(value: object) -> pd.Timestamp | None:
+    """A date as people type it (``2025-04-01``, ``2025/4/1``, ``令和7年4月1日``, ``R7.4.1``), or None."""
+    return _parse_date(value) if _present(value) else None
 
 
 def _parse_days(value: object) -> str | None:

@@ -43,6 +43,10 @@ class Settings:
         Optional TOML file that extends the bundled category taxonomy.
     max_upload_mb
         Largest file the app accepts for import.
+    geocode_source
+        Where addresses without coordinates are looked up on import when the workspace stores
+        no source of its own (``gazetteer:FILE``, ``jageocoder:DIR``, ``town-blocks`` …; see
+        :mod:`scgeo.geocode.sources`).
     """
 
     workspace_crs: str = "EPSG:6668"
@@ -53,6 +57,7 @@ class Settings:
     japan_bbox: tuple[float, float, float, float] = (122.0, 20.0, 154.0, 46.0)
     taxonomy_file: str | None = None
     max_upload_mb: int = 50
+    geocode_source: str | None = None
     extra: dict = field(default_factory=dict)
 
     def replace(self, **changes) -> Settings:

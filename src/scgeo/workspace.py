@@ -44,6 +44,7 @@ from scgeo.schema import (
     NETWORK_NODES,
     POPULATION,
     RESOURCES,
+    UNPLACED,
     ImportResult,
     Layer,
     coerce,
@@ -52,15 +53,18 @@ from scgeo.schema import (
 )
 from scgeo.settings import get_settings
 
-__all__ = ["STORED_LAYERS", "Workspace"]
+__all__ = ["POINT_LAYERS", "STORED_LAYERS", "Workspace"]
 
 STORED_LAYERS: dict[str, Layer] = {
     layer.name: layer
-    for layer in (AREAS, POPULATION, RESOURCES, NEEDS, EDITS, NETWORK_NODES, NETWORK_EDGES, BASEMAP_LINES)
+    for layer in (AREAS, POPULATION, RESOURCES, NEEDS, EDITS, NETWORK_NODES, NETWORK_EDGES, BASEMAP_LINES,
+                  UNPLACED)
 }
+# Point layers filled from tables (CSV/xlsx), geocoded on import when coordinates are missing.
+POINT_LAYERS = tuple(n for n in ("resources", "needs", "venues") if n in STORED_LAYERS)
 SCHEMA_VERSION = "1"
-# Layers every workspace has; the others (the walking network, basemap lines) may be absent in
-# files made by older versions and read as empty until written.
+# Layers every workspace has; the others (the walking network, basemap lines, the 位置未確定
+# list) may be absent in files made by older versions and read as empty until written.
 CORE_LAYERS = ("areas", "population", "resources", "needs", "edits")
 
 
@@ -306,7 +310,8 @@ class Workspace:
             tmp.unlink(missing_ok=True)
 
     def import_result(self, name: str, result: ImportResult, *, mode: str = "append",
-                      user: str | None = None, source: str | None = None) -> int:
+                      user: str | None = None, source: str | None = None,
+                      updates: pd.DataFrame | None = None) -> int:
         """Write the accepted rows of an importer's result into the workspace.
 
         Parameters
@@ -322,11 +327,18 @@ class Workspace:
             the rows of the levels being imported.
         user, source
             Recorded in the edit history.
+        updates
+            Rows (of a point layer, with the id of an existing feature) that replace the values
+            of that feature: the "update existing" choice for a duplicate. Their changes are
+            recorded field by field in the history.
+
+        The result's ``unplaced`` rows (位置未確定) are added to the ``unplaced`` list in the
+        same transaction.
 
         Returns
         -------
         int
-            Number of rows written.
+            Number of rows written (added and updated; the unplaced rows are not counted).
         """
         if mode not in ("append", "replace"):
             raise InputError(f"mode は append か replace です(指定: {mode})")
@@ -337,13 +349,16 @@ class Workspace:
             targets = [("areas", accepted[[*AREAS.names, "geometry"]])]
             if name == "town_blocks":
                 targets.append(("population", pd.DataFrame(accepted[POPULATION.names])))
-        elif name in ("resources", "needs"):
+        elif name in POINT_LAYERS:
             targets = [(name, accepted)]
         else:
-            raise InputError(f"取り込めるレイヤは areas, town_blocks, resources, needs です(指定: {name})")
+            raise InputError(f"取り込めるレイヤは areas, town_blocks, {', '.join(POINT_LAYERS)} です(指定: {name})")
+        unplaced = result.unplaced if result.unplaced is not None else None
         with self.transaction() as tx:
             for target, frame in targets:
                 current = self.read(target)
+                if updates is not None and len(updates):
+                    current = self._apply_updates(tx, target, current, updates, user=user)
                 id_col = STORED_LAYERS[target].id_column
                 if mode == "replace" and target == "areas":
                     current = current[~current["level"].isin(frame["level"].unique())]
@@ -354,8 +369,106 @@ class Workspace:
                     raise InputError(f"ID {', '.join(sorted(clash)[:5])} は既に登録されています。"
                                      "置き換える場合は --replace を付けてください。")
                 tx.write(target, _concat(current, frame))
+            if unplaced is not None and len(unplaced):
+                pending = self.read("unplaced")
+                if mode == "replace":
+                    pending = pending[pending["layer"] != name]
+                tx.write("unplaced", _concat(pending, unplaced))
             tx.record(user=user, layer=name, action=f"import:{mode}", new=len(accepted), note=note)
-        return len(accepted)
+        return len(accepted) + (0 if updates is None else len(updates))
+
+    @staticmethod
+    def _apply_updates(tx: Transaction, name: str, current: pd.DataFrame, updates: pd.DataFrame, *,
+                       user: str | None) -> pd.DataFrame:
+        id_col = STORED_LAYERS[name].id_column
+        position = pd.Series(current.index, index=current[id_col])
+        missing = set(updates[id_col]) - set(position.index)
+        if missing:
+            raise InputError(f"更新する ID {', '.join(sorted(missing)[:5])} は"
+                             f"{STORED_LAYERS[name].label}にありません。")
+        current = current.copy()
+        for _, row in updates.iterrows():  # one history row per changed field: a handful of rows
+            at = position[row[id_col]]
+            for col in [c for c in STORED_LAYERS[name].names if c != id_col]:
+                new = row[col]
+                if _text(new) is None or _text(new) == _text(current.at[at, col]):
+                    continue
+                tx.record(user=user, layer=name, action="update", feature_id=row[id_col], field=col,
+                          old=current.at[at, col], new=new, note="取込(重複の更新)")
+                current.at[at, col] = new
+            current.loc[at, "geometry"] = row["geometry"]
+        return current
+
+    # ------------------------------------------------------------ 位置未確定 (unplaced rows)
+
+    def set_meta(self, values: Mapping[str, object], *, user: str | None = None) -> None:
+        """Set workspace metadata keys (e.g. ``geocode_source``), recorded in the history."""
+        with self.transaction() as tx:
+            tx.set_meta(values)
+            for key, value in values.items():
+                tx.record(user=user, layer="meta", action="update", field=key, new=value)
+
+    def unplaced(self, layer: str | None = None) -> pd.DataFrame:
+        """The 位置未確定 list (all of it, or the rows bound for ``layer``), oldest first."""
+        frame = self.read("unplaced")
+        return frame if layer is None else frame[frame["layer"] == layer].reset_index(drop=True)
+
+    def place_unplaced(self, unplaced_id: str, *, lon: float | None = None, lat: float | None = None,
+                       town_block: str | None = None, user: str | None = None) -> pd.Series:
+        """Place a 位置未確定 row: at a clicked point (``match_level`` ``manual``) or at a town
+        block's representative point (``chome``, the block's name as ``matched_address``).
+
+        The row moves from the list into its layer in one transaction; returns the new feature.
+        """
+        import json
+
+        from shapely.geometry import Point
+
+        pending = self.read("unplaced")
+        hit = pending["unplaced_id"] == unplaced_id
+        if not hit.any():
+            raise InputError(f"位置未確定の行 {unplaced_id} はありません(既に配置済みかもしれません)。")
+        row = pending[hit].iloc[0]
+        values = json.loads(row["row_values"])
+        if town_block is not None:
+            blocks = self.areas("town_block")
+            block = blocks[blocks["area_id"] == town_block]
+            if not len(block):
+                raise InputError(f"町丁目 {town_block} はワークスペースにありません。")
+            point = block.geometry.representative_point().iloc[0]
+            values["match_level"] = "chome"
+            if "matched_address" in STORED_LAYERS[row["layer"]].names:
+                values["matched_address"] = str(block["name"].iloc[0])
+        elif lon is not None and lat is not None:
+            point = Point(float(lon), float(lat))
+            values["match_level"] = "manual"
+            if "matched_address" in STORED_LAYERS[row["layer"]].names:
+                values["matched_address"] = None
+        else:
+            raise InputError("配置する位置 (緯度・経度) か町丁目を指定してください。")
+        layer = STORED_LAYERS[row["layer"]]
+        frame = self.read(layer.name)
+        new = gpd.GeoDataFrame(pd.DataFrame([values]), geometry=[point], crs=get_settings().workspace_crs)
+        checked = validate(new, layer, existing_ids=set(frame[layer.id_column]))
+        if len(checked.rejected):
+            raise InputError(checked.rejected["reason"].iloc[0])
+        with self.transaction() as tx:
+            tx.write(layer.name, _concat(frame, checked.accepted))
+            tx.write("unplaced", pending[~hit])
+            tx.record(user=user, layer=layer.name, action="place", feature_id=values[layer.id_column],
+                      new=f"{point.y:.6f},{point.x:.6f}", note=f"位置未確定から配置 ({values['match_level']})")
+        return checked.accepted.iloc[0]
+
+    def discard_unplaced(self, unplaced_id: str, *, user: str | None = None) -> None:
+        """Remove a row from the 位置未確定 list without placing it (kept in the history)."""
+        pending = self.read("unplaced")
+        hit = pending["unplaced_id"] == unplaced_id
+        if not hit.any():
+            raise InputError(f"位置未確定の行 {unplaced_id} はありません。")
+        with self.transaction() as tx:
+            tx.write("unplaced", pending[~hit])
+            tx.record(user=user, layer="unplaced", action="delete", feature_id=unplaced_id,
+                      old=pending.loc[hit, "name"].iloc[0])
 
     def write_network(self, nodes: gpd.GeoDataFrame, edges: gpd.GeoDataFrame,
                       lines: gpd.GeoDataFrame | None = None, *, user: str | None = None,

@@ -50,17 +50,12 @@ def register(sub) -> None:
 def _geocoder(spec: str | None):
     if not spec:
         return None
-    from scgeo.geocode import Gazetteer, GsiGeocoder, JageocoderGeocoder
+    from scgeo.geocode import geocoder_from_source
 
-    kind, _, arg = spec.partition(":")
-    if kind == "gazetteer" and arg:
-        return Gazetteer.from_files([p for p in arg.split(",") if p])
-    if kind == "jageocoder" and arg:
-        return JageocoderGeocoder(url=arg) if arg.startswith("http") else JageocoderGeocoder(db_dir=arg)
-    if kind == "gsi":
-        return GsiGeocoder(url=arg) if arg else GsiGeocoder()
-    raise InputError(f"--geocode「{spec}」が分かりません。gazetteer:FILE、jageocoder:DIR、"
-                     "jageocoder:URL、gsi のいずれかにしてください。")
+    if spec.strip() == "town-blocks":
+        raise InputError("scgeo build の --geocode に town-blocks は使えません(作成中のワークスペースには"
+                         "まだ町丁目がありません)。gazetteer:FILE などを指定してください。")
+    return geocoder_from_source(spec)
 
 
 def _columns(path: Path) -> list[str]:

@@ -2,7 +2,9 @@
 
 Backends: :class:`Gazetteer` (offline, from 位置参照情報-style town points),
 :class:`JageocoderGeocoder` (a jageocoder dictionary or server) and :class:`GsiGeocoder`
-(国土地理院 address search, online, off by default). :func:`geocode` drives any of them with
+(国土地理院 address search, online, off by default), named by a source string
+(:func:`geocoder_from_source`: ``gazetteer:FILE``, ``jageocoder:DIR``, ``gsi``, ``town-blocks``).
+:func:`geocode` drives any of them with
 a cache and a progress callback; every result row has a match level (街区 / 町丁目 / 大字 /
 市区町村 / 失敗) and ``coarse`` marks points placed at a town's centre or worse.
 
@@ -16,6 +18,7 @@ Examples
 
 from scgeo.geocode.base import (
     COARSE_LEVELS,
+    LEVEL_CODES,
     LEVELS,
     GeocodeCache,
     Geocoder,
@@ -23,20 +26,28 @@ from scgeo.geocode.base import (
     geocode,
     workspace_cache,
 )
-from scgeo.geocode.gazetteer import Gazetteer
-from scgeo.geocode.normalise import normalise_address
+from scgeo.geocode.gazetteer import Gazetteer, write_gazetteer
+from scgeo.geocode.normalise import normalise_address, normalise_addresses
 from scgeo.geocode.remote import GsiGeocoder, JageocoderGeocoder
+from scgeo.geocode.sources import default_source, geocoder_from_source, is_online, town_block_gazetteer
 
 __all__ = [
     "COARSE_LEVELS",
     "LEVELS",
+    "LEVEL_CODES",
     "Gazetteer",
     "GeocodeCache",
     "Geocoder",
     "GsiGeocoder",
     "JageocoderGeocoder",
     "MemoryCache",
+    "default_source",
     "geocode",
+    "geocoder_from_source",
+    "is_online",
     "normalise_address",
+    "normalise_addresses",
+    "town_block_gazetteer",
     "workspace_cache",
+    "write_gazetteer",
 ]

@@ -14,6 +14,7 @@ import pandas as pd
 __all__ = [
     "COARSE_LEVELS",
     "LEVELS",
+    "LEVEL_CODES",
     "RESULT_COLUMNS",
     "GeocodeCache",
     "Geocoder",
@@ -23,8 +24,12 @@ __all__ = [
     "workspace_cache",
 ]
 
-# Match levels, finest first. 街区 = 街区符号 (番) level; 町丁目 = 丁目 or 小字; 大字 = 町・大字.
-LEVELS = ("街区", "町丁目", "大字", "市区町村", "失敗")
+# Match levels, finest first. 番地 = a house number (地番 or 住居番号); 街区 = 街区符号 (番)
+# level; 町丁目 = 丁目 or 小字; 大字 = 町・大字.
+LEVELS = ("番地", "街区", "町丁目", "大字", "市区町村", "失敗")
+# The ``match_level`` codes of the workspace (scgeo.schema.MATCH_LEVELS) for each level.
+LEVEL_CODES = {"番地": "banchi", "街区": "gaiku", "町丁目": "chome", "大字": "oaza",
+               "市区町村": "municipality", "失敗": None}
 # Matches at these levels place a point at the centre of a town or worse: maps draw them apart.
 COARSE_LEVELS = ("町丁目", "大字", "市区町村")
 RESULT_COLUMNS = ("address", "lat", "lon", "level", "matched", "coarse")

@@ -28,7 +28,9 @@ _USER_AGENT = "scgeo (community resource maps for life-support coordinators)"  #
 
 def jageocoder_level(level: int) -> str:
     """Our match level for a jageocoder ``AddressLevel`` (1 都道府県 … 7 街区, 8 住居番号)."""
-    if level >= 7:
+    if level >= 8:
+        return "番地"
+    if level == 7:
         return "街区"
     if level == 6:
         return "町丁目"

@@ -39,7 +39,8 @@ def read_table(path: str | Path, *, sheet: str | int | None = None,
         cells as ``str`` or ``None``. The index is the 1-based data row number (the first row
         under the header is 1); wholly empty rows are left out, so numbers may skip. In Excel,
         title rows above the header are skipped, dates become ``YYYY-MM-DD`` and whole numbers
-        lose their ``.0``.
+        lose their ``.0``. ``attrs["header_row"]`` is the header's 1-based row in the file, so
+        ``source_row + attrs["header_row"]`` is the row number Excel shows.
 
     Raises
     ------
@@ -67,7 +68,9 @@ def read_table(path: str | Path, *, sheet: str | int | None = None,
     columns = _headers(grid.iloc[header])
     body = grid.iloc[header + 1:].set_axis(columns, axis=1)
     body.index = pd.RangeIndex(1, len(body) + 1, name="source_row")
-    return body[body.notna().any(axis=1)]
+    body = body[body.notna().any(axis=1)]
+    body.attrs["header_row"] = header + 1  # the header's row number in the file (Excel counts it)
+    return body
 
 
 def _read_csv(path: Path, encoding: str | None, *, sep: str) -> pd.DataFrame:

@@ -14,7 +14,8 @@ __all__ = ["read_resources"]
 def read_resources(path: str | Path, *, mapping: Mapping[str, str] | None = None,
                    sheet: str | int | None = None, encoding: str | None = None,
                    taxonomy: Taxonomy | None = None,
-                   existing_ids: set[str] | None = None) -> ImportResult:
+                   existing_ids: set[str] | None = None, geocoder=None, geocode_cache=None,
+                   progress=None, as_of=None) -> ImportResult:
     r"""Read resources (salons, 通いの場, 配食, …) from a CSV or Excel table of points.
 
     Parameters
@@ -33,6 +34,15 @@ def read_resources(path: str | Path, *, mapping: Mapping[str, str] | None = None
         Categories and provider types (default: :func:`scgeo.load_taxonomy`).
     existing_ids
         Resource ids already in the workspace: rows reusing one are rejected.
+    geocoder
+        A :class:`scgeo.geocode.Geocoder` (or see :func:`scgeo.geocode.geocoder_from_source`):
+        rows without coordinates are placed from their address, with ``match_level`` and
+        ``matched_address``; rows found only at municipality level or not at all go to
+        ``unplaced`` (位置未確定). Without it such rows are rejected.
+    geocode_cache, progress
+        Passed to :func:`scgeo.geocode.geocode`.
+    as_of
+        The list's own date: ``last_confirmed`` of the rows that carry none.
 
     Returns
     -------
@@ -59,4 +69,5 @@ def read_resources(path: str | Path, *, mapping: Mapping[str, str] | None = None
     (['R0001', 'salon'], 0)
     """
     return read_points(path, RESOURCES, mapping=mapping, sheet=sheet, encoding=encoding,
-                       taxonomy=taxonomy, existing_ids=existing_ids, id_prefix="R")
+                       taxonomy=taxonomy, existing_ids=existing_ids, id_prefix="R",
+                       geocoder=geocoder, geocode_cache=geocode_cache, progress=progress, as_of=as_of)
