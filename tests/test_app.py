@@ -276,7 +276,7 @@ def test_import_shows_rejected_rows_and_writes_only_when_confirmed(sample_copy):
     metrics = _metrics(at)
     assert (metrics["取り込む行"], metrics["除外する行"]) == ("1", "2")
     rejected = at.dataframe[-1].value
-    assert list(rejected["行"]) == [2, 3]
+    assert list(rejected["行"]) == [3, 4]  # the file's rows: the header is row 1
     assert "宇宙旅行" in rejected["除外の理由"].iloc[0]
     assert "座標" in rejected["除外の理由"].iloc[1]
     assert any("ID の列がない" in w.value for w in at.warning)  # ImportResult.messages

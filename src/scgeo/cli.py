@@ -166,7 +166,8 @@ def _cmd_import(args) -> int:
                                user=args.user, source=Path(args.file).name, updates=updates)
     updated = f"(うち既存の更新 {len(updates)} 件)" if updates is not None and len(updates) else ""
     pending = result.unplaced if result.unplaced is not None else []
-    print(f"{args.layer}: 取込 {written} 件{updated}、位置未確定 {len(pending)} 件、除外 {len(result.rejected)} 件")
+    unplaced = f"、位置未確定 {len(pending)} 件" if len(pending) else ""
+    print(f"{args.layer}: 取込 {written} 件{updated}{unplaced}、除外 {len(result.rejected)} 件")
     if len(pending):
         print("位置未確定の行は地図に載りません。`scgeo unplaced` で一覧を表示し、--place で配置できます:")
         for _, row in pending.head(5).iterrows():

@@ -19,6 +19,8 @@ PAGE_CSS = """
 .scgeo-badge.stale::after { content: "!"; position: absolute; top: -5px; right: -5px; width: 11px;
   height: 11px; border-radius: 50%; background: #fff; color: #c62828; border: 1px solid #c62828;
   font-size: 9px; line-height: 11px; text-align: center; }
+.scgeo-badge.coarse { background: #fff !important; border: 2.5px dashed currentColor; box-shadow: none; }
+.scgeo-popup .coarse { color: #8a5a00; font-weight: 600; }
 .scgeo-badge.need { width: 18px; height: 18px; border-radius: 3px; font-size: 10px; }
 .scgeo-cluster { border-radius: 50%; border: 2px solid #fff; color: #111; font-weight: 700;
   display: flex; align-items: center; justify-content: center; font-size: 12px;
@@ -78,9 +80,10 @@ window.scgeo = window.scgeo || {categories: {}, needs: {}, areas: {}, overlays: 
     for (var i = 0; i < fields.length; i++) {
       var v = row[offset + i];
       if (v === null || v === undefined || v === '') v = '—';
-      var cls = (fields[i].stale && row[2]) ? ' class="stale"' : '';
+      var cls = (fields[i].stale && row[2]) ? ' class="stale"' : (fields[i].coarse ? ' class="coarse"' : '');
+      if (fields[i].coarse && v === '—') continue;  // a precise position: no line
       html += '<tr><th>' + S.esc(fields[i].label) + '</th><td' + cls + '>' + S.esc(v) +
-        (cls ? ' ⚠ 要確認' : '') + '</td></tr>';
+        ((fields[i].stale && row[2]) ? ' ⚠ 要確認' : '') + '</td></tr>';
     }
     return html + '</table></div>';
   };
@@ -90,9 +93,12 @@ window.scgeo = window.scgeo || {categories: {}, needs: {}, areas: {}, overlays: 
     var icons = {};
     function icon(flags) {
       if (!icons[flags]) {
-        var cls = (flags & 1 ? 'inactive ' : '') + (flags & 2 ? 'stale' : '');
+        var cls = (flags & 1 ? 'inactive ' : '') + (flags & 2 ? 'stale ' : '') + (flags & 4 ? 'coarse' : '');
+        var html = S.badgeHtml(spec.letter, spec.color, cls);
+        if (flags & 4) html = html.replace('background:' + spec.color + ';color:' + S.textColor(spec.color),
+          'color:' + spec.color);  // hollow: the category colour on the ring and the letter
         icons[flags] = L.divIcon({className: 'scgeo-m scgeo-m-' + spec.code, iconSize: [22, 22], iconAnchor: [11, 11],
-          popupAnchor: [0, -10], html: S.badgeHtml(spec.letter, spec.color, cls)});
+          popupAnchor: [0, -10], html: html});
       }
       return icons[flags];
     }
@@ -118,7 +124,8 @@ window.scgeo = window.scgeo || {categories: {}, needs: {}, areas: {}, overlays: 
     var circleOff = L.extend({}, circleOn, {color: '#777', fillColor: '#d9d9d9', dashArray: '2 2'});
     spec.rows.forEach(function (row, i) {
       var flags = row[2] ? 2 : 0;
-      if (row[3] === 1) flags |= 1;
+      if (row[3] & 1) flags |= 1;
+      if (row[3] & 2) flags |= 4;  // placed at a 町丁目 / 大字 representative point
       var m;
       if (spec.circles) {  // many points: one shared canvas, no DOM element per marker
         S.canvas = S.canvas || L.canvas({padding: 0.2});

@@ -19,7 +19,8 @@ from jinja2 import Template
 
 from scgeo.maps._assets import PAGE_CSS, PAGE_JS
 
-__all__ = ["Labels", "MetricScale", "PageAssets", "PointCluster", "Ready", "VectorLayer", "js_json", "round_geojson"]
+__all__ = ["ClickToPlace", "Labels", "MetricScale", "PageAssets", "PointCluster", "Ready", "VectorLayer", "js_json",
+           "round_geojson"]
 
 _CLUSTER_CDN = "https://cdnjs.cloudflare.com/ajax/libs/leaflet.markercluster/1.1.0/"
 
@@ -188,3 +189,31 @@ class MetricScale(MacroElement):
         ".addTo({{ this._parent.get_name() }});"
         "{% endmacro %}"
     )
+
+
+class ClickToPlace(MacroElement):
+    """A click on the map marks the spot and posts ``{scgeoClick: {lat, lng}}`` to ``window.parent``.
+
+    For an app that places a 位置未確定 row where the coordinator clicks. ``marker`` (lat, lon)
+    draws the point chosen so far.
+    """
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}"
+        "(function (map) { var pin = null;"
+        " function mark(ll) { if (pin) map.removeLayer(pin);"
+        "  pin = L.circleMarker(ll, {radius: 9, color: '#c62828', weight: 3, fillColor: '#fff', fillOpacity: 0.6})"
+        "   .bindTooltip('配置する位置', {permanent: true, direction: 'top', offset: [0, -8]}).addTo(map); }"
+        " {% if this.marker_json %}mark({{ this.marker_json }});{% endif %}"
+        " map.getContainer().style.cursor = 'crosshair';"
+        " map.on('click', function (e) { mark(e.latlng); scgeo.placed = [e.latlng.lat, e.latlng.lng];"
+        "  if (window.parent !== window) window.parent.postMessage("
+        "   {scgeoClick: {lat: e.latlng.lat, lng: e.latlng.lng}}, '*'); });"
+        "})({{ this._parent.get_name() }});"
+        "{% endmacro %}"
+    )
+
+    def __init__(self, marker: tuple[float, float] | None = None) -> None:
+        super().__init__()
+        self._name = "ClickToPlace"
+        self.marker_json = None if marker is None else js_json([float(marker[0]), float(marker[1])])

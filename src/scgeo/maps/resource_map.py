@@ -22,7 +22,14 @@ from scgeo.maps import _legend as lg
 from scgeo.maps._basemap import STREET_STYLES, VECTOR_ATTRIBUTION, VECTOR_BASEMAP, add_vector_basemap
 from scgeo.maps._layers import Labels, MetricScale, PageAssets, PointCluster, Ready, VectorLayer, round_geojson
 from scgeo.maps.offline import leaflet_only
-from scgeo.schema import AREA_LEVEL_LABELS, NEED_STATUS_LABELS, RESOURCE_STATUS_LABELS, Taxonomy, load_taxonomy
+from scgeo.schema import (
+    AREA_LEVEL_LABELS,
+    COARSE_MATCH_LEVELS,
+    NEED_STATUS_LABELS,
+    RESOURCE_STATUS_LABELS,
+    Taxonomy,
+    load_taxonomy,
+)
 from scgeo.settings import get_settings
 
 __all__ = ["BADGE_LIMIT", "BASEMAPS", "CLASS_COLORS", "VECTOR_BASEMAP", "MapPrivacyError", "category_letters",
@@ -45,7 +52,9 @@ _AREA_STYLE = {
 _POPUP_FIELDS = {
     "name": "名称", "category_label": "種別", "provider_label": "提供主体", "schedule": "曜日・時間",
     "capacity": "定員", "fee": "費用", "contact": "連絡先", "address": "住所", "confirmed": "最終確認日",
+    "position": "位置",
 }
+COARSE_NOTE = "位置は町丁目の代表点"  # the popup of a resource placed at a 町丁目 / 大字 point
 
 
 class MapPrivacyError(ScgeoError):
@@ -96,17 +105,27 @@ def _resource_rows(resources: gpd.GeoDataFrame, taxonomy: Taxonomy, stale_before
     active = resources["status"] == "active"
     out["name"] = resources["name"].where(active, resources["name"] + "(" + status + ")")
     out["capacity"] = resources["capacity"].astype("string")
+    coarse = _coarse(resources)
+    out["position"] = pd.Series(np.where(coarse, COARSE_NOTE, None), index=resources.index, dtype=object)
     out = out.astype(object).where(out.notna(), None)
     xy = np.round(resources.geometry.get_coordinates().to_numpy(), 6)
     out.insert(0, "_x", xy[:, 0])
     out.insert(1, "_y", xy[:, 1])
     out.insert(2, "_stale", stale.astype(int).to_numpy())
-    out.insert(3, "_inactive", (~active).astype(int).to_numpy())
+    out.insert(3, "_flags", (~active).astype(int).to_numpy() | (coarse.astype(int) * 2))  # 1 inactive, 2 coarse
     return out
 
 
+def _coarse(resources: gpd.GeoDataFrame) -> np.ndarray:
+    """Resources standing on a 町丁目 or 大字 representative point (``match_level``)."""
+    if "match_level" not in resources:
+        return np.zeros(len(resources), dtype=bool)
+    return resources["match_level"].isin(COARSE_MATCH_LEVELS).to_numpy()
+
+
 def _fields(labels: Sequence[str], stale_field: str | None = None) -> list[dict]:
-    return [{"label": label, **({"stale": True} if label == stale_field else {})} for label in labels]
+    return [{"label": label, **({"stale": True} if label == stale_field else {}),
+             **({"coarse": True} if label == _POPUP_FIELDS["position"] else {})} for label in labels]
 
 
 def _add_areas(m, areas: gpd.GeoDataFrame, legend: list[str]) -> None:
@@ -370,6 +389,10 @@ def resource_map(
         PointCluster(spec, name=f"{category.label} ({len(subset)})", ids=ids).add_to(m)
         symbol = lg.badge_html("" if circles else letters[code], category.color)
         category_rows.append(lg.row(symbol, category.label, len(subset)))
+    n_coarse = int(_coarse(resources).sum())
+    if n_coarse:
+        hollow = '<div class="scgeo-badge coarse" style="color:#555">字</div>'
+        category_rows.append(lg.row(hollow, f"{COARSE_NOTE}(住所から、番地まで分からない)", n_coarse))
     if show_inactive and (resources["status"] != "active").any():
         category_rows.append(lg.row(lg.badge_html("字", "#d9d9d9", "inactive"), "休止中・廃止"))
     if not circles:
