@@ -77,7 +77,7 @@ def test_map_has_a_layer_per_category_legend_and_popups(layers):
     specs = _specs(html)
     assert {k: len(s["rows"]) for k, s in specs.items()} == {"salon": 2, "kayoi_no_ba": 1, "meal_delivery": 1}
     assert [f["label"] for f in specs["salon"]["fields"]] == [
-        "名称", "種別", "提供主体", "曜日・時間", "定員", "費用", "連絡先", "住所", "最終確認日"]
+        "名称", "種別", "提供主体", "曜日・時間", "定員", "費用", "連絡先", "住所", "最終確認日", "位置"]
     salon = {row[4]: row for row in specs["salon"]["rows"]}
     assert salon["本町サロン"][4:9] == ["本町サロン", "居場所・サロン", "住民主体", "毎週水曜 10:00-12:00", "20"]
     assert salon["本町サロン"][10] == "0000-12-3456" and salon["本町サロン"][12] == "2026-09-01"

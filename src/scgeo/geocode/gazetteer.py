@@ -97,6 +97,34 @@ def _trie_pattern(keys) -> str:
     return emit(trie)
 
 
+def _with_derived_names(towns: pd.DataFrame) -> pd.DataFrame:
+    """Towns plus two kinds of names people write that the tables do not list.
+
+    - A town known only by its 丁目 (「北山一丁目」「北山二丁目」): 「北山」 alone, at the mean of
+      its 丁目 points, level 大字.
+    - A town named after a merged municipality (「斐川町沖洲」 in 出雲市 since 2011): 「沖洲」
+      alone, when the prefix 「…町」 or 「…村」 begins at least 5 names of the city and the short
+      name is unique and no town of its own. Found only where no listed name matches.
+    """
+    have = pd.MultiIndex.from_frame(towns[["city_key", "key"]])
+    known = set(towns["key"])
+    chome = towns["key"].str.extract(r"^(.+?)\d+丁目$", expand=False)
+    parent = towns[chome.notna()].assign(key=chome.dropna())
+    parent = parent[~pd.MultiIndex.from_frame(parent[["city_key", "key"]]).isin(have)]
+    parents = (parent.groupby(["city_key", "key"], as_index=False, sort=False)
+               .agg(lat=("lat", "mean"), lon=("lon", "mean"), display=("display", "first"), city=("city", "first")))
+    parents["display"] = parents["display"].str.replace(r"[0-9０-９〇一二三四五六七八九十]+丁目$", "", regex=True)
+    parents["level"] = "oaza"
+    split = towns["key"].str.extract(r"^(.{1,4}?[町村])(.{2,})$")
+    merged = towns.assign(prefix=split[0], short=split[1])[split[0].notna()]
+    size = merged.groupby(["city_key", "prefix"])["key"].transform("size")
+    merged = merged[(size >= 5) & ~merged["short"].isin(known)]
+    merged = merged[~merged.duplicated(["city_key", "short"], keep=False)]
+    aliases = merged.assign(key=merged["short"])[towns.columns]
+    return pd.concat([towns, parents[towns.columns], aliases], ignore_index=True) \
+        .drop_duplicates(["city_key", "key"])
+
+
 def _chome_variant(q: pd.Series, raw: pd.Series) -> pd.Series:
     """「町名3-1-2」 read as 3丁目1-2 (not after 「大字」: there the first number is a 番地)."""
     variant = q.str.replace(r"(?<=[^\d\-])(\d+)-(?=\d)", r"\1丁目", n=1, regex=True)
@@ -160,14 +188,14 @@ class Gazetteer:
                                         | (derived["koaza"].str.len() > 0), "chome", "oaza")
             towns = pd.concat([towns, derived], ignore_index=True)
         keep = ["city_key", "key", "display", "city", "level", "lat", "lon"]
-        self._towns = towns[towns["key"] != ""].drop_duplicates(["city_key", "key"])[keep] \
-            .reset_index(drop=True)
+        towns = towns[towns["key"] != ""].drop_duplicates(["city_key", "key"])[keep]
+        self.n_places = len(towns) + len(blocks)  # as listed; the derived names are not counted
+        self._towns = _with_derived_names(towns).reset_index(drop=True)
         self._blocks = blocks.drop_duplicates(["city_key", "key", "block"])[
             ["city_key", "key", "block", "display", "level", "lat", "lon"]].reset_index(drop=True)
         self._cities = (self._towns[self._towns["city_key"] != ""]
                         .groupby("city_key", sort=False)
                         .agg(lat=("lat", "mean"), lon=("lon", "mean"), display=("city", "first")))
-        self.n_places = len(self._towns) + len(self._blocks)
         self._town_re: re.Pattern | None = None
         self._city_re: re.Pattern | None = None
         self._index: dict | None = None

@@ -12,7 +12,7 @@ meet on the same key ``南船津町3丁目1-2``. The rules, in order:
 4. old spellings → the forms in 位置参照情報 (澤 → 沢, 濱 → 浜, 邊 → 辺, 﨑 → 崎, 髙 → 高 …);
 5. kanji numerals before 丁目 / 番地 / 番 / 号 / 地割 / 線 and between dashes → arabic
    (``十二丁目`` → ``12丁目``, ``七―五`` → ``7-5``);
-6. ``1番2号``, ``1番地2``, ``1番地の2``, ``1番の2``, ``1の2`` → ``1-2``; ``地先`` dropped;
+6. ``地先`` dropped; ``1番2号``, ``1番地2``, ``1番地の2``, ``1番の2``, ``1の2`` → ``1-2``;
 7. ケ / ヶ / ヵ / が / ガ between kanji → ``ケ``; の / ノ / 之 between kanji → ``ノ``;
 8. 「大字」 and 「字」 before a name dropped (often written, often not); a 郡 before a 町 or 村
    dropped (「香川郡直島町」 → 「直島町」).
@@ -81,28 +81,32 @@ def _arabic(match: re.Match) -> str:
 
 
 _N = f"[{_KANJI_NUM}]+"
-_RULES: list[_Rule] = [
-    (re.compile(r"〒?\s*\d{3}[-‐－ー−]?\d{4}\s*"), ""),                                 # 1
-    (re.compile(r"[(（][^)）]*[)）]"), ""),
-    (re.compile(r"(?<=\d)(号|番地|番)?[\s,、，]+\S.*$"), r"\1"),                          # 2
-    (re.compile(r"(?<=\d)(?:-?\d+号室|号室|[FＦ階]|-?\d+[FＦ階])$"), ""),
-    (re.compile(r"\s+"), ""),                                                           # 3
-    (re.compile(r"[‐‑‒–—―−－ｰ─━]|(?<=\d)ー(?=\d)"), "-"),
-    (re.compile(rf"({_N})(?=丁目|丁(?!目)|番地|番|号|地割|線)"), _arabic),                # 5
-    (re.compile(rf"(?<=[番目\d-])({_N})(?=-|号|$)"), _arabic),
-    (re.compile(r"(\d+)丁(?!目)"), r"\1丁目"),
-    (re.compile(r"(\d+)番地?の?(\d+)号?"), r"\1-\2"),                                    # 6
-    (re.compile(r"(\d+)番地?(?!\d)"), r"\1"),
-    (re.compile(r"(\d+)号"), r"\1"),
-    (re.compile(r"(?<=\d)[のノ](?=\d)"), "-"),
-    (re.compile(r"地先$"), ""),
-    (re.compile(rf"(?<={_KANJI})[ヶケヵがガ](?={_KANJI})"), "ケ"),                       # 7
-    (re.compile(rf"(?<={_KANJI})[のノ之](?={_KANJI})"), "ノ"),
-    (re.compile(r"大字"), ""),                                                          # 8
-    (re.compile(rf"字(?={_KANJI})"), ""),
+# (pattern, replacement, trigger): a rule runs only on the addresses its trigger finds (a plain
+# regex without look-arounds, so that pandas runs it in C on Arrow strings); most addresses
+# need only a few of the rules, and the trigger test is much cheaper than the substitution.
+_RULES: list[tuple[re.Pattern, str | Callable[[re.Match], str], str]] = [
+    (re.compile(r"〒?\s*\d{3}[-‐－ー−]?\d{4}\s*"), "", r"\d{3}[-‐－ー−]?\d{4}"),          # 1
+    (re.compile(r"[(（][^)）]*[)）]"), "", r"[(（]"),
+    (re.compile(r"(?<=\d)(号|番地|番)?[\s,、，]+\S.*$"), r"\1", r"\d(?:号|番地|番)?[\s,、，]+\S"),  # 2
+    (re.compile(r"(?<=\d)(?:-?\d+号室|号室|[FＦ階]|-?\d+[FＦ階])$"), "", r"(?:号室|[FＦ階])$"),
+    (re.compile(r"\s+"), "", r"\s"),                                                               # 3
+    (re.compile(r"[‐‑‒–—―−－ｰ─━]|(?<=\d)ー(?=\d)"), "-", r"[‐‑‒–—―−－ｰ─━]|\dー\d"),
+    (re.compile(rf"({_N})(?=丁目|丁(?!目)|番地|番|号|地割|線)"), _arabic,                              # 5
+     rf"[{_KANJI_NUM}](?:丁|番|号|地割|線)"),
+    (re.compile(rf"(?<=[番目\d-])({_N})(?=-|号|$)"), _arabic, rf"[番目\d-][{_KANJI_NUM}]"),
+    (re.compile(r"(\d+)丁(?!目)"), r"\1丁目", r"\d丁"),
+    (re.compile(r"(?<=\d)番?地先$"), "", r"地先$"),                                                 # 6
+    (re.compile(r"(\d+)番地?の?(\d+)号?"), r"\1-\2", r"\d番"),
+    (re.compile(r"(\d+)番地?(?!\d)"), r"\1", r"\d番"),
+    (re.compile(r"(\d+)号"), r"\1", r"\d号"),
+    (re.compile(r"(?<=\d)[のノ](?=\d)"), "-", r"\d[のノ]\d"),
+    (re.compile(rf"(?<={_KANJI})[ヶケヵがガ](?={_KANJI})"), "ケ", r"[ヶケヵがガ]"),                  # 7
+    (re.compile(rf"(?<={_KANJI})[のノ之](?={_KANJI})"), "ノ", r"[のノ之]"),
+    (re.compile(r"大字"), "", r"大字"),                                                               # 8
+    (re.compile(rf"字(?={_KANJI})"), "", r"字"),
     (re.compile(rf"(?:^|(?<=[都道府県]))(?!{'|'.join(PREFECTURES)}){_KANJI}{{1,4}}郡"
-                rf"(?=(?:(?![市区]){_KANJI}){{1,6}}[町村])"), ""),
-    (re.compile(r"^-+|-+$"), ""),
+                rf"(?=(?:(?![市区]){_KANJI}){{1,6}}[町村])"), "", r"郡"),
+    (re.compile(r"^-+|-+$"), "", r"^-|-$"),
 ]
 
 
@@ -124,7 +128,7 @@ def normalise_address(text: object) -> str:
     if text is None or (isinstance(text, float) and text != text):
         return ""
     s = unicodedata.normalize("NFKC", str(text)).translate(_OLD_FORMS)
-    for pattern, repl in _RULES:
+    for pattern, repl, _ in _RULES:
         s = pattern.sub(repl, s)
     return s
 
@@ -136,6 +140,8 @@ def normalise_addresses(values: pd.Series) -> pd.Series:
     """
     s = values.astype(object).where(values.notna(), "").astype(str)
     s = s.str.normalize("NFKC").str.translate(_OLD_FORMS)
-    for pattern, repl in _RULES:
-        s = s.str.replace(pattern, repl, regex=True)
+    for pattern, repl, trigger in _RULES:
+        hit = s.str.contains(trigger, regex=True).to_numpy(dtype=bool)
+        if hit.any():
+            s[hit] = s[hit].str.replace(pattern, repl, regex=True)
     return s

@@ -1,0 +1,186 @@
+"""The coordinator's story in a real (headless) browser, every request off this computer aborted:
+upload an xlsx of addresses without coordinates, see the match levels and the map preview,
+write once, place the 位置未確定 row by clicking the map, see the markers (町丁目-level ones
+hollow) on the map page, and download the council map. Screenshots: docs/img/geocode_*.png
+(with ``make screenshots``)."""
+
+import io as bytes_io
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from scgeo import Workspace
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = "/usr/bin/chromium"
+if not Path(CHROMIUM).exists():
+    if os.environ.get("CI"):
+        pytest.fail(f"{CHROMIUM} is required on CI", pytrace=False)
+    pytest.skip(f"{CHROMIUM} is not installed", allow_module_level=True)
+playwright = pytest.importorskip("playwright.sync_api")
+sync_playwright, PlaywrightTimeout = playwright.sync_playwright, playwright.TimeoutError
+
+ROWS = [
+    {"施設名": "川端町ふれあいサロン", "種別": "サロン", "住所": "さくら市川端町二丁目18-1 集会所"},
+    {"施設名": "本町いきいき体操", "種別": "通いの場", "住所": "さくら市本町１２－３"},
+    {"施設名": "中央三丁目オレンジカフェ", "種別": "認知症カフェ", "住所": "中央３丁目４番５号"},
+    {"施設名": "出張よろず相談", "種別": "相談窓口", "住所": "さくら市(市内各所)"},
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def app(sample_workspace, tmp_path_factory):
+    """The app on 127.0.0.1 over a copy of the sample town; stopped by its own PID."""
+    copy = tmp_path_factory.mktemp("geocode_browser") / "sample.gpkg"
+    shutil.copyfile(sample_workspace.path, copy)
+    port = _free_port()
+    log = (copy.parent / "streamlit.log").open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app" / "streamlit_app.py"),
+         "--server.address", "127.0.0.1", "--server.port", str(port), "--server.headless", "true",
+         "--browser.gatherUsageStats", "false", "--", "--workspace", str(copy)],
+        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as answer:
+                    if answer.status == 200:
+                        break
+            except OSError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"streamlit did not start (exit {process.poll()})")
+            time.sleep(0.3)
+        yield {"url": url, "workspace": Workspace.open(copy)}
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+
+
+def _idle(page):
+    page.wait_for_timeout(600)
+    page.wait_for_function("() => !document.querySelector('[data-stale=\"true\"]') && "
+                           "!document.querySelector('[data-testid=\"stStatusWidget\"] button')", timeout=60_000)
+    page.wait_for_timeout(400)
+
+
+def _metric(page, label: str) -> int:
+    locator = page.locator("[data-testid='stMetric']", has_text=label).first
+    return int(locator.locator("[data-testid='stMetricValue']").inner_text().strip())
+
+
+def test_addresses_to_a_council_map(app, screenshot_dir, tmp_path):
+    ws = app["workspace"]
+    before = ws.count("resources")
+    buffer = bytes_io.BytesIO()
+    pd.DataFrame(ROWS).to_excel(buffer, index=False)
+    upload = tmp_path / "さくら市 新しい資源一覧.xlsx"
+    upload.write_bytes(buffer.getvalue())
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        context = browser.new_context(viewport={"width": 1400, "height": 1100}, locale="ja-JP",
+                                      accept_downloads=True)
+        outside: list[str] = []
+
+        def local_only(route):
+            url = route.request.url
+            if url.startswith(app["url"]) or url.startswith(("data:", "blob:", "about:")):
+                route.continue_()
+            else:
+                outside.append(url)
+                route.abort()
+
+        context.route("**/*", local_only)
+        page = context.new_page()
+        try:
+            page.goto(f"{app['url']}/import")
+            page.wait_for_selector("h1:has-text('データ取込')", timeout=60_000)
+            page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(str(upload))
+            page.wait_for_selector("[data-testid='stMetric']:has-text('位置未確定')", timeout=90_000)
+            _idle(page)
+            assert _metric(page, "取り込む行") == 3 and _metric(page, "位置未確定") == 1
+            assert page.get_by_text("位置の精度").count()
+            assert not page.locator("[data-testid='stException']").count()
+            page.screenshot(path=screenshot_dir / "geocode_import.png", full_page=True)
+
+            page.get_by_role("tab", name="地図で確認").click()
+            preview = page.wait_for_selector("[data-testid='stIFrame']", timeout=60_000).content_frame()
+            preview.wait_for_function("() => window.scgeo && window.scgeo.ready", timeout=60_000)
+            assert preview.evaluate("() => document.querySelectorAll('.scgeo-badge.coarse').length") >= 1
+            page.wait_for_timeout(500)
+            page.screenshot(path=screenshot_dir / "geocode_preview.png", full_page=True)
+
+            page.get_by_role("button", name="ワークスペースに書き込む").click()
+            page.wait_for_selector("text=を書き込みました", timeout=60_000)
+            _idle(page)
+            assert ws.count("resources") == before + 3 and len(ws.unplaced()) == 1
+
+            # the 位置未確定 row: click the map, then place it there
+            component = page.wait_for_selector("[data-testid='stCustomComponentV1']", timeout=60_000)
+            outer = component.content_frame()
+            inner = outer.wait_for_selector("#map", state="attached", timeout=60_000).content_frame()
+            inner.wait_for_function("() => window.scgeo && window.scgeo.ready", timeout=60_000)
+            component.scroll_into_view_if_needed()
+            box = component.bounding_box()
+            placed_js = ("() => document.body.innerText.includes('クリックした位置') && "
+                         "/\\d+\\.\\d{6}, \\d+\\.\\d{6}/.test(document.body.innerText)")
+            for fx, fy in ((0.5, 0.4), (0.35, 0.6), (0.62, 0.62), (0.45, 0.3), (0.3, 0.35)):
+                page.mouse.click(box["x"] + box["width"] * fx, box["y"] + box["height"] * fy)  # a real click
+                try:  # on the map, not on a marker or a control: the app shows the clicked position
+                    page.wait_for_function(placed_js, timeout=8_000)
+                    break
+                except PlaywrightTimeout:  # try another spot
+                    continue
+            page.wait_for_function(placed_js, timeout=30_000)
+            _idle(page)
+            page.screenshot(path=screenshot_dir / "geocode_place.png", full_page=True)
+            page.get_by_role("button", name="クリックした位置に配置").click()
+            page.wait_for_selector("text=を配置しました", timeout=60_000)
+            _idle(page)
+            placed = ws.read("resources").set_index("name").loc["出張よろず相談"]
+            assert placed["match_level"] == "manual" and not len(ws.unplaced())
+            assert ws.read("resources").geometry.total_bounds[0] > 140  # somewhere in the sample town
+
+            # the map page: every resource drawn, the 町丁目-level ones hollow
+            page.goto(f"{app['url']}/")
+            page.wait_for_selector("h1:has-text('地域資源マップ')", timeout=60_000)
+            component = page.wait_for_selector("[data-testid='stCustomComponentV1']", timeout=60_000)
+            inner = component.content_frame().wait_for_selector("#map", state="attached").content_frame()
+            inner.wait_for_function("() => window.scgeo && window.scgeo.ready", timeout=60_000)
+            _idle(page)
+            assert _metric(page, "社会資源") == before + 4
+            page.screenshot(path=screenshot_dir / "geocode_map.png")
+
+            # the council map, downloaded from 出力: the new resources and the coarse-position note in it
+            page.goto(f"{app['url']}/export")
+            page.wait_for_selector("h1:has-text('出力')", timeout=60_000)
+            _idle(page)
+            with page.expect_download(timeout=120_000) as download:
+                page.get_by_role("button", name="地図をダウンロード").click()
+            html = Path(download.value.path()).read_text(encoding="utf-8")
+            assert "中央三丁目オレンジカフェ" in html and "位置は町丁目の代表点" in html
+            assert not page.locator("[data-testid='stException']").count()
+        finally:
+            browser.close()
