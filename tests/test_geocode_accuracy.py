@@ -18,7 +18,7 @@ from scgeo.geocode import Gazetteer, geocode
 from scgeo.geocode.evaluate import distances_m, evaluate
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-import geocode_accuracy as cases  # noqa: E402  (the same loaders as the printed table)
+import geocode_accuracy as cases
 
 pytestmark = pytest.mark.skipif(not cases.DATA.is_dir(), reason="shared data (../shared/data) is not available")
 
@@ -28,7 +28,7 @@ def test_distances_agree_with_a_plane_rectangular_projection():
     from pyproj import Transformer
 
     lat1, lon1 = np.array([34.34, 34.30, 34.35]), np.array([134.04, 134.10, 133.99])
-    lat2, lon2 = lat1 + [0.01, -0.02, 0.003], lon1 + [0.02, 0.005, -0.01]
+    lat2, lon2 = lat1 + np.array([0.01, -0.02, 0.003]), lon1 + np.array([0.02, 0.005, -0.01])
     to = Transformer.from_crs(4326, 6672, always_xy=True)
     x1, y1 = to.transform(lon1, lat1)
     x2, y2 = to.transform(lon2, lat2)

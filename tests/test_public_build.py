@@ -84,11 +84,12 @@ def test_build_izumo_from_public_files(izumo_inputs, tmp_path, capsys):
     land = raw["KEY_CODE"].str.startswith("32203") & (raw["HCODE"] != "8154")
     assert blocks["pop_total"].sum() == pd.to_numeric(raw.loc[land, "JINKO"]).sum()
     resources = ws.read("resources")
-    # 介護サービス情報公表 4 (1 geocoded) + 標準データセット 8 (geocoded) + P14 3 + P04 3
-    assert len(resources) == 18
+    # 介護サービス情報公表 4 (1 geocoded) + 標準データセット 8 (7 geocoded, 1 位置未確定) + P14 3 + P04 3
+    assert len(resources) == 17 and len(ws.unplaced()) == 1
     assert resources["category"].value_counts().to_dict() == {
-        "care_service": 12, "medical": 3, "consultation": 2, "salon": 1}
-    assert resources["notes"].fillna("").str.contains("位置: ").sum() == 9
+        "care_service": 11, "medical": 3, "consultation": 2, "salon": 1}
+    assert resources["notes"].fillna("").str.contains("位置: ").sum() == 8
+    assert "位置未確定 1 件" in printed
     assert "町丁目" in printed and "住所から求めた位置" in printed and "完了" in printed
     rejected = sorted(p.name for p in tmp_path.glob("izumo_rejected_*.csv"))
     assert rejected == ["izumo_rejected_P14-21_32.csv"]  # こども園: outside the taxonomy
@@ -101,7 +102,7 @@ def test_build_izumo_from_public_files(izumo_inputs, tmp_path, capsys):
     assert set(table["method"]) == {"straight_line×1.3"}
     muni = table[table["level"] == "municipality"].set_index("category")
     assert muni["pop_65plus"].round().eq(blocks["pop_65plus"].sum()).all()
-    assert muni.loc["care_service", "n_resources"] == 12
+    assert muni.loc["care_service", "n_resources"] == 11
     jhs = table[table["level"] == "jhs_district"]
     assert len(jhs) == 14 * 2 and jhs["coverage_pct"].dropna().between(0, 100).all()
     assert jhs.groupby("category")["pop_65plus"].sum().round().eq(blocks["pop_65plus"].sum()).all()
@@ -115,9 +116,9 @@ def test_build_function_reports_geocode_levels(izumo_inputs, tmp_path):
         districts=[str(IZUMO / "MiddleSchool.geojson")],
         resources=[str(FIX / "kaigo_jigyosho_32203.csv")], geocode=f"gazetteer:{GAZETTEER}",
         log=lines.append)
-    assert summary["geocode"] == {"町丁目": 5, "大字": 2, "市区町村": 1}
-    assert summary["layers"] == {"municipality": 1, "jhs_district": 14, "resources": 8}
-    assert any("取込 8 件" in line for line in lines)
+    assert summary["geocode"] == {"町丁目": 5, "大字": 2} and summary["unplaced"] == 1
+    assert summary["layers"] == {"municipality": 1, "jhs_district": 14, "resources": 7}
+    assert any("取込 7 件、位置未確定 1 件" in line for line in lines)
 
 
 def test_build_rejects_bad_geocode_spec(tmp_path, capsys):

@@ -108,8 +108,12 @@ def test_standard_dataset_list_geocoded_with_levels():
         "地域包括支援センターいずも": "町丁目", "医大南デイサービス": "町丁目",
         "朝山ヘルパーステーション": "大字", "さくら小規模多機能ホーム": "町丁目",
         "大津新崎グループホーム": "町丁目", "駅南ショートステイ": "町丁目",
-        "稲岡訪問看護ステーション": "大字", "所在不明のデイサービス": "市区町村"}
-    assert any("おおまかな位置 8 件" in m for m in result.messages)
+        "稲岡訪問看護ステーション": "大字"}
+    assert set(acc["match_level"]) == {"chome", "oaza"}
+    # found only at municipality level: 位置未確定, not on the city's centre
+    assert list(result.unplaced["name"]) == ["所在不明のデイサービス"]
+    assert list(result.unplaced["match_level"]) == ["municipality"]
+    assert any("位置未確定" in m for m in result.messages)
 
 
 # ---------------------------------------------------------------- 町丁目 × 年齢

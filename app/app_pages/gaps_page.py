@@ -20,6 +20,7 @@ COLUMNS = {  # table column → Japanese header (docs/coverage.md), the verdict 
     "pop_65plus": "65歳以上人口", "covered_65plus": "うち時間内に資源あり",
     "covered_65plus_unconfirmed": "うち確認が古い資源のみ", "pop_75plus": "75歳以上人口",
     "covered_75plus": "75歳以上 時間内に資源あり", "n_resources": "資源数", "n_resources_unconfirmed": "うち確認が古い",
+    "n_resources_town_point": "うち町丁目の代表点",
     "resources_per_1000_65plus": "65歳以上千人あたり資源数",
 }
 # The library's table also counts open needs per area, unsuppressed (1, 2 … in a 町丁目): this page

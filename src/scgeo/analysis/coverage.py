@@ -25,7 +25,7 @@ import shapely
 
 from scgeo.analysis.population import area_membership, population_points
 from scgeo.network import DEFAULT_DETOUR_FACTOR, Snap, WalkNetwork, straight_line_m
-from scgeo.schema import AREA_LEVELS, Taxonomy, load_taxonomy
+from scgeo.schema import AREA_LEVELS, COARSE_MATCH_LEVELS, Taxonomy, load_taxonomy
 from scgeo.settings import get_settings
 
 __all__ = [
@@ -111,7 +111,8 @@ class Coverage:
         table = pd.DataFrame(sums).reindex(grid, fill_value=0.0)
         table = table.join(pops, on="area_id").fillna({"pop_65plus": 0.0, "pop_75plus": 0.0})
         table = table.join(self._resources_in(member)).join(self._needs_in(member))
-        counts = ["n_resources", "n_resources_unconfirmed", "needs_open", "needs_uncovered"]
+        counts = ["n_resources", "n_resources_unconfirmed", "n_resources_town_point", "needs_open",
+                  "needs_uncovered"]
         table[counts] = table[counts].fillna(0).astype(int)
         table = table.reset_index().merge(areas.rename(columns={"name": "area_name"}), on="area_id")
         table.insert(0, "level", level)
@@ -134,12 +135,15 @@ class Coverage:
 
     def _resources_in(self, member: pd.DataFrame) -> pd.DataFrame:
         """Active resources located in or serving each area, by category (and the stale ones)."""
-        res = self.resources[["resource_id", "category", "stale", "blocks"]]
+        res = self.resources[["resource_id", "category", "stale", "blocks"]].copy()
+        level = self.resources["match_level"] if "match_level" in self.resources else None
+        res["town_point"] = level.isin(COARSE_MATCH_LEVELS).to_numpy() if level is not None else False
         touched = res.explode("blocks").rename(columns={"blocks": "block_id"}).merge(member, on="block_id")
         touched = touched.drop_duplicates(["resource_id", "area_id"])
         keys = ["area_id", "category"]
         return pd.DataFrame({"n_resources": touched.groupby(keys).size(),
-                             "n_resources_unconfirmed": touched[touched["stale"]].groupby(keys).size()})
+                             "n_resources_unconfirmed": touched[touched["stale"]].groupby(keys).size(),
+                             "n_resources_town_point": touched[touched["town_point"]].groupby(keys).size()})
 
     def _needs_in(self, member: pd.DataFrame) -> pd.DataFrame:
         """Open needs per area and category, and how many of them no resource covers."""
@@ -163,7 +167,7 @@ class Coverage:
 TABLE_COLUMNS = [
     "level", "area_id", "area_name", "category", "category_label", "minutes", "method",
     "pop_65plus", "covered_65plus", "coverage_pct", "covered_65plus_unconfirmed", "pop_75plus",
-    "covered_75plus", "n_resources", "n_resources_unconfirmed", "resources_per_1000_65plus",
+    "covered_75plus", "n_resources", "n_resources_unconfirmed", "n_resources_town_point", "resources_per_1000_65plus",
     "needs_open", "needs_uncovered", "status",
 ]
 

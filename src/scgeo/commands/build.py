@@ -100,9 +100,8 @@ def build_workspace(path: str | Path, *, muni_code: str, name: str = "",
     ``log(text)`` receives progress lines in Japanese. See ``docs/public_data.md``.
     """
     from scgeo import io
-    from scgeo.workspace import Workspace
-
     from scgeo.municipalities import muni_name
+    from scgeo.workspace import Workspace
 
     log = log or (lambda text: None)
     started = time.perf_counter()
@@ -176,6 +175,7 @@ def build_workspace(path: str | Path, *, muni_code: str, name: str = "",
                                  config=facility_config, existing=existing, cache=cache,
                                  progress=progress)
         frames.append(result.accepted)
+        summary["unplaced"] = summary.get("unplaced", 0) + (0 if result.unplaced is None else len(result.unplaced))
         ws.import_result("resources", result, source=Path(arg.rpartition("=")[2]).name)
         record(Path(arg.rpartition("=")[2]).stem, result)
         log(f"{Path(arg.rpartition('=')[2]).name}: {result.summary()}")
@@ -254,8 +254,11 @@ def _cmd_build(args) -> int:
     if summary["geocode"]:
         coarse = {k: v for k, v in summary["geocode"].items() if k != "街区"}
         print("  住所から求めた位置: " + "、".join(f"{k} {v} 件" for k, v in summary["geocode"].items())
-              + (f"(町丁目以上のおおまかな位置 {sum(coarse.values())} 件は地図で区別されます)"
+              + (f"(町丁目・大字の代表点 {sum(coarse.values())} 件は地図で白抜きになります)"
                  if coarse else ""))
+    if summary.get("unplaced"):
+        print(f"  位置未確定 {summary['unplaced']} 件 (市区町村までしか分からない・見つからない住所): "
+              f"地図には載せていません。`scgeo unplaced {args.path}` で一覧を表示し、配置できます。")
     for message in summary["messages"][:30]:
         print(f"  注意: {message}", file=sys.stdout)
     print(f"完了 ({summary['seconds']} 秒)")

@@ -31,6 +31,10 @@ def _cmd_gaps(args) -> int:
     for _, row in view.iterrows():
         pct = "—" if row["coverage_pct"] != row["coverage_pct"] else f"{row['coverage_pct']:.1f}%"
         print(f"  {row['area_name']} / {row['category_label']}: {pct} {row['status']}")
+    town = table[table["level"] == "municipality"]["n_resources_town_point"].sum() if len(table) else 0
+    if town:
+        print(f"  注意: 資源のうち {int(town)} 件は住所から町丁目・大字の代表点に置いたもので、位置は"
+              "おおまかです(n_resources_town_point)。町丁目の境目に近い地域ではカバー率が変わることがあります。")
     if args.out:
         write_gap_table(table, args.out, areas=ws.areas(), internal=args.internal)
         print(f"書き出しました: {args.out}")

@@ -71,6 +71,14 @@ def _keys(values: pd.Series) -> pd.Series:
     return text.map(lookup)
 
 
+def _numbers(values: pd.Series) -> pd.Series:
+    """Coordinates as floats: a direct cast (in C) when every cell is a number, else per cell."""
+    try:
+        return values.astype("float64")
+    except (TypeError, ValueError):
+        return pd.to_numeric(values, errors="coerce")
+
+
 def _trie_pattern(keys) -> str:
     """A regex matching any of ``keys``, the longest one at the leftmost position.
 
@@ -162,8 +170,7 @@ class Gazetteer:
         frame = pd.DataFrame({k: places[v] for k, v in cols.items()})
         for key in ("city", "koaza", "block", "pref", "level", "residential", "kind_code"):
             frame[key] = frame[key].fillna("").astype(str) if key in frame else ""
-        frame["lat"] = pd.to_numeric(frame["lat"], errors="coerce")
-        frame["lon"] = pd.to_numeric(frame["lon"], errors="coerce")
+        frame["lat"], frame["lon"] = _numbers(frame["lat"]), _numbers(frame["lon"])
         frame = frame[frame["lat"].notna() & frame["lon"].notna()].copy()
         frame["town"] = frame["town"].fillna("").astype(str)
         name = frame["town"] + frame["koaza"]

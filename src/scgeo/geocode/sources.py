@@ -70,7 +70,7 @@ def geocoder_from_source(source: str, *, workspace=None) -> Geocoder:
         if workspace is None:
             raise InputError("town-blocks にはワークスペースが必要です。")
         return town_block_gazetteer(workspace)
-    raise InputError(f"位置の求め方「{source}」が分かりません。次のいずれかにしてください: {SOURCE_HELP}")
+    raise InputError(f"位置の求め方 (--geocode)「{source}」が分かりません。次のいずれかにしてください: {SOURCE_HELP}")
 
 
 def default_source(workspace) -> str | None:

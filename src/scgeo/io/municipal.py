@@ -25,6 +25,7 @@ from scgeo._errors import InputError
 from scgeo._text import normalise_header, normalise_series
 from scgeo.crs import WORKSPACE_CRS
 from scgeo.geocode.normalise import normalise_address
+from scgeo.io._geocoding import locate, unplaced_rows
 from scgeo.io._points import parse_coordinate, rejected_rows
 from scgeo.io._tables import read_table
 from scgeo.schema import RESOURCES, TOWN_BLOCKS, ImportResult, Taxonomy, validate
@@ -138,8 +139,9 @@ def read_facility_list(path: str | Path, *, category: str | None = None,
         ``[columns]``: ``name``, ``kind``, ``address``, ``lat``, ``lon`` …).
     geocoder
         A :class:`scgeo.geocode.Geocoder`: when the file has no coordinates, or a row has
-        none, its address is geocoded. The match level is noted in ``notes``
-        (``位置: 町丁目レベル``) so coarse points can be told apart.
+        none, its address is geocoded: ``match_level`` / ``matched_address`` record how, and
+        ``notes`` says it too (``位置: 町丁目レベル(住所から)``). Rows found only at municipality
+        level or not at all go to ``unplaced`` (位置未確定), not onto a fake point.
     id_prefix
         Prefix of generated ids when the file has no id column.
     geocode_cache, progress
@@ -198,21 +200,15 @@ def read_facility_list(path: str | Path, *, category: str | None = None,
     lon = parse_coordinate(raw[cols["lon"]], "経度") if "lon" in cols else None
     lat_v = lat[0] if lat else pd.Series(np.nan, index=raw.index)
     lon_v = lon[0] if lon else pd.Series(np.nan, index=raw.index)
-    missing = lat_v.isna() | lon_v.isna()
-    if missing.any() and geocoder is not None and "address" in frame:
-        from scgeo.geocode import geocode
-
-        found = geocode(frame.loc[missing, "address"].tolist(), geocoder, cache=geocode_cache,
-                        progress=progress)
-        found.index = frame.index[missing]
-        lat_v = lat_v.fillna(found["lat"])
-        lon_v = lon_v.fillna(found["lon"])
-        frame.loc[missing, "notes"] = (frame.loc[missing, "notes"].fillna("") + " 位置: "
-                                       + found["level"] + "レベル(住所から)").str.strip()
-        coarse = int(found["coarse"].sum())
-        failed = int((found["level"] == "失敗").sum())
-        messages.append(f"座標のない {int(missing.sum())} 件を住所から位置を求めました"
-                        f"(おおまかな位置 {coarse} 件、失敗 {failed} 件)。")
+    located = locate(lat_v, lon_v, frame["address"] if "address" in frame else None, geocoder,
+                     cache=geocode_cache, progress=progress)
+    lat_v, lon_v = located.lat, located.lon
+    frame["match_level"] = located.match_level
+    frame["matched_address"] = located.matched.where(~located.unplaced, None)
+    found = located.found_level.notna() & ~located.unplaced
+    frame.loc[found, "notes"] = (frame.loc[found, "notes"].fillna("") + " 位置: "
+                                 + located.found_level[found] + "レベル(住所から)").str.strip()
+    messages += located.messages
     geometry = gpd.GeoSeries(gpd.points_from_xy(lon_v.fillna(0), lat_v.fillna(0)),
                              index=frame.index, crs=WORKSPACE_CRS)
     geometry = geometry.where(lat_v.notna() & lon_v.notna(), None)
@@ -230,8 +226,19 @@ def read_facility_list(path: str | Path, *, category: str | None = None,
     if unknown.any():
         messages.append(f"種別からカテゴリが分からない {int(unknown.sum())} 件は除外一覧に"
                         "入れました。category= か分類対応ファイルで指定できます。")
-    return ImportResult(result.accepted.reset_index(drop=True),
-                        rejected_rows(raw, reasons.sort_index()), messages)
+    accepted = result.accepted
+    rows = raw.index[accepted.index]  # validate kept the positions of the rows it accepted
+    away = located.unplaced.loc[rows].to_numpy()
+    unplaced = None
+    if geocoder is not None:
+        at = rows[away]
+        unplaced = unplaced_rows(accepted[away], RESOURCES, address=frame.loc[at, "address"] if "address" in frame
+                                 else pd.Series(None, index=at, dtype=object),
+                                 found_level=located.found_level.loc[at], matched=located.matched.loc[at],
+                                 file_row=pd.Series(at + raw.attrs.get("header_row", 1)),
+                                 source=source or path.name)
+    return ImportResult(accepted[~away].reset_index(drop=True),
+                        rejected_rows(raw, reasons.sort_index()), messages, unplaced)
 
 
 def read_care_services(path: str | Path, **kwargs) -> ImportResult:
