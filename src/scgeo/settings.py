@@ -47,6 +47,9 @@ class Settings:
         Where addresses without coordinates are looked up on import when the workspace stores
         no source of its own (``gazetteer:FILE``, ``jageocoder:DIR``, ``town-blocks`` …; see
         :mod:`scgeo.geocode.sources`).
+    backup_generations
+        How many earlier versions of a workspace file are kept (in ``<name>.backups/`` beside
+        it) each time it is replaced; ``scgeo restore`` brings one back. 0 keeps none.
     """
 
     workspace_crs: str = "EPSG:6668"
@@ -58,6 +61,7 @@ class Settings:
     taxonomy_file: str | None = None
     max_upload_mb: int = 50
     geocode_source: str | None = None
+    backup_generations: int = 10
     extra: dict = field(default_factory=dict)
 
     def replace(self, **changes) -> Settings:
