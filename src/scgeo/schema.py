@@ -39,6 +39,9 @@ __all__ = [
     "RESOURCE_STATUSES",
     "RESOURCE_STATUS_LABELS",
     "TOWN_BLOCKS",
+    "VENUES",
+    "VENUE_KINDS",
+    "VENUE_KIND_LABELS",
     "WEEKDAYS",
     "Category",
     "Column",
@@ -48,6 +51,7 @@ __all__ = [
     "coerce",
     "empty_frame",
     "load_taxonomy",
+    "resolve_venue_kind",
     "validate",
 ]
 
@@ -235,6 +239,40 @@ NETWORK_EDGES = Layer(
     id_column="edge_id",
 )
 
+# Venues: places where an activity could be held (資源開発の候補地). Not services: they are never
+# counted in coverage. ``kind`` is stored as a code; the Japanese label comes from VENUE_KIND_LABELS.
+VENUE_KINDS = ("kominkan", "shukaijo", "koryu_center", "fukushi_kaikan", "other")
+VENUE_KIND_LABELS = {"kominkan": "公民館", "shukaijo": "集会所", "koryu_center": "地域交流センター",
+                     "fukushi_kaikan": "福祉会館", "other": "その他"}
+# Words in a kind or a name that tell the kind, most specific first (福祉会館 before 会館 …).
+_VENUE_KIND_WORDS = (
+    ("fukushi_kaikan", ("福祉会館", "福祉センター", "老人福祉センター", "老人憩の家", "いこいの家")),
+    ("koryu_center", ("交流センター", "コミュニティセンター", "コミュニティーセンター", "市民センター",
+                      "地区センター", "ふれあいセンター", "交流館", "交流プラザ")),
+    ("kominkan", ("公民館", "公民分館")),
+    ("shukaijo", ("集会所", "集会場", "集会施設", "自治会館", "町内会館", "会館", "集落センター")),
+)
+
+VENUES = Layer(
+    "venues",
+    "活動の場(会場)",
+    (
+        _c("venue_id", "str", "会場ID", "id", "no", "番号", "施設番号", required=True),
+        _c("name", "str", "名称", "施設名", "会場名", "館名", "公民館名", "集会所名", "name",
+           required=True),
+        _c("kind", "str", "種類", "種別", "施設種別", "区分", "分類", "kind"),
+        _c("address", "str", "住所", "所在地", "address", "addr"),
+        _c("capacity", "int", "定員", "収容人数", "収容人員", "最大収容人数", "capacity"),
+        _c("opening_hours", "str", "利用時間", "開館時間", "開所時間", "利用可能時間", "opening_hours"),
+        _c("contact", "str", "連絡先", "電話番号", "電話", "tel", "phone", "telephonenumber"),
+        _c("area_id", "str", "区域ID", "area", "地区コード"),
+        _c("notes", "str", "備考", "メモ", "note", "remarks"),
+        _c("source", "str", "出典", "情報源"),
+    ),
+    geometry="Point",
+    id_column="venue_id",
+)
+
 BASEMAP_LINES = Layer(
     "basemap_lines",
     "背景の線(川・鉄道)",
@@ -250,12 +288,40 @@ BASEMAP_LINES = Layer(
 LAYERS = {
     layer.name: layer
     for layer in (AREAS, POPULATION, TOWN_BLOCKS, RESOURCES, NEEDS, EDITS, NETWORK_NODES, NETWORK_EDGES,
-                  BASEMAP_LINES)
+                  BASEMAP_LINES, VENUES)
 }
 
 # Headers that would carry a person's identity: never imported into the needs layer.
 PERSONAL_HEADERS = ("氏名", "名前", "name", "フリガナ", "ふりがな", "生年月日", "電話番号", "電話", "住所",
                     "address", "tel", "phone", "連絡先", "相談内容", "詳細")
+
+
+
+
+def resolve_venue_kind(*texts: object) -> str:
+    """The venue kind code told by a kind text or a name (the first that tells one), else ``other``.
+
+    Codes or labels are accepted as they are; otherwise the words of ``_VENUE_KIND_WORDS`` are
+    looked for inside the text (NFKC-folded).
+
+    Examples
+    --------
+    >>> resolve_venue_kind("", "西部地区公民館"), resolve_venue_kind("福祉会館"), resolve_venue_kind("体育館")
+    ('kominkan', 'fukushi_kaikan', 'other')
+    """
+    by_label = {normalise_header(v): k for k, v in VENUE_KIND_LABELS.items()}
+    for text in texts:
+        if not _present(text):
+            continue
+        key = normalise_header(text)
+        if key in VENUE_KINDS:
+            return key
+        if key in by_label and by_label[key] != "other":
+            return by_label[key]
+        for code, words in _VENUE_KIND_WORDS:
+            if any(normalise_header(w) in key for w in words):
+                return code
+    return "other"
 
 
 # ---------------------------------------------------------------- taxonomy
@@ -548,6 +614,8 @@ def validate(
             codes = values.map(lambda v: taxonomy.resolve_provider(v) if _present(v) else None)
             flag(present & codes.isna(), values.map(lambda v: f"提供主体「{v}」は一覧にありません"))
             values = codes
+        elif col.name == "kind" and layer.name == "venues":
+            values = values.map(lambda v: resolve_venue_kind(v) if _present(v) else None)
         elif col.name == "days_of_week":
             values = values.map(lambda v: _parse_days(v) if _present(v) else None)
         elif col.name == "status":

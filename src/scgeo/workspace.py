@@ -44,6 +44,7 @@ from scgeo.schema import (
     NETWORK_NODES,
     POPULATION,
     RESOURCES,
+    VENUES,
     ImportResult,
     Layer,
     coerce,
@@ -56,10 +57,11 @@ __all__ = ["STORED_LAYERS", "Workspace"]
 
 STORED_LAYERS: dict[str, Layer] = {
     layer.name: layer
-    for layer in (AREAS, POPULATION, RESOURCES, NEEDS, EDITS, NETWORK_NODES, NETWORK_EDGES, BASEMAP_LINES)
+    for layer in (AREAS, POPULATION, RESOURCES, NEEDS, EDITS, NETWORK_NODES, NETWORK_EDGES, BASEMAP_LINES,
+                  VENUES)
 }
 SCHEMA_VERSION = "1"
-# Layers every workspace has; the others (the walking network, basemap lines) may be absent in
+# Layers every workspace has; the others (the walking network, basemap lines, venues) may be absent in
 # files made by older versions and read as empty until written.
 CORE_LAYERS = ("areas", "population", "resources", "needs", "edits")
 
@@ -246,6 +248,8 @@ class Workspace:
     def ids(self, name: str) -> set[str]:
         """The ids present in a layer."""
         layer = STORED_LAYERS[name]
+        if name not in _layer_names(self.path):
+            return set()
         frame = pyogrio.read_dataframe(self.path, layer=name, columns=[layer.id_column],
                                        read_geometry=False)
         return set(frame[layer.id_column].astype(str))
@@ -337,10 +341,10 @@ class Workspace:
             targets = [("areas", accepted[[*AREAS.names, "geometry"]])]
             if name == "town_blocks":
                 targets.append(("population", pd.DataFrame(accepted[POPULATION.names])))
-        elif name in ("resources", "needs"):
+        elif name in ("resources", "needs", "venues"):
             targets = [(name, accepted)]
         else:
-            raise InputError(f"取り込めるレイヤは areas, town_blocks, resources, needs です(指定: {name})")
+            raise InputError(f"取り込めるレイヤは areas, town_blocks, resources, needs, venues です(指定: {name})")
         with self.transaction() as tx:
             for target, frame in targets:
                 current = self.read(target)
