@@ -55,12 +55,13 @@ __all__ = [
     "validate",
 ]
 
-AREA_LEVELS = ("municipality", "living_area", "jhs_district", "es_district", "town_block")
+AREA_LEVELS = ("municipality", "living_area", "jhs_district", "es_district", "community", "town_block")
 AREA_LEVEL_LABELS = {
     "municipality": "市町村",
     "living_area": "日常生活圏域",
     "jhs_district": "中学校区",
     "es_district": "小学校区",
+    "community": "地区・自治会",
     "town_block": "町丁目",
 }
 RESOURCE_STATUSES = ("active", "paused", "closed")
@@ -432,11 +433,14 @@ class ImportResult:
     Unpacks as ``accepted, rejected = result``. ``rejected`` keeps every original column plus
     ``source_row`` (1-based row in the source) and ``reason`` (Japanese). ``messages`` are
     notes about rows that were accepted after a repair (swapped coordinates, repaired polygons).
+    ``details`` holds what a reader found beyond the rows (the facility-type table of
+    :func:`scgeo.io.read_facility_list`, …).
     """
 
     accepted: pd.DataFrame
     rejected: pd.DataFrame
     messages: list[str] = field(default_factory=list)
+    details: dict = field(default_factory=dict)
 
     def __iter__(self) -> Iterator[pd.DataFrame]:
         yield self.accepted

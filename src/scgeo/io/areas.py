@@ -32,8 +32,10 @@ _LEVELS = {normalise_header(k): code for code, label in AREA_LEVEL_LABELS.items(
     normalise_header(k): code for k, code in (
         ("圏域", "living_area"), ("生活圏域", "living_area"), ("中学校", "jhs_district"),
         ("小学校", "es_district"), ("町丁・字", "town_block"), ("小地域", "town_block"),
-        ("町丁", "town_block"), ("市区町村", "municipality"))}
+        ("町丁", "town_block"), ("市区町村", "municipality"), ("自治会", "community"),
+        ("町内会", "community"), ("地区", "community"))}
 _ID_PREFIX = {"municipality": "M", "living_area": "L", "jhs_district": "J", "es_district": "E",
+              "community": "C",
               "town_block": "T"}
 # 国土数値情報: 中学校区 (A32) and 小学校区 (A27); their attribute layout differs by release year.
 _KSJ_LEVELS = {"a32": "jhs_district", "a27": "es_district"}
@@ -42,7 +44,7 @@ _POPULATION = ("pop_total", "pop_65plus", "pop_75plus", "pop_65plus_alone")
 
 def read_areas(path: str | Path, *, level: str | None = None, crs: object = None,
                mapping: Mapping[str, str] | None = None, layer: str | None = None,
-               encoding: str | None = None) -> ImportResult:
+               encoding: str | None = None, row_filter: dict | None = None) -> ImportResult:
     """Read area polygons (市町村, 日常生活圏域, 中学校区, 小学校区, 町丁目).
 
     Parameters
@@ -62,6 +64,9 @@ def read_areas(path: str | Path, *, level: str | None = None, crs: object = None
         GeoPackage layer, or the file to read in a ``.zip`` holding several.
     encoding
         Text encoding of a Shapefile's attributes (default: ``.cpg``, else detected).
+    row_filter
+        Keep one municipality's features of a wider layer (a recipe's ``filter``:
+        ``{"column", "kind", "value"}``, see :func:`scgeo.io._inspect.filter_rows`).
 
     Returns
     -------
@@ -79,7 +84,7 @@ def read_areas(path: str | Path, *, level: str | None = None, crs: object = None
         The file has no CRS and ``crs`` was not given.
     """
     return _read(path, AREAS, level=level, crs=crs, mapping=mapping, layer=layer,
-                 encoding=encoding)
+                 encoding=encoding, row_filter=row_filter)
 
 
 def read_town_blocks(path: str | Path, *, crs: object = None,
@@ -99,9 +104,13 @@ def read_town_blocks(path: str | Path, *, crs: object = None,
 
 def _read(path: str | Path, schema: Layer, *, level: str | None, crs: object,
           mapping: Mapping[str, str] | None, layer: str | None,
-          encoding: str | None) -> ImportResult:
+          encoding: str | None, row_filter: dict | None = None) -> ImportResult:
+    from scgeo.io._inspect import filter_rows
+
     path = Path(path)
     gdf, messages = read_vector(path, layer=layer, encoding=encoding)
+    gdf, note = filter_rows(gdf, row_filter)
+    messages += [note] if note else []
     gdf = to_workspace(_with_crs(gdf, crs, messages), what=path.name)
     attrs = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
     attrs.index = pd.RangeIndex(1, len(gdf) + 1, name="source_row")

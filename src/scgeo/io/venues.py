@@ -17,13 +17,15 @@ __all__ = ["read_venues"]
 
 def read_venues(path: str | Path, *, mapping: Mapping[str, str] | None = None,
                 sheet: str | int | None = None, encoding: str | None = None,
-                existing_ids: set[str] | None = None, source: str | None = None) -> ImportResult:
+                existing_ids: set[str] | None = None, source: str | None = None,
+                row_filter: dict | None = None) -> ImportResult:
     r"""Read a list of venues (a table of points) into the :data:`scgeo.schema.VENUES` layer.
 
     Parameters
     ----------
     path
-        ``.csv`` (UTF-8, UTF-8 with BOM or cp932, detected), ``.tsv`` or ``.xlsx``.
+        ``.csv`` (UTF-8, UTF-8 with BOM or cp932, detected), ``.tsv``, ``.xlsx``, a JSON array
+        or a point layer (GeoJSON, Shapefile, GeoPackage).
     mapping
         ``{column: header}`` overriding the automatic recognition of headers (columns of
         ``VENUES`` and ``"lat"`` / ``"lon"``).
@@ -33,6 +35,8 @@ def read_venues(path: str | Path, *, mapping: Mapping[str, str] | None = None,
         Venue ids already in the workspace: rows reusing one are rejected.
     source
         Written into the ``source`` column of rows that have none (default: the file name).
+    row_filter
+        Keep one municipality's rows of a wider list (a recipe's ``filter``).
 
     Returns
     -------
@@ -51,7 +55,8 @@ def read_venues(path: str | Path, *, mapping: Mapping[str, str] | None = None,
     (['V0001', 'kominkan'], 80, 0)
     """
     result = read_points(path, VENUES, mapping=mapping, sheet=sheet, encoding=encoding,
-                         taxonomy=None, existing_ids=existing_ids, id_prefix="V")
+                         taxonomy=None, existing_ids=existing_ids, id_prefix="V",
+                         row_filter=row_filter)
     accepted = result.accepted
     if len(accepted):
         kinds = [resolve_venue_kind(k, n) for k, n in zip(accepted["kind"], accepted["name"], strict=True)]
