@@ -128,6 +128,9 @@ def build(recipe: Recipe, path: str | Path, *, force: bool = False, log=None,
     started = time.perf_counter()
     if path.exists() and not force:
         raise WorkspaceError(f"{path} は既に存在します。上書きする場合は --force を付けてください。")
+    from scgeo.municipalities import muni_name
+
+    recipe.name = muni_name(recipe.muni_code, recipe.name)
     report = BuildReport(str(path), recipe.muni_code, recipe.name)
     state = _State(recipe, report)
     review_file = Path(recipe.options.get("categories") or review_path(path))
@@ -171,10 +174,8 @@ def _boundary(state: _State, item: RecipeInput, log) -> None:
     filtered = code if "filter" in opts else None
     if fmt == "estat":
         result = io.read_estat_town_blocks(item.path, muni_code=code, encoding=opts.get("encoding"))
-        if opts.get("population") == "total":
-            state.totals = _estat_totals(item.path, code, opts.get("encoding"))
-            result.messages[:] = [m for m in result.messages if not m.startswith("年齢別人口の表が指定されていない")]
-            result.messages.append("総人口は JINKO の列から読みました(年齢別の人口はこのファイルにありません)。")
+        if "pop_total" in result.accepted:  # JINKO: the total only
+            state.totals = result.accepted.set_index("area_id")["pop_total"]
     elif fmt == "ksj":
         result = io.read_ksj_school_districts(item.path, muni_code=filtered, level=opts.get("level"),
                                               encoding=opts.get("encoding"), layer=opts.get("layer"))
@@ -202,18 +203,6 @@ def _boundary(state: _State, item: RecipeInput, log) -> None:
     state.report.inputs.append(entry)
     _reject(state, item.path, result.rejected)
     log(f"{item.path.name}: {AREA_LEVEL_LABELS.get(level, level)} {result.summary()}")
-
-
-def _estat_totals(path: Path, code: str, encoding: str | None) -> pd.Series:
-    import pyogrio
-
-    from scgeo.io._encoding import dbf_encoding
-
-    attrs = pyogrio.read_dataframe(path, read_geometry=False, columns=["KEY_CODE", "JINKO"],
-                                   encoding=encoding or dbf_encoding(path))
-    key = attrs["KEY_CODE"].astype(str).str.strip()
-    jinko = pd.to_numeric(attrs["JINKO"], errors="coerce")
-    return jinko[key.str[:5] == code[:5]].groupby(key).sum(min_count=1)
 
 
 def _levels(state: _State) -> dict[str, gpd.GeoDataFrame]:

@@ -29,7 +29,7 @@ def register(sub) -> None:
     p.add_argument("--recipe", help="scgeo recipe で作ったレシピ (.toml)")
     p.add_argument("--json", action="store_true", help="結果を JSON で出力する")
     p.add_argument("--muni-code", help="全国地方公共団体コード (例: 32203)。--recipe がないときは必須")
-    p.add_argument("--name", default="", help="市町村名 (例: 出雲市)")
+    p.add_argument("--name", default="", help="市町村名 (例: 出雲市。既定: 市町村コードから引く)")
     p.add_argument("--municipality", help="国土数値情報 N03 行政区域 (.zip/.shp/.geojson)")
     p.add_argument("--districts", action="append", default=[],
                    help="国土数値情報 A32 中学校区 / A27 小学校区 (繰り返し指定可)")
@@ -84,9 +84,13 @@ def recipe_from_flags(*, muni_code: str, name: str = "", municipality: str | Non
     from scgeo.io._inspect import inspect_file
     from scgeo.io.recipe import Recipe, RecipeInput, classify
 
+    from scgeo.municipalities import muni_name, normalise_code
+
     if not muni_code:
         raise InputError("--recipe を使わないときは --muni-code (市町村コード) が必要です。")
-    recipe = Recipe(muni_code=str(muni_code)[:5], name=name)
+    code = normalise_code(muni_code)
+    name = muni_name(code, name)
+    recipe = Recipe(muni_code=code, name=name)
     for key, value in (("facility_config", facility_config), ("geocode", geocode), ("aging_rate", aging_rate)):
         if value:
             recipe.options[key] = value
@@ -173,7 +177,9 @@ def _cmd_build(args) -> int:
 
     if args.recipe:
         recipe = read_recipe(args.recipe)
-        if args.muni_code and args.muni_code[:5] != recipe.muni_code:
+        from scgeo.municipalities import normalise_code
+
+        if args.muni_code and normalise_code(args.muni_code) != recipe.muni_code:
             raise InputError(f"--muni-code {args.muni_code} とレシピの市町村コード {recipe.muni_code} が違います。")
         for key in ("facility_config", "geocode", "aging_rate"):
             if getattr(args, key):

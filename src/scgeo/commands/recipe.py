@@ -14,16 +14,17 @@ def register(sub) -> None:
     p.add_argument("paths", nargs="+", metavar="FOLDER_OR_FILE",
                    help="調べるファイルまたはフォルダ (Shapefile, zip, GeoJSON, GeoPackage, CSV, TSV, xlsx, dbf …)")
     p.add_argument("--muni-code", required=True, help="全国地方公共団体コード (例: 32203)")
-    p.add_argument("--name", default="", help="市町村名 (例: 出雲市)")
+    p.add_argument("--name", default="", help="市町村名 (例: 出雲市。既定: 市町村コードから引く)")
     p.add_argument("--out", required=True, help="書き出すレシピ (.toml)")
     p.set_defaults(func=_cmd_recipe)
 
 
 def _cmd_recipe(args) -> int:
     from scgeo.io.recipe import make_recipe, recipe_toml, summary_table
+    from scgeo.municipalities import muni_name, normalise_code
 
     started = time.perf_counter()
-    name = args.name or _name_from_code(args.muni_code)
+    name = muni_name(normalise_code(args.muni_code), args.name)
     recipe = make_recipe(args.paths, muni_code=args.muni_code, name=name)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -34,16 +35,3 @@ def _cmd_recipe(args) -> int:
     print(f"レシピを書き出しました: {out} ({time.perf_counter() - started:.1f} 秒)")
     print(f"内容を確かめてから `scgeo build {recipe.muni_code}.gpkg --recipe {out}` で作成します。")
     return 0
-
-
-def _name_from_code(code: str) -> str:
-    """The municipality's name from the national code table, when scgeo ships one."""
-    try:
-        from scgeo import localgov  # shipped with the 全国地方公共団体コード table
-    except ImportError:
-        return ""
-    lookup = getattr(localgov, "municipality_name", None)
-    try:
-        return str(lookup(code) or "") if lookup else ""
-    except Exception:  # an unknown code: the user can give --name
-        return ""

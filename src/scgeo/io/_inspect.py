@@ -392,7 +392,7 @@ def read_rows(path: str | Path, *, sheet: str | int | None = None, encoding: str
     """
     path = Path(path)
     suffix = path.suffix.lower()
-    if suffix in TABLE_SUFFIXES:
+    if suffix not in (".json", ".dbf", *_VECTOR, ".zip"):  # tables, and the errors for other kinds
         return read_table(path, sheet=sheet, encoding=encoding)
     sample = _json(path) if suffix == ".json" or (suffix == ".geojson" and _starts_with_array(path)) else None
     if sample is not None and sample.kind == "table":

@@ -110,9 +110,10 @@ def make_recipe(paths: Sequence[str | Path], *, muni_code: str, name: str = "") 
     ``reference``; files nothing can be made of are ``unknown`` with the reason. Nothing is
     left out silently.
     """
-    if not str(muni_code).isdigit() or len(str(muni_code)) not in (5, 6):
-        raise InputError(f"市町村コード「{muni_code}」は5桁(または6桁)の数字で指定してください(例: 32203)。")
-    recipe = Recipe(muni_code=str(muni_code)[:5], name=name)
+    from scgeo.municipalities import muni_name, normalise_code
+
+    code = normalise_code(muni_code)
+    recipe = Recipe(muni_code=code, name=muni_name(code, name))
     seen: dict[tuple, Path] = {}
     for path in data_files(paths):
         sample = look.inspect_file(path)
@@ -504,14 +505,16 @@ def parse_recipe(text: str, *, base: Path | None = None) -> Recipe:
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"レシピを TOML として読めません: {exc}") from exc
     city = data.get("city", {})
-    code = str(city.get("muni_code", ""))
-    if not code.isdigit() or len(code) not in (5, 6):
+    if "muni_code" not in city:
         raise InputError("レシピの [city] に muni_code (5桁の市町村コード) がありません。")
+    from scgeo.municipalities import normalise_code
+
+    code = normalise_code(city["muni_code"])
     options = {k: v for k, v in city.items() if k not in ("muni_code", "name")}
     rate = options.get("aging_rate")
     if rate is not None and not (isinstance(rate, int | float) and 0 < rate < 1):
         raise InputError(f"aging_rate は 0 より大きく 1 より小さい数です(例: 0.30)。指定: {rate}")
-    recipe = Recipe(muni_code=code[:5], name=str(city.get("name", "")), options=options)
+    recipe = Recipe(muni_code=code, name=str(city.get("name", "")), options=options)
     for number, raw in enumerate(data.get("input", []), 1):
         if "path" not in raw or "role" not in raw:
             raise InputError(f"レシピの {number} 番目の [[input]] に path と role が必要です。")
