@@ -83,7 +83,6 @@ def recipe_from_flags(*, muni_code: str, name: str = "", municipality: str | Non
     """
     from scgeo.io._inspect import inspect_file
     from scgeo.io.recipe import Recipe, RecipeInput, classify
-
     from scgeo.municipalities import muni_name, normalise_code
 
     if not muni_code:
