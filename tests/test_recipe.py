@@ -20,7 +20,7 @@ from scgeo import Workspace
 from scgeo.builder import build
 from scgeo.cli import main
 from scgeo.io.categories import categorise_frame, read_review, review_path
-from scgeo.io.recipe import parse_recipe, read_recipe, recipe_toml
+from scgeo.io.recipe import make_recipe, parse_recipe, read_recipe, recipe_toml
 
 CODE = "20202"
 X0, Y0 = 137.90, 36.20  # lon/lat of the south-west corner
@@ -157,6 +157,7 @@ def test_build_from_recipe(city, recipe_file, tmp_path, capsys):
     assert ws.count("venues") == 4 and by_name["kouminkan.xlsx"]["accepted"] == 4
     assert set(ws.read("venues")["kind"]) == {"kominkan", "shukaijo", "koryu_center", "fukushi_kaikan"}
     assert ws.read("venues").set_index("name").loc["中央公民館", "capacity"] == 120
+    assert set(ws.read("venues")["area_id"]) <= set(blocks["area_id"])  # the town block it lies in
 
 
 def test_categories_are_specific_and_out_of_scope_is_rejected(recipe_file, tmp_path, capsys):
@@ -259,3 +260,64 @@ def test_build_refuses_to_overwrite_and_bad_input_exits_2(recipe_file, tmp_path,
                    encoding="utf-8")
     assert main(["build", str(tmp_path / "y.gpkg"), "--recipe", str(bad)]) == 2
     assert "missing.csv" in capsys.readouterr().err and not (tmp_path / "y.gpkg").exists()
+
+
+def test_plain_age_table_and_facility_config_from_the_recipe(city, recipe_file, tmp_path):
+    from importlib.resources import files
+
+    from scgeo.io._inspect import inspect_file
+    from scgeo.io.recipe import classify
+
+    # a plain table of 65+ / 75+ per 町丁目, by name (the city's own, not e-Stat)
+    rng = np.random.default_rng(5)
+    old = rng.integers(10, 200, 40)
+    plain = pd.DataFrame({"町丁名": [f"本町{i}丁目" for i in range(40)], "65歳以上": old, "75歳以上": old // 2})
+    plain.to_csv(tmp_path / "koureisha.csv", index=False, encoding="utf-8-sig")
+    guess = classify(inspect_file(tmp_path / "koureisha.csv"), muni_code=CODE)
+    assert (guess.role, guess.options["format"], guess.options["name_column"]) == ("population", "plain", "町丁名")
+    # the city's copy of the category rules: 診療所 counted as a 居場所 (their choice)
+    bundled = files("scgeo").joinpath("data/facility_categories.toml").read_text("utf-8")
+    config = tmp_path / "rules.toml"
+    config.write_text(bundled.replace("# [[rules]]:", '[[rules]]\nmatch = ["診療所"]\ncategory = "salon"\n\n# [[rules]]:', 1),
+                      encoding="utf-8")
+    text = recipe_file.read_text(encoding="utf-8").replace(
+        "# aging_rate = 0.30", f'facility_config = "{config}"')
+    text += f'\n[[input]]\npath = "{tmp_path / "koureisha.csv"}"\nrole = "population"\n'
+    text += "".join(f"{k} = {json.dumps(v, ensure_ascii=False)}\n" for k, v in guess.options.items()
+                    if isinstance(v, str))
+    recipe = parse_recipe(text, base=recipe_file.parent)
+    ws_path = tmp_path / "plain.gpkg"
+    report = build(recipe, ws_path)
+    ws = Workspace.open(ws_path)
+    blocks = ws.town_blocks()
+    assert ws.meta()["population_basis"] == "age"
+    assert blocks["pop_65plus"].sum() == old.sum() and blocks["pop_75plus"].sum() == (old // 2).sum()
+    assert blocks["pop_total"].sum() == city["jinko"]  # the total still from the e-Stat table
+    entry = next(e for e in report.inputs if e.path.endswith("koureisha.csv"))
+    assert (entry.rows, entry.accepted, entry.rejected) == (40, 40, 0)
+    resources = ws.read("resources").set_index("name")
+    assert resources.loc["みどり診療所", "category"] == "salon"
+
+
+def test_every_format_is_looked_at(city, tmp_path):
+    import zipfile
+
+    data = city["data"]
+    with zipfile.ZipFile(tmp_path / "tyugakku.zip", "w") as archive:  # a zipped Shapefile
+        for part in data.glob("tyugakkouku.*"):
+            archive.write(part, part.name)
+    groups = gpd.GeoDataFrame({"名称": ["一区自治会", "二区自治会", "三区自治会"]},
+                              geometry=_grid(3, 1, STEP / 3), crs=6668)
+    groups.to_file(tmp_path / "groups.gpkg", layer="jichikai", driver="GPKG")
+    pd.read_csv(data / "youhairyo.csv", encoding="cp932").to_csv(tmp_path / "list.tsv", sep="\t", index=False)
+    dbf = tmp_path / "table.dbf"
+    dbf.write_bytes((data / "tyugakkouku.dbf").read_bytes())  # a .dbf on its own
+    recipe = make_recipe([tmp_path], muni_code=CODE)
+    got = {i.path.name: (i.role, i.options.get("level")) for i in recipe.inputs}
+    assert got["tyugakku.zip"] == ("boundary", "jhs_district")
+    assert got["groups.gpkg"] == ("boundary", "community")  # another grouping: 地区・自治会
+    assert got["list.tsv"] == ("resources", None)
+    assert got["table.dbf"][0] in ("reference", "unknown")  # a bare attribute table: names, no position
+    zipped = next(i for i in recipe.inputs if i.path.name == "tyugakku.zip")
+    assert zipped.options["crs"] == "EPSG:2450" and zipped.options["encoding"] == "cp932"
+    assert recipe.name == "松本市"  # from the national code table

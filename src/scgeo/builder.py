@@ -320,6 +320,7 @@ def _population(state: _State) -> None:
     if state.totals is not None:
         pop["pop_total"] = blocks["area_id"].map(state.totals).round().astype("Int64").to_numpy()
     by_name = name_key(blocks["name"]).to_numpy()
+    filled: dict[str, str] = {}
     for entry, table in state.population:
         if isinstance(table, RecipeInput):
             _mesh(state, blocks, pop, entry, table)
@@ -335,7 +336,11 @@ def _population(state: _State) -> None:
         for col in ("pop_total", "pop_65plus", "pop_75plus"):
             values = frame.loc[ok, col]
             if values.notna().any():
+                before = pop.iloc[rows, pop.columns.get_loc(col)]
+                if filled.get(col) and before.notna().any():
+                    entry.warnings.append(f"{filled[col]} の {col} を、この表の値で置き換えました。")
                 pop.iloc[rows, pop.columns.get_loc(col)] = values.to_numpy()
+                filled[col] = Path(entry.path).name
         entry.accepted = int(ok.sum())
         entry.rejected = entry.rows - entry.accepted
         if entry.rejected:
@@ -440,10 +445,23 @@ def _venues(state: _State, item: RecipeInput, log) -> None:
                          encoding=opts.get("encoding"), existing_ids=existing,
                          row_filter=opts.get("filter"))
     result = _inside(state, result, "活動の場")
+    _venue_areas(state, result.accepted)
     state.venues.append(result.accepted)
     state.report.inputs.append(_entry(item, result))
     _reject(state, item.path, result.rejected)
     log(f"{item.path.name}: 活動の場 {result.summary()}")
+
+
+def _venue_areas(state: _State, venues: gpd.GeoDataFrame) -> None:
+    """``area_id`` of each venue without one: the finest area it lies in (town block first)."""
+    levels = _levels(state)
+    level = next((lv for lv in _FINEST_FIRST if lv in levels), None)
+    if level is None or not len(venues):
+        return
+    areas = levels[level][["area_id", "geometry"]].rename(columns={"area_id": "_area"})
+    joined = gpd.sjoin(venues[["geometry"]], areas, how="left", predicate="within")
+    found = joined[~joined.index.duplicated()]["_area"].reindex(venues.index)
+    venues["area_id"] = venues["area_id"].where(venues["area_id"].notna(), found)
 
 
 def _inside(state: _State, result: ImportResult, what: str) -> ImportResult:

@@ -173,7 +173,8 @@ def read_facility_list(path: str | Path, *, category: str | None = None,
     headers = [str(h) for h in raw.columns]
     cols = _match_headers(headers, cfg["columns"], mapping)
     if "name" not in cols:
-        raise InputError(f"{path.name} に名称の列が見つかりません。mapping={{'name': '施設名'}} の"
+        raise InputError(f"{path.name} に名称の列が見つかりません。レシピ (scgeo recipe) に "
+                         "name_column = \"施設名\" と書くか、Python では mapping={'name': '施設名'} の"
                          f"ように指定してください。ファイルの見出し: {', '.join(headers)}")
     text = {k: normalise_series(raw[h].astype(object)) for k, h in cols.items()}
     garbled = garbled_mask(raw[cols["name"]])

@@ -119,7 +119,7 @@ def make_recipe(paths: Sequence[str | Path], *, muni_code: str, name: str = "") 
         sample = look.inspect_file(path)
         item = classify(sample, muni_code=recipe.muni_code, name=name)
         key = _fingerprint(sample)
-        if key and key in seen and item.role in ("resources", "venues", "population"):
+        if key and key in seen and item.role in ("resources", "venues"):
             first = f"{seen[key].parent.name}/{seen[key].name}"
             item = RecipeInput(path, "reference", {},
                                {"role": f"{first} と同じ行が並んでいるため(二重に数えないよう取り込みません)"},
@@ -514,6 +514,9 @@ def parse_recipe(text: str, *, base: Path | None = None) -> Recipe:
     rate = options.get("aging_rate")
     if rate is not None and not (isinstance(rate, int | float) and 0 < rate < 1):
         raise InputError(f"aging_rate は 0 より大きく 1 より小さい数です(例: 0.30)。指定: {rate}")
+    for key in ("facility_config", "categories"):  # files named in the recipe: beside the recipe
+        if key in options and base is not None and not Path(options[key]).is_absolute():
+            options[key] = os.path.normpath(Path(base).resolve() / options[key])
     recipe = Recipe(muni_code=code, name=str(city.get("name", "")), options=options)
     for number, raw in enumerate(data.get("input", []), 1):
         if "path" not in raw or "role" not in raw:
