@@ -278,8 +278,8 @@ def test_plain_age_table_and_facility_config_from_the_recipe(city, recipe_file, 
     # the city's copy of the category rules: 診療所 counted as a 居場所 (their choice)
     bundled = files("scgeo").joinpath("data/facility_categories.toml").read_text("utf-8")
     config = tmp_path / "rules.toml"
-    config.write_text(bundled.replace("# [[rules]]:", '[[rules]]\nmatch = ["診療所"]\ncategory = "salon"\n\n# [[rules]]:', 1),
-                      encoding="utf-8")
+    first = '[[rules]]\nmatch = ["診療所"]\ncategory = "salon"\n\n# [[rules]]:'
+    config.write_text(bundled.replace("# [[rules]]:", first, 1), encoding="utf-8")
     text = recipe_file.read_text(encoding="utf-8").replace(
         "# aging_rate = 0.30", f'facility_config = "{config}"')
     text += f'\n[[input]]\npath = "{tmp_path / "koureisha.csv"}"\nrole = "population"\n'
