@@ -367,7 +367,7 @@ def _population(state: _State) -> None:
         report.notes.append(f"人口が分からない町丁目 {int(missing.sum())} 件: "
                             + ", ".join(blocks.loc[missing.to_numpy(), "name"].astype(str).head(8)))
     report.population_basis = basis
-    state.population_frame = pop
+    state.population_frame = pop if basis != "none" else None
     report.population = {c: (int(pop[c].sum()) if pop[c].notna().any() else None)
                          for c in ("pop_total", "pop_65plus", "pop_75plus")}
 
