@@ -321,3 +321,21 @@ def test_every_format_is_looked_at(city, tmp_path):
     zipped = next(i for i in recipe.inputs if i.path.name == "tyugakku.zip")
     assert zipped.options["crs"] == "EPSG:2450" and zipped.options["encoding"] == "cp932"
     assert recipe.name == "松本市"  # from the national code table
+
+
+def test_city_own_town_blocks_with_population_columns(tmp_path):
+    names = [f"栄町{i}丁目" for i in range(1, 10)]
+    blocks = gpd.GeoDataFrame({"町丁名": names, "総人口": range(100, 1000, 100), "65歳以上": range(30, 300, 30)},
+                              geometry=_grid(3, 3, STEP / 3), crs=6668)
+    blocks.to_file(tmp_path / "chome.geojson", driver="GeoJSON")
+    recipe = make_recipe([tmp_path], muni_code=CODE)
+    (item,) = recipe.inputs
+    assert (item.role, item.options["level"]) == ("boundary", "town_block")
+    assert item.options["population"] == {"pop_total": "総人口", "pop_65plus": "65歳以上"}
+    report = build(recipe, tmp_path / "own.gpkg")
+    ws = Workspace.open(tmp_path / "own.gpkg")
+    got = ws.town_blocks().set_index("name")
+    assert got.loc["栄町3丁目", "pop_total"] == 300 and got.loc["栄町3丁目", "pop_65plus"] == 90
+    assert report.population == {"pop_total": 4500, "pop_65plus": 1350, "pop_75plus": None}
+    assert report.population_basis == "age"
+    assert report.layers == {"municipality": 1, "town_block": 9}

@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 
 import geopandas as gpd
@@ -81,7 +82,7 @@ class _State:
     outline: object = None
     population: list[tuple[InputReport, object]] = field(default_factory=list)
     population_frame: pd.DataFrame | None = None
-    totals: pd.Series | None = None
+    block_population: pd.DataFrame | None = None  # population carried by the boundary file itself
     resources: list[gpd.GeoDataFrame] = field(default_factory=list)
     venues: list[gpd.GeoDataFrame] = field(default_factory=list)
     network: tuple | None = None
@@ -175,7 +176,7 @@ def _boundary(state: _State, item: RecipeInput, log) -> None:
     if fmt == "estat":
         result = io.read_estat_town_blocks(item.path, muni_code=code, encoding=opts.get("encoding"))
         if "pop_total" in result.accepted:  # JINKO: the total only
-            state.totals = result.accepted.set_index("area_id")["pop_total"]
+            state.block_population = result.accepted.set_index("area_id")[["pop_total"]]
     elif fmt == "ksj":
         result = io.read_ksj_school_districts(item.path, muni_code=filtered, level=opts.get("level"),
                                               encoding=opts.get("encoding"), layer=opts.get("layer"))
@@ -187,15 +188,18 @@ def _boundary(state: _State, item: RecipeInput, log) -> None:
         mapping |= dict(opts.get("mapping", {}))
         if not opts.get("level"):
             raise InputError(f"レシピの {item.path.name} に level (区域の種類) がありません。")
-        result = io.read_areas(item.path, level=opts["level"], crs=opts.get("crs"), mapping=mapping,
-                               encoding=opts.get("encoding"), layer=opts.get("layer"),
-                               row_filter=opts.get("filter"))
+        population = opts.get("population") if opts["level"] == "town_block" else None
+        reader = io.read_town_blocks if isinstance(population, dict) else partial(io.read_areas, level=opts["level"])
+        result = reader(item.path, crs=opts.get("crs"), mapping=mapping | (population or {}),
+                        encoding=opts.get("encoding"), layer=opts.get("layer"), row_filter=opts.get("filter"))
         ids = result.accepted["area_id"].astype(str)
         if "id_column" in opts and len(ids) and ids.str.fullmatch(r"\d+").all():
             # plain numbers (1, 2, 3 …) repeat across a city's layers: say which layer they number
             prefix = {"jhs_district": "J", "es_district": "E", "living_area": "L", "community": "C",
                       "town_block": "T", "municipality": "M"}.get(opts["level"], "A")
             result.accepted["area_id"] = f"{prefix}-" + ids
+        if isinstance(population, dict):
+            state.block_population = result.accepted.set_index("area_id")[[*population]]
     accepted = result.accepted
     level = str(accepted["level"].iloc[0]) if len(accepted) else opts.get("level")
     state.areas.setdefault(level or "", []).append(accepted)
@@ -317,8 +321,10 @@ def _population(state: _State) -> None:
 
     pop = pd.DataFrame({"area_id": blocks["area_id"], "pop_total": pd.NA, "pop_65plus": pd.NA,
                         "pop_75plus": pd.NA}).astype({c: "Int64" for c in ("pop_total", "pop_65plus", "pop_75plus")})
-    if state.totals is not None:
-        pop["pop_total"] = blocks["area_id"].map(state.totals).round().astype("Int64").to_numpy()
+    if state.block_population is not None:
+        for col in state.block_population:
+            values = blocks["area_id"].map(state.block_population[col])
+            pop[col] = pd.to_numeric(values).round().astype("Int64").to_numpy()
     by_name = name_key(blocks["name"]).to_numpy()
     filled: dict[str, str] = {}
     for entry, table in state.population:

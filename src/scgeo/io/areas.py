@@ -89,17 +89,17 @@ def read_areas(path: str | Path, *, level: str | None = None, crs: object = None
 
 def read_town_blocks(path: str | Path, *, crs: object = None,
                      mapping: Mapping[str, str] | None = None, layer: str | None = None,
-                     encoding: str | None = None) -> ImportResult:
+                     encoding: str | None = None, row_filter: dict | None = None) -> ImportResult:
     """Read 町丁目 polygons with their population (:data:`scgeo.schema.TOWN_BLOCKS`).
 
-    Like :func:`read_areas` with ``level="town_block"``; the file must also carry the total,
-    65+ and 75+ population (``pop_total``, ``pop_65plus``, ``pop_75plus``; headers such as
-    ``総人口``, ``65歳以上人口``, ``75歳以上人口``). An area stored as several features with
-    the same id and name (e-Stat does this) becomes one MultiPolygon whose population is
-    the sum of the parts.
+    Like :func:`read_areas` with ``level="town_block"`` (also ``row_filter``); the file must
+    also carry the total population (``pop_total``), and may carry 65+ and 75+ (``pop_65plus``,
+    ``pop_75plus``; headers such as ``総人口``, ``65歳以上人口``, ``75歳以上人口``). An area
+    stored as several features with the same id and name (e-Stat does this) becomes one
+    MultiPolygon whose population is the sum of the parts.
     """
     return _read(path, TOWN_BLOCKS, level="town_block", crs=crs, mapping=mapping, layer=layer,
-                 encoding=encoding)
+                 encoding=encoding, row_filter=row_filter)
 
 
 def _read(path: str | Path, schema: Layer, *, level: str | None, crs: object,

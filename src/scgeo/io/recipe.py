@@ -298,8 +298,9 @@ def _header(columns: list[str], aliases: Iterable[str]) -> str | None:
 
 def _id_column(sample: FileSample, name_column: str | None) -> str | None:
     frame = sample.frame
+    hints = ("id", "code", "コード", "番号", "no", "key", "番")
     for column in frame.columns:
-        if column == name_column:
+        if column == name_column or not any(h in normalise_header(column) for h in hints):
             continue
         values = frame[column].dropna().astype(str).str.strip()
         if len(values) == len(frame) and values.is_unique and values.str.fullmatch(r"[A-Za-z]?\d+").all() \
