@@ -15,7 +15,6 @@ which: ``age`` (from an age table), ``estimated`` (total × ``aging_rate``) or `
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import asdict, dataclass, field
 from functools import partial
@@ -106,8 +105,8 @@ def build(recipe: Recipe, path: str | Path, *, force: bool = False, log=None,
     log
         ``log(text)`` receives progress lines in Japanese.
     rejected_dir
-        Where the rejected rows go (``<workspace>_rejected_<file>.csv``); default: beside the
-        workspace. Written only after the workspace was.
+        Where the rejected rows go (``<workspace>_rejected_<file>.csv``); default: ``rejected/``
+        beside the workspace (never the user's data folder). Written only after the workspace was.
 
     Returns
     -------
@@ -522,7 +521,7 @@ def _entry(item: RecipeInput, result: ImportResult | None, *, level: str | None 
 
 
 def _write(state: _State, path: Path) -> None:
-    from scgeo.workspace import Workspace, _scratch
+    from scgeo.workspace import Workspace
 
     recipe, report = state.recipe, state.report
     levels = _levels(state)
@@ -535,42 +534,36 @@ def _write(state: _State, path: Path) -> None:
                              "ファイルにあります。レシピで片方を reference にしてください。")
         areas_frame = gpd.GeoDataFrame(joined[[*AREAS.names, "geometry"]], geometry="geometry", crs="EPSG:6668")
     report.layers = {lv: len(levels[lv]) for lv in ("municipality", *reversed(_FINEST_FIRST)) if lv in levels}
-    tmp = _scratch(path)
-    try:
-        ws = Workspace.create(tmp, muni_code=recipe.muni_code, muni_name=recipe.name)
-        with ws.transaction() as tx:
-            if areas:
-                tx.write("areas", areas_frame)
-            if state.population_frame is not None:
-                tx.write("population", state.population_frame)
-            for name, frames in (("resources", state.resources), ("venues", state.venues)):
-                frames = [f for f in frames if len(f)]
-                if frames:
-                    frame = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry",
-                                             crs="EPSG:6668")
-                    tx.write(name, frame)
-                    report.layers[name] = len(frame)
-            if state.network is not None:
-                nodes, edges, lines = state.network
-                tx.write("network_nodes", nodes.to_crs("EPSG:6668"))
-                tx.write("network_edges", edges.to_crs("EPSG:6668"))
-                if lines is not None:
-                    tx.write("basemap_lines", lines.to_crs("EPSG:6668"))
-                report.layers["network_edges"] = len(edges)
-            meta = {"population_basis": report.population_basis, "built_from": "recipe"}
-            if report.population_basis == "estimated":
-                meta["aging_rate"] = str(recipe.options["aging_rate"])
-            if state.blocks_from_points:
-                meta["town_blocks_from"] = "voronoi"
-            tx.set_meta(meta)
-            for entry in report.inputs:
-                if entry.accepted:
-                    tx.record(user=None, layer=entry.role, action="build",
-                              new=entry.accepted, note=f"{Path(entry.path).name} 取込 {entry.accepted} 件、"
-                                                       f"除外 {entry.rejected} 件")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with Workspace.building(path, muni_code=recipe.muni_code, muni_name=recipe.name, overwrite=True) as tx:
+        if areas:
+            tx.write("areas", areas_frame)
+        if state.population_frame is not None:
+            tx.write("population", state.population_frame)
+        for name, frames in (("resources", state.resources), ("venues", state.venues)):
+            frames = [f for f in frames if len(f)]
+            if frames:
+                frame = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry",
+                                         crs="EPSG:6668")
+                tx.write(name, frame)
+                report.layers[name] = len(frame)
+        if state.network is not None:
+            nodes, edges, lines = state.network
+            tx.write("network_nodes", nodes.to_crs("EPSG:6668"))
+            tx.write("network_edges", edges.to_crs("EPSG:6668"))
+            if lines is not None:
+                tx.write("basemap_lines", lines.to_crs("EPSG:6668"))
+            report.layers["network_edges"] = len(edges)
+        meta = {"population_basis": report.population_basis, "built_from": "recipe"}
+        if report.population_basis == "estimated":
+            meta["aging_rate"] = str(recipe.options["aging_rate"])
+        if state.blocks_from_points:
+            meta["town_blocks_from"] = "voronoi"
+        tx.set_meta(meta)
+        for entry in report.inputs:
+            if entry.accepted:
+                tx.record(user=None, layer=entry.role, action="build",
+                          new=entry.accepted, note=f"{Path(entry.path).name} 取込 {entry.accepted} 件、"
+                                                   f"除外 {entry.rejected} 件")
 
 
 def _after(state: _State, path: Path, review_file: Path, rejected_dir, log) -> None:
@@ -578,7 +571,7 @@ def _after(state: _State, path: Path, review_file: Path, rejected_dir, log) -> N
     from scgeo.io.categories import EXCLUDED_REASON, write_review
 
     report = state.report
-    folder = Path(rejected_dir) if rejected_dir else path.parent
+    folder = Path(rejected_dir) if rejected_dir else path.parent / "rejected"
     folder.mkdir(parents=True, exist_ok=True)
     for stale in folder.glob(f"{path.stem}_rejected_*.csv"):  # from an earlier build of this workspace
         stale.unlink()

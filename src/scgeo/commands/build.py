@@ -52,6 +52,7 @@ def register(sub) -> None:
                                      "(位置参照情報・Geolonia の町丁目代表点)、jageocoder:DIR か "
                                      "jageocoder:URL、gsi (国土地理院の住所検索、インターネット)")
     p.add_argument("--force", action="store_true", help="既存のワークスペースを上書きする")
+    p.add_argument("--rejected-dir", help="除外した行のファイルを書くフォルダ (既定: ワークスペースの隣の rejected/)")
     p.set_defaults(func=_cmd_build)
 
 
@@ -138,7 +139,7 @@ def build_workspace(path: str | Path, *, muni_code: str, name: str = "",
                     municipality: str | None = None, districts=(), blocks: str | None = None,
                     ages: str | None = None, age_layout: str | None = None, mesh: str | None = None,
                     resources=(), facility_config: str | None = None, geocode: str | None = None,
-                    force: bool = False, log=None) -> dict:
+                    force: bool = False, rejected_dir: str | Path | None = None, log=None) -> dict:
     """Build a workspace from public data files (the classic flags); returns the counts.
 
     A shorthand for :func:`scgeo.builder.build` on :func:`recipe_from_flags`. Returns
@@ -153,7 +154,7 @@ def build_workspace(path: str | Path, *, muni_code: str, name: str = "",
                                districts=districts, blocks=blocks, ages=ages, age_layout=age_layout,
                                mesh=mesh, resources=resources, facility_config=facility_config,
                                geocode=geocode)
-    report = build(recipe, path, force=force, log=log)
+    report = build(recipe, path, force=force, log=log, rejected_dir=rejected_dir)
     return _summary(report, Workspace.open(path))
 
 
@@ -192,11 +193,12 @@ def _cmd_build(args) -> int:
             mesh=args.mesh, resources=args.resources, venues=args.venues,
             facility_config=args.facility_config, geocode=args.geocode, aging_rate=args.aging_rate)
     if args.json:
-        report = build(recipe, args.path, force=args.force)
+        report = build(recipe, args.path, force=args.force, rejected_dir=args.rejected_dir)
         print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
         return 0
     print(f"ワークスペースを作成します: {args.path} (市町村コード {recipe.muni_code})")
-    report = build(recipe, args.path, force=args.force, log=lambda text: print(f"  {text}", flush=True))
+    report = build(recipe, args.path, force=args.force, rejected_dir=args.rejected_dir,
+                   log=lambda text: print(f"  {text}", flush=True))
     print(_japanese(report))
     return 0
 
@@ -211,10 +213,12 @@ def _japanese(report) -> str:
     lines.append("―― ワークスペース ――")
     lines += [f"  {_LAYER_JA.get(k, k)}: {v} 件" for k, v in report.layers.items()]
     pop = report.population
-    if pop.get("pop_total") is not None:
-        old = (f"65歳以上 {pop['pop_65plus']:,} 人" if pop.get("pop_65plus") is not None else "65歳以上 不明")
-        very = (f"、75歳以上 {pop['pop_75plus']:,} 人" if pop.get("pop_75plus") is not None else "")
-        lines.append(f"  人口 {pop['pop_total']:,} 人 ({old}{very}; {_BASIS_JA[report.population_basis]})")
+    if pop.get("pop_total") is not None and pop.get("pop_65plus") is None:
+        lines.append(f"  人口 {pop['pop_total']:,} 人 (65歳以上・75歳以上は不明: 分析は総人口で計算します)")
+    elif pop.get("pop_total") is not None:
+        very = f"、75歳以上 {pop['pop_75plus']:,} 人" if pop.get("pop_75plus") is not None else "、75歳以上は不明"
+        lines.append(f"  人口 {pop['pop_total']:,} 人 (65歳以上 {pop['pop_65plus']:,} 人{very}; "
+                     f"{_BASIS_JA[report.population_basis]})")
     cats = report.categories
     if cats.get("mapped"):
         lines.append("  社会資源の種別: " + "、".join(f"{k} {v}" for k, v in cats["mapped"].items()))
