@@ -272,7 +272,8 @@ def _cmd_info(args) -> int:
     labels = {"areas": "区域", "population": "町丁目別人口", "resources": "社会資源",
               "needs": "ニーズ", "unplaced": "位置未確定", "edits": "編集履歴",
               "network_nodes": "歩行ネットワークの交点",
-              "network_edges": "歩行ネットワークの道", "basemap_lines": "背景の線(川・鉄道)"}
+              "network_edges": "歩行ネットワークの道", "basemap_lines": "背景の線(川・鉄道)",
+              "venues": "活動の場(会場)"}
     for name, count in info["layers"].items():
         print(f"  {labels.get(name, name)} ({name}): {count} 件")
     for level, count in info["area_levels"].items():

@@ -47,6 +47,7 @@ from scgeo.schema import (
     POPULATION,
     RESOURCES,
     UNPLACED,
+    VENUES,
     ImportResult,
     Layer,
     coerce,
@@ -60,13 +61,13 @@ __all__ = ["POINT_LAYERS", "STORED_LAYERS", "Workspace"]
 STORED_LAYERS: dict[str, Layer] = {
     layer.name: layer
     for layer in (AREAS, POPULATION, RESOURCES, NEEDS, EDITS, NETWORK_NODES, NETWORK_EDGES, BASEMAP_LINES,
-                  UNPLACED)
+                  VENUES, UNPLACED)
 }
 # Point layers filled from tables (CSV/xlsx), geocoded on import when coordinates are missing.
 POINT_LAYERS = tuple(n for n in ("resources", "needs", "venues") if n in STORED_LAYERS)
 SCHEMA_VERSION = "1"
-# Layers every workspace has; the others (the walking network, basemap lines, the 位置未確定
-# list) may be absent in files made by older versions and read as empty until written.
+# Layers every workspace has; the others (the walking network, basemap lines, venues, the
+# 位置未確定 list) may be absent in files made by older versions and read as empty until written.
 CORE_LAYERS = ("areas", "population", "resources", "needs", "edits")
 
 
@@ -181,6 +182,20 @@ class Workspace:
         filled from the national table (:mod:`scgeo.municipalities`) when it knows the code.
         Raises ``WorkspaceError`` when the file exists and ``overwrite`` is false.
         """
+        with cls.building(path, muni_code=muni_code, muni_name=muni_name, overwrite=overwrite):
+            pass
+        return cls(path)
+
+    @classmethod
+    @contextlib.contextmanager
+    def building(cls, path: str | Path, *, muni_code: str, muni_name: str = "",
+                 overwrite: bool = False) -> Iterator[Transaction]:
+        """Create a workspace and fill it in one transaction (``scgeo build``).
+
+        Yields a :class:`Transaction` on a new workspace (every layer empty, the metadata set);
+        the file at ``path`` is created or replaced only when the block ends without an error
+        (a replaced file is kept as a backup generation). Arguments as :meth:`create`.
+        """
         from scgeo.municipalities import muni_name as _muni_name
 
         path = Path(path)
@@ -199,10 +214,11 @@ class Workspace:
             tx.set_meta({"muni_code": str(muni_code), "muni_name": muni_name, "crs": crs,
                          "scgeo_version": __version__, "schema_version": SCHEMA_VERSION,
                          "created_at": _now(), "updated_at": _now()})
+            yield tx
+            tx._flush()
             _commit(tmp, path)
         finally:
             tmp.unlink(missing_ok=True)
-        return cls(path)
 
     @classmethod
     def open(cls, path: str | Path) -> Workspace:
@@ -263,6 +279,8 @@ class Workspace:
     def ids(self, name: str) -> set[str]:
         """The ids present in a layer."""
         layer = STORED_LAYERS[name]
+        if name not in _layer_names(self.path):
+            return set()
         frame = pyogrio.read_dataframe(self.path, layer=name, columns=[layer.id_column],
                                        read_geometry=False)
         return set(frame[layer.id_column].astype(str))

@@ -14,7 +14,6 @@ from scgeo._errors import InputError
 from scgeo.crs import WORKSPACE_CRS
 from scgeo.io._geocoding import locate, unplaced_rows
 from scgeo.io._mapping import COORDINATE_ALIASES, match_columns, personal_headers
-from scgeo.io._tables import read_table
 from scgeo.schema import RESOURCES, ImportResult, Layer, Taxonomy, validate
 from scgeo.settings import get_settings
 
@@ -29,12 +28,21 @@ _DMS = re.compile(rf"^{_NUM}[°度:](?:{_NUM}['′分:]?(?:{_NUM}[\"″秒]?)?)?
 def read_points(path: str | Path, layer: Layer, *, mapping: Mapping[str, str] | None,
                 sheet: str | int | None, encoding: str | None, taxonomy: Taxonomy | None,
                 existing_ids: set[str] | None, id_prefix: str,
-                drop_personal: bool = False, geocoder=None, geocode_cache=None, progress=None,
-                as_of=None) -> ImportResult:
-    """Read a CSV/Excel table of points into ``layer`` (see :func:`scgeo.io.read_resources`)."""
-    raw = read_table(path, sheet=sheet, encoding=encoding)
+                drop_personal: bool = False, row_filter: dict | None = None, geocoder=None,
+                geocode_cache=None, progress=None, as_of=None) -> ImportResult:
+    """Read a table of points into ``layer`` (see :func:`scgeo.io.read_resources`).
+
+    CSV/TSV/xlsx, a JSON array or a point layer (:func:`scgeo.io._inspect.read_rows`);
+    ``row_filter`` keeps one municipality's rows (:func:`scgeo.io._inspect.filter_rows`).
+    """
+    from scgeo.io._inspect import filter_rows, read_rows
+
+    raw = read_rows(path, sheet=sheet, encoding=encoding)
     header_row = raw.attrs.get("header_row", 1)
     messages: list[str] = []
+    raw, note = filter_rows(raw, row_filter)
+    if note:
+        messages.append(note)
     address_header = _address_header(raw.columns, mapping) if geocoder is not None else None
     address_raw = raw[address_header] if address_header else None
     if drop_personal:

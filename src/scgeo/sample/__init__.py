@@ -95,10 +95,15 @@ def generate(out_dir: str | Path, *, seed: int = SAMPLE_SEED) -> dict[str, Path]
     for name, level in _LEVEL_OF.items():
         frame, geoms = _districts_lonlat(town, blocks, block_geoms, level)
         write_geojson(paths[name], name, frame, geoms)
-    write_csv(paths["resources"], _with_lonlat(resources, [*RESOURCES.names, "lat", "lon"]))
-    write_csv(paths["needs"], _with_lonlat(needs, [*NEEDS.names, "lat", "lon"]))
+    write_csv(paths["resources"], _with_lonlat(resources, [*_typed(RESOURCES), "lat", "lon"]))
+    write_csv(paths["needs"], _with_lonlat(needs, [*_typed(NEEDS), "lat", "lon"]))
     write_osm(paths["network"], _lonlat(network.node_xy), network.node_tags, network.ways)
     return paths
+
+
+def _typed(layer) -> list[str]:
+    """The columns a town's own list has: not those an import fills (how each point was placed)."""
+    return [c for c in layer.names if c not in ("match_level", "matched_address")]
 
 
 def _lonlat(xy: np.ndarray) -> np.ndarray:
