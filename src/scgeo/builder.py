@@ -434,7 +434,9 @@ def _resources(state: _State, item: RecipeInput, number: int, review: dict, geoc
         state.category_tables.append(result.details.get("categories", pd.DataFrame()))
         if result.unplaced is not None and len(result.unplaced):
             state.unplaced.append(result.unplaced)
+    pending = result.unplaced
     result = _inside(state, result, "社会資源")
+    result.unplaced = pending
     state.resources.append(result.accepted)
     state.report.inputs.append(_entry(item, result))
     _reject(state, item.path, result.rejected)
@@ -550,7 +552,10 @@ def _write(state: _State, path: Path) -> None:
                 tx.write(name, frame)
                 report.layers[name] = len(frame)
         if state.unplaced:
-            tx.write("unplaced", pd.concat(state.unplaced, ignore_index=True))
+            pending = pd.concat(state.unplaced, ignore_index=True)
+            tx.write("unplaced", pending)
+            report.notes.append(f"位置未確定 {len(pending)} 件 (市区町村までしか分からない・見つからない住所): "
+                                f"地図には載せていません。`scgeo unplaced {path}` で一覧を表示し、配置できます。")
         if state.network is not None:
             nodes, edges, lines = state.network
             tx.write("network_nodes", nodes.to_crs("EPSG:6668"))

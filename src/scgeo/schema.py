@@ -329,6 +329,8 @@ VENUES = Layer(
         _c("area_id", "str", "区域ID", "area", "地区コード"),
         _c("notes", "str", "備考", "メモ", "note", "remarks"),
         _c("source", "str", "出典", "情報源"),
+        _c("match_level", "str", "位置の精度", choices=MATCH_LEVELS),
+        _c("matched_address", "str", "位置を求めた地名"),
     ),
     geometry="Point",
     id_column="venue_id",

@@ -164,6 +164,7 @@ def _summary(report, ws) -> dict:
         "rejected": {Path(i.path).stem: i.rejected for i in report.inputs},
         "messages": [f"{Path(i.path).name}: {w}" for i in report.inputs for w in i.warnings] + report.notes,
         "geocode": report.geocode,
+        "unplaced": ws.count("unplaced"),
         "population": report.population,
         "seconds": report.seconds,
         "info": ws.info(),

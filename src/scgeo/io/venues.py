@@ -18,7 +18,8 @@ __all__ = ["read_venues"]
 def read_venues(path: str | Path, *, mapping: Mapping[str, str] | None = None,
                 sheet: str | int | None = None, encoding: str | None = None,
                 existing_ids: set[str] | None = None, source: str | None = None,
-                row_filter: dict | None = None) -> ImportResult:
+                row_filter: dict | None = None, geocoder=None, geocode_cache=None, progress=None,
+                as_of=None) -> ImportResult:
     r"""Read a list of venues (a table of points) into the :data:`scgeo.schema.VENUES` layer.
 
     Parameters
@@ -37,6 +38,9 @@ def read_venues(path: str | Path, *, mapping: Mapping[str, str] | None = None,
         Written into the ``source`` column of rows that have none (default: the file name).
     row_filter
         Keep one municipality's rows of a wider list (a recipe's ``filter``).
+    geocoder, geocode_cache, progress, as_of
+        As for :func:`scgeo.io.read_resources`: rows without coordinates placed from their
+        address (``match_level``, ``matched_address``), the rest in ``unplaced`` (位置未確定).
 
     Returns
     -------
@@ -56,10 +60,11 @@ def read_venues(path: str | Path, *, mapping: Mapping[str, str] | None = None,
     """
     result = read_points(path, VENUES, mapping=mapping, sheet=sheet, encoding=encoding,
                          taxonomy=None, existing_ids=existing_ids, id_prefix="V",
-                         row_filter=row_filter)
+                         row_filter=row_filter, geocoder=geocoder, geocode_cache=geocode_cache,
+                         progress=progress, as_of=as_of)
     accepted = result.accepted
     if len(accepted):
         kinds = [resolve_venue_kind(k, n) for k, n in zip(accepted["kind"], accepted["name"], strict=True)]
         accepted["kind"] = kinds
         accepted["source"] = accepted["source"].fillna(source or Path(path).name)
-    return ImportResult(accepted, result.rejected, result.messages)
+    return ImportResult(accepted, result.rejected, result.messages, unplaced=result.unplaced)
