@@ -16,7 +16,7 @@ def test_layer_contract():
     assert VENUES.name == "venues" and VENUES.label == "活動の場(会場)"
     assert VENUES.geometry == "Point" and VENUES.id_column == "venue_id"
     assert VENUES.names == ["venue_id", "name", "kind", "address", "capacity", "opening_hours",
-                            "contact", "area_id", "notes", "source"]
+                            "contact", "area_id", "notes", "source", "match_level", "matched_address"]
     assert [c.name for c in VENUES.columns if c.required] == ["venue_id", "name"]
 
 
