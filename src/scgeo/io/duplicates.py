@@ -98,7 +98,8 @@ def find_duplicates(new, existing=None, *, id_column: str, radius_m: float = 30.
     # 2. same category within radius_m and a similar name: pairs from a KD-tree in metres
     xy = to_metric(both[["geometry"]].set_geometry("geometry")).geometry.get_coordinates().to_numpy()
     pairs = cKDTree(xy).query_pairs(radius_m, output_type="ndarray")
-    category = both["category"].astype(str).to_numpy()
+    kind = "category" if "category" in both else "kind"  # venues have a kind, not a category
+    category = (both[kind] if kind in both else pd.Series("", index=both.index)).astype(str).to_numpy()
     # a 町丁目 or 大字 representative point is shared by every row placed there: not a position
     level = both["match_level"] if "match_level" in both else pd.Series(None, index=both.index)
     precise = ~level.isin(COARSE_MATCH_LEVELS).to_numpy()
