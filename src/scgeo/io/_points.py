@@ -113,7 +113,7 @@ def read_points(path: str | Path, layer: Layer, *, mapping: Mapping[str, str] | 
                                  file_row=pd.Series(at + header_row), source=Path(path).name)
     accepted = accepted[~away].reset_index(drop=True)
     rejected = rejected_rows(raw, reasons, header_row=header_row)
-    return ImportResult(accepted, rejected, [*messages, *result.messages], unplaced)
+    return ImportResult(accepted, rejected, [*messages, *result.messages], unplaced=unplaced)
 
 
 def _address_header(headers, mapping: Mapping[str, str] | None) -> str | None:
