@@ -102,7 +102,7 @@ def _create_workspace() -> None:
     """The 新しいワークスペース form: create the file, then make it the open workspace."""
     code = st.session_state.get("new_ws_code", "").strip()
     name = st.session_state.get("new_ws_name", "").strip()
-    target = st.session_state.get("new_ws_file", "").strip() or f"out/{code}_{name or 'workspace'}.gpkg"
+    target = st.session_state.get("new_ws_file", "").strip() or f"out/{code}.gpkg"
     if not target.endswith(".gpkg"):
         target += ".gpkg"
     try:
@@ -111,7 +111,8 @@ def _create_workspace() -> None:
         st.session_state["new_ws_message"] = ("error", str(exc))
         return
     st.session_state["workspace_path"] = str(ws.path)
-    st.session_state["new_ws_message"] = ("success", f"ワークスペースを作成しました: {ws.path}。"
+    name = ws.meta()["muni_name"] or code
+    st.session_state["new_ws_message"] = ("success", f"{name} のワークスペースを作成しました: {ws.path}。"
                                           "「データ取込」のページで区域や社会資源を取り込んでください。")
 
 
@@ -120,8 +121,8 @@ def new_workspace_form() -> None:
     with st.expander("新しいワークスペース", expanded=bool(st.session_state.get("new_ws_message"))):
         with st.form("new_workspace", clear_on_submit=False, border=False):
             st.text_input("市町村コード (5桁または6桁)", key="new_ws_code", placeholder="例: 32203")
-            st.text_input("市町村名", key="new_ws_name", placeholder="例: 出雲市")
-            st.text_input("保存するファイル", key="new_ws_file", placeholder="既定: out/コード_市町村名.gpkg")
+            st.text_input("市町村名", key="new_ws_name", placeholder="空欄なら市町村コードから")
+            st.text_input("保存するファイル", key="new_ws_file", placeholder="既定: out/市町村コード.gpkg")
             st.form_submit_button("作成", on_click=_create_workspace)
         message = st.session_state.pop("new_ws_message", None)
         if message:
@@ -157,6 +158,13 @@ def load_layers(path: str, stamp: int) -> dict:
     """Info, areas and resources of a workspace (cached until the file changes)."""
     ws = scgeo.Workspace.open(path)
     return {"info": ws.info(), "areas": ws.areas(), "resources": ws.read("resources")}
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def basemap_layers(path: str, stamp: int) -> tuple:
+    """The workspace's streets and rivers/rails: the map's own background when tiles cannot load."""
+    ws = scgeo.Workspace.open(path)
+    return ws.read("network_edges"), ws.read("basemap_lines")
 
 
 @st.cache_resource

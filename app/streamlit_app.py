@@ -13,9 +13,29 @@ st.set_page_config(page_title="scgeo 地域資源マップ", page_icon=ICON, lay
 if not password_gate():
     st.stop()
 
+# Streamlit's file uploader has no text options: its English words are replaced here (CSS only, the
+# widget itself untouched): 「ファイルを選ぶ」 and a Japanese hint; the label says types and size.
+UPLOADER_JA = """<style>
+[data-testid=stFileUploaderDropzone] button [data-testid=stMarkdownContainer] { display: none; }
+[data-testid=stFileUploaderDropzone] button span[data-has-shortcut]::after { content: "ファイルを選ぶ"; }
+[data-testid=stFileUploaderDropzoneInstructions] span { display: none; }
+[data-testid=stFileUploaderDropzoneInstructions] > div::after {
+  content: "ここにファイルをドラッグ&ドロップするか、「ファイルを選ぶ」を押してください"; font-size: 14px; }
+</style>"""
+st.html(UPLOADER_JA)
+
+MAP = st.Page("app_pages/map_page.py", title="地図", icon=":material/map:", url_path="map")
+
+
+def _home() -> None:
+    """The address without a page (``/``) opens the map page at ``/map``, so ``/map`` also works directly."""
+    st.switch_page(MAP)
+
+
 # One line per page.
 PAGES = [
-    st.Page("app_pages/map_page.py", title="地図", icon=":material/map:", url_path="map", default=True),
+    st.Page(_home, title="地図", url_path="home", default=True, visibility="hidden"),
+    MAP,
     st.Page("app_pages/resources_page.py", title="社会資源", icon=":material/table_edit:", url_path="resources"),
     st.Page("app_pages/gaps_page.py", title="ギャップ分析", icon=":material/explore:", url_path="gaps"),
     st.Page("app_pages/matching_page.py", title="マッチング", icon=":material/handshake:", url_path="matching"),

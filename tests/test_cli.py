@@ -49,8 +49,8 @@ def test_import_reports_counts_and_writes_rejected_rows(ws_path, tmp_path, capsy
     assert code == 0
     assert "resources: 取込 2 件、除外 3 件" in out
     rejected = pd.read_csv(tmp_path / "shigen_rejected.csv", encoding="utf-8-sig")
-    assert rejected["source_row"].tolist() == [3, 4, 5]
-    assert rejected["reason"].str.len().gt(0).all() and "施設名" in rejected.columns
+    assert rejected["行番号"].tolist() == [3, 4, 5]  # Japanese headers: the file is for people
+    assert rejected["除外の理由"].str.len().gt(0).all() and "施設名" in rejected.columns
     ws = Workspace.open(ws_path)
     assert sorted(ws.read("resources")["name"]) == ["本町サロン", "東体操"]
     assert ws.edits().iloc[-1]["user"] == "鈴木"

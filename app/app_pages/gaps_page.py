@@ -28,7 +28,7 @@ COLUMNS = {  # table column → Japanese header (docs/coverage.md), the verdict 
 STATUS_STYLE = {"充足": "background-color: #c8e6c9; color: #1b5e20",   # green
                 "不足": "background-color: #ffe0b2; color: #8a4b00",   # amber
                 "空白": "background-color: #ffcdd2; color: #b71c1c"}   # red
-ZONE_COLUMNS = {"zone_id": "空白地帯ID", "category_label": "種別", "area_name": "中学校区",
+ZONE_COLUMNS = {"category_label": "種別", "area_name": "中学校区",
                 "pop_65plus": "65歳以上人口", "pop_75plus": "75歳以上人口", "area_ha": "面積(ha)"}
 PCT_BREAKS = (0, 20, 40, 60, 80, 100)  # 20 % and 80 % are the 空白 / 充足 limits
 
@@ -60,9 +60,9 @@ def map_html(path: str, stamp: int, key: tuple, title: str, label: str, _areas, 
 
 @st.cache_data(max_entries=8, show_spinner=False)
 def table_file(path: str, stamp: int, categories: tuple[str, ...], minutes: float, suffix: str, _table) -> bytes:
-    """The coverage table written by the library (CSV with BOM or Excel), as bytes."""
+    """The coverage table written by the library (CSV with BOM or Excel, Japanese headers), as bytes."""
     with tempfile.TemporaryDirectory(prefix="scgeo_gaps_") as folder:
-        return write_gap_table(_table, Path(folder) / f"gaps{suffix}").read_bytes()
+        return write_gap_table(_table, Path(folder) / f"gaps{suffix}", headers="ja").read_bytes()
 
 
 def _styled(table: pd.DataFrame):
@@ -159,5 +159,6 @@ if layers is not None:
                          file_name=f"{stem}.xlsx",
                          mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     st.caption("すべての区域の単位(市・圏域・中学校区・小学校区・町丁目)を含みます。"
-               "列は docs/coverage.md の `gaps.csv` と同じですが、ニーズの件数(秘匿前)の2列は含めません。"
+               "列は docs/coverage.md の `gaps.csv` と同じ(見出しは日本語、人数は整数)ですが、"
+               "ニーズの件数(秘匿前)の2列は含めません。"
                "ニーズの件数は「ニーズ」のページで、少ない件数を秘匿した集計を使ってください。")

@@ -4,11 +4,12 @@ import datetime as dt
 
 import pandas as pd
 import streamlit as st
-from app_state import STATUS_LABELS, area_choices, map_view, open_workspace, taxonomy
+from app_state import STATUS_LABELS, area_choices, basemap_layers, map_view, open_workspace, taxonomy
 
 from scgeo.filters import areas_within, filter_resources, is_stale
 from scgeo.maps import offline_html, resource_map
 
+TILES = "地理院タイル(淡色地図)"
 ALL_AREAS = "市全域"
 MONTHS = {"指定なし": None, "3か月以内": 3, "6か月以内": 6, "12か月以内": 12, "24か月以内": 24}
 DETAILS = {"address": "住所", "schedule": "曜日・時間", "capacity": "定員", "fee": "費用", "contact": "連絡先",
@@ -60,20 +61,51 @@ def _details(row: pd.Series) -> None:
     st.caption(f"資源ID {row['resource_id']}")
 
 
-@st.cache_data(max_entries=32, show_spinner="地図を描いています…")
-def map_html(path: str, stamp: int, filters: tuple, today: dt.date, title: str, _areas, _shown) -> str:
-    """The map as the library's self-contained HTML (Leaflet inlined: works without internet).
+@st.cache_data(max_entries=16, show_spinner="地図を描いています…")
+def map_html(path: str, stamp: int, area_id: str | None, today: dt.date, title: str, _areas, _resources,
+             _streets, _lines) -> str:
+    """The map of one area (or the town) with all its resources, as self-contained HTML.
 
-    Cached per workspace state and filter choice, so going back to a filter costs nothing.
+    Cached per workspace state and area, shared by every session: a filter change does not
+    build or send a new map, only the ids of the resources to show (``scgeo.show`` in the page).
+    On 地理院タイル when they load, else on the workspace's own street map (offline).
     """
-    return offline_html(resource_map(_areas, _shown, title=title, today=today, click_events=True))
+    m = resource_map(_areas, _resources, title=title, today=today, click_events=True, streets=_streets,
+                     basemap_lines=_lines, basemap=TILES)
+    return offline_html(m)
 
 
-def _map_clicked() -> None:
-    """A resource clicked on the map becomes the one chosen in the details box beside it."""
-    click = st.session_state.get("map_view")
-    if isinstance(click, dict) and click.get("resource_id"):
-        st.session_state["map_selected"] = click["resource_id"]
+def _map_event() -> None:
+    """A resource clicked on the map becomes the one chosen beside it; a frame without a map asks for it."""
+    event = st.session_state.get("map_view")
+    if not isinstance(event, dict):
+        return
+    if event.get("need"):
+        st.session_state["map_need"] = event["need"]
+    elif event.get("resource_id"):
+        st.session_state["map_selected"] = event["resource_id"]
+
+
+def _show_map(info: dict, layers: dict, area_id: str | None, shown, today: dt.date) -> None:
+    areas = layers["areas"] if area_id is None else areas_within(layers["areas"], area_id)
+    resources = layers["resources"] if area_id is None else filter_resources(
+        layers["resources"], layers["areas"], area_id=area_id)
+    streets, lines = basemap_layers(info["path"], layers["stamp"])
+    title = f"{info['muni_name']} 地域資源マップ"
+    key = f"{info['path']}:{layers['stamp']}:{area_id}:{today}"
+    if map_view is None:  # no component: a plain frame, redrawn per filter
+        st.iframe(map_html(info["path"], layers["stamp"], f"{area_id}:{len(shown)}:{hash(tuple(shown['resource_id']))}",
+                           today, title, areas, shown, streets, lines), height=640)
+        st.caption("地図の点をクリックすると吹き出しで内容が出ます。右の欄で選ぶと全項目を表示します。")
+        return
+    # the page (a few MB) goes to the browser once per workspace state and area; then only the filter
+    send = st.session_state.get("map_sent") != key or st.session_state.pop("map_need", None) == key
+    html = map_html(info["path"], layers["stamp"], area_id, today, title, areas, resources, streets, lines) \
+        if send else ""
+    st.session_state["map_sent"] = key
+    visible = None if len(shown) == len(resources) else shown["resource_id"].astype(str).tolist()
+    map_view(html=html, map_key=key, visible=visible, height=640, key="map_view", on_change=_map_event, default=None)
+    st.caption("地図の点をクリックすると、吹き出しと右の欄に内容が出ます(右の欄では名前でも選べます)。")
 
 
 layers = open_workspace()
@@ -102,17 +134,9 @@ if layers is not None:
     cols[3].metric("町丁目", info["area_levels"].get("town_block", 0))
     cols[4].metric("ニーズ (件数のみ)", counts["needs"])
 
-    areas = layers["areas"] if area_id is None else areas_within(layers["areas"], area_id)
     left, right = st.columns([3, 1])
     with left:
-        html = map_html(info["path"], layers["stamp"], tuple(sorted(chosen.items())), today,
-                        f"{info['muni_name']} 地域資源マップ", areas, shown)
-        if map_view is not None:
-            map_view(html=html, height=640, key="map_view", on_change=_map_clicked, default=None)
-            st.caption("地図の点をクリックすると、吹き出しと右の欄に内容が出ます(右の欄では名前でも選べます)。")
-        else:
-            st.iframe(html, height=640)
-            st.caption("地図の点をクリックすると吹き出しで内容が出ます。右の欄で選ぶと全項目を表示します。")
+        _show_map(info, layers, area_id, shown, today)
     with right:
         ids = shown.sort_values("name")["resource_id"].tolist()
         names = dict(zip(shown["resource_id"], shown["name"], strict=True))

@@ -15,8 +15,8 @@ from scgeo.schema import NEED_STATUS_LABELS, WEEKDAYS
 
 ANY_DAY = "指定なし"
 SELECT = "選択"
-HEADERS = {"need_id": "ニーズID", "category_label": "種別", "candidates": "候補(近い順)",
-           "assigned": "割り当て", "reason": "理由(候補・割り当てがないとき)"}
+HEADERS = {"need_id": "ニーズID", "category_label": "種別", "assigned": "割り当て",
+           "reason": "理由(候補・割り当てがないとき)"}
 
 
 @st.cache_data(max_entries=8, show_spinner="ニーズと資源をつないでいます…")
@@ -36,10 +36,10 @@ def need_statuses(path: str, stamp: int) -> pd.DataFrame:
     return pd.DataFrame(needs[["need_id", "status", "status_date"]])
 
 
-def _with_minutes(ids: object, minutes: object, names: dict, visiting: set) -> str:
-    """``"R1;R2"`` and ``"3.5;8"`` → ``"サロンA(3.5分)、配食B(訪問)"`` (visiting: area-served resources)."""
+def _named(ids: object, minutes: object, names: dict, visiting: set) -> list[str]:
+    """``"R1;R2"`` and ``"3.5;8"`` → ``["サロンA(徒歩3.5分)", "配食B(訪問・区域内)"]``."""
     if not isinstance(ids, str) or not ids:
-        return ""
+        return []
     mins = minutes.split(";") if isinstance(minutes, str) else []
     parts = []
     for i, rid in enumerate(ids.split(";")):
@@ -48,19 +48,24 @@ def _with_minutes(ids: object, minutes: object, names: dict, visiting: set) -> s
             parts.append(f"{name}(訪問・区域内)")
         else:
             parts.append(f"{name}(徒歩{mins[i]}分)" if i < len(mins) and mins[i] else name)
-    return "、".join(parts)
+    return parts
 
 
-def _table(summary: pd.DataFrame, resources: pd.DataFrame) -> pd.DataFrame:
+def _table(summary: pd.DataFrame, resources: pd.DataFrame, k: int) -> pd.DataFrame:
+    """One row per need: one column per candidate (so no text is cut off), and why when there is none."""
     names = dict(zip(resources["resource_id"], resources["name"], strict=True))
     visiting = set(resources.loc[resources["served_area_id"].notna(), "resource_id"])
     out = pd.DataFrame({SELECT: False, "need_id": summary["need_id"], "category_label": summary["category_label"]})
-    out["candidates"] = [_with_minutes(i, m, names, visiting)
-                         for i, m in zip(summary["resource_ids"], summary["minutes"], strict=True)]
+    found = [_named(i, m, names, visiting) for i, m in zip(summary["resource_ids"], summary["minutes"], strict=True)]
+    reasons = summary["reason"].fillna("").replace("", "—")
+    for rank in range(k):
+        out[f"候補{rank + 1}"] = [c[rank] if rank < len(c) else ("候補なし" if rank == 0 else "")
+                                 for c in found]
     if "assigned_resource_id" in summary:
-        out["assigned"] = [_with_minutes(i, f"{m:g}", names, visiting) if pd.notna(i) else ""
+        out["assigned"] = ["、".join(_named(i, f"{m:g}", names, visiting)) if pd.notna(i) else "割り当てなし"
                            for i, m in zip(summary["assigned_resource_id"], summary["assigned_minutes"], strict=True)]
-    out["reason"] = summary["reason"]
+    out["reason"] = [r if not c or a == "割り当てなし" else "" for r, c, a in
+                     zip(reasons, found, out.get("assigned", pd.Series("", index=out.index)), strict=True)]
     return out.rename(columns=HEADERS).reset_index(drop=True)
 
 
@@ -142,7 +147,7 @@ if layers is not None:
         st.info("未対応のニーズはありません。")
         st.stop()
 
-    table = _table(summary, resources)
+    table = _table(summary, resources, params[0])
     has_candidate = summary["resource_ids"].fillna("").ne("")
     m = st.columns(3)
     m[0].metric("未対応のニーズ", len(summary))
@@ -154,7 +159,11 @@ if layers is not None:
     key = f"matching_editor_{st.session_state.get('matching_version', 0)}"
     edited = st.data_editor(table, key=key, hide_index=True, num_rows="fixed", width="stretch", height=420,
                             disabled=[c for c in table.columns if c != SELECT],
-                            column_config={SELECT: st.column_config.CheckboxColumn(SELECT)})
+                            column_config={SELECT: st.column_config.CheckboxColumn(SELECT, width="small"),
+                                           HEADERS["need_id"]: st.column_config.TextColumn(width="small"),
+                                           HEADERS["reason"]: st.column_config.TextColumn(width="large"),
+                                           **{f"候補{r + 1}": st.column_config.TextColumn(width="medium")
+                                              for r in range(params[0])}})
     selected = edited.loc[edited[SELECT], HEADERS["need_id"]].tolist()
     if not editor_name():
         st.caption("サイドバーに編集者名を入れると、編集履歴に名前が残ります。")

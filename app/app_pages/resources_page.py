@@ -8,8 +8,8 @@ from app_state import STATUS_LABELS, editor_name, open_workspace, taxonomy, work
 
 import scgeo
 from scgeo.filters import filter_resources, is_stale
-from scgeo.report import labelled_resources
-from scgeo.schema import EDITS, RESOURCES
+from scgeo.report import describe_edit, labelled_edits, labelled_resources, to_jst
+from scgeo.schema import RESOURCES
 
 EDITABLE = ["name", "category", "provider_type", "address", "schedule", "capacity", "fee", "contact", "target",
             "status", "last_confirmed", "notes"]
@@ -27,6 +27,11 @@ def _table(resources: pd.DataFrame) -> pd.DataFrame:
     columns = dict.fromkeys(["resource_id", *EDITABLE, "category", "provider_type", "status", "last_confirmed",
                              "lat", "lon"])
     out = pd.DataFrame({SELECT: False}, index=labelled.index).join(labelled[list(columns)])
+    # empty cells stay empty: the grid would print "None" for a missing value of any type
+    out["capacity"] = out["capacity"].astype("Int64").astype("string").fillna("")
+    out["last_confirmed"] = pd.to_datetime(out["last_confirmed"]).dt.strftime("%Y-%m-%d").fillna("")
+    text = [c for c in out.columns if c not in (SELECT, "lat", "lon")]
+    out[text] = out[text].astype(object).where(out[text].notna(), "")
     return out.reset_index(drop=True)
 
 
@@ -41,8 +46,9 @@ def _config() -> dict:
             _label("provider_type"), options=[p.label for p in tax.provider_types.values()]),
         "status": st.column_config.SelectboxColumn(_label("status"), options=list(STATUS_LABELS.values()),
                                                    required=True),
-        "capacity": st.column_config.NumberColumn(_label("capacity"), min_value=0, step=1),
-        "last_confirmed": st.column_config.DateColumn(_label("last_confirmed"), format="YYYY-MM-DD"),
+        "capacity": st.column_config.TextColumn(_label("capacity"), help="人数(空欄は不明)"),
+        "last_confirmed": st.column_config.TextColumn(_label("last_confirmed"),
+                                                      help="2026-11-01 のように。空欄は未確認"),
         "lat": st.column_config.NumberColumn("緯度", format="%.6f"),
         "lon": st.column_config.NumberColumn("経度", format="%.6f"),
     }
@@ -56,7 +62,7 @@ def _changes(table: pd.DataFrame, edited_rows: dict) -> dict[str, dict]:
     out: dict[str, dict] = {}
     for pos, cells in edited_rows.items():
         row = table.iloc[int(pos)]
-        changes = {k: v for k, v in cells.items() if k in EDITABLE}
+        changes = {k: (None if v == "" else v) for k, v in cells.items() if k in EDITABLE}  # emptied: no value
         if "lat" in cells or "lon" in cells:
             from shapely.geometry import Point
 
@@ -110,12 +116,39 @@ def _add_form(layers: dict) -> None:
                 written()
 
 
+def _restore(generation: int) -> None:
+    try:
+        workspace().restore(generation, user=editor_name())
+    except scgeo.ScgeoError as exc:
+        st.session_state["resources_flash"] = ("", [f"戻せませんでした: {exc}"])
+        return
+    st.session_state["resources_flash"] = ("以前の状態に戻しました(戻す前の状態もバックアップに残しています)", [])
+    st.session_state["resources_version"] = st.session_state.get("resources_version", 0) + 1
+    written()
+
+
+def _backups() -> None:
+    """以前の状態に戻す: the backup generations kept on every write, newest first."""
+    table = workspace().backups()
+    with st.expander(f"以前の状態に戻す(バックアップ {len(table)} 世代)"):
+        if not len(table):
+            st.caption("まだバックアップはありません。ワークスペースを書き換えるたびに、直前の状態を残します。")
+            return
+        labels = {int(r.generation): f"{to_jst(r.saved_at)} 保存 — 社会資源 {r.resources} 件 — 最後の編集: "
+                  f"{describe_edit(r._asdict())}" for r in table.itertuples()}
+        generation = st.selectbox("戻す状態(新しい順)", list(labels), format_func=labels.get, key="restore_generation")
+        st.caption("戻す前の状態も1世代として残すので、戻したあとでも元に戻せます(`scgeo restore` と同じ)。")
+        if st.button("この状態に戻す", key="restore_button"):
+            _restore(generation)
+
+
 layers = open_workspace()
 st.title("社会資源の一覧と更新")
 if layers is not None:
     flash = st.session_state.pop("resources_flash", None)
     if flash:
-        st.success(flash[0])
+        if flash[0]:
+            st.success(flash[0])
         for error in flash[1]:
             st.error(error)
     resources = layers["resources"]
@@ -163,8 +196,9 @@ if layers is not None:
     pending = st.session_state.get("resources_delete")
     if pending:
         names = resources.set_index("resource_id").reindex(pending)["name"].fillna("")
-        st.warning("次の社会資源を削除します。元に戻せません(編集履歴には残ります)。活動をやめた資源は「廃止にする」"
-                   "を使うと地図に灰色で残せます。\n\n" + "\n".join(f"- {i} {n}" for i, n in names.items()))
+        st.warning("次の社会資源を削除します(編集履歴に残ります)。活動をやめた資源は「廃止にする」"
+                   "を使うと地図に灰色で残せます(削除しても、下の「以前の状態に戻す」で戻せます)。\n\n"
+                   + "\n".join(f"- {i} {n}" for i, n in names.items()))
         d = st.columns(4)
         if d[0].button("削除する", type="primary"):
             st.session_state.pop("resources_delete")
@@ -178,7 +212,7 @@ if layers is not None:
     st.subheader("最近の編集履歴")
     history = workspace().edits().tail(30).iloc[::-1]
     if len(history):
-        history = history.rename(columns={c.name: c.label for c in EDITS.columns}).drop(columns="編集番号")
-        st.dataframe(history, hide_index=True, width="stretch")
+        st.dataframe(labelled_edits(history, taxonomy=tax).drop(columns="編集番号"), hide_index=True, width="stretch")
     else:
         st.caption("まだ編集履歴はありません。")
+    _backups()

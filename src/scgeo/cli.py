@@ -23,6 +23,7 @@ __all__ = ["main"]
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
 IMPORT_LAYERS = ("areas", "town_blocks", "resources", "needs", "network")
+REJECTED_HEADERS = {"source_row": "行番号", "reason": "除外の理由"}
 
 
 # argparse's own messages, in Japanese (Python's wording of 3.11–3.13)
@@ -156,7 +157,8 @@ def _cmd_import(args) -> int:
     if len(result.rejected):
         source = Path(args.file)
         out = source.with_name(f"{source.stem}_rejected.csv")
-        result.rejected.to_csv(out, index=False, encoding="utf-8-sig")
+        # for people: the row number and the reason under Japanese headers, the file's own columns as they were
+        result.rejected.rename(columns=REJECTED_HEADERS).to_csv(out, index=False, encoding="utf-8-sig")
         print(f"除外した行と理由: {out}")
         for _, row in result.rejected.head(5).iterrows():
             print(f"  {row['source_row']}行目: {row['reason']}")
@@ -183,6 +185,7 @@ def _import_network(args, ws) -> int:
 
 
 def _cmd_info(args) -> int:
+    from scgeo.schema import AREA_LEVEL_LABELS
     from scgeo.workspace import Workspace
 
     info = Workspace.open(args.path).info()
@@ -197,11 +200,13 @@ def _cmd_info(args) -> int:
     for name, count in info["layers"].items():
         print(f"  {labels.get(name, name)} ({name}): {count} 件")
     for level, count in info["area_levels"].items():
-        print(f"    区域 {level}: {count}")
+        print(f"    {AREA_LEVEL_LABELS.get(level, level)} ({level}): {count}")
     if info["extent"]:
         print("範囲 (経度・緯度): {:.5f}, {:.5f} – {:.5f}, {:.5f}".format(*info["extent"]))
+    from scgeo.report import describe_edit
+
     last = info["last_edit"]
-    print(f"最終更新: {last['at']} {last['user']} {last['layer']} {last['action']}" if last else "最終更新: なし")
+    print(f"最終更新 (日本時間): {describe_edit(last)}" if last else "最終更新: なし")
     return EXIT_OK
 
 

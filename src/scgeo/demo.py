@@ -162,7 +162,9 @@ def run_demo(out_dir: str | Path = "out", *, data_dir: str | Path | None = None,
 
     outputs["resource_map"] = export_council_map(ws, out_dir / "resource_map.html", blank_zones=zones,
                                                  need_counts=by_area.geometry)  # public: suppressed counts only
-    outputs["print_map"] = print_map(ws, out_dir / "print_map.pdf", per_area=True)[0]  # 1 page per 圏域
+    salon_gaps = zones[zones["category"] == "salon"]  # the print map's gap layer: one category stays readable
+    outputs["print_map"] = print_map(ws, out_dir / "print_map.pdf", per_area=True,  # 1 page per 圏域
+                                     blank_zones=salon_gaps)[0]
 
     log("出力:")
     for name, path in outputs.items():

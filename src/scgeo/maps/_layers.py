@@ -19,7 +19,8 @@ from jinja2 import Template
 
 from scgeo.maps._assets import PAGE_CSS, PAGE_JS
 
-__all__ = ["Labels", "MetricScale", "PageAssets", "PointCluster", "Ready", "VectorLayer", "js_json", "round_geojson"]
+__all__ = ["Furniture", "Labels", "MetricScale", "PageAssets", "PointCluster", "Ready", "VectorLayer", "js_json",
+           "round_geojson"]
 
 _CLUSTER_CDN = "https://cdnjs.cloudflare.com/ajax/libs/leaflet.markercluster/1.1.0/"
 
@@ -64,7 +65,8 @@ class PointCluster(JSCSSMixin, Layer):
         The layer's name in the layer control.
     ids
         Resource IDs (one per row): clicking a marker then posts ``{scgeoResource: id}`` to
-        ``window.parent`` (for an app that shows the map in a frame). ``None``: no click hook.
+        ``window.parent`` (for an app that shows the map in a frame), and ``scgeo.show(ids)``
+        (or a ``{scgeoShow: ids}`` message from the parent) shows only some. ``None``: neither.
     """
 
     default_js: ClassVar = [("markerclusterjs", _CLUSTER_CDN + "leaflet.markercluster.js")]
@@ -73,7 +75,7 @@ class PointCluster(JSCSSMixin, Layer):
     _template = Template(
         "{% macro script(this, kwargs) %}"
         "{% if this.ids_json %}"  # opt-in: a click on a marker tells the page holding the map its resource ID
-        "var {{ this.get_name() }} = (function (spec, ids) { var group = scgeo.points(spec);"
+        "var {{ this.get_name() }} = (function (spec, ids) { var group = scgeo.points(spec); group._scgeoIds = ids;"
         " group.on('click', function (e) { var ll = e.layer.getLatLng(), t = e.layer.options.title;"
         "  for (var i = 0; i < spec.rows.length; i++) { var r = spec.rows[i];"
         "   if (r[0] === ll.lng && r[1] === ll.lat && (t === undefined || r[4 + spec.nameIndex] === t)) {"
@@ -177,6 +179,32 @@ class Ready(MacroElement):
         "scgeo.map = {{ this._parent.get_name() }}; scgeo.ready = true; scgeo.readyAt = performance.now();"
         "{% endmacro %}"
     )
+
+
+class Furniture(MacroElement):
+    """Wires the legend to the layer list and the tile basemap to its offline fallback (``scgeo.furniture``).
+
+    Parameters
+    ----------
+    control
+        The map's ``folium.LayerControl`` (added before this element).
+    tiles, vector
+        The tile basemap shown first and the built-in street map to switch to when no tile loads;
+        ``None`` for no fallback.
+    """
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}"
+        "scgeo.furniture({{ this._parent.get_name() }}, {{ this.control.get_name() }},"
+        " {{ this.tiles.get_name() if this.tiles else 'null' }},"
+        " {{ this.vector.get_name() if this.vector else 'null' }});"
+        "{% endmacro %}"
+    )
+
+    def __init__(self, control, *, tiles=None, vector=None) -> None:
+        super().__init__()
+        self._name = "Furniture"
+        self.control, self.tiles, self.vector = control, tiles, vector
 
 
 class MetricScale(MacroElement):

@@ -20,7 +20,16 @@ import pandas as pd
 from scgeo._errors import ScgeoError
 from scgeo.maps import _legend as lg
 from scgeo.maps._basemap import STREET_STYLES, VECTOR_ATTRIBUTION, VECTOR_BASEMAP, add_vector_basemap
-from scgeo.maps._layers import Labels, MetricScale, PageAssets, PointCluster, Ready, VectorLayer, round_geojson
+from scgeo.maps._layers import (
+    Furniture,
+    Labels,
+    MetricScale,
+    PageAssets,
+    PointCluster,
+    Ready,
+    VectorLayer,
+    round_geojson,
+)
 from scgeo.maps.offline import leaflet_only
 from scgeo.schema import AREA_LEVEL_LABELS, NEED_STATUS_LABELS, RESOURCE_STATUS_LABELS, Taxonomy, load_taxonomy
 from scgeo.settings import get_settings
@@ -115,7 +124,8 @@ def _add_areas(m, areas: gpd.GeoDataFrame, legend: list[str]) -> None:
         if not len(layer):
             continue
         label = AREA_LEVEL_LABELS[level]
-        group = folium.FeatureGroup(name=f"{label}(境界・名称)", show=show)
+        name = f"{label}(境界・名称)"
+        group = folium.FeatureGroup(name=name, show=show)
         folium.GeoJson(
             layer[["area_id", "name", "geometry"]], style_function=lambda _f, s=_AREA_STYLE[level]: s,
             tooltip=folium.GeoJsonTooltip(["name"], aliases=[label]), smooth_factor=0.5,
@@ -124,7 +134,10 @@ def _add_areas(m, areas: gpd.GeoDataFrame, legend: list[str]) -> None:
         group.add_to(m)
         style = _AREA_STYLE[level]
         legend.append(lg.line_row(style["color"], f"{label}の境界", width=max(1, style["weight"] - 0.5),
-                                  dash=style.get("dashArray")))
+                                  dash=style.get("dashArray"), layer=name))
+        if not show:
+            legend.append(lg.row('<span class="hint">☰</span>', f"{label}の境界と名前: 右上のレイヤ一覧で表示",
+                                 unless=name))
 
 
 def _add_choropleth(m, areas, indicator, column, label, breaks, classes, legend_sections, *, show=True) -> None:
@@ -140,17 +153,21 @@ def _add_choropleth(m, areas, indicator, column, label, breaks, classes, legend_
     name = data["name"] if "name" in data else pd.Series("", index=data.index)
     tips = [f"{n} {label}: {v:,.1f}" if not np.isnan(v) else f"{n} {label}: データなし"
             for n, v in zip(name.fillna(""), data["_value"], strict=True)]
+    layer_name = f"{label}(塗り分け)"
     folium.GeoJson(
-        data.assign(tip=tips)[["_fill", "tip", "geometry"]], name=f"{label}(塗り分け)", show=show,
+        data.assign(tip=tips)[["_fill", "tip", "geometry"]], name=layer_name, show=show,
         style_function=lambda f: {"fillColor": f["properties"]["_fill"], "fillOpacity": 0.55, "color": "#ffffff",
                                   "weight": 0.6},
         tooltip=folium.GeoJsonTooltip(["tip"], labels=False),
     ).add_to(m)
-    rows = lg.class_rows(edges, colors, fmt="{:,.1f}" if (np.diff(edges) < 10).any() else "{:,.0f}")
+    rows = lg.class_rows(edges, colors, fmt="{:,.1f}" if (np.diff(edges) < 10).any() else "{:,.0f}",
+                         layer=layer_name)
     if (index < 0).any():
-        rows.append(lg.swatch_row("#d0d0d0", "データなし"))
-    heading = f"{label}(5分位)" if breaks is None else label
-    legend_sections.append((heading if show else f"{heading} ※レイヤで表示", rows))
+        rows.append(lg.swatch_row("#d0d0d0", "データなし", layer=layer_name))
+    if not show:
+        rows.append(lg.row('<span class="hint">☰</span>', f"{label}の塗り分け: 右上のレイヤ一覧で表示",
+                           unless=layer_name))
+    legend_sections.append((f"{label}(5分位)" if breaks is None else label, rows))
 
 
 def _add_catchments(m, catchments, taxonomy, legend: list[str]) -> None:
@@ -162,21 +179,26 @@ def _add_catchments(m, catchments, taxonomy, legend: list[str]) -> None:
         VectorLayer(_polygons(part, [f"{name}"] * len(part)), name=name, style_by="kind",
                     styles={"*": {"color": color, "weight": 1, "fillColor": color, "fillOpacity": 0.18}},
                     show=frame["category"].nunique() == 1, tooltip=True).add_to(m)
-        legend.append(lg.swatch_row(color, name, opacity=0.35))
+        legend.append(lg.swatch_row(color, name, opacity=0.35, layer=name))
 
 
 def _add_blank_zones(m, zones, taxonomy, legend: list[str]) -> None:
     frame = zones.to_crs(4326)
     single = frame["category"].nunique() == 1
+    names = []
     for code, part in frame.groupby("category", sort=False):
         pop = pd.to_numeric(part["pop_65plus"], errors="coerce") if "pop_65plus" in part else [np.nan] * len(part)
         tips = [f"空白地帯: {taxonomy.label(code)}" + (f" / 65歳以上 約{p:,.0f}人" if pd.notna(p) else "")
                 for p in pop]
-        VectorLayer(_polygons(part, tips), name=f"空白地帯: {taxonomy.label(code)} ({len(part)})", style_by="kind",
-                    tooltip=True, show=single,
+        names.append(f"空白地帯: {taxonomy.label(code)} ({len(part)})")
+        VectorLayer(_polygons(part, tips), name=names[-1], style_by="kind", tooltip=True, show=single,
                     styles={"*": {"color": "#b71c1c", "weight": 1.2, "dashArray": "4 3", "fillColor": "#e53935",
                                   "fillOpacity": 0.28}}).add_to(m)
-    legend.append(lg.swatch_row("#e53935", "空白地帯(種別ごとにレイヤで表示)", border="#b71c1c", opacity=0.5))
+    legend.append(lg.swatch_row("#e53935", "空白地帯(徒歩圏に資源のない高齢者の住む所)", border="#b71c1c",
+                                opacity=0.5, layer=tuple(names)))
+    if not single:
+        legend.append(lg.row('<span class="hint">☰</span>', "空白地帯: 右上のレイヤ一覧で種別ごとに表示",
+                             unless=names[0]))
 
 
 def _polygons(frame: gpd.GeoDataFrame, tips: Sequence[str]) -> dict:
@@ -199,8 +221,8 @@ def _add_need_counts(m, counts, column, legend: list[str]) -> None:
     Labels(frame.geometry.representative_point(), texts, kind="count").add_to(group)
     group.add_to(m)
     legend.append(lg.row('<span class="scgeo-label-count"><span style="position:static;transform:none">'
-                          "12件</span></span>", "ニーズ件数(区域ごとの集計)"))
-    legend.append(lg.row("", f"「<{threshold}」は{threshold}件未満のため秘匿"))
+                          "12件</span></span>", "ニーズ件数(区域ごとの集計)", layer="ニーズ件数(集計)"))
+    legend.append(lg.row("", f"「<{threshold}」は{threshold}件未満のため秘匿", layer="ニーズ件数(集計)"))
 
 
 def _add_needs(m, needs, taxonomy, letters, legend: list[str]) -> None:
@@ -213,9 +235,10 @@ def _add_needs(m, needs, taxonomy, letters, legend: list[str]) -> None:
     spec = {"code": "needs", "registry": "needs", "color": "#6a1b9a", "letter": "N", "perRow": True,
             "fields": _fields(["ニーズID", "種別", "状態"]), "nameIndex": 0, "rows": rows, "cluster": True,
             "clusterRadius": 30, "clusterOffAt": 16}
-    PointCluster(spec, name=f"ニーズ(個別・内部資料) ({len(rows)})").add_to(m)
-    legend.append(lg.row('<span class="scgeo-badge need" style="background:#999;color:#fff">字</span>',
-                          "ニーズ(個別、種別の色と文字)", len(rows)))
+    name = f"ニーズ(個別・内部資料) ({len(rows)})"
+    PointCluster(spec, name=name).add_to(m)
+    legend.append(lg.row('<span class="scgeo-badge need" style="background:#999;color:#fff"></span>',
+                          "ニーズ(個別、種別の色と文字の四角)", len(rows), layer=name))
 
 
 def resource_map(
@@ -264,7 +287,8 @@ def resource_map(
         Draw paused and closed resources greyed out (``False`` hides them).
     basemap
         The basemap shown first: a key of :data:`BASEMAPS`, or :data:`VECTOR_BASEMAP` (needs
-        ``streets``) for the built-in street map that works offline.
+        ``streets``) for the built-in street map that works offline. With ``streets``, a tile
+        basemap whose tiles cannot load (no internet) gives way to the built-in street map.
     today
         Reference date for "stale" (not confirmed for ``settings.stale_months``) and the map's date.
     sources
@@ -329,11 +353,12 @@ def resource_map(
     m.options.update(minZoom=8, maxZoom=19)  # the vector basemap has no zoom range of its own
     leaflet_only(m)  # no jQuery, Bootstrap or icon fonts from CDNs
     PageAssets().add_to(m)
-    if streets is not None:
-        add_vector_basemap(m, streets, basemap_lines, show=basemap == VECTOR_BASEMAP)
+    vector = add_vector_basemap(m, streets, basemap_lines, show=basemap == VECTOR_BASEMAP) \
+        if streets is not None else None
+    tiles = {}
     for name, (url, attribution) in BASEMAPS.items():
-        folium.TileLayer(url, attr=attribution, name=name, max_zoom=18, overlay=False,
-                         show=name == basemap).add_to(m)
+        tiles[name] = folium.TileLayer(url, attr=attribution, name=name, max_zoom=18, overlay=False,
+                                       show=name == basemap).add_to(m)
 
     sections: list[tuple[str, list[str]]] = []
     if indicator is not None:
@@ -357,7 +382,7 @@ def resource_map(
     letters = category_letters(taxonomy)
     rows = _resource_rows(resources, taxonomy, stale_before)
     labels = list(_POPUP_FIELDS.values())
-    category_rows = []
+    category_rows, category_names = [], []
     for code, category in taxonomy.categories.items():
         subset = rows[resources["category"].to_numpy() == code]
         if not len(subset):
@@ -367,22 +392,25 @@ def resource_map(
                 "rows": subset.to_numpy().tolist(), "cluster": cluster, "circles": circles,
                 "clusterRadius": 28, "clusterOffAt": 16}
         ids = resources["resource_id"][resources["category"].to_numpy() == code].tolist() if click_events else None
-        PointCluster(spec, name=f"{category.label} ({len(subset)})", ids=ids).add_to(m)
+        name = f"{category.label} ({len(subset)})"
+        PointCluster(spec, name=name, ids=ids).add_to(m)
+        category_names.append(name)
         symbol = lg.badge_html("" if circles else letters[code], category.color)
-        category_rows.append(lg.row(symbol, category.label, len(subset)))
+        category_rows.append(lg.row(symbol, category.label, len(subset), layer=name, code=code))
     if show_inactive and (resources["status"] != "active").any():
-        category_rows.append(lg.row(lg.badge_html("字", "#d9d9d9", "inactive"), "休止中・廃止"))
+        category_rows.append(lg.row(lg.badge_html("", "#d9d9d9", "inactive"), "休止中・廃止(灰色・点線の枠)",
+                                    layer=tuple(category_names)))
     if not circles:
         category_rows.append(lg.row('<span style="color:#c62828;font-weight:700;width:18px;text-align:center">!</span>',
-                                     f"{get_settings().stale_months}か月以上 未確認"))
+                                     f"{get_settings().stale_months}か月以上 未確認", layer=tuple(category_names)))
     if needs is not None and len(needs):
         _add_needs(m, needs, taxonomy, letters, analysis)
 
     if streets is not None:
         st = STREET_STYLES
-        area_rows += [lg.line_row(st["major"]["color"], "主要道路", width=3),
-                      lg.line_row(st["river"]["color"], "川", width=4),
-                      lg.line_row(st["rail"]["color"], "鉄道", width=3, dash="14 5")]
+        area_rows += [lg.line_row(st["major"]["color"], "主要道路", width=3, layer=VECTOR_BASEMAP),
+                      lg.line_row(st["river"]["color"], "川", width=4, layer=VECTOR_BASEMAP),
+                      lg.line_row(st["rail"]["color"], "鉄道", width=3, dash="14 5", layer=VECTOR_BASEMAP)]
     sections = [("社会資源の種別", category_rows), *sections, ("分析結果", analysis), ("区域・背景", area_rows)]
     background = VECTOR_ATTRIBUTION if basemap == VECTOR_BASEMAP else "地理院タイル・OpenStreetMap"
     subtitle = (f"作成日 {today:%Y-%m-%d} / {html.escape(sources)} / 背景: {background}"
@@ -393,7 +421,9 @@ def resource_map(
         lg.MapBox(banner, container_class="scgeo-internal").add_to(m)
     lg.MapBox(lg.legend_html(sections), position="bottomright").add_to(m)
     MetricScale().add_to(m)
-    folium.LayerControl(collapsed=True, position="topright").add_to(m)
+    control = folium.LayerControl(collapsed=True, position="topright").add_to(m)
+    Furniture(control, tiles=tiles.get(basemap) if vector is not None else None, vector=vector).add_to(m)
+    m.get_root().title = html.escape(title)
     target = (focus.to_crs(4326) if focus is not None else areas) if len(areas) else resources
     if len(target):
         xmin, ymin, xmax, ymax = target.total_bounds
