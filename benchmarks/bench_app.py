@@ -80,7 +80,7 @@ async def _session(browser, url: str, total: int, salons: int) -> dict:
     page.on("websocket", on_socket)
     try:
         start = time.perf_counter()
-        await page.goto(f"{url}/")
+        await page.goto(f"{url}/", timeout=600_000, wait_until="commit")
         await page.wait_for_function(SHOWN, arg=total, timeout=600_000)
         first = time.perf_counter() - start
         first_bytes = received["bytes"]

@@ -48,7 +48,7 @@ PAGE_CSS = """
 .scgeo-legend .line { width: 24px; height: 0; display: inline-block; }
 .scgeo-legend .n { color: #666; margin-left: auto; padding-left: 8px; }
 .scgeo-legend .hint { width: 18px; text-align: center; color: #555; }
-.scgeo-layers-open .scgeo-legend { display: none; }
+.scgeo-layers-open .scgeo-legend, .scgeo-layers-open .scgeo-title { display: none; }
 .leaflet-control-attribution { max-width: calc(100% - 190px); white-space: normal; text-align: right; }
 .leaflet-control-layers-expanded { max-height: calc(100% - 60px); overflow-y: auto; }
 .scgeo-title { position: absolute; top: 10px; left: 56px; z-index: 1000; padding: 6px 14px;
