@@ -124,8 +124,8 @@ def test_matching_marks_needs_matched_and_resolved_with_history(sample_copy):
     assert not at.exception
     editor = at.data_editor[0]
     table = editor.value
-    assert list(table.columns) == ["選択", "ニーズID", "種別", "候補(近い順)", "割り当て",
-                                   "理由(候補・割り当てがないとき)"]
+    assert list(table.columns) == ["選択", "ニーズID", "種別", "候補1", "候補2", "候補3", "割り当て",
+                                   "理由(候補・割り当てがないとき)"]  # one column per candidate: none cut off
     assert len(table) == before["open"]
     _, texts = _shown(at)
     assert not any(COORDINATE.search(t) for t in texts)  # needs by pseudonymous ID only
