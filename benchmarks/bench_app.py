@@ -77,6 +77,7 @@ async def _session(browser, url: str, total: int, salons: int) -> dict:
     await context.route("**/*", lambda route: route.continue_() if route.request.url.startswith(
         (url, "data:", "blob:")) else route.abort())
     page = await context.new_page()
+    page.set_default_timeout(600_000)  # 15 sessions on a small machine: minutes, not a failure
     page.on("websocket", on_socket)
     try:
         start = time.perf_counter()

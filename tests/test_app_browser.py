@@ -274,7 +274,8 @@ VISIBLE_TEXT = """() => {
     host.style.cssText = 'position:absolute;left:-99999px;top:0;width:1200px';
     host.appendChild(copy); document.body.appendChild(host);
     const text = host.innerText; host.remove();
-    const cells = [...root.querySelectorAll('[role=gridcell], [role=columnheader]')].map(c => c.textContent);
+    const cells = [...root.querySelectorAll('[role=gridcell], [role=columnheader]')].map(c => c.textContent)
+        .filter(t => t !== 'true' && t !== 'false');  // checkbox cells, drawn as boxes
     return text + '\\n' + cells.join('\\n');
 }"""
 

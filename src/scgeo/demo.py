@@ -25,7 +25,8 @@ from scgeo.workspace import Workspace
 
 __all__ = ["DEMO_USER", "SAMPLE_LAYERS", "build_sample_workspace", "find_sample_data", "keep_user_edits", "run_demo"]
 
-DEMO_USER = "scgeo demo"  # the editor name of the demo's own writes
+DEMO_USER = "デモ(scgeo)"  # the editor name of the demo's own writes, shown in the history
+_OLD_DEMO_USERS = {"scgeo demo"}  # the same, in workspaces made by earlier versions
 
 # (file under data/, workspace layer, area level)
 SAMPLE_LAYERS = (
@@ -121,7 +122,7 @@ def keep_user_edits(path: str | Path) -> Path | None:
         users = set(Workspace.open(path).edits()["user"])
     except (ScgeoError, pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError):
         users = {"?"}  # not a (readable) workspace: kept as well, never overwritten blindly
-    if users <= {DEMO_USER}:
+    if users <= {DEMO_USER, *_OLD_DEMO_USERS}:
         return None
     target = path.with_name(f"{path.stem}.{dt.datetime.now():%Y%m%d-%H%M%S}{path.suffix}")
     shutil.copy2(path, target)
