@@ -137,7 +137,8 @@ def _inside(ax, x: float, y: float, text: str, size: float, scale: float) -> tup
 
 def _halo_text(ax, x: float, y: float, text: str, *, zorder: float, **style) -> None:
     """Text with a white halo: the halo drawn as an outline below, the text itself as text on top
-    (a text drawn with path effects becomes an outline in the PDF: not searchable, not copyable)."""
+    (a text drawn with path effects becomes an outline in the PDF: not searchable, not copyable).
+    """
     ax.text(x, y, text, **{**style, "color": "white"}, path_effects=_HALO, zorder=zorder)
     ax.text(x, y, text, **style, zorder=zorder + 0.01)
 
