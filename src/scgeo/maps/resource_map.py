@@ -154,7 +154,8 @@ def _add_venues(m, venues: gpd.GeoDataFrame, legend: list[str]) -> None:
                                     f"利用時間 {hours}" if isinstance(hours, str) and hours else "") if part)
         for kind, cap, hours in zip(kinds, venues["capacity"], venues["opening_hours"], strict=True)]
     tips = [html.escape(f"{name}({detail})") for name, detail in zip(venues["name"], details, strict=True)]
-    group = folium.FeatureGroup(name=f"活動の場(会場) ({len(venues)})", show=True)
+    name = f"活動の場(会場) ({len(venues)})"
+    group = folium.FeatureGroup(name=name, show=True)
     folium.GeoJson(
         venues.assign(tip=tips)[["tip", "geometry"]],
         marker=folium.CircleMarker(radius=5, color=_VENUE_COLOR, weight=2.5, fill=True, fill_color="#ffffff",
@@ -164,7 +165,7 @@ def _add_venues(m, venues: gpd.GeoDataFrame, legend: list[str]) -> None:
     group.add_to(m)
     symbol = (f'<span style="display:inline-block;width:9px;height:9px;border-radius:50%;'
               f'border:2.5px solid {_VENUE_COLOR};background:#fff;margin:0 5px"></span>')
-    legend.append(lg.row(symbol, "活動の場(会場)・社会資源には数えません", len(venues)))
+    legend.append(lg.row(symbol, "活動の場(会場)・社会資源には数えません", len(venues), layer=name))
 
 
 def _add_choropleth(m, areas, indicator, column, label, breaks, classes, legend_sections, *, show=True) -> None:
