@@ -252,7 +252,7 @@ EVERY_PAGE = {
 }
 # Latin words a Japanese user reads as names, not as English left behind
 ALLOWED_WORDS = {"scgeo", "CSV", "Excel", "HTML", "PDF", "JSON", "GeoPackage", "GeoJSON", "Shapefile", "OpenStreetMap",
-                 "Leaflet", "UTF", "Shift_JIS", "MB", "KB", "km", "ID", "SC", "QGIS", "EPSG", "xlsx", "BOM"}
+                 "Leaflet", "UTF", "Shift_JIS", "MB", "KB", "km", "ha", "ID", "SC", "QGIS", "EPSG", "xlsx", "BOM"}
 WORD = re.compile(r"(?<![A-Za-z])[A-Za-z]{2,}(?:[_:][A-Za-z]+)*")
 PATHLIKE = re.compile(r"\S*[/\\]\S*|\S+\.(?:gpkg|csv|xlsx|html|pdf|json|geojson)\b")
 
