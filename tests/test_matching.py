@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linear_sum_assignment
 
+import scgeo.privacy
 from scgeo.analysis.matching import REASONS, _solve_transport, assign_needs, candidate_pairs, nearest_resources
 from scgeo.cli import main
 from scgeo.network import WalkNetwork
@@ -134,13 +135,15 @@ def test_straight_line_fallback(town):
 
 
 def test_match_command_writes_no_coordinates(sample_workspace, tmp_path, capsys):
-    out = tmp_path / "matches.csv"
-    assert main(["match", str(sample_workspace.path), "--assign", "--out", str(out)]) == 0
+    out = tmp_path / "matches_内部資料.csv"
+    assert main(["match", str(sample_workspace.path), "--assign", "--out", str(tmp_path / "matches.csv")]) == 0
     text = capsys.readouterr().out
-    assert "割り当て" in text
+    assert "割り当て" in text and str(out) in text and "内部資料 — 個人情報を含む" in text
+    assert not (tmp_path / "matches.csv").exists()  # the name says what it is
     table = pd.read_csv(out, encoding="utf-8-sig")
-    assert list(table.columns) == ["need_id", "category", "category_label", "resource_ids", "minutes",
+    assert list(table.columns) == ["注意", "need_id", "category", "category_label", "resource_ids", "minutes",
                                    "assigned_resource_id", "assigned_minutes", "reason"]
+    assert (table["注意"] == "内部資料 — 個人情報を含む").all()
     needs = sample_workspace.read("needs")
     assert len(table) == (needs["status"] == "open").sum()
     raw = out.read_text(encoding="utf-8-sig")
@@ -169,19 +172,21 @@ def test_unreachable_and_missing_categories_get_reasons():
     assert reasons == {"N1": "20分以内に資源がありません", "N2": "該当する種別の資源がありません"}
 
 
-def test_needs_command_publishes_only_suppressed_aggregates(sample_workspace, tmp_path, capsys):
+def test_needs_command_publishes_only_suppressed_aggregates(sample_copy, tmp_path, capsys):
+    sample_workspace = sample_copy  # publishing writes the ledger
     out = tmp_path / "needs.csv"
-    assert main(["needs", str(sample_workspace.path), "--out", str(out), "--level", "town_block"]) == 0
+    assert main(["needs", str(sample_workspace.path), "--out", str(out), "--level", "jhs_district"]) == 0
     table = pd.read_csv(out, encoding="utf-8-sig", dtype=str)
     published = pd.to_numeric(table["count"], errors="coerce")
-    assert not published.between(1, 4).any()
+    assert not published.between(0, 4).any()
     assert (table.loc[table["suppressed"] == "True", "count"] == "秘匿").all()
+    assert len(scgeo.privacy.read_ledger(sample_workspace)) == 1
     raw = out.read_text(encoding="utf-8-sig") + (tmp_path / "needs.csv.manifest.json").read_text(encoding="utf-8")
     for need_id in sample_workspace.read("needs")["need_id"]:
         assert need_id not in raw
     internal = tmp_path / "internal.csv"
     assert main(["needs", str(sample_workspace.path), "--out", str(internal), "--internal"]) == 0
-    assert "内部資料 — 個人情報を含む" in internal.read_text(encoding="utf-8-sig")
+    assert "内部資料 — 個人情報を含む" in (tmp_path / "internal_内部資料.csv").read_text(encoding="utf-8-sig")
     capsys.readouterr()
 
 
@@ -189,6 +194,8 @@ def test_demo_wrote_matches_and_needs_by_area(demo_outputs, sample_workspace):
     matches = pd.read_csv(demo_outputs["matches"], encoding="utf-8-sig")
     assert len(matches) == (sample_workspace.read("needs")["status"] == "open").sum()
     assert matches["assigned_resource_id"].notna().sum() > 0
+    assert demo_outputs["matches"].parent.name == "internal" and "内部資料" in demo_outputs["matches"].name
     by_area = pd.read_csv(demo_outputs["needs_by_area"], encoding="utf-8-sig", dtype=str)
     assert set(by_area["level"]) == {"jhs_district"}
-    assert not pd.to_numeric(by_area["count"], errors="coerce").between(1, 4).any()
+    assert not pd.to_numeric(by_area["count"], errors="coerce").between(0, 4).any()
+    assert len(scgeo.privacy.read_ledger(sample_workspace)) == 1  # the table and the map are one release

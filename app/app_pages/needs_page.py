@@ -16,7 +16,7 @@ from app_state import open_workspace, taxonomy
 
 import scgeo
 from scgeo.maps import offline_html, resource_map
-from scgeo.privacy import INTERNAL_MARK, SUPPRESSED_TEXT, TOTAL, aggregate_needs, write_aggregate
+from scgeo.privacy import INTERNAL_MARK, SUPPRESSED_TEXT, TOTAL, publish_needs, write_aggregate
 from scgeo.schema import NEED_STATUS_LABELS
 
 UNITS = {  # label → aggregate_needs keywords
@@ -32,12 +32,18 @@ TOTAL_LABEL = "合計"
 PAGE_ROWS = 50  # individual needs per page in the internal mode
 
 
-@st.cache_data(max_entries=16, show_spinner="ニーズを集計しています…")
+@st.cache_data(max_entries=16, show_spinner="ニーズを集計し、これまでの公開と合わせて監査しています…")
 def aggregate(path: str, stamp: int, unit: str, statuses: tuple[str, ...] | None) -> scgeo.privacy.AggregateResult:
-    """The suppressed aggregate of the workspace's needs (nothing individual leaves this function)."""
+    """The audited, suppressed aggregate (nothing individual leaves this function).
+
+    Audited against the workspace's ledger and recorded there: what this page shows is a release
+    like any other (a re-release of the same table is not recorded twice). Recording changes the
+    workspace's stamp, so the cache is keyed on the stamp read before.
+    """
     ws = scgeo.Workspace.open(path)
-    return aggregate_needs(ws.read("needs"), ws.areas(), blocks=ws.town_blocks(), statuses=statuses,
-                           **UNITS[unit])
+    result = publish_needs(ws, statuses=statuses, purpose=f"アプリ ニーズのページ({unit})", **UNITS[unit])
+    result.audit = None  # internal (true values): not kept in the cache
+    return result
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -52,7 +58,7 @@ def public_files(path: str, stamp: int, unit: str, statuses: tuple[str, ...] | N
 @st.cache_data(max_entries=8, show_spinner="地図を描いています…")
 def map_html(path: str, stamp: int, unit: str, statuses: tuple[str, ...] | None, title: str,
              _areas, _resources) -> str:
-    """The map of need totals per unit (suppressed as 「<5」), self-contained HTML."""
+    """The map of need totals per unit (hidden ones as 「秘匿」), self-contained HTML."""
     counts = aggregate(path, stamp, unit, statuses).geometry.rename(columns={"unit_name": "name"})
     return offline_html(resource_map(_areas, _resources, title=title, need_counts=counts, today=dt.date.today(),
                                      sources="ニーズ: 個別相談・アセスメント(集計・秘匿済み) / 区域: 市町村資料"))
@@ -136,13 +142,14 @@ if layers is not None:
         st.stop()
     manifest = result.manifest
     suppressed = manifest["suppressed"]
-    m = st.columns(5)
-    m[0].metric("集計したニーズ", manifest["n_needs"])
+    m = st.columns(4)
+    m[0].metric("集計したニーズ", SUPPRESSED_TEXT if manifest["n_needs"] is None else manifest["n_needs"])
     m[1].metric("集計単位", manifest["n_units"])
     m[2].metric("秘匿の基準", f"{manifest['threshold']} 件未満")
-    m[3].metric("秘匿したセル(一次)", suppressed["primary"])
-    m[4].metric("秘匿したセル(二次)", suppressed["complementary"])
-    st.caption(f"{manifest['rule']} {manifest['outside']['note']}")
+    m[3].metric("秘匿したセル", f"{suppressed['cells']} / {suppressed['of']}")
+    st.caption(f"{manifest['rule']} {manifest['outside']['note']} これまでに公開した表 "
+               f"{manifest['audit']['releases_combined']} 件と組み合わせても逆算できないことを確かめ、"
+               "公開台帳に記録しました。")
 
     st.subheader(f"{unit} × 種別の件数")
     wide = _wide(result)
@@ -155,7 +162,7 @@ if layers is not None:
         html = map_html(path, stamp, unit, statuses, f"{info['muni_name']} ニーズ件数({unit})",
                         areas, layers["resources"].iloc[:0])  # the counts only: resources are on the 地図 page
         st.iframe(html, height=560)
-        st.caption(f"「<{manifest['threshold']}」は秘匿した件数です。個々のニーズの位置は描いていません。")
+        st.caption("「秘匿」は少ない件数、または逆算を防ぐために隠した件数です。個々のニーズの位置は描いていません。")
 
     st.subheader("ダウンロード(公開用)")
     csv, manifest_json = public_files(path, stamp, unit, statuses)

@@ -96,9 +96,17 @@ def _cmd_import(args) -> int:
     print(f"{args.layer}: 取込 {written} 件、除外 {len(result.rejected)} 件")
     if len(result.rejected):
         source = Path(args.file)
-        out = source.with_name(f"{source.stem}_rejected.csv")
-        result.rejected.to_csv(out, index=False, encoding="utf-8-sig")
-        print(f"除外した行と理由: {out}")
+        if args.layer == "needs":  # 要配慮個人情報: internal, marked, schema columns only unless --internal
+            from scgeo.privacy import internal_folder, rejected_needs, write_internal_table
+
+            rows = rejected_needs(result.rejected, mapping=_parse_mapping(args.mapping), internal=args.internal)
+            out = write_internal_table(rows, internal_folder(ws.path) / f"{source.stem}_rejected.csv")
+            kept = "すべての列" if args.internal else "スキーマの列と理由のみ(自由記述・要介護度・座標は除外)"
+            print(f"除外した行と理由(内部資料 — 個人情報を含む、{kept}): {out}")
+        else:
+            out = source.with_name(f"{source.stem}_rejected.csv")
+            result.rejected.to_csv(out, index=False, encoding="utf-8-sig")
+            print(f"除外した行と理由: {out}")
         for _, row in result.rejected.head(5).iterrows():
             print(f"  {row['source_row']}行目: {row['reason']}")
     return EXIT_OK
@@ -215,6 +223,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sheet", help="Excel のシート名")
     p.add_argument("--replace", action="store_true", help="同じレイヤ(区域は同じ種類)を置き換える")
     p.add_argument("--user", help="編集履歴に記録する名前")
+    p.add_argument("--internal", action="store_true",
+                   help="ニーズの除外行をすべての列のまま書き出す (内部資料。既定はスキーマの列と理由のみ)")
     p.set_defaults(func=_cmd_import)
 
     p = sub.add_parser("info", help="ワークスペースの内容を表示する")

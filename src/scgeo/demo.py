@@ -13,7 +13,7 @@ from pathlib import Path
 from scgeo._errors import InputError
 from scgeo.io import read_areas, read_needs, read_resources, read_town_blocks
 from scgeo.io.osm import read_osm
-from scgeo.privacy import aggregate_needs, write_aggregate
+from scgeo.privacy import INTERNAL_DIR, publish_needs
 from scgeo.report import gap_report, match_report, write_blank_zones, write_gap_table, write_matches
 from scgeo.workspace import Workspace
 
@@ -107,10 +107,13 @@ def run_demo(out_dir: str | Path = "out", *, data_dir: str | Path | None = None,
     log(f"空白地帯分析: {table['area_id'].nunique()} 区域 × {table['category'].nunique()} 種別、"
         f"空白地帯 {len(zones)} か所")
     _, assigned, matches = match_report(ws, k=3, max_minutes=20, assign=True)
-    outputs["matches"] = write_matches(matches, out_dir / "matches.csv")
-    log(f"マッチング: 未対応のニーズ {len(matches)} 件のうち {assigned['resource_id'].notna().sum()} 件を割り当て")
-    by_area = aggregate_needs(ws.read("needs"), ws.areas(), level="jhs_district", blocks=ws.town_blocks())
-    outputs["needs_by_area"] = write_aggregate(by_area, out_dir / "needs_by_area.csv")
+    # internal: need ids and per-need minutes, kept apart from the public files and marked
+    outputs["matches"] = write_matches(matches, out_dir / INTERNAL_DIR / "matches.csv")
+    log(f"マッチング: 未対応のニーズ {len(matches)} 件のうち {assigned['resource_id'].notna().sum()} 件を割り当て"
+        f"(内部資料: {outputs['matches']})")
+    by_area = publish_needs(ws, level="jhs_district", out=out_dir / "needs_by_area.csv", user="scgeo demo",
+                            purpose="デモ: 中学校区別のニーズ件数(表と地図)")
+    outputs["needs_by_area"] = out_dir / "needs_by_area.csv"
 
     from scgeo.maps.council import export_council_map
     from scgeo.maps.static import print_map

@@ -35,6 +35,7 @@ __all__ = [
     "NETWORK_EDGES",
     "NETWORK_NODES",
     "POPULATION",
+    "PUBLICATIONS",
     "RESOURCES",
     "RESOURCE_STATUSES",
     "RESOURCE_STATUS_LABELS",
@@ -212,6 +213,28 @@ EDITS = Layer(
     id_column="edit_id",
 )
 
+PUBLICATIONS = Layer(
+    "publications",
+    "公開台帳(ニーズの集計)",
+    (
+        _c("release_id", "str", "公開番号", required=True),
+        _c("released_at", "str", "公開日時", required=True),
+        _c("user", "str", "公開者", required=True),
+        _c("purpose", "str", "用途"),
+        _c("unit_system", "str", "集計単位", required=True),
+        _c("categories", "str", "種別", required=True),
+        _c("statuses", "str", "状態", required=True),
+        _c("period_start", "str", "期間の始め"),
+        _c("period_end", "str", "期間の終わり"),
+        _c("threshold", "int", "秘匿の基準", required=True),
+        _c("n_cells", "int", "セル数", required=True),
+        _c("n_hidden", "int", "秘匿セル数", required=True),
+        _c("cells", "str", "公開した値", required=True),
+        _c("outputs", "str", "出力"),
+    ),
+    id_column="release_id",
+)
+
 NETWORK_NODES = Layer(
     "network_nodes",
     "歩行ネットワークの交点",
@@ -250,7 +273,7 @@ BASEMAP_LINES = Layer(
 LAYERS = {
     layer.name: layer
     for layer in (AREAS, POPULATION, TOWN_BLOCKS, RESOURCES, NEEDS, EDITS, NETWORK_NODES, NETWORK_EDGES,
-                  BASEMAP_LINES)
+                  BASEMAP_LINES, PUBLICATIONS)
 }
 
 # Headers that would carry a person's identity: never imported into the needs layer.

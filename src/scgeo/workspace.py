@@ -43,6 +43,7 @@ from scgeo.schema import (
     NETWORK_EDGES,
     NETWORK_NODES,
     POPULATION,
+    PUBLICATIONS,
     RESOURCES,
     ImportResult,
     Layer,
@@ -56,7 +57,8 @@ __all__ = ["STORED_LAYERS", "Workspace"]
 
 STORED_LAYERS: dict[str, Layer] = {
     layer.name: layer
-    for layer in (AREAS, POPULATION, RESOURCES, NEEDS, EDITS, NETWORK_NODES, NETWORK_EDGES, BASEMAP_LINES)
+    for layer in (AREAS, POPULATION, RESOURCES, NEEDS, EDITS, NETWORK_NODES, NETWORK_EDGES, BASEMAP_LINES,
+                  PUBLICATIONS)
 }
 SCHEMA_VERSION = "1"
 # Layers every workspace has; the others (the walking network, basemap lines) may be absent in

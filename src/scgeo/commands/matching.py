@@ -33,9 +33,10 @@ def _cmd_match(args) -> int:
         print(f"定員を考慮した割り当て: {done} 件 (合計 {assigned['minutes'].sum():.0f} 分)")
     for reason, count in summary.loc[summary["reason"] != "", "reason"].value_counts().items():
         print(f"  {reason}: {count} 件")
-    if args.out:
-        write_matches(summary, args.out)
-        print(f"書き出しました: {args.out} (内部資料: ニーズIDを含みます。座標は含みません)")
+    from scgeo.privacy import internal_folder
+
+    out = write_matches(summary, args.out or internal_folder(ws.path) / "matches.csv")
+    print(f"書き出しました: {out} (内部資料 — 個人情報を含む: ニーズIDと徒歩時間。公開用の資料に載せないでください)")
     return 0
 
 
@@ -48,5 +49,6 @@ def register(sub) -> None:
     p.add_argument("--assign", action="store_true", help="定員を考えて割り当てる (合計の徒歩時間が最小)")
     p.add_argument("--weekday", choices=WEEKDAYS, help="この曜日に開催している資源だけ")
     p.add_argument("--provider", action="append", help="提供主体で絞る (複数指定可)")
-    p.add_argument("--out", help="出力ファイル (.csv または .xlsx)")
+    p.add_argument("--out", help="出力ファイル (.csv または .xlsx。既定: ワークスペースの隣の "
+                   "internal/matches_内部資料.csv)。名前に「内部資料」が付きます")
     p.set_defaults(func=_cmd_match)

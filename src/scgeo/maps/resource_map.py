@@ -186,21 +186,21 @@ def _polygons(frame: gpd.GeoDataFrame, tips: Sequence[str]) -> dict:
 def _add_need_counts(m, counts, column, legend: list[str]) -> None:
     frame = counts.to_crs(4326)
     threshold = get_settings().suppress_below
+    numbers = pd.to_numeric(frame[column], errors="coerce")
+    # hidden counts all read 「秘匿」: a small count is not told from one hidden to protect another
     suppressed = frame["suppressed"].fillna(True).astype(bool) if "suppressed" in frame else (
-        pd.to_numeric(frame[column], errors="coerce").fillna(0) < threshold)
-    texts = [f"<{threshold}" if s else f"{int(n):,}件" for s, n in
-             zip(suppressed, pd.to_numeric(frame[column], errors="coerce").fillna(0), strict=True)]
+        numbers.isna() | (numbers < threshold))
+    texts = ["秘匿" if s else f"{int(n):,}件" for s, n in zip(suppressed, numbers.fillna(0), strict=True)]
     group = folium.FeatureGroup(name="ニーズ件数(集計)")
     names = frame["name"] if "name" in frame else pd.Series("", index=frame.index)
-    tips = [f"{n} ニーズ {t if not s else '秘匿(' + str(threshold) + '件未満)'}"
-            for n, t, s in zip(names.fillna(""), texts, suppressed, strict=True)]
+    tips = [f"{n} ニーズ {t}" for n, t in zip(names.fillna(""), texts, strict=True)]
     VectorLayer(_polygons(frame, tips), name="ニーズ件数の区域", style_by="kind", tooltip=True,
                 styles={"*": {"color": "#6a1b9a", "weight": 0.8, "fillOpacity": 0.0, "fill": True}}).add_to(group)
     Labels(frame.geometry.representative_point(), texts, kind="count").add_to(group)
     group.add_to(m)
     legend.append(lg.row('<span class="scgeo-label-count"><span style="position:static;transform:none">'
                           "12件</span></span>", "ニーズ件数(区域ごとの集計)"))
-    legend.append(lg.row("", f"「<{threshold}」は{threshold}件未満のため秘匿"))
+    legend.append(lg.row("", f"「秘匿」は0〜{threshold - 1}件、または逆算を防ぐために秘匿した件数"))
 
 
 def _add_needs(m, needs, taxonomy, letters, legend: list[str]) -> None:

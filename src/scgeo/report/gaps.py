@@ -41,19 +41,28 @@ def write_gap_table(table: pd.DataFrame, path: str | Path, *, areas: gpd.GeoData
 
     Need counts per area are personal data at small sizes and could be worked back from totals
     across levels, so the written file leaves out ``needs_open`` / ``needs_uncovered`` unless
-    ``internal=True`` (then the file is marked 内部資料); published need counts come from
-    :func:`scgeo.privacy.aggregate_needs`, with small counts suppressed. GeoJSON needs ``areas``
+    ``internal=True`` (then the file is an internal document: 「内部資料」 in its name, a first
+    column ``注意`` with the mark); published need counts come from
+    :func:`scgeo.privacy.publish_needs`, with small counts suppressed. GeoJSON needs ``areas``
     to attach each row's area polygon.
-    """
-    if internal:
-        from scgeo.privacy import INTERNAL_MARK
 
+    Returns
+    -------
+    Path
+        The file written.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if internal:
+        from scgeo.privacy import INTERNAL_MARK, internal_path, write_internal_table
+
+        if suffix in (".csv", ".xlsx"):
+            return write_internal_table(table, path)
+        path = internal_path(path)
         table = table.assign(注意=INTERNAL_MARK)
     else:
         table = table.drop(columns=[c for c in NEED_COLUMNS if c in table])
-    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    suffix = path.suffix.lower()
     if suffix == ".csv":
         table.to_csv(path, index=False, encoding="utf-8-sig")
     elif suffix == ".xlsx":

@@ -31,11 +31,19 @@ def match_report(workspace, *, k: int = 3, max_minutes: float = 20.0, assign: bo
 
 
 def write_matches(summary: pd.DataFrame, path: str | Path) -> Path:
-    """Write the matches table as CSV (UTF-8 with BOM) or Excel, by the file's suffix."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if path.suffix.lower() == ".xlsx":
-        summary.to_excel(path, index=False, sheet_name="マッチング")
-    else:
-        summary.to_csv(path, index=False, encoding="utf-8-sig")
-    return path
+    """Write the matches table, an internal document (need ids and per-need minutes).
+
+    CSV (UTF-8 with BOM) or Excel by the file's suffix, through
+    :func:`scgeo.privacy.write_internal_table`: 「内部資料」 is added to the file name, the first
+    column ``注意`` says 「内部資料 — 個人情報を含む」 on every row, and so does the Excel sheet's
+    name. Put it in an ``internal/`` folder (:func:`scgeo.privacy.internal_folder`), never beside
+    public files: walking minutes from a need to three known resources locate the person.
+
+    Returns
+    -------
+    Path
+        The file written.
+    """
+    from scgeo.privacy import write_internal_table
+
+    return write_internal_table(summary, Path(path))
