@@ -35,7 +35,7 @@ def _cmd_match(args) -> int:
         print(f"  {reason}: {count} 件")
     from scgeo.privacy import internal_folder
 
-    out = write_matches(summary, args.out or internal_folder(ws.path) / "matches.csv")
+    out = write_matches(summary, args.out or internal_folder(ws.path) / "matches.csv", headers=args.headers)
     print(f"書き出しました: {out} (内部資料 — 個人情報を含む: ニーズIDと徒歩時間。公開用の資料に載せないでください)")
     return 0
 
@@ -51,4 +51,6 @@ def register(sub) -> None:
     p.add_argument("--provider", action="append", help="提供主体で絞る (複数指定可)")
     p.add_argument("--out", help="出力ファイル (.csv または .xlsx。既定: ワークスペースの隣の "
                    "internal/matches_内部資料.csv)。名前に「内部資料」が付きます")
+    p.add_argument("--headers", choices=("en", "ja"), default="en",
+                   help="列見出し: en (プログラム向け、既定) または ja (日本語、人が読む表に)")
     p.set_defaults(func=_cmd_match)

@@ -8,6 +8,7 @@ import pandas as pd
 
 from scgeo.analysis.matching import assign_needs, candidate_pairs, match_summary, nearest_resources
 from scgeo.network import WalkNetwork
+from scgeo.report.tables import for_people
 
 __all__ = ["match_report", "write_matches"]
 
@@ -30,7 +31,7 @@ def match_report(workspace, *, k: int = 3, max_minutes: float = 20.0, assign: bo
     return nearest, assigned, match_summary(nearest, assigned)
 
 
-def write_matches(summary: pd.DataFrame, path: str | Path) -> Path:
+def write_matches(summary: pd.DataFrame, path: str | Path, *, headers: str = "en") -> Path:
     """Write the matches table, an internal document (need ids and per-need minutes).
 
     CSV (UTF-8 with BOM) or Excel by the file's suffix, through
@@ -38,6 +39,7 @@ def write_matches(summary: pd.DataFrame, path: str | Path) -> Path:
     column ``注意`` says 「内部資料 — 個人情報を含む」 on every row, and so does the Excel sheet's
     name. Put it in an ``internal/`` folder (:func:`scgeo.privacy.internal_folder`), never beside
     public files: walking minutes from a need to three known resources locate the person.
+    ``headers="ja"`` writes Japanese column headers (and the category's name without its code).
 
     Returns
     -------
@@ -46,4 +48,4 @@ def write_matches(summary: pd.DataFrame, path: str | Path) -> Path:
     """
     from scgeo.privacy import write_internal_table
 
-    return write_internal_table(summary, Path(path))
+    return write_internal_table(for_people(summary, headers=headers), Path(path))
