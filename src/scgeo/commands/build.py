@@ -105,9 +105,8 @@ def build_workspace(path: str | Path, *, muni_code: str, name: str = "",
     ``log(text)`` receives progress lines in Japanese. See ``docs/public_data.md``.
     """
     from scgeo import io
-    from scgeo.workspace import Workspace
-
     from scgeo.municipalities import muni_name
+    from scgeo.workspace import Workspace
 
     log = log or (lambda text: None)
     started = time.perf_counter()
