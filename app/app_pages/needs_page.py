@@ -24,9 +24,7 @@ UNITS = {  # label → aggregate_needs keywords
     "小学校区": {"level": "es_district"},
     "中学校区": {"level": "jhs_district"},
     "日常生活圏域": {"level": "living_area"},
-    "250mメッシュ": {"mesh": 250},
-    "500mメッシュ": {"mesh": 500},
-}
+}  # mesh tables list every cell of the town and take minutes to audit: `scgeo needs --mesh 250`
 STATUS_CHOICES = {"未対応のみ": ("open",), "すべての状態": None}
 TOTAL_LABEL = "合計"
 PAGE_ROWS = 50  # individual needs per page in the internal mode
@@ -36,14 +34,21 @@ PAGE_ROWS = 50  # individual needs per page in the internal mode
 def aggregate(path: str, stamp: int, unit: str, statuses: tuple[str, ...] | None) -> scgeo.privacy.AggregateResult:
     """The audited, suppressed aggregate (nothing individual leaves this function).
 
-    Audited against the workspace's ledger and recorded there: what this page shows is a release
-    like any other (a re-release of the same table is not recorded twice). Recording changes the
-    workspace's stamp, so the cache is keyed on the stamp read before.
+    Audited against the workspace's ledger (shown on screen, not yet recorded): a download records
+    it there (:func:`record`), so that later tables are audited against it too.
     """
     ws = scgeo.Workspace.open(path)
-    result = publish_needs(ws, statuses=statuses, purpose=f"アプリ ニーズのページ({unit})", **UNITS[unit])
+    result = publish_needs(ws, statuses=statuses, record=False, **UNITS[unit])
     result.audit = None  # internal (true values): not kept in the cache
     return result
+
+
+def record(path: str, stamp: int, unit: str, statuses: tuple[str, ...] | None) -> None:
+    """Record the downloaded table in the workspace's ledger (a re-release is not added twice)."""
+    from scgeo.privacy import record_release, release_of
+
+    result = aggregate(path, stamp, unit, statuses)
+    record_release(scgeo.Workspace.open(path), release_of(result, purpose=f"アプリ ニーズのページ({unit})"))
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -148,8 +153,8 @@ if layers is not None:
     m[2].metric("秘匿の基準", f"{manifest['threshold']} 件未満")
     m[3].metric("秘匿したセル", f"{suppressed['cells']} / {suppressed['of']}")
     st.caption(f"{manifest['rule']} {manifest['outside']['note']} これまでに公開した表 "
-               f"{manifest['audit']['releases_combined']} 件と組み合わせても逆算できないことを確かめ、"
-               "公開台帳に記録しました。")
+               f"{manifest['audit']['releases_combined']} 件と組み合わせても逆算できないことを確かめました"
+               "(ダウンロードすると公開台帳に記録します)。")
 
     st.subheader(f"{unit} × 種別の件数")
     wide = _wide(result)
@@ -168,9 +173,10 @@ if layers is not None:
     csv, manifest_json = public_files(path, stamp, unit, statuses)
     stem = f"{info['muni_code']}_needs_by_{manifest['level']}"
     d = st.columns(2)
-    d[0].download_button("集計表(CSV)", csv, file_name=f"{stem}.csv", mime="text/csv", type="primary")
+    d[0].download_button("集計表(CSV)", csv, file_name=f"{stem}.csv", mime="text/csv", type="primary",
+                         on_click=record, args=(path, stamp, unit, statuses))
     d[1].download_button("マニフェスト(JSON)", manifest_json, file_name=f"{stem}.csv.manifest.json",
-                         mime="application/json")
+                         mime="application/json", on_click=record, args=(path, stamp, unit, statuses))
     with st.expander("マニフェストの内容(何を、なぜ秘匿したか)"):
         st.json(json.loads(manifest_json), expanded=1)
 
