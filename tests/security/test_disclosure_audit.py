@@ -113,7 +113,9 @@ def test_audit_bounds_equal_brute_force(instance):
     first = pd.Series(np.arange(n_rows)).groupby(model.group).first()
     for r in exact.itertuples():
         row = first[r.cell]
-        assert (r.lo, r.hi) == (low[row], high[row])
+        assert r.lo == low[row]
+        # the audit boxes each unknown (merged ones too) by ``cap``: at or past it, "unbounded"
+        assert r.hi == high[row] or (r.hi >= cap and high[row] >= cap)
         pinned = low[row] == high[row]
         small = low[row] >= 1 and high[row] <= threshold - 1
         assert r.status == ("pinned" if pinned else "small" if small else "ok")
