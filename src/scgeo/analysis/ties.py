@@ -291,16 +291,9 @@ def network_metrics(graph: TieGraph, *, seed: int = 0) -> pd.DataFrame:
     n = len(nodes)
     out = nodes[["node_type", "node_id", "name", "kind"]].copy()
     if n == 0:
-        return out.assign(
-            degree=[],
-            weighted_degree=[],
-            betweenness=[],
-            component=[],
-            component_size=[],
-            isolated=[],
-            community=[],
-            broker=[],
-        )
+        empty = {"degree": "int64", "weighted_degree": "float64", "betweenness": "float64", "component": "int64",
+                 "component_size": "int64", "isolated": "bool", "community": "int64", "broker": "bool"}
+        return out.assign(**{k: pd.Series(dtype=v, index=out.index) for k, v in empty.items()})
     a = graph.adjacency()
     out["degree"] = np.asarray((a != 0).sum(axis=1)).ravel().astype(int)
     out["weighted_degree"] = np.asarray(a.sum(axis=1)).ravel()
