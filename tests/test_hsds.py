@@ -138,3 +138,20 @@ def test_the_open_referral_examples_import_with_reasons(tmp_path):
     )
     reasons = " ".join(services.rejected["reason"])
     assert "カテゴリ一覧にありません" in reasons and "日本の範囲外" in reasons
+
+
+def test_cli_hsds_export_and_import(sample_workspace, tmp_path, capsys):
+    from scgeo import Workspace
+    from scgeo.cli import main
+
+    out = tmp_path / "hsds"
+    assert main(["hsds", "export", str(sample_workspace.path), "--out", str(out)]) == 0
+    assert (out / "datapackage.json").is_file() and (out / "service_at_location.csv").is_file()
+    target = tmp_path / "t.gpkg"
+    assert main(["init", str(target), "--muni-code", "99201"]) == 0
+    assert main(["hsds", "import", str(target), str(out)]) == 0
+    ws = Workspace.open(target)
+    assert ws.count("resources") == sample_workspace.count("resources")
+    assert ws.count("organisations") == sample_workspace.count("organisations")
+    assert main(["hsds", "import", str(target), str(tmp_path)]) == 2  # not an HSDS folder: a message, rc 2
+    assert "organizations.csv" in capsys.readouterr().err

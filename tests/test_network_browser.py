@@ -25,7 +25,8 @@ def test_ecomap_and_area_network_render_offline_and_highlight_on_hover(sample_co
     graph = workspace_graph(ws, on="2026-10-01")
     eco = save_network_view(graph, tmp_path / "eco.html", title="エコマップ: 第1圏域地域包括支援センター",
                             focus="organisation:G017", depth=1)
-    area = save_network_view(area_subgraph(graph, ws.areas(), "LA1"), tmp_path / "la1.html",
+    orgs_only = workspace_graph(ws, on="2026-10-01", with_resources=False)
+    area = save_network_view(area_subgraph(orgs_only, ws.areas(), "LA1"), tmp_path / "la1.html",
                              title="第1圏域の関係者ネットワーク")
     whole = save_network_view(graph, tmp_path / "all.html", title="さくら市の関係者ネットワーク")
     with playwright.sync_playwright() as p:

@@ -106,17 +106,17 @@ tab_org, tab_tie = st.tabs(["団体を追加", "つながりを追加"])
 with tab_org, st.form("add_org", clear_on_submit=True):
     name = st.text_input("団体名")
     kind_label = st.selectbox("団体の種類", [k.label for k in kinds.values()])
-    area = st.selectbox("活動区域", ["", *area_choices(layers["areas"], ("living_area", "jhs_district", "es_district"))])
+    served = area_choices(layers["areas"], ("living_area", "jhs_district", "es_district"))
+    area = st.selectbox("活動区域", ["", *served])
     contact = st.text_input("団体の連絡先(個人名は書かない)")
     notes = st.text_input("備考")
     if st.form_submit_button("追加する"):
         code = next(k.code for k in kinds.values() if k.label == kind_label)
         ids = set(organisations["org_id"])
         org_id = next(f"O{i:04d}" for i in range(1, len(ids) + 2) if f"O{i:04d}" not in ids)
-        areas = area_choices(layers["areas"], ("living_area", "jhs_district", "es_district"))
         try:
             ws.add_feature("organisations", {"org_id": org_id, "name": name, "kind": code,
-                                             "area_id": areas.get(area), "contact": contact or None,
+                                             "area_id": served.get(area), "contact": contact or None,
                                              "notes": notes or None}, user=editor_name())
         except scgeo.InputError as exc:
             st.error(str(exc))

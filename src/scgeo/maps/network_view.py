@@ -125,11 +125,12 @@ def network_layout(graph: TieGraph) -> pd.DataFrame:
                 radius = min(0.12, slot / 3) if len(part) > 1 else 0.0
                 rows.append((k, 0.92 + radius * math.cos(angle), cy * 0.8 + 0.2 + radius * math.sin(angle)))
     lonely = [k for k in graph.nodes["node"] if k not in g]
-    per_row = 8
+    per_row = 6
     for i, key in enumerate(lonely):
         row, col = divmod(i, per_row)
-        rows.append((key, -1.05 + 2.1 * (col + 0.5) / per_row, -0.78 - 0.16 * row))
-    return pd.DataFrame(rows, columns=["node", "x", "y"]).set_index("node")
+        rows.append((key, -1.05 + 2.1 * (col + 0.5) / per_row, -0.78 - 0.2 * row, 12.0 * (col % 2)))
+    rows = [(*r, 0.0) if len(r) == 3 else r for r in rows]
+    return pd.DataFrame(rows, columns=["node", "x", "y", "dy"]).set_index("node")
 
 
 def _svg(graph: TieGraph, pos: pd.DataFrame, metrics: pd.DataFrame, *, focus: str | None, size: int = 900) -> str:
@@ -160,6 +161,7 @@ def _svg(graph: TieGraph, pos: pd.DataFrame, metrics: pd.DataFrame, *, focus: st
         if n.node not in pos.index:
             continue
         x, y = xy(n.node)
+        dy = float(pos.loc[n.node, "dy"]) if "dy" in pos else 0.0
         m = metrics.loc[n.node] if n.node in metrics.index else None
         broker = bool(m is not None and m["broker"])
         isolated = bool(m is not None and m["isolated"])
@@ -183,7 +185,7 @@ def _svg(graph: TieGraph, pos: pd.DataFrame, metrics: pd.DataFrame, *, focus: st
         parts.append(
             f'<g class="node" data-key="{html.escape(n.node)}">{shape}fill="{colors[n.node]}"{ring}>'
             f"<title>{html.escape(tip)}</title></{'rect' if n.node_type == 'resource' else 'circle'}>"
-            f'<text x="{x:.1f}" y="{y + r + 13:.1f}" font-size="{13 if n.node == focus or broker else 11}" '
+            f'<text x="{x:.1f}" y="{y + r + 13 + dy:.1f}" font-size="{13 if n.node == focus or broker else 11}" '
             f'text-anchor="middle" fill="#222" paint-order="stroke" stroke="#fff" stroke-width="3">'
             f"{html.escape(_short(n.name))}</text></g>"
         )
@@ -235,8 +237,8 @@ def network_html(graph: TieGraph, *, title: str, focus: str | None = None, depth
 body {{ font-family: "IPAexGothic", "Noto Sans CJK JP", sans-serif; margin: 16px; color: #222; }}
 h1 {{ font-size: 20px; margin: 0 0 4px; }} .sub {{ color: #555; font-size: 13px; margin-bottom: 8px; }}
 .wrap {{ display: flex; gap: 16px; flex-wrap: wrap; }}
-svg {{ width: min(900px, 100%); height: auto; border: 1px solid #ddd; }}
-.side {{ max-width: 360px; font-size: 13px; }} .legend span {{ display: inline-block; margin: 2px 8px 2px 0; }}
+svg {{ flex: 1 1 640px; max-width: 900px; height: auto; border: 1px solid #ddd; }}
+.side {{ flex: 0 1 320px; font-size: 13px; }} .legend span {{ display: inline-block; margin: 2px 8px 2px 0; }}
 .legend i {{ display: inline-block; width: 14px; height: 4px; margin-right: 4px; vertical-align: middle; }}
 .dim {{ opacity: 0.12; }} @media print {{ .side {{ max-width: none; }} }}
 </style></head><body>
