@@ -295,10 +295,12 @@ def _cmd_ties_view(args) -> int:
 
 def _cmd_hsds_export(args) -> int:
     from scgeo.io.hsds import export_hsds
+    from scgeo.municipalities import lookup
     from scgeo.workspace import Workspace
 
     ws = Workspace.open(args.path)
     meta = ws.meta()
+    muni = lookup(meta.get("muni_code", ""))
     written = export_hsds(
         args.out,
         resources=ws.read("resources"),
@@ -306,7 +308,7 @@ def _cmd_hsds_export(args) -> int:
         areas=ws.areas(),
         muni_code=meta.get("muni_code", ""),
         muni_name=meta.get("muni_name", ""),
-        prefecture=args.prefecture or "",
+        prefecture=args.prefecture or (muni.prefecture if muni else ""),
     )
     print(f"HSDS 3.0 の表形式で書き出しました: {len(written)} ファイル → {args.out}")
     return 0
@@ -390,7 +392,7 @@ def register(sub) -> None:
     p = hsds_sub.add_parser("export", help="社会資源と関係団体を HSDS 3.0 の CSV 一式に書き出す")
     p.add_argument("path", help="ワークスペース (.gpkg)")
     p.add_argument("--out", required=True, help="出力フォルダ")
-    p.add_argument("--prefecture", help="住所の都道府県名 (addresses.csv の state_province)")
+    p.add_argument("--prefecture", help="住所の都道府県名 (既定: 市町村コードから)")
     p.set_defaults(func=_cmd_hsds_export)
     p = hsds_sub.add_parser("import", help="HSDS 3.0 の CSV 一式 (フォルダ) を取り込む")
     p.add_argument("path", help="ワークスペース (.gpkg)")
