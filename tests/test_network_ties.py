@@ -286,3 +286,34 @@ def test_empty_workspace_reads_the_network_layers_empty(tmp_path, layer):
 
     ws = Workspace.create(tmp_path / "w.gpkg", muni_code="99201")
     assert ws.read(layer).empty and list(ws.read(layer).columns) == LAYERS[layer].names
+
+
+def test_helpers_beside_suppressed_needs(sample_workspace, capsys):
+    from scgeo.analysis.helpers import helpers_vs_needs
+    from scgeo.privacy import aggregate_needs
+
+    ws = sample_workspace
+    areas = ws.areas()
+    needs = aggregate_needs(ws.read("needs"), areas, level="living_area", blocks=ws.town_blocks())
+    table = helpers_vs_needs(ws.read("helpers"), needs.table, areas=areas, organisations=ws.read("organisations"))
+    helpers = ws.read("helpers")
+    # independent recomputation: helpers' area_id is a living area in the sample, or their organisation's
+    org_area = ws.read("organisations").set_index("org_id")["area_id"]
+    parents = areas.set_index("area_id")["parent_id"]
+
+    def living(a):
+        while isinstance(a, str) and not a.startswith("LA"):
+            a = parents.get(a)
+        return a
+
+    where = helpers["area_id"].fillna(helpers["org_id"].map(org_area)).map(living)
+    expected = helpers.assign(area_id=where).groupby(["area_id", "activity"])["active"].sum()
+    got = table[table["active"] > 0].set_index(["area_id", "activity"])["active"]
+    assert got.sort_index().to_dict() == expected.sort_index().to_dict()
+    assert set(table["activity"]) == set(helpers["activity"])
+    published = needs.table.set_index(["unit_id", "category"])["display"]
+    for row in table.itertuples():
+        assert row.needs == str(published.get((row.area_id, row.activity), "0"))
+    assert main(["org", "helpers", str(ws.path), "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert len(rows) == len(table) and "needs_count" not in rows[0]

@@ -293,6 +293,28 @@ def _cmd_ties_view(args) -> int:
     return 0
 
 
+def _cmd_org_helpers(args) -> int:
+    from scgeo.analysis.helpers import helpers_vs_needs
+    from scgeo.privacy import aggregate_needs
+    from scgeo.schema import load_taxonomy
+    from scgeo.workspace import Workspace
+
+    ws = Workspace.open(args.path)
+    areas = ws.areas()
+    needs = aggregate_needs(ws.read("needs"), areas, level=args.level, blocks=ws.town_blocks())
+    table = helpers_vs_needs(ws.read("helpers"), needs.table, areas=areas, organisations=ws.read("organisations"),
+                             level=args.level, as_of=_day(args.on))
+    if args.json:
+        print(table.drop(columns=["needs_count"]).to_json(orient="records", force_ascii=False))
+        return 0
+    tax = load_taxonomy()
+    print("担い手(活動中の人数)と未対応のニーズ(件数、5未満は秘匿)")
+    for row in table.itertuples(index=False):
+        print(f"  {row.area_name} {tax.label(row.activity)}: 未対応のニーズ {row.needs} 件、"
+              f"活動中の担い手 {row.active} 人(養成講座修了 {row.trained} 人)")
+    return 0
+
+
 def _cmd_hsds_export(args) -> int:
     from scgeo.io.hsds import export_hsds
     from scgeo.municipalities import lookup
@@ -353,6 +375,12 @@ def register(sub) -> None:
     p.add_argument("--area", help="活動区域IDで絞り込む")
     p.add_argument("--json", action="store_true", help="JSON で出力する")
     p.set_defaults(func=_cmd_org_list)
+    p = org_sub.add_parser("helpers", help="担い手の人数と未対応のニーズ(秘匿済みの件数)を区域・活動ごとに並べる")
+    p.add_argument("path", help="ワークスペース (.gpkg)")
+    p.add_argument("--level", default="living_area", help="区域の種類 (既定: living_area)")
+    p.add_argument("--on", help="この日までの人数の記録 (既定: 最新)")
+    p.add_argument("--json", action="store_true", help="JSON で出力する")
+    p.set_defaults(func=_cmd_org_helpers)
 
     ties = sub.add_parser("ties", help="団体・資源・協議体のつながり (取込・書き出し・分析・図)")
     ties_sub = ties.add_subparsers(dest="ties_command", required=True, metavar="操作")
