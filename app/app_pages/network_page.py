@@ -69,6 +69,23 @@ table = pd.DataFrame({
 }).sort_values(["媒介中心性", "つながりの数"], ascending=False)
 st.dataframe(table, hide_index=True, width="stretch")
 
+st.subheader("担い手と未対応のニーズ")
+_helpers = ws.read("helpers")
+if _helpers.empty:
+    st.caption("担い手の人数がまだ記録されていません(`scgeo org import … --layer helpers`)。")
+else:
+    from scgeo.analysis.helpers import helpers_vs_needs
+    from scgeo.privacy import aggregate_needs
+
+    _level = "living_area" if (layers["areas"]["level"] == "living_area").any() else "jhs_district"
+    _needs = aggregate_needs(ws.read("needs"), layers["areas"], level=_level, blocks=ws.town_blocks())
+    _table = helpers_vs_needs(_helpers, _needs.table, areas=layers["areas"], organisations=organisations,
+                              level=_level)
+    _tax = scgeo.load_taxonomy()
+    st.dataframe(pd.DataFrame({"区域": _table["area_name"], "活動": _table["activity"].map(_tax.label),
+                               "未対応のニーズ(5未満は秘匿)": _table["needs"], "活動中の担い手": _table["active"],
+                               "養成講座修了": _table["trained"]}), hide_index=True, width="stretch")
+
 st.subheader("協議体の出席から提案されたつながり")
 ties = ws.read("ties")
 proposed = ties[ties["status"] == "proposed"]
