@@ -51,6 +51,7 @@ from scgeo.schema import (
     POPULATION,
     RESOURCES,
     TIES,
+    VENUES,
     ImportResult,
     Layer,
     coerce,
@@ -63,15 +64,16 @@ __all__ = ["STORED_LAYERS", "Workspace"]
 
 STORED_LAYERS: dict[str, Layer] = {
     layer.name: layer
-    for layer in (AREAS, POPULATION, RESOURCES, NEEDS, EDITS, NETWORK_NODES, NETWORK_EDGES, BASEMAP_LINES)
+    for layer in (AREAS, POPULATION, RESOURCES, NEEDS, EDITS, NETWORK_NODES, NETWORK_EDGES, BASEMAP_LINES,
+                  VENUES)
 }
 # The coordinator's network (ネットワーク構築): organisations, ties, 協議体 and 担い手 counts.
 STORED_LAYERS.update({layer.name: layer for layer in (ORGANISATIONS, TIES, COUNCILS, COUNCIL_MEETINGS, HELPERS)})
 SCHEMA_VERSION = "1"
-# Layers every workspace has; the others (the walking network, basemap lines) may be absent in
+# Layers every workspace has; the others (the walking network, basemap lines, venues) may be absent in
 # files made by older versions and read as empty until written.
 CORE_LAYERS = ("areas", "population", "resources", "needs", "edits")
-_IMPORTABLE = ("resources", "needs", "organisations", "ties", "councils", "council_meetings", "helpers")
+_IMPORTABLE = ("resources", "needs", "venues", "organisations", "ties", "councils", "council_meetings", "helpers")
 _NOT_IMPORTABLE = ("areas", "population", "edits", "network_nodes", "network_edges", "basemap_lines")
 
 
@@ -186,6 +188,20 @@ class Workspace:
         filled from the national table (:mod:`scgeo.municipalities`) when it knows the code.
         Raises ``WorkspaceError`` when the file exists and ``overwrite`` is false.
         """
+        with cls.building(path, muni_code=muni_code, muni_name=muni_name, overwrite=overwrite):
+            pass
+        return cls(path)
+
+    @classmethod
+    @contextlib.contextmanager
+    def building(cls, path: str | Path, *, muni_code: str, muni_name: str = "",
+                 overwrite: bool = False) -> Iterator[Transaction]:
+        """Create a workspace and fill it in one transaction (``scgeo build``).
+
+        Yields a :class:`Transaction` on a new workspace (every layer empty, the metadata set);
+        the file at ``path`` is created or replaced only when the block ends without an error
+        (a replaced file is kept as a backup generation). Arguments as :meth:`create`.
+        """
         from scgeo.municipalities import muni_name as _muni_name
 
         path = Path(path)
@@ -204,10 +220,11 @@ class Workspace:
             tx.set_meta({"muni_code": str(muni_code), "muni_name": muni_name, "crs": crs,
                          "scgeo_version": __version__, "schema_version": SCHEMA_VERSION,
                          "created_at": _now(), "updated_at": _now()})
+            yield tx
+            tx._flush()
             _commit(tmp, path)
         finally:
             tmp.unlink(missing_ok=True)
-        return cls(path)
 
     @classmethod
     def open(cls, path: str | Path) -> Workspace:
@@ -268,6 +285,8 @@ class Workspace:
     def ids(self, name: str) -> set[str]:
         """The ids present in a layer."""
         layer = STORED_LAYERS[name]
+        if name not in _layer_names(self.path):
+            return set()
         frame = pyogrio.read_dataframe(self.path, layer=name, columns=[layer.id_column],
                                        read_geometry=False)
         return set(frame[layer.id_column].astype(str))
