@@ -25,7 +25,7 @@ from importlib.resources import files
 
 from scgeo._errors import InputError
 
-__all__ = ["Municipality", "check_digit", "lookup", "municipalities", "muni_name", "normalise_code"]
+__all__ = ["Municipality", "check_digit", "lookup", "muni_name", "municipalities", "normalise_code"]
 
 _WEIGHTS = (6, 5, 4, 3, 2)
 
@@ -41,6 +41,11 @@ class Municipality:
     kana: str
     lat: float
     lon: float
+
+    @property
+    def hall(self) -> str:
+        """The name of its office: 「出雲市役所」「奥出雲町役場」「札幌市 中央区役所」."""
+        return self.name + ("役所" if self.name.endswith(("市", "区")) else "役場")
 
 
 def check_digit(code: str) -> int:

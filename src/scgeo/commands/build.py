@@ -44,6 +44,7 @@ def register(sub) -> None:
                                      "(位置参照情報・Geolonia の町丁目代表点)、jageocoder:DIR か "
                                      "jageocoder:URL、gsi (国土地理院の住所検索、インターネット)")
     p.add_argument("--force", action="store_true", help="既存のワークスペースを上書きする")
+    p.add_argument("--rejected-dir", help="除外した行のファイルを書くフォルダ (既定: ワークスペースの隣の rejected/)")
     p.set_defaults(func=_cmd_build)
 
 
@@ -99,40 +100,52 @@ def build_workspace(path: str | Path, *, muni_code: str, name: str = "",
                     age_layout: str | None = None, mesh: str | None = None,
                     resources: list[str] = (),
                     facility_config: str | None = None, geocode: str | None = None,
-                    force: bool = False, log=None) -> dict:
+                    force: bool = False, rejected_dir: str | Path | None = None, log=None) -> dict:
     """Build a workspace from public data files; returns the counts (for the CLI and tests).
 
-    ``log(text)`` receives progress lines in Japanese. See ``docs/public_data.md``.
+    ``log(text)`` receives progress lines in Japanese. Rejected rows are written to
+    ``rejected/`` beside the workspace (or ``rejected_dir``). See ``docs/public_data.md``.
     """
     from scgeo import io
-    from scgeo.workspace import Workspace
-
     from scgeo.municipalities import muni_name
+    from scgeo.workspace import Workspace
 
     log = log or (lambda text: None)
     started = time.perf_counter()
     name = muni_name(muni_code, name)
     ws = Workspace.create(path, muni_code=muni_code, muni_name=name, overwrite=force)
     summary: dict = {"layers": {}, "rejected": {}, "messages": [], "geocode": {}}
-    rejected_dir = Path(path).with_suffix("")
+    folder = Path(rejected_dir) if rejected_dir else Path(path).parent / "rejected"
 
     def record(label: str, result) -> None:
         summary["rejected"][label] = len(result.rejected)
         summary["messages"] += [f"{label}: {m}" for m in result.messages]
         if len(result.rejected):
-            out = Path(f"{rejected_dir}_rejected_{label}.csv")
+            folder.mkdir(parents=True, exist_ok=True)
+            out = folder / f"{Path(path).stem}_rejected_{label}.csv"
             result.rejected.to_csv(out, index=False, encoding="utf-8-sig")
             log(f"  除外 {len(result.rejected)} 件 → {out}")
 
+    from scgeo.location import Expected, check_location
+
+    expected = Expected(muni_code, reference_label="この build の他の区域")
+
+    def located(result, file: str):
+        """Refuse a layer that lies away from the municipality or the inputs read before it."""
+        nonlocal expected
+        check_location(result.accepted, expected, what=Path(file).name)
+        expected = expected.including(result.accepted)
+        return result
+
     outline = None
     if municipality:
-        result = io.read_ksj_municipality(municipality, muni_code=muni_code)
+        result = located(io.read_ksj_municipality(municipality, muni_code=muni_code), municipality)
         ws.import_result("areas", result, source=Path(municipality).name)
         record("municipality", result)
         outline = result.accepted.union_all()
         log(f"行政区域: {len(result.accepted)} 件")
     for file in districts:
-        result = io.read_ksj_school_districts(file, muni_code=muni_code)
+        result = located(io.read_ksj_school_districts(file, muni_code=muni_code), file)
         ws.import_result("areas", result, source=Path(file).name)
         record(Path(file).stem, result)
         level = result.accepted["level"].iloc[0] if len(result.accepted) else "areas"
@@ -152,7 +165,7 @@ def build_workspace(path: str | Path, *, muni_code: str, name: str = "",
     if outline is not None:
         summary["layers"] = {"municipality": 1, **summary["layers"]}
     if blocks:
-        result = _blocks(blocks, ages, age_layout, muni_code=muni_code, outline=outline)
+        result = located(_blocks(blocks, ages, age_layout, muni_code=muni_code, outline=outline), blocks)
         if mesh and not ages:
             result = _mesh_population(result, mesh, muni_code=muni_code)
         layer = "town_blocks" if "pop_total" in result.accepted else "areas"
@@ -241,7 +254,7 @@ def _cmd_build(args) -> int:
         districts=args.districts, blocks=args.blocks, ages=args.ages, age_layout=args.age_layout,
         mesh=args.mesh,
         resources=args.resources, facility_config=args.facility_config, geocode=args.geocode,
-        force=args.force, log=lambda text: print(text, flush=True))
+        force=args.force, rejected_dir=args.rejected_dir, log=lambda text: print(text, flush=True))
     print("―― 結果 ――")
     labels = {"municipality": "市町村", "jhs_district": "中学校区", "es_district": "小学校区",
               "town_block": "町丁目", "resources": "社会資源"}
@@ -255,7 +268,7 @@ def _cmd_build(args) -> int:
             print(f"  人口 {pop['pop_total']:,} 人 (65歳以上 {pop['pop_65plus']:,} 人、"
                   f"75歳以上 {pop['pop_75plus'] or 0:,} 人)")
     total_rejected = sum(summary["rejected"].values())
-    print(f"  除外した行: {total_rejected} 件" + (" (理由は *_rejected_*.csv)" if total_rejected else ""))
+    print(f"  除外した行: {total_rejected} 件" + (" (理由は rejected/ の *_rejected_*.csv)" if total_rejected else ""))
     if summary["geocode"]:
         coarse = {k: v for k, v in summary["geocode"].items() if k != "街区"}
         print("  住所から求めた位置: " + "、".join(f"{k} {v} 件" for k, v in summary["geocode"].items())
