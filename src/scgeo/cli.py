@@ -19,10 +19,10 @@ from pathlib import Path
 from scgeo._errors import InputError, ScgeoError
 from scgeo.commands import level_arg
 
-__all__ = ["main"]
+__all__ = ["main", "rejected_path"]
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
-IMPORT_LAYERS = ("areas", "town_blocks", "resources", "needs", "network")
+IMPORT_LAYERS = ("areas", "town_blocks", "resources", "needs", "venues", "network")
 
 
 # argparse's own messages, in Japanese (Python's wording of 3.11–3.13)
@@ -123,12 +123,20 @@ def _read_for_layer(args, ws):
     existing = None if args.replace else ws.ids(
         "areas" if args.layer in ("areas", "town_blocks") else args.layer)
     common = {"mapping": mapping, "encoding": args.encoding}
+    if args.layer in ("areas", "town_blocks"):
+        from scgeo.location import Expected
+
+        replaced = () if not args.replace else ("town_block",) if args.layer == "town_blocks" else (
+            tuple(ws.areas()["level"].unique()) if args.level is None else (args.level,))
+        expect = Expected.for_workspace(ws, exclude_levels=replaced)
     if args.layer == "areas":
-        result = io.read_areas(args.file, level=args.level, crs=args.crs, **common)
+        result = io.read_areas(args.file, level=args.level, crs=args.crs, expect=expect, **common)
     elif args.layer == "town_blocks":
-        result = io.read_town_blocks(args.file, crs=args.crs, **common)
+        result = io.read_town_blocks(args.file, crs=args.crs, expect=expect, **common)
     elif args.layer == "resources":
         result = io.read_resources(args.file, sheet=args.sheet, existing_ids=existing, **common)
+    elif args.layer == "venues":
+        result = io.read_venues(args.file, sheet=args.sheet, existing_ids=existing, **common)
     else:
         result = io.read_needs(args.file, sheet=args.sheet, existing_ids=existing, **common)
     if existing and args.layer in ("areas", "town_blocks") and len(result.accepted):
@@ -150,25 +158,45 @@ def _cmd_import(args) -> int:
     result = _read_for_layer(args, ws)
     for message in result.messages:
         print(f"注意: {message}")
-    written = ws.import_result(args.layer, result, mode="replace" if args.replace else "append",
-                               user=args.user, source=Path(args.file).name)
+    written = 0
+    if len(result.accepted):
+        written = ws.import_result(args.layer, result, mode="replace" if args.replace else "append",
+                                   user=args.user, source=Path(args.file).name)
     print(f"{args.layer}: 取込 {written} 件、除外 {len(result.rejected)} 件")
     if len(result.rejected):
-        source = Path(args.file)
+        out = rejected_path(ws.path, Path(args.file), layer=args.layer, folder=args.rejected_dir)
         if args.layer == "needs":  # 要配慮個人情報: internal, marked, schema columns only unless --internal
-            from scgeo.privacy import internal_folder, rejected_needs, write_internal_table
+            from scgeo.privacy import rejected_needs, write_internal_table
 
             rows = rejected_needs(result.rejected, mapping=_parse_mapping(args.mapping), internal=args.internal)
-            out = write_internal_table(rows, internal_folder(ws.path) / f"{source.stem}_rejected.csv")
+            out = write_internal_table(rows, out)
             kept = "すべての列" if args.internal else "スキーマの列と理由のみ(自由記述・要介護度・座標は除外)"
             print(f"除外した行と理由(内部資料 — 個人情報を含む、{kept}): {out}")
         else:
-            out = source.with_name(f"{source.stem}_rejected.csv")
             result.rejected.to_csv(out, index=False, encoding="utf-8-sig")
             print(f"除外した行と理由: {out}")
         for _, row in result.rejected.head(5).iterrows():
             print(f"  {row['source_row']}行目: {row['reason']}")
+    if not written:
+        raise InputError(f"{Path(args.file).name} から取り込める行がありませんでした(ワークスペースは変えていません)。"
+                         + ("除外の理由を確かめてください。" if len(result.rejected) else ""))
     return EXIT_OK
+
+
+def rejected_path(workspace: Path, source: Path, *, layer: str, folder: str | Path | None = None) -> Path:
+    """Where the rejected rows of an import go: never into the user's data folder.
+
+    ``rejected/`` beside the workspace (or ``folder``). The needs layer's rejected rows keep the
+    original cells of personal records: an internal output, always in ``internal/`` beside the
+    workspace.
+    """
+    if layer == "needs":
+        folder = workspace.parent / "internal"
+    elif folder is None:
+        folder = workspace.parent / "rejected"
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"{source.stem}_rejected.csv"
 
 
 def _import_network(args, ws) -> int:
@@ -184,6 +212,9 @@ def _import_network(args, ws) -> int:
         data = read_osm(source)
         nodes, edges, lines = data.nodes, data.edges, data.lines
         net = WalkNetwork.from_frames(nodes, edges)
+    from scgeo.location import Expected, check_location
+
+    check_location(nodes, Expected.for_workspace(ws), what=source.name)
     ws.write_network(nodes, edges, lines, user=args.user, source=source.name)
     print(f"歩行ネットワーク: 交点 {len(nodes)}、道 {len(edges)}、"
           f"最大の連結成分 {net.component_share():.1%}")
@@ -201,7 +232,8 @@ def _cmd_info(args) -> int:
     print(f"市町村: {info['muni_name']} ({info['muni_code']})  座標系: {info['crs']}  scgeo {info['scgeo_version']}")
     labels = {"areas": "区域", "population": "町丁目別人口", "resources": "社会資源",
               "needs": "ニーズ", "edits": "編集履歴", "network_nodes": "歩行ネットワークの交点",
-              "network_edges": "歩行ネットワークの道", "basemap_lines": "背景の線(川・鉄道)"}
+              "network_edges": "歩行ネットワークの道", "basemap_lines": "背景の線(川・鉄道)",
+              "venues": "活動の場(会場)"}
     for name, count in info["layers"].items():
         print(f"  {labels.get(name, name)} ({name}): {count} 件")
     for level, count in info["area_levels"].items():
@@ -286,6 +318,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--user", help="編集履歴に記録する名前")
     p.add_argument("--internal", action="store_true",
                    help="ニーズの除外行をすべての列のまま書き出す (内部資料。既定はスキーマの列と理由のみ)")
+    p.add_argument("--rejected-dir", help="除外した行のファイルを書くフォルダ (既定: ワークスペースの隣の rejected/。"
+                                          "ニーズは internal/)")
     p.set_defaults(func=_cmd_import)
 
     p = sub.add_parser("info", help="ワークスペースの内容を表示する")

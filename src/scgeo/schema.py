@@ -28,19 +28,37 @@ __all__ = [
     "AREA_LEVELS",
     "AREA_LEVEL_ALIASES",
     "BASEMAP_LINES",
+    "COUNCILS",
+    "COUNCIL_MEETINGS",
+    "COUNCIL_TIERS",
     "EDITS",
+    "HELPERS",
     "LAYERS",
     "NEEDS",
     "NEED_STATUSES",
     "NEED_STATUS_LABELS",
     "NETWORK_EDGES",
     "NETWORK_NODES",
+    "NODE_TYPES",
+    "NODE_TYPE_LABELS",
+    "ORGANISATIONS",
+    "PERSON_NAME_HEADERS",
     "POPULATION",
     "PUBLICATIONS",
     "RESOURCES",
     "RESOURCE_STATUSES",
     "RESOURCE_STATUS_LABELS",
+    "TIES",
+    "TIE_KINDS",
+    "TIE_KIND_LABELS",
+    "TIE_STATUSES",
+    "TIE_STATUS_LABELS",
+    "TIE_STRENGTHS",
+    "TIE_STRENGTH_LABELS",
     "TOWN_BLOCKS",
+    "VENUES",
+    "VENUE_KINDS",
+    "VENUE_KIND_LABELS",
     "WEEKDAYS",
     "Category",
     "Column",
@@ -51,22 +69,25 @@ __all__ = [
     "empty_frame",
     "load_taxonomy",
     "resolve_level",
+    "resolve_venue_kind",
     "validate",
 ]
 
-AREA_LEVELS = ("municipality", "living_area", "jhs_district", "es_district", "town_block")
+AREA_LEVELS = ("municipality", "living_area", "jhs_district", "es_district", "community", "town_block")
 AREA_LEVEL_LABELS = {
     "municipality": "市町村",
     "living_area": "日常生活圏域",
     "jhs_district": "中学校区",
     "es_district": "小学校区",
+    "community": "地区・自治会",
     "town_block": "町丁目",
 }
 AREA_LEVEL_ALIASES = {normalise_header(k): code for code, label in AREA_LEVEL_LABELS.items() for k in (code, label)} | {
     normalise_header(k): code for k, code in (
         ("圏域", "living_area"), ("生活圏域", "living_area"), ("中学校", "jhs_district"),
         ("小学校", "es_district"), ("町丁・字", "town_block"), ("小地域", "town_block"),
-        ("町丁", "town_block"), ("市区町村", "municipality"))}
+        ("町丁", "town_block"), ("市区町村", "municipality"), ("自治会", "community"),
+        ("町内会", "community"), ("地区", "community"))}
 
 
 def resolve_level(value: str) -> str:
@@ -184,6 +205,7 @@ RESOURCES = Layer(
         _c("name", "str", "名称", "施設名", "事業所名", "団体名", "資源名", "活動名", required=True),
         _c("category", "str", "種別", "カテゴリ", "分類", "資源の種類", "type", required=True),
         _c("provider_type", "str", "提供主体", "運営主体", "実施主体", "provider", "運営"),
+        _c("operator_id", "str", "運営団体ID", "運営団体", "operator"),
         _c("address", "str", "住所", "所在地", "場所", "開催場所", "addr"),
         _c("schedule", "str", "曜日・時間", "開催日時", "日時", "開催日", "時間", "活動日"),
         _c("days_of_week", "str", "曜日", "開催曜日", "days", "weekday"),
@@ -279,6 +301,40 @@ NETWORK_EDGES = Layer(
     id_column="edge_id",
 )
 
+# Venues: places where an activity could be held (資源開発の候補地). Not services: they are never
+# counted in coverage. ``kind`` is stored as a code; the Japanese label comes from VENUE_KIND_LABELS.
+VENUE_KINDS = ("kominkan", "shukaijo", "koryu_center", "fukushi_kaikan", "other")
+VENUE_KIND_LABELS = {"kominkan": "公民館", "shukaijo": "集会所", "koryu_center": "地域交流センター",
+                     "fukushi_kaikan": "福祉会館", "other": "その他"}
+# Words in a kind or a name that tell the kind, most specific first (福祉会館 before 会館 …).
+_VENUE_KIND_WORDS = (
+    ("fukushi_kaikan", ("福祉会館", "福祉センター", "老人福祉センター", "老人憩の家", "いこいの家")),
+    ("koryu_center", ("交流センター", "コミュニティセンター", "コミュニティーセンター", "市民センター",
+                      "地区センター", "ふれあいセンター", "交流館", "交流プラザ")),
+    ("kominkan", ("公民館", "公民分館")),
+    ("shukaijo", ("集会所", "集会場", "集会施設", "自治会館", "町内会館", "会館", "集落センター")),
+)
+
+VENUES = Layer(
+    "venues",
+    "活動の場(会場)",
+    (
+        _c("venue_id", "str", "会場ID", "id", "no", "番号", "施設番号", required=True),
+        _c("name", "str", "名称", "施設名", "会場名", "館名", "公民館名", "集会所名", "name",
+           required=True),
+        _c("kind", "str", "種類", "種別", "施設種別", "区分", "分類", "kind"),
+        _c("address", "str", "住所", "所在地", "address", "addr"),
+        _c("capacity", "int", "定員", "収容人数", "収容人員", "最大収容人数", "capacity"),
+        _c("opening_hours", "str", "利用時間", "開館時間", "開所時間", "利用可能時間", "opening_hours"),
+        _c("contact", "str", "連絡先", "電話番号", "電話", "tel", "phone", "telephonenumber"),
+        _c("area_id", "str", "区域ID", "area", "地区コード"),
+        _c("notes", "str", "備考", "メモ", "note", "remarks"),
+        _c("source", "str", "出典", "情報源"),
+    ),
+    geometry="Point",
+    id_column="venue_id",
+)
+
 BASEMAP_LINES = Layer(
     "basemap_lines",
     "背景の線(川・鉄道)",
@@ -291,15 +347,145 @@ BASEMAP_LINES = Layer(
     id_column="feature_id",
 )
 
+# ---------------------------------------------------------------- ネットワーク構築 (organisations and ties)
+
+TIE_KINDS = ("operates", "partner", "member", "referral", "support")
+TIE_KIND_LABELS = {"operates": "運営", "partner": "連携", "member": "参加", "referral": "紹介", "support": "支援"}
+TIE_STRENGTHS = ("weak", "medium", "strong")
+TIE_STRENGTH_LABELS = {"weak": "弱", "medium": "中", "strong": "強"}
+TIE_STATUSES = ("accepted", "proposed")
+TIE_STATUS_LABELS = {"accepted": "確認済み", "proposed": "提案(未確認)"}
+#: What a tie's end can be: an organisation, a resource, a 協議体, or the coordinator (``sc``).
+NODE_TYPES = ("organisation", "resource", "council", "coordinator")
+NODE_TYPE_LABELS = {"organisation": "団体", "resource": "社会資源", "council": "協議体",
+                    "coordinator": "生活支援コーディネーター"}
+COUNCIL_TIERS = ("1", "2")
+
+ORGANISATIONS = Layer(
+    "organisations",
+    "関係団体",
+    (
+        _c("org_id", "str", "団体ID", "id", "番号", "団体番号", required=True),
+        _c("name", "str", "団体名", "名称", "label", "機関名", "組織名", required=True),
+        _c("kind", "str", "団体の種類", "種別", "種類", "type", "分類", required=True),
+        _c("area_id", "str", "活動区域ID", "区域ID", "担当区域", "area"),
+        _c("address", "str", "住所", "所在地", "addr"),
+        _c("contact", "str", "連絡先(団体)", "連絡先", "電話番号", "電話", "tel", "email", "メール"),
+        _c("status", "str", "状態", "活動状況", "状況", choices=RESOURCE_STATUSES),
+        _c("lat", "float", "緯度", "latitude", "y"),
+        _c("lon", "float", "経度", "longitude", "lng", "x"),
+        _c("notes", "str", "備考", "description", "説明", "メモ"),
+        _c("source", "str", "出典", "情報源"),
+    ),
+    id_column="org_id",
+)
+
+TIES = Layer(
+    "ties",
+    "つながり",
+    (
+        _c("tie_id", "str", "つながりID", "id", required=True),
+        _c("kind", "str", "つながりの種類", "種類", "type", required=True, choices=TIE_KINDS),
+        _c("source_type", "str", "起点の種類", required=True, choices=NODE_TYPES),
+        _c("source_id", "str", "起点ID", "from", required=True),
+        _c("target_type", "str", "終点の種類", required=True, choices=NODE_TYPES),
+        _c("target_id", "str", "終点ID", "to", required=True),
+        _c("strength", "str", "強さ", "strength", choices=TIE_STRENGTHS),
+        _c("started", "date", "開始日", "start", "開始"),
+        _c("ended", "date", "終了日", "end", "終了"),
+        _c("status", "str", "確認状態", choices=TIE_STATUSES),
+        _c("origin", "str", "記録のもと", "origin"),
+        _c("notes", "str", "備考", "description", "説明", "メモ"),
+    ),
+    id_column="tie_id",
+)
+
+COUNCILS = Layer(
+    "councils",
+    "協議体",
+    (
+        _c("council_id", "str", "協議体ID", "id", required=True),
+        _c("name", "str", "協議体名", "名称", required=True),
+        _c("tier", "str", "層", "第何層", "tier", required=True, choices=COUNCIL_TIERS),
+        _c("area_id", "str", "区域ID", "担当区域"),
+        _c("notes", "str", "備考", "メモ"),
+    ),
+    id_column="council_id",
+)
+
+COUNCIL_MEETINGS = Layer(
+    "council_meetings",
+    "協議体の開催",
+    (
+        _c("meeting_id", "str", "開催ID", "id", required=True),
+        _c("council_id", "str", "協議体ID", required=True),
+        _c("date", "date", "開催日", "日付", required=True),
+        _c("attendees", "str", "参加団体ID", "参加団体", "出席団体"),
+        _c("agenda", "str", "議題", "テーマ"),
+        _c("notes", "str", "記録", "議事メモ", "メモ"),
+    ),
+    id_column="meeting_id",
+)
+
+#: 担い手 are kept as counts per organisation or area and activity, never as named people.
+HELPERS = Layer(
+    "helpers",
+    "担い手(人数)",
+    (
+        _c("helper_id", "str", "記録ID", "id", required=True),
+        _c("org_id", "str", "団体ID", "団体"),
+        _c("area_id", "str", "区域ID", "区域"),
+        _c("activity", "str", "できる活動", "活動", "種別", required=True),
+        _c("trained", "int", "養成講座修了者数", "修了者数", "養成数"),
+        _c("active", "int", "活動中の人数", "活動者数", "活動人数", required=True),
+        _c("as_of", "date", "時点", "基準日", "集計日"),
+        _c("notes", "str", "備考", "メモ"),
+    ),
+    id_column="helper_id",
+)
+
+#: Headers that name people: never imported into the network layers (organisations only).
+PERSON_NAME_HEADERS = ("氏名", "代表者", "代表者名", "担当者", "担当者名", "会長", "会長名", "責任者",
+                       "person", "contactperson", "フリガナ", "ふりがな", "生年月日")
+
 LAYERS = {
     layer.name: layer
     for layer in (AREAS, POPULATION, TOWN_BLOCKS, RESOURCES, NEEDS, EDITS, NETWORK_NODES, NETWORK_EDGES,
-                  BASEMAP_LINES, PUBLICATIONS)
+                  BASEMAP_LINES, VENUES, PUBLICATIONS)
 }
+LAYERS.update({layer.name: layer for layer in (ORGANISATIONS, TIES, COUNCILS, COUNCIL_MEETINGS, HELPERS)})
 
 # Headers that would carry a person's identity: never imported into the needs layer.
 PERSONAL_HEADERS = ("氏名", "名前", "name", "フリガナ", "ふりがな", "生年月日", "電話番号", "電話", "住所",
                     "address", "tel", "phone", "連絡先", "相談内容", "詳細")
+
+
+
+
+def resolve_venue_kind(*texts: object) -> str:
+    """The venue kind code told by a kind text or a name (the first that tells one), else ``other``.
+
+    Codes or labels are accepted as they are; otherwise the words of ``_VENUE_KIND_WORDS`` are
+    looked for inside the text (NFKC-folded).
+
+    Examples
+    --------
+    >>> resolve_venue_kind("", "西部地区公民館"), resolve_venue_kind("福祉会館"), resolve_venue_kind("体育館")
+    ('kominkan', 'fukushi_kaikan', 'other')
+    """
+    by_label = {normalise_header(v): k for k, v in VENUE_KIND_LABELS.items()}
+    for text in texts:
+        if not _present(text):
+            continue
+        key = normalise_header(text)
+        if key in VENUE_KINDS:
+            return key
+        if key in by_label and by_label[key] != "other":
+            return by_label[key]
+        for code, words in _VENUE_KIND_WORDS:
+            if any(normalise_header(w) in key for w in words):
+                return code
+    return "other"
 
 
 # ---------------------------------------------------------------- taxonomy
@@ -410,11 +596,14 @@ class ImportResult:
     Unpacks as ``accepted, rejected = result``. ``rejected`` keeps every original column plus
     ``source_row`` (1-based row in the source) and ``reason`` (Japanese). ``messages`` are
     notes about rows that were accepted after a repair (swapped coordinates, repaired polygons).
+    ``details`` holds what a reader found beyond the rows (the facility-type table of
+    :func:`scgeo.io.read_facility_list`, …).
     """
 
     accepted: pd.DataFrame
     rejected: pd.DataFrame
     messages: list[str] = field(default_factory=list)
+    details: dict = field(default_factory=dict)
 
     def __iter__(self) -> Iterator[pd.DataFrame]:
         yield self.accepted
@@ -592,6 +781,8 @@ def validate(
             codes = values.map(lambda v: taxonomy.resolve_provider(v) if _present(v) else None)
             flag(present & codes.isna(), values.map(lambda v: f"提供主体「{v}」は一覧にありません"))
             values = codes
+        elif col.name == "kind" and layer.name == "venues":
+            values = values.map(lambda v: resolve_venue_kind(v) if _present(v) else None)
         elif col.name == "days_of_week":
             values = values.map(lambda v: _parse_days(v) if _present(v) else None)
         elif col.name == "status":

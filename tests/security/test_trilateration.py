@@ -8,7 +8,6 @@ import subprocess
 import pandas as pd
 import pytest
 
-
 PUBLIC_SUFFIXES = (".csv", ".json", ".geojson", ".html", ".pdf")
 DISTANCE_KEYS = re.compile(r"minutes|_m$|分|距離|distance", re.I)
 

@@ -19,7 +19,7 @@ import pandas as pd
 
 from scgeo._errors import ScgeoError
 from scgeo.maps import _legend as lg
-from scgeo.maps._basemap import STREET_STYLES, VECTOR_ATTRIBUTION, VECTOR_BASEMAP, add_vector_basemap
+from scgeo.maps._basemap import STREET_STYLES, VECTOR_BASEMAP, add_vector_basemap, basemap_kinds, vector_attribution
 from scgeo.maps._layers import Labels, MetricScale, PageAssets, PointCluster, Ready, VectorLayer, round_geojson
 from scgeo.maps.offline import leaflet_only
 from scgeo.schema import AREA_LEVEL_LABELS, NEED_STATUS_LABELS, RESOURCE_STATUS_LABELS, Taxonomy, load_taxonomy
@@ -127,6 +127,33 @@ def _add_areas(m, areas: gpd.GeoDataFrame, legend: list[str]) -> None:
                                   dash=style.get("dashArray")))
 
 
+_VENUE_COLOR = "#6a1b9a"
+
+
+def _add_venues(m, venues: gpd.GeoDataFrame, legend: list[str]) -> None:
+    """Venues as small purple rings (a layer of their own, not a resource category)."""
+    from scgeo.schema import VENUE_KIND_LABELS
+
+    venues = venues[venues.geometry.notna() & ~venues.geometry.is_empty].to_crs(4326)
+    kinds = venues["kind"].map(lambda k: VENUE_KIND_LABELS.get(k, "その他"))
+    details = [
+        "、".join(part for part in (kind, f"定員 {int(cap)} 人" if pd.notna(cap) else "",
+                                    f"利用時間 {hours}" if isinstance(hours, str) and hours else "") if part)
+        for kind, cap, hours in zip(kinds, venues["capacity"], venues["opening_hours"], strict=True)]
+    tips = [html.escape(f"{name}({detail})") for name, detail in zip(venues["name"], details, strict=True)]
+    group = folium.FeatureGroup(name=f"活動の場(会場) ({len(venues)})", show=True)
+    folium.GeoJson(
+        venues.assign(tip=tips)[["tip", "geometry"]],
+        marker=folium.CircleMarker(radius=5, color=_VENUE_COLOR, weight=2.5, fill=True, fill_color="#ffffff",
+                                   fill_opacity=0.9),
+        tooltip=folium.GeoJsonTooltip(["tip"], labels=False),
+    ).add_to(group)
+    group.add_to(m)
+    symbol = (f'<span style="display:inline-block;width:9px;height:9px;border-radius:50%;'
+              f'border:2.5px solid {_VENUE_COLOR};background:#fff;margin:0 5px"></span>')
+    legend.append(lg.row(symbol, "活動の場(会場)・社会資源には数えません", len(venues)))
+
+
 def _add_choropleth(m, areas, indicator, column, label, breaks, classes, legend_sections, *, show=True) -> None:
     frame = indicator
     if not isinstance(frame, gpd.GeoDataFrame):
@@ -170,7 +197,9 @@ def _add_blank_zones(m, zones, taxonomy, legend: list[str]) -> None:
     single = frame["category"].nunique() == 1
     for code, part in frame.groupby("category", sort=False):
         pop = pd.to_numeric(part["pop_65plus"], errors="coerce") if "pop_65plus" in part else [np.nan] * len(part)
-        tips = [f"空白地帯: {taxonomy.label(code)}" + (f" / 65歳以上 約{p:,.0f}人" if pd.notna(p) else "")
+        total = "basis" in part and part["basis"].astype(str).str.contains("総人口で計算").any()
+        who = "人口(総人口)" if total else "65歳以上"  # 65+ unknown: the zones count everyone
+        tips = [f"空白地帯: {taxonomy.label(code)}" + (f" / {who} 約{p:,.0f}人" if pd.notna(p) else "")
                 for p in pop]
         VectorLayer(_polygons(part, tips), name=f"空白地帯: {taxonomy.label(code)} ({len(part)})", style_by="kind",
                     tooltip=True, show=single,
@@ -246,6 +275,8 @@ def resource_map(
     markers: str = "auto",
     focus: gpd.GeoDataFrame | None = None,
     click_events: bool = False,
+    venues: gpd.GeoDataFrame | None = None,
+    notes: Sequence[str] = (),
 ):
     """Build the 地域資源マップ.
 
@@ -297,9 +328,15 @@ def resource_map(
         up to :data:`BADGE_LIMIT` resources, circles beyond.
     focus
         Zoom to these geometries (default: all areas).
+    notes
+        What the analysis stood on, in Japanese (「歩行ネットワークがないため直線距離×迂回係数1.3で計算」,
+        「65歳以上人口が不明なため総人口で計算」): written under the title and in the legend.
     click_events
         Clicking a resource also posts ``{scgeoResource: resource_id}`` to ``window.parent``, for
         an app that shows the map in a frame (off: files for others stay as they are).
+    venues
+        The workspace's ``venues`` (公民館, 集会所 …): one layer of small rings with name, kind,
+        capacity and opening hours; places for an activity, not services (not in the counts).
 
     Returns
     -------
@@ -348,6 +385,8 @@ def resource_map(
         _add_blank_zones(m, blank_zones, taxonomy, analysis)
     area_rows: list[str] = []
     _add_areas(m, areas, area_rows)
+    if venues is not None and len(venues):
+        _add_venues(m, venues, area_rows)
     if need_counts is not None and len(need_counts):
         _add_need_counts(m, need_counts, need_count_column, analysis)
 
@@ -378,15 +417,22 @@ def resource_map(
     if needs is not None and len(needs):
         _add_needs(m, needs, taxonomy, letters, analysis)
 
-    if streets is not None:
-        st = STREET_STYLES
-        area_rows += [lg.line_row(st["major"]["color"], "主要道路", width=3),
-                      lg.line_row(st["river"]["color"], "川", width=4),
-                      lg.line_row(st["rail"]["color"], "鉄道", width=3, dash="14 5")]
-    sections = [("社会資源の種別", category_rows), *sections, ("分析結果", analysis), ("区域・背景", area_rows)]
-    background = VECTOR_ATTRIBUTION if basemap == VECTOR_BASEMAP else "地理院タイル・OpenStreetMap"
-    subtitle = (f"作成日 {today:%Y-%m-%d} / {html.escape(sources)} / 背景: {background}"
-                f" / 社会資源 {len(resources):,}件")
+    have = basemap_kinds(streets, basemap_lines)  # only layers that exist are in the legend
+    st = STREET_STYLES
+    area_rows += [row for key, row in (
+        ("roads", lg.line_row(st["major"]["color"], "主要道路", width=3)),
+        ("rivers", lg.line_row(st["river"]["color"], "川", width=4)),
+        ("rails", lg.line_row(st["rail"]["color"], "鉄道", width=3, dash="14 5"))) if have[key]]
+    note_rows = [lg.row("", f"※ {note}") for note in notes]
+    sections = [("社会資源の種別", category_rows), *sections, ("分析結果", analysis), ("計算の前提", note_rows),
+                ("区域・背景", area_rows)]
+    if basemap == VECTOR_BASEMAP:
+        background = vector_attribution(streets, basemap_lines) or "なし(ワークスペースに背景の線がありません)"
+    else:
+        background = "地理院タイル・OpenStreetMap"
+    subtitle = (f"作成日 {today:%Y-%m-%d} / {html.escape(sources)} / 背景: {html.escape(background)}"
+                f" / 社会資源 {len(resources):,}件"
+                + "".join(f"<br>※ {html.escape(note)}" for note in notes))
     lg.MapBox(lg.title_html(title, subtitle)).add_to(m)
     if internal:
         banner = '<div class="scgeo-banner">内部資料 — 個人情報を含む</div>'
