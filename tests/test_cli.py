@@ -72,7 +72,7 @@ def test_rejected_needs_go_to_internal_beside_the_workspace(ws_path, tmp_path, c
                    "N2,宇宙旅行,2025-04-01,35.05,141.05\n", encoding="utf-8")
     code, out, _ = run(capsys, "import", ws_path, csv, "--layer", "needs", "--rejected-dir", tmp_path / "mine")
     assert code == 0 and "取込 1 件、除外 1 件" in out
-    assert (tmp_path / "internal" / "needs_rejected.csv").is_file()
+    assert (tmp_path / "internal" / "needs_rejected_内部資料.csv").is_file()  # marked in its name
     assert not (tmp_path / "mine").exists() and list((tmp_path / "data").iterdir()) == [csv]
 
 
