@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import hmac
+import html as html_lib
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -13,6 +15,7 @@ import streamlit.components.v1 as components
 
 import scgeo
 from scgeo.app_runner import PASSWORD_ENV, is_loopback
+from scgeo.workspace import find_workspaces
 from scgeo.schema import AREA_LEVEL_LABELS, RESOURCE_STATUS_LABELS, RESOURCES
 
 # Our own component (components/scgeo_map/index.html, no third-party code): shows the offline map
@@ -88,7 +91,7 @@ def workspace_sidebar() -> None:
     """The sidebar: workspace chooser (path, or one of the *.gpkg in out/) and the editor's name."""
     if not st.session_state.get("workspace_path"):
         st.session_state["workspace_path"] = str(default_workspace())
-    found = sorted({str(default_workspace()), *(str(p) for p in Path("out").glob("*.gpkg"))})
+    found = sorted({str(default_workspace()), *(str(p) for p in find_workspaces("out"))})
     with st.sidebar:
         st.caption("ワークスペース")
         if len(found) > 1:
@@ -126,7 +129,7 @@ def open_workspace() -> dict | None:
     try:
         layers = load_layers(str(path), _stamp(path))
     except scgeo.ScgeoError as exc:
-        st.warning(f"{exc}")
+        st.warning(plain(exc))
         st.info(NO_WORKSPACE_HELP)
         return None
     return {**layers, "stamp": _stamp(path)}
@@ -141,6 +144,34 @@ def written() -> None:
     """After a write: rerun so every cached read sees the new file."""
     load_layers.clear()
     st.rerun()
+
+
+# ------------------------------------------------------------------ text and frames from data
+
+_MARKDOWN_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+
+
+def plain(value: object) -> str:
+    """``value`` as literal text inside Streamlit Markdown (captions, headers, messages).
+
+    Every ASCII punctuation mark is backslash-escaped (CommonMark allows it for all of them), so a
+    name or a note from data shows as typed: ``![x](http://…)`` is no image that fetches an outside
+    URL, ``[x](…)`` no link, ``:red[…]`` no directive. Line breaks become spaces.
+    """
+    text = " ".join(str(value).splitlines())
+    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", text)
+
+
+def sandboxed(page_html: str) -> str:
+    """A page holding ``page_html`` in a frame sandboxed to scripts only (for ``st.iframe``).
+
+    ``st.iframe`` runs HTML with the Streamlit page's origin; the inner frame has none
+    (no ``allow-same-origin``), so a script that slipped into a map could not reach the app.
+    """
+    return ('<!DOCTYPE html><html><head><meta charset="utf-8"><style>html,body{margin:0;height:100%}'
+            'iframe{border:0;width:100%;height:100%;display:block}</style></head><body>'
+            f'<iframe sandbox="allow-scripts" title="地図" srcdoc="{html_lib.escape(page_html, quote=True)}">'
+            "</iframe></body></html>")
 
 
 # ------------------------------------------------------------------ labels

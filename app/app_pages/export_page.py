@@ -1,10 +1,8 @@
 """出力: the offline council map (HTML) and the resource table (Excel), for the town or one 日常生活圏域."""
 
-import io
 import tempfile
 from pathlib import Path
 
-import pandas as pd
 import streamlit as st
 from app_state import area_choices, open_workspace, taxonomy
 
@@ -14,6 +12,7 @@ from scgeo.maps.council import export_council_map
 from scgeo.maps.static import print_map
 from scgeo.report import labelled_resources
 from scgeo.schema import RESOURCES
+from scgeo.sheets import xlsx_bytes
 
 WHOLE = "市全域"
 
@@ -40,15 +39,7 @@ def resources_xlsx(path: str, stamp: int, area_id: str | None, _resources) -> by
     """The resources as an Excel sheet with Japanese headers and labels instead of codes."""
     table = labelled_resources(_resources, taxonomy=taxonomy(), digits=7)
     labels = {c.name: c.label for c in RESOURCES.columns} | {"lat": "緯度", "lon": "経度"}
-    buffer = io.BytesIO()
-    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-        table.rename(columns=labels).to_excel(writer, sheet_name="社会資源", index=False)
-        sheet = writer.sheets["社会資源"]
-        for column in sheet.columns:
-            width = max(len(str(c.value or "")) for c in column[:50])
-            sheet.column_dimensions[column[0].column_letter].width = min(40, max(8, width * 1.8))
-        sheet.freeze_panes = "C2"
-    return buffer.getvalue()
+    return xlsx_bytes(table.rename(columns=labels), sheet_name="社会資源", freeze_panes="C2", fit_widths=True)
 
 
 layers = open_workspace()

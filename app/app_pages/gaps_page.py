@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 import streamlit as st
-from app_state import NO_WORKSPACE_HELP, open_workspace, taxonomy
+from app_state import NO_WORKSPACE_HELP, open_workspace, sandboxed, taxonomy
 
 import scgeo
 from scgeo.analysis import catchments
@@ -133,7 +133,7 @@ if layers is not None:
         html = map_html(info["path"], layers["stamp"], (categories, minutes, level, map_category, dt.date.today()),
                         f"{info['muni_name']} {tax.label(map_category)} の空白地帯", label, areas, resources,
                         indicator, catch, cat_zones)
-        st.iframe(html, height=600)
+        st.iframe(sandboxed(html), height=600)
         st.caption(f"{level_label}の塗り分けはカバー率、赤い斜線の区域は空白地帯、薄い色は徒歩{minutes}分圏"
                    "(右上のレイヤで切り替え)。")
 

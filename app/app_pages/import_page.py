@@ -11,6 +11,7 @@ from app_state import editor_name, open_workspace, workspace, written
 import scgeo
 from scgeo import io
 from scgeo.schema import AREA_LEVEL_LABELS, AREAS, NEEDS, RESOURCES, TOWN_BLOCKS
+from scgeo.sheets import csv_bytes
 
 LAYERS = {
     "社会資源": ("resources", RESOURCES),
@@ -78,7 +79,7 @@ def _mapping_ui(headers: list[str], schema, points: bool, digest: str) -> dict[s
 
 
 def _rejected_csv(rejected: pd.DataFrame) -> bytes:
-    return rejected.to_csv(index=False).encode("utf-8-sig")
+    return csv_bytes(rejected)
 
 
 layers = open_workspace()

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 import streamlit as st
-from app_state import open_workspace, taxonomy
+from app_state import open_workspace, sandboxed, taxonomy
 
 import scgeo
 from scgeo.maps import offline_html, resource_map
@@ -154,7 +154,7 @@ if layers is not None:
     if len(areas) or "mesh" in UNITS[unit]:
         html = map_html(path, stamp, unit, statuses, f"{info['muni_name']} ニーズ件数({unit})",
                         areas, layers["resources"].iloc[:0])  # the counts only: resources are on the 地図 page
-        st.iframe(html, height=560)
+        st.iframe(sandboxed(html), height=560)
         st.caption(f"「<{manifest['threshold']}」は秘匿した件数です。個々のニーズの位置は描いていません。")
 
     st.subheader("ダウンロード(公開用)")

@@ -91,17 +91,25 @@ def _cmd_import(args) -> int:
     result = _read_for_layer(args, ws)
     for message in result.messages:
         print(f"注意: {message}")
+    if not len(result.accepted):  # the reasons are kept even when nothing can be imported (rc 2)
+        _write_rejected(args, result)
     written = ws.import_result(args.layer, result, mode="replace" if args.replace else "append",
                                user=args.user, source=Path(args.file).name)
     print(f"{args.layer}: 取込 {written} 件、除外 {len(result.rejected)} 件")
+    _write_rejected(args, result)
+    return EXIT_OK
+
+
+def _write_rejected(args, result) -> None:
+    from scgeo.sheets import write_csv
+
     if len(result.rejected):
         source = Path(args.file)
         out = source.with_name(f"{source.stem}_rejected.csv")
-        result.rejected.to_csv(out, index=False, encoding="utf-8-sig")
+        write_csv(result.rejected, out)
         print(f"除外した行と理由: {out}")
         for _, row in result.rejected.head(5).iterrows():
             print(f"  {row['source_row']}行目: {row['reason']}")
-    return EXIT_OK
 
 
 def _import_network(args, ws) -> int:

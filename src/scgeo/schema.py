@@ -312,6 +312,9 @@ class Taxonomy:
         return [c.code for c in self.categories.values() if c.mode == "area"]
 
 
+_HEX_COLOR = re.compile(r"#[0-9A-Fa-f]{6}|#[0-9A-Fa-f]{3}")
+
+
 def _entries(table: dict, base: dict[str, Category] | None = None) -> dict[str, Category]:
     out = dict(base or {})
     for code, spec in table.items():
@@ -323,6 +326,8 @@ def _entries(table: dict, base: dict[str, Category] | None = None) -> dict[str, 
         merged["serves_needs"] = tuple(merged.get("serves_needs", (code,)))
         if "label" not in merged:
             raise InputError(f"カテゴリ {code} に label (日本語名) がありません")
+        if not _HEX_COLOR.fullmatch(str(merged.get("color", "#666666"))):  # colours go into the maps' CSS
+            raise InputError(f"カテゴリ {code} の color「{merged['color']}」は #RRGGBB の形で指定してください")
         out[code] = Category(**merged)
     return out
 
@@ -382,7 +387,7 @@ class ImportResult:
 
 
 def _present(value: object) -> bool:
-    if value is None or value is pd.NA:
+    if value is None or value is pd.NA or value is pd.NaT:
         return False
     if isinstance(value, float) and np.isnan(value):
         return False

@@ -43,6 +43,9 @@ class Settings:
         Optional TOML file that extends the bundled category taxonomy.
     max_upload_mb
         Largest file the app accepts for import.
+    lock_timeout_s
+        How long a write waits for another writer of the same workspace before giving up
+        with 「他の人が更新中です」.
     """
 
     workspace_crs: str = "EPSG:6668"
@@ -53,6 +56,7 @@ class Settings:
     japan_bbox: tuple[float, float, float, float] = (122.0, 20.0, 154.0, 46.0)
     taxonomy_file: str | None = None
     max_upload_mb: int = 50
+    lock_timeout_s: float = 30.0
     extra: dict = field(default_factory=dict)
 
     def replace(self, **changes) -> Settings:

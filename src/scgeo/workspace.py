@@ -5,9 +5,13 @@ block, ``resources``, ``needs``), an ``edits`` history table (who, when, what, o
 values) and a ``meta`` table (municipality code and name, CRS, scgeo version). It is a standard
 GeoPackage written by GDAL: QGIS opens it as it is.
 
-Writes are transactional by copy-on-write: a transaction works on a copy next to the file and
-replaces the file atomically (``os.replace``) only when every step succeeded, so a write that
-fails half-way leaves the workspace exactly as it was.
+Writes are transactional by copy-on-write: a transaction works on a copy in the hidden folder
+beside the file (``.town.gpkg.scgeo/``) and replaces the file atomically (``os.replace``, then the
+folder is fsynced) only when every step succeeded, so a write that fails half-way leaves the
+workspace exactly as it was. One writer at a time: a transaction holds the lock in that folder
+(``WorkspaceBusyError`` 「他の人が更新中です」 after ``settings.lock_timeout_s``), and every commit
+raises the workspace's ``version``; a writer that passes the version it read gets a
+``WorkspaceConflictError`` instead of overwriting a newer state.
 
 Examples
 --------
@@ -26,7 +30,6 @@ import getpass
 import os
 import shutil
 import sqlite3
-import uuid
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
@@ -34,7 +37,8 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 
-from scgeo._errors import InputError, WorkspaceError
+from scgeo._errors import InputError, WorkspaceConflictError, WorkspaceError
+from scgeo._filelock import exclusive, fsync_dir, remove_leftovers, scratch_path
 from scgeo.schema import (
     AREAS,
     BASEMAP_LINES,
@@ -52,7 +56,7 @@ from scgeo.schema import (
 )
 from scgeo.settings import get_settings
 
-__all__ = ["STORED_LAYERS", "Workspace"]
+__all__ = ["STORED_LAYERS", "Workspace", "find_workspaces"]
 
 STORED_LAYERS: dict[str, Layer] = {
     layer.name: layer
@@ -118,8 +122,9 @@ class Transaction:
         frame = pd.DataFrame({"key": list(meta), "value": list(meta.values())})
         pyogrio.write_dataframe(frame, self.path, layer="meta", driver="GPKG")
 
-    def _flush(self) -> None:
+    def _flush(self, version: int) -> None:
         if not self._edits:
+            self.set_meta({"version": version})
             return
         edits = pyogrio.read_dataframe(self.path, layer="edits")
         start = int(edits["edit_id"].max()) + 1 if len(edits) else 1
@@ -127,12 +132,7 @@ class Transaction:
         new.insert(0, "edit_id", range(start, start + len(new)))
         pyogrio.write_dataframe(coerce(new, EDITS), self.path, layer="edits", driver="GPKG",
                                 append=True)
-        self.set_meta({"updated_at": self._edits[-1]["at"]})
-
-
-def _scratch(path: Path) -> Path:
-    """A scratch copy's name next to ``path`` (same folder, so os.replace is atomic)."""
-    return path.with_name(f".{path.stem}.{uuid.uuid4().hex[:12]}.tmp.gpkg")
+        self.set_meta({"updated_at": self._edits[-1]["at"], "version": version})
 
 
 def _layer_names(path: Path) -> set[str]:
@@ -171,20 +171,22 @@ class Workspace:
         if path.exists() and not overwrite:
             raise WorkspaceError(f"{path} は既に存在します。上書きする場合は --force を付けてください。")
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = _scratch(path)
-        try:
-            tx = Transaction(tmp)
-            crs = get_settings().workspace_crs
-            for name, layer in STORED_LAYERS.items():
-                tx.write(name, empty_frame(layer, crs=crs if layer.geometry else None))
-            from scgeo import __version__
+        with exclusive(path, timeout_s=get_settings().lock_timeout_s):
+            tmp = scratch_path(path)
+            try:
+                tx = Transaction(tmp)
+                crs = get_settings().workspace_crs
+                for name, layer in STORED_LAYERS.items():
+                    tx.write(name, empty_frame(layer, crs=crs if layer.geometry else None))
+                from scgeo import __version__
 
-            tx.set_meta({"muni_code": str(muni_code), "muni_name": muni_name, "crs": crs,
-                         "scgeo_version": __version__, "schema_version": SCHEMA_VERSION,
-                         "created_at": _now(), "updated_at": _now()})
-            os.replace(tmp, path)
-        finally:
-            tmp.unlink(missing_ok=True)
+                tx.set_meta({"muni_code": str(muni_code), "muni_name": muni_name, "crs": crs,
+                             "scgeo_version": __version__, "schema_version": SCHEMA_VERSION,
+                             "created_at": _now(), "updated_at": _now(), "version": 1})
+                os.replace(tmp, path)
+                fsync_dir(path.parent)
+            finally:
+                tmp.unlink(missing_ok=True)
         return cls(path)
 
     @classmethod
@@ -202,6 +204,7 @@ class Workspace:
         if missing:
             raise WorkspaceError(f"{path} は scgeo のワークスペースではありません"
                                  f"(レイヤ {', '.join(missing)} がありません)。")
+        remove_leftovers(path)  # scratch copies of a writer that crashed (none while one works)
         return cls(path)
 
     # ------------------------------------------------------------ reading
@@ -209,6 +212,15 @@ class Workspace:
     def meta(self) -> dict[str, str]:
         """The metadata table as a dict (muni_code, muni_name, crs, scgeo_version, …)."""
         return _read_meta(self.path)
+
+    def version(self) -> int:
+        """The workspace's version: raised by one on every committed write (0 in old files).
+
+        Pass the version you read to a write (``expected_version=``) to be told, with a
+        ``WorkspaceConflictError``, when someone else wrote in between.
+        """
+        value = _read_meta(self.path).get("version")
+        return int(value) if value else 0
 
     def layer_names(self) -> list[str]:
         """Names of the layers and tables in the file."""
@@ -278,14 +290,20 @@ class Workspace:
             "muni_name": meta.get("muni_name"), "crs": meta.get("crs"),
             "scgeo_version": meta.get("scgeo_version"), "layers": counts,
             "area_levels": {str(k): int(v) for k, v in levels.items()},
-            "extent": extent, "last_edit": last,
+            "extent": extent, "last_edit": last, "version": int(meta.get("version") or 0),
+            "last_edit_id": int(edits["edit_id"].iloc[-1]) if len(edits) else 0,
         }
 
     # ------------------------------------------------------------ writing
 
     @contextlib.contextmanager
-    def transaction(self) -> Iterator[Transaction]:
-        """Group writes so that all of them land or none does.
+    def transaction(self, *, expected_version: int | None = None) -> Iterator[Transaction]:
+        """Group writes so that all of them land or none does, one writer at a time.
+
+        The lock is held from the start of the block to the commit, so what the block reads
+        from the workspace is what it replaces. ``expected_version``: the version the caller
+        read its data at; when the workspace has moved on since, ``WorkspaceConflictError``
+        is raised and nothing is written.
 
         Examples
         --------
@@ -293,20 +311,29 @@ class Workspace:
         ...     tx.write("resources", resources)
         ...     tx.record(user="鈴木", layer="resources", action="import", note="200件")
         """
-        tmp = _scratch(self.path)
-        shutil.copyfile(self.path, tmp)
-        try:
-            tx = Transaction(tmp)
-            yield tx
-            tx._flush()
-            with open(tmp, "rb+") as handle:
-                os.fsync(handle.fileno())
-            os.replace(tmp, self.path)
-        finally:
-            tmp.unlink(missing_ok=True)
+        with exclusive(self.path, timeout_s=get_settings().lock_timeout_s):
+            current = self.version()
+            if expected_version is not None and int(expected_version) != current:
+                raise WorkspaceConflictError(
+                    f"ワークスペースは、読み込んだ後に他の人が更新しました(読み込んだ版 {expected_version}、"
+                    f"現在の版 {current})。上書きせずに中止しました。読み直して変更を確かめてから、"
+                    "もう一度保存してください。")
+            tmp = scratch_path(self.path)
+            shutil.copyfile(self.path, tmp)
+            try:
+                tx = Transaction(tmp)
+                yield tx
+                tx._flush(current + 1)
+                with open(tmp, "rb+") as handle:
+                    os.fsync(handle.fileno())
+                os.replace(tmp, self.path)
+                fsync_dir(self.path.parent)
+            finally:
+                tmp.unlink(missing_ok=True)
 
     def import_result(self, name: str, result: ImportResult, *, mode: str = "append",
-                      user: str | None = None, source: str | None = None) -> int:
+                      user: str | None = None, source: str | None = None,
+                      expected_version: int | None = None) -> int:
         """Write the accepted rows of an importer's result into the workspace.
 
         Parameters
@@ -322,6 +349,8 @@ class Workspace:
             the rows of the levels being imported.
         user, source
             Recorded in the edit history.
+        expected_version
+            The version the caller read (``WorkspaceConflictError`` when it changed since).
 
         Returns
         -------
@@ -331,6 +360,9 @@ class Workspace:
         if mode not in ("append", "replace"):
             raise InputError(f"mode は append か replace です(指定: {mode})")
         accepted = result.accepted
+        if not len(accepted):  # nothing to import: no layer rewritten, no history row
+            what = f"(除外 {len(result.rejected)} 件)" if len(result.rejected) else "(データの行がありません)"
+            raise InputError(f"取り込める行がありません{what}。何も書き込んでいません。")
         note = f"{source or ''} {result.summary()}".strip()
         targets: list[tuple[str, pd.DataFrame]]
         if name in ("areas", "town_blocks"):
@@ -341,7 +373,7 @@ class Workspace:
             targets = [(name, accepted)]
         else:
             raise InputError(f"取り込めるレイヤは areas, town_blocks, resources, needs です(指定: {name})")
-        with self.transaction() as tx:
+        with self.transaction(expected_version=expected_version) as tx:
             for target, frame in targets:
                 current = self.read(target)
                 id_col = STORED_LAYERS[target].id_column
@@ -370,73 +402,77 @@ class Workspace:
                       note=f"{source or ''} 交点 {len(nodes)}、道 {len(edges)}".strip())
 
     def update_feature(self, name: str, feature_id: str, changes: Mapping[str, object], *,
-                       user: str | None = None) -> pd.Series:
+                       user: str | None = None, expected_version: int | None = None) -> pd.Series:
         """Change fields of one feature, validated against the schema, with history rows.
 
+        The feature is read under the workspace's lock, so two editors never lose each other's
+        changes. ``expected_version`` (the version the caller's data came from) turns a write
+        over a newer workspace into a ``WorkspaceConflictError``.
         Raises ``InputError`` (Japanese message) when the changed row no longer validates.
         Returns the updated row.
         """
         layer = STORED_LAYERS[name]
-        frame = self.read(name)
-        match = frame.index[frame[layer.id_column] == feature_id]
-        if not len(match):
-            raise InputError(f"ID {feature_id} は{layer.label}にありません。")
         unknown = set(changes) - {*layer.names, "geometry"} - {layer.id_column}
         if unknown or layer.id_column in changes:
             raise InputError(f"変更できない項目です: {', '.join(sorted(unknown | {layer.id_column} & set(changes)))}")
-        row = frame.loc[[match[0]]].copy()
-        for key, value in changes.items():
-            row[key] = pd.Series([value], index=row.index, dtype=object)
-        checked = validate(row, layer)
-        if len(checked.rejected):
-            raise InputError(checked.rejected["reason"].iloc[0])
-        new = checked.accepted.iloc[0]
-        old = frame.loc[match[0]]
-        frame = _concat(frame.drop(index=match[0]), checked.accepted)
-        with self.transaction() as tx:
-            tx.write(name, frame)
+        with self.transaction(expected_version=expected_version) as tx:
+            frame = self.read(name)
+            match = frame.index[frame[layer.id_column] == feature_id]
+            if not len(match):
+                raise InputError(f"ID {feature_id} は{layer.label}にありません。")
+            row = frame.loc[[match[0]]].copy()
+            for key, value in changes.items():
+                row[key] = pd.Series([value], index=row.index, dtype=object)
+            checked = validate(row, layer)
+            if len(checked.rejected):
+                raise InputError(checked.rejected["reason"].iloc[0])
+            new = checked.accepted.iloc[0]
+            old = frame.loc[match[0]]
+            tx.write(name, _concat(frame.drop(index=match[0]), checked.accepted))
             for key in changes:
                 if _text(old[key]) != _text(new[key]):
                     tx.record(user=user, layer=name, action="update", feature_id=feature_id,
                               field=key, old=old[key], new=new[key])
         return new
 
-    def add_feature(self, name: str, values: Mapping[str, object], *,
-                    user: str | None = None) -> pd.Series:
+    def add_feature(self, name: str, values: Mapping[str, object], *, user: str | None = None,
+                    expected_version: int | None = None) -> pd.Series:
         """Add one feature (validated; the id must be new) and record it in the history."""
         layer = STORED_LAYERS[name]
-        frame = self.read(name)
         row = pd.DataFrame([dict(values)])
         if layer.geometry:
             row = gpd.GeoDataFrame(row, geometry="geometry", crs=get_settings().workspace_crs)
-        checked = validate(row, layer, existing_ids=set(frame[layer.id_column]))
-        if len(checked.rejected):
-            raise InputError(checked.rejected["reason"].iloc[0])
-        new = checked.accepted.iloc[0]
-        with self.transaction() as tx:
+        with self.transaction(expected_version=expected_version) as tx:
+            frame = self.read(name)
+            checked = validate(row, layer, existing_ids=set(frame[layer.id_column]))
+            if len(checked.rejected):
+                raise InputError(checked.rejected["reason"].iloc[0])
+            new = checked.accepted.iloc[0]
             tx.write(name, _concat(frame, checked.accepted))
             tx.record(user=user, layer=name, action="insert", feature_id=new[layer.id_column],
                       new=new.get("name", new[layer.id_column]))
         return new
 
-    def delete_feature(self, name: str, feature_id: str, *, user: str | None = None) -> None:
+    def delete_feature(self, name: str, feature_id: str, *, user: str | None = None,
+                       expected_version: int | None = None) -> None:
         """Delete one feature; its old values are kept in the history."""
         layer = STORED_LAYERS[name]
-        frame = self.read(name)
-        match = frame[layer.id_column] == feature_id
-        if not match.any():
-            raise InputError(f"ID {feature_id} は{layer.label}にありません。")
-        old = frame[match].drop(columns="geometry", errors="ignore").iloc[0]
-        with self.transaction() as tx:
+        with self.transaction(expected_version=expected_version) as tx:
+            frame = self.read(name)
+            match = frame[layer.id_column] == feature_id
+            if not match.any():
+                raise InputError(f"ID {feature_id} は{layer.label}にありません。")
+            old = frame[match].drop(columns="geometry", errors="ignore").iloc[0]
             tx.write(name, frame[~match])
             tx.record(user=user, layer=name, action="delete", feature_id=feature_id,
                       old="; ".join(f"{k}={_text(v)}" for k, v in old.items() if _text(v)))
 
-    def confirm_resource(self, resource_id: str, *, on: dt.date | None = None,
-                         user: str | None = None) -> pd.Series:
+    def confirm_resource(self, resource_id: str, *, on: dt.date | None = None, user: str | None = None,
+                         expected_version: int | None = None) -> pd.Series:
         """Mark a resource as confirmed today (or ``on``): sets ``last_confirmed``."""
         day = pd.Timestamp(on or dt.date.today())
-        return self.update_feature("resources", resource_id, {"last_confirmed": day}, user=user)
+        return self.update_feature("resources", resource_id, {"last_confirmed": day}, user=user,
+                                   expected_version=expected_version)
 
     def sqlite(self) -> sqlite3.Connection:
         """A read-only SQLite connection to the file (for inspection, e.g. ``gpkg_contents``)."""
@@ -450,3 +486,12 @@ def _concat(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
         return a.reset_index(drop=True)
     out = pd.concat([a, b], ignore_index=True)
     return gpd.GeoDataFrame(out, geometry="geometry", crs=a.crs) if "geometry" in out else out
+
+
+def find_workspaces(folder: str | Path) -> list[Path]:
+    """The GeoPackages in ``folder`` that may be offered as workspaces, sorted.
+
+    Hidden files and folders (scratch copies of a write in progress or of a crashed one,
+    ``.town.gpkg.scgeo/``) are never listed.
+    """
+    return sorted(p for p in Path(folder).glob("*.gpkg") if not p.name.startswith(".") and p.is_file())

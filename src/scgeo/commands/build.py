@@ -105,6 +105,7 @@ def build_workspace(path: str | Path, *, muni_code: str, name: str = "",
     ``log(text)`` receives progress lines in Japanese. See ``docs/public_data.md``.
     """
     from scgeo import io
+    from scgeo.sheets import write_csv
     from scgeo.workspace import Workspace
 
     log = log or (lambda text: None)
@@ -118,7 +119,7 @@ def build_workspace(path: str | Path, *, muni_code: str, name: str = "",
         summary["messages"] += [f"{label}: {m}" for m in result.messages]
         if len(result.rejected):
             out = Path(f"{rejected_dir}_rejected_{label}.csv")
-            result.rejected.to_csv(out, index=False, encoding="utf-8-sig")
+            write_csv(result.rejected, out)
             log(f"  除外 {len(result.rejected)} 件 → {out}")
 
     outline = None

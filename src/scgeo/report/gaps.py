@@ -11,6 +11,7 @@ import pandas as pd
 from scgeo._errors import InputError
 from scgeo.analysis.coverage import Coverage, analyse_coverage, blank_zones
 from scgeo.network import WalkNetwork
+from scgeo.sheets import write_csv, write_xlsx
 
 __all__ = ["NEED_COLUMNS", "gap_report", "write_blank_zones", "write_gap_table"]
 
@@ -55,9 +56,9 @@ def write_gap_table(table: pd.DataFrame, path: str | Path, *, areas: gpd.GeoData
     path.parent.mkdir(parents=True, exist_ok=True)
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        table.to_csv(path, index=False, encoding="utf-8-sig")
+        write_csv(table, path)
     elif suffix == ".xlsx":
-        table.to_excel(path, index=False, sheet_name="カバー率")
+        write_xlsx(table, path, sheet_name="カバー率")
     elif suffix in (".geojson", ".json") and areas is not None:
         shapes = areas[["area_id", "geometry"]].merge(table, on="area_id").to_crs(4326)
         shapes.to_file(path, driver="GeoJSON")

@@ -8,6 +8,7 @@ import pandas as pd
 
 from scgeo.analysis.matching import assign_needs, candidate_pairs, match_summary, nearest_resources
 from scgeo.network import WalkNetwork
+from scgeo.sheets import write_csv, write_xlsx
 
 __all__ = ["match_report", "write_matches"]
 
@@ -35,7 +36,7 @@ def write_matches(summary: pd.DataFrame, path: str | Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix.lower() == ".xlsx":
-        summary.to_excel(path, index=False, sheet_name="マッチング")
+        write_xlsx(summary, path, sheet_name="マッチング")
     else:
-        summary.to_csv(path, index=False, encoding="utf-8-sig")
+        write_csv(summary, path)
     return path
