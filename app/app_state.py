@@ -15,8 +15,8 @@ import streamlit.components.v1 as components
 
 import scgeo
 from scgeo.app_runner import PASSWORD_ENV, is_loopback
-from scgeo.workspace import find_workspaces
 from scgeo.schema import AREA_LEVEL_LABELS, RESOURCE_STATUS_LABELS, RESOURCES
+from scgeo.workspace import find_workspaces
 
 # Our own component (components/scgeo_map/index.html, no third-party code): shows the offline map
 # and returns the resource clicked on it. Declared here, in a module: a page run by st.navigation
@@ -148,15 +148,16 @@ def written() -> None:
 
 # ------------------------------------------------------------------ text and frames from data
 
-_MARKDOWN_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+_MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_{}\[\]()<>!#|~$:])")
 
 
 def plain(value: object) -> str:
     """``value`` as literal text inside Streamlit Markdown (captions, headers, messages).
 
-    Every ASCII punctuation mark is backslash-escaped (CommonMark allows it for all of them), so a
-    name or a note from data shows as typed: ``![x](http://…)`` is no image that fetches an outside
-    URL, ``[x](…)`` no link, ``:red[…]`` no directive. Line breaks become spaces.
+    The marks that make Markdown do something are backslash-escaped (CommonMark allows it for
+    every ASCII punctuation mark), so a name or a note from data shows as typed:
+    ``![x](http://…)`` is no image that fetches an outside URL, ``[x](…)`` or ``<http://…>`` no
+    link, ``:red[…]`` no directive, ``**`` no bold. Line breaks become spaces.
     """
     text = " ".join(str(value).splitlines())
     return _MARKDOWN_PUNCTUATION.sub(r"\\\1", text)

@@ -312,6 +312,10 @@ class Taxonomy:
         return [c.code for c in self.categories.values() if c.mode == "area"]
 
 
+NUL = "\x00"
+NUL_MARK = "\u2400"  # ␀: what the CSV reader puts where the file had a NUL byte
+
+
 _HEX_COLOR = re.compile(r"#[0-9A-Fa-f]{6}|#[0-9A-Fa-f]{3}")
 
 
@@ -523,6 +527,11 @@ def validate(
         for pos in np.flatnonzero(mask.to_numpy(dtype=bool)):
             reasons[pos].append(texts.iloc[pos])
 
+    for name in df.columns:  # a NUL byte cuts a text short in most programs: the row is refused
+        if name != "geometry" and df[name].dtype in (object, "str", "string"):
+            nul = df[name].map(lambda v: isinstance(v, str) and (NUL in v or NUL_MARK in v)).astype(bool)
+            label = layer.column(name).label if name in layer.names else str(name)
+            flag(nul, f"「{label}」に NUL 文字(0x00)が含まれています。ファイルが壊れていないか確かめてください")
     if "status" in layer.names and "status" not in work:
         work["status"] = None  # statuses default to their first choice (active / open)
     for col in layer.columns:

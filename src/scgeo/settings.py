@@ -43,6 +43,17 @@ class Settings:
         Optional TOML file that extends the bundled category taxonomy.
     max_upload_mb
         Largest file the app accepts for import.
+    max_rows
+        Most data rows read from one CSV/xlsx file (stopped while streaming; Japanese message, rc 2).
+    max_cells
+        Most cells (rows × columns) read from one CSV/xlsx file.
+    max_unzipped_mb
+        Most megabytes a zip (a zipped Shapefile, an xlsx) may unpack to, by its own declaration.
+    max_zip_ratio
+        Highest compression ratio of a zip member larger than 1 MB (zip bombs compress thousands
+        of times; real Shapefiles far less).
+    max_zip_files
+        Most files in one zip.
     lock_timeout_s
         How long a write waits for another writer of the same workspace before giving up
         with 「他の人が更新中です」.
@@ -56,6 +67,11 @@ class Settings:
     japan_bbox: tuple[float, float, float, float] = (122.0, 20.0, 154.0, 46.0)
     taxonomy_file: str | None = None
     max_upload_mb: int = 50
+    max_rows: int = 200_000
+    max_cells: int = 10_000_000
+    max_unzipped_mb: int = 512
+    max_zip_ratio: float = 200.0
+    max_zip_files: int = 1000
     lock_timeout_s: float = 30.0
     extra: dict = field(default_factory=dict)
 

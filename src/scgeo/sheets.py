@@ -13,12 +13,11 @@ goes through :func:`write_csv` / :func:`write_xlsx` (or their ``*_bytes`` forms)
 Examples
 --------
 >>> import pandas as pd
->>> neutralise(pd.DataFrame({"name": ["=1+2", "-5", "さくら", "@SUM(A1)"], "n": [-1, 2, 3, 4]}))
-       name  n
-0     '=1+2 -1
-1        -5  2
-2       さくら  3
-3  '@SUM(A1)  4
+>>> neutralise(pd.DataFrame({"name": ["=1+2", "-5", "@SUM(A1)"], "n": [-1, 2, 3]}))
+        name  n
+0      '=1+2 -1
+1         -5  2
+2  '@SUM(A1)  3
 """
 
 from __future__ import annotations
@@ -39,8 +38,8 @@ _PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 def neutralise_text(value: object) -> object:
     """``value`` with a leading apostrophe when it is a text a spreadsheet would run as a formula.
 
-    >>> neutralise_text("=HYPERLINK(\\"http://x\\")"), neutralise_text("-12.5"), neutralise_text(3)
-    ('\\'=HYPERLINK("http://x")', '-12.5', 3)
+    >>> neutralise_text("=1+2"), neutralise_text("@SUM(A1)"), neutralise_text("-12.5"), neutralise_text(3)
+    ("'=1+2", "'@SUM(A1)", '-12.5', 3)
     """
     if isinstance(value, str) and value.startswith(FORMULA_PREFIXES) and not _PLAIN_NUMBER.fullmatch(value):
         return "'" + value

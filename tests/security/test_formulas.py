@@ -100,9 +100,8 @@ def test_aggregate_and_internal_needs_files(tmp_path, hostile_blocks):
 def test_rejected_rows_file_of_the_cli(tmp_path, capsys):
     ws = Workspace.create(tmp_path / "ws.gpkg", muni_code="99201", muni_name="さくら市")
     source = tmp_path / "resources.csv"
-    lines = ["名称,種別,緯度,経度,備考"] + [f'"{p.replace(chr(34), chr(34) * 2)}",宇宙旅行,35.1,140.1,"{p.replace(chr(34), chr(34) * 2)}"'
-                                          for p in PAYLOADS] + ["本町サロン,サロン,35.1,140.1,ok"]
-    source.write_text("\n".join(lines), encoding="utf-8")
+    pd.DataFrame({"名称": [*PAYLOADS, "本町サロン"], "種別": ["宇宙旅行"] * len(PAYLOADS) + ["サロン"],
+                  "緯度": 35.1, "経度": 140.1, "備考": [*PAYLOADS, "ok"]}).to_csv(source, index=False)
     assert cli.main(["import", str(ws.path), str(source), "--layer", "resources"]) == 0
     rejected = next(tmp_path.rglob("resources_rejected*.csv"))
     rows = assert_csv_safe(rejected.read_bytes())
@@ -116,5 +115,6 @@ def test_every_writer_goes_through_the_helper():
         if path.name == "sheets.py" or "sample" in path.parts:  # the sample generator writes its own input files
             continue
         text = path.read_text(encoding="utf-8")
-        offenders += [f"{path.name}: {m}" for m in re.findall(r"\.to_csv\(|\.to_excel\(|ExcelWriter\(|csv\.writer\(", text)]
+        found = re.findall(r"\.to_csv\(|\.to_excel\(|ExcelWriter\(|csv\.writer\(", text)
+        offenders += [f"{path.name}: {m}" for m in found]
     assert not offenders, offenders

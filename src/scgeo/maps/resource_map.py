@@ -13,10 +13,10 @@ import html
 from collections.abc import Sequence
 
 import folium
-from folium.map import Layer
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from folium.map import Layer
 
 from scgeo._errors import ScgeoError
 from scgeo.maps import _legend as lg
