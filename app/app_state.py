@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import hmac
 import html as html_lib
 import os
 import re
 import sys
+import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import streamlit as st
@@ -15,6 +16,7 @@ import streamlit.components.v1 as components
 
 import scgeo
 from scgeo.app_runner import PASSWORD_ENV, is_loopback
+from scgeo.login import LoginGuard
 from scgeo.schema import AREA_LEVEL_LABELS, RESOURCE_STATUS_LABELS, RESOURCES
 from scgeo.workspace import find_workspaces
 
@@ -42,12 +44,33 @@ def _expected_password() -> str | None:
         return None
 
 
+@st.cache_resource
+def login_guard(expected: str) -> LoginGuard:
+    """One guard per server (and password): failures counted per session and over all sessions."""
+    settings = scgeo.get_settings()
+    return LoginGuard(expected, free_failures=settings.login_free_failures,
+                      session_lockout_failures=settings.login_lockout_failures,
+                      global_lockout_failures=settings.login_global_lockout_failures,
+                      lockout_s=settings.login_lockout_minutes * 60)
+
+
+def _login_token() -> dict:
+    """This session's login state, also read by its deferred downloads (which run off the script)."""
+    if "_scgeo_login" not in st.session_state:
+        st.session_state["_scgeo_login"] = {"ok": False, "session": uuid.uuid4().hex}
+    return st.session_state["_scgeo_login"]
+
+
 def password_gate() -> bool:
     """True when the app may be shown: loopback address, or the right password was entered.
 
-    On any other address only a login form is drawn (the caller stops the script).
+    On any other address only a login form is drawn (the caller stops the script). Repeated
+    wrong passwords make the session wait longer and longer, then lock it (and, past a count
+    over all sessions, every login) for a while: :class:`scgeo.login.LoginGuard`.
     """
+    token = _login_token()
     if is_loopback(st.get_option("server.address")) or st.session_state.get("authenticated"):
+        token["ok"] = True
         return True
     st.title("scgeo ログイン")
     expected = _expected_password()
@@ -55,15 +78,36 @@ def password_gate() -> bool:
         st.error("このアプリはネットワークに公開されていますが、パスワードが設定されていません。"
                  f"環境変数 {PASSWORD_ENV} か .streamlit/secrets.toml の password を設定して起動し直してください。")
         return False
+    guard = login_guard(expected)
     with st.form("login"):
         given = st.text_input("パスワード", type="password")
         submitted = st.form_submit_button("ログイン")
     if submitted:
-        if hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8")):
+        outcome = guard.attempt(token["session"], given)
+        if outcome.ok:
             st.session_state["authenticated"] = True
+            token["ok"] = True
             st.rerun()
-        st.error("パスワードが違います。")
+        st.error(outcome.message)
     return False
+
+
+def download_data(data: bytes | str) -> Callable[[], bytes | str]:
+    """``data`` for ``st.download_button``, handed over only when a logged-in session clicks.
+
+    Streamlit serves a download's bytes under ``/media/…`` to anyone who has the URL, without a
+    session (streamlit issue #8148): so nothing is put there when a page is drawn. The button
+    gets this callable (a deferred download); it runs on the click, through the session's own
+    connection, and gives the bytes only while the session is logged in.
+    """
+    token = _login_token()
+
+    def deliver() -> bytes | str:
+        if not token["ok"]:
+            raise PermissionError("ログインしていないセッションにはダウンロードを渡しません。")
+        return data
+
+    return deliver
 
 
 # ------------------------------------------------------------------ workspace

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 import streamlit as st
-from app_state import NO_WORKSPACE_HELP, open_workspace, sandboxed, taxonomy
+from app_state import NO_WORKSPACE_HELP, download_data, open_workspace, sandboxed, taxonomy
 
 import scgeo
 from scgeo.analysis import catchments
@@ -151,11 +151,11 @@ if layers is not None:
     st.subheader("ダウンロード")
     stem = f"{info['muni_code']}_gaps_{minutes}min"
     d = st.columns(2)
-    d[0].download_button("カバー率の表(CSV)", table_file(info["path"], layers["stamp"], categories, float(minutes),
-                                                         ".csv", table),
+    d[0].download_button("カバー率の表(CSV)", download_data(table_file(info["path"], layers["stamp"], categories,
+                                                                       float(minutes), ".csv", table)),
                          file_name=f"{stem}.csv", mime="text/csv", type="primary")
-    d[1].download_button("カバー率の表(Excel)", table_file(info["path"], layers["stamp"], categories, float(minutes),
-                                                           ".xlsx", table),
+    d[1].download_button("カバー率の表(Excel)", download_data(table_file(info["path"], layers["stamp"], categories,
+                                                                          float(minutes), ".xlsx", table)),
                          file_name=f"{stem}.xlsx",
                          mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     st.caption("すべての区域の単位(市・圏域・中学校区・小学校区・町丁目)を含みます。"

@@ -54,6 +54,10 @@ class Settings:
         of times; real Shapefiles far less).
     max_zip_files
         Most files in one zip.
+    login_free_failures, login_lockout_failures, login_global_lockout_failures, login_lockout_minutes
+        The app's login (off loopback): wrong passwords in a session before each further try must
+        wait (1, 2, 4 … up to 30 seconds), wrong passwords that lock the session, wrong passwords
+        over all sessions within the lockout time that lock every login, and the lockout time.
     lock_timeout_s
         How long a write waits for another writer of the same workspace before giving up
         with 「他の人が更新中です」.
@@ -72,6 +76,10 @@ class Settings:
     max_unzipped_mb: int = 512
     max_zip_ratio: float = 200.0
     max_zip_files: int = 1000
+    login_free_failures: int = 3
+    login_lockout_failures: int = 10
+    login_global_lockout_failures: int = 30
+    login_lockout_minutes: float = 15.0
     lock_timeout_s: float = 30.0
     extra: dict = field(default_factory=dict)
 

@@ -207,3 +207,29 @@ def test_leftovers_stay_while_a_writer_is_at_work(small):
         assert scratch.exists()  # another writer holds the lock: its copy is not touched
     Workspace.open(small.path)
     assert not scratch.exists()
+
+
+def test_the_app_rereads_and_shows_what_changed_instead_of_overwriting(sample_copy):
+    pytest.importorskip("streamlit")
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[2] / "app" / "streamlit_app.py"), default_timeout=60)
+    at.session_state["workspace_path"] = str(sample_copy.path)
+    at.run()
+    at.switch_page("app_pages/resources_page.py")
+    at.run()
+    table = at.data_editor[0].value
+    rid = table.iloc[0]["resource_id"]
+    # someone else saves while this page is open …
+    Workspace.open(sample_copy.path).update_feature("resources", rid, {"name": "先に保存された名前"}, user="他の人")
+    # … then the user edits the same row on the table they still see, and the page runs again
+    key = next(e.key for e in at.data_editor if e.key and e.key.startswith("resources_editor"))
+    at.session_state[key] = {"edited_rows": {0: {"name": "古い画面からの名前"}}, "added_rows": [], "deleted_rows": []}
+    at.run()
+    assert not at.exception
+    assert any("他の人がワークスペースを更新した" in e.value for e in at.error)
+    changed = next(d.value for d in at.dataframe if "編集者" in d.value.columns or "user" in d.value.columns)
+    assert "先に保存された名前" in changed.astype(str).to_numpy().ravel().tolist()
+    save = next(b for b in at.button if b.label.startswith("変更を保存"))
+    assert save.disabled  # the stale edit is not carried over to the new table
+    assert sample_copy.read("resources").set_index("resource_id").loc[rid, "name"] == "先に保存された名前"
