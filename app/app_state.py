@@ -238,6 +238,9 @@ def written() -> None:
 # ------------------------------------------------------------------ text and frames from data
 
 _MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_{}\[\]()<>!#|~$:])")
+# GitHub-flavoured Markdown turns bare URLs and e-mail addresses into links after parsing, so
+# escapes do not stop it: an invisible word joiner (U+2060) inside the pattern does
+_AUTOLINK = re.compile(r"(?i)(https?|ftp|mailto|www)(?=\\?[:.])|(@)")
 
 
 def plain(value: object) -> str:
@@ -246,10 +249,12 @@ def plain(value: object) -> str:
     The marks that make Markdown do something are backslash-escaped (CommonMark allows it for
     every ASCII punctuation mark), so a name or a note from data shows as typed:
     ``![x](http://…)`` is no image that fetches an outside URL, ``[x](…)`` or ``<http://…>`` no
-    link, ``:red[…]`` no directive, ``**`` no bold. Line breaks become spaces.
+    link, ``:red[…]`` no directive, ``**`` no bold; bare URLs and e-mail addresses get an
+    invisible word joiner so that they are not turned into links either. Line breaks become spaces.
     """
     text = " ".join(str(value).splitlines())
-    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", text)
+    text = _MARKDOWN_PUNCTUATION.sub(r"\\\1", text)
+    return _AUTOLINK.sub(lambda m: (m.group(1) or m.group(2)) + "\u2060", text)
 
 
 def sandboxed(page_html: str) -> str:

@@ -127,7 +127,10 @@ COUNT_MARKERS = """(w) => {
             if (l instanceof L.LayerGroup) walk(l); else if (isResource(l)) leaves.add(l);
         }
     };
-    const roots = [...Object.values(w), ...Object.values((w.scgeo && w.scgeo.categories) || {})];
+    const roots = [...Object.values((w.scgeo && w.scgeo.categories) || {})];
+    for (const key of Object.keys(w)) {  // the sandboxed frame refuses some properties (localStorage)
+        try { roots.push(w[key]); } catch (e) { /* not a layer */ }
+    }
     for (const v of roots) { if (v instanceof L.LayerGroup) walk(v); }
     return leaves.size;
 }"""
