@@ -140,6 +140,7 @@ def _read_for_layer(args, ws):
 
 
 def _cmd_import(args) -> int:
+    from scgeo.sheets import write_csv
     from scgeo.workspace import Workspace
 
     if not Path(args.file).is_file():
@@ -150,18 +151,9 @@ def _cmd_import(args) -> int:
     result = _read_for_layer(args, ws)
     for message in result.messages:
         print(f"注意: {message}")
-    if not len(result.accepted):  # the reasons are kept even when nothing can be imported (rc 2)
-        _write_rejected(args, result)
     written = ws.import_result(args.layer, result, mode="replace" if args.replace else "append",
                                user=args.user, source=Path(args.file).name)
     print(f"{args.layer}: 取込 {written} 件、除外 {len(result.rejected)} 件")
-    _write_rejected(args, result)
-    return EXIT_OK
-
-
-def _write_rejected(args, result) -> None:
-    from scgeo.sheets import write_csv
-
     if len(result.rejected):
         source = Path(args.file)
         out = source.with_name(f"{source.stem}_rejected.csv")
@@ -169,6 +161,7 @@ def _write_rejected(args, result) -> None:
         print(f"除外した行と理由: {out}")
         for _, row in result.rejected.head(5).iterrows():
             print(f"  {row['source_row']}行目: {row['reason']}")
+    return EXIT_OK
 
 
 def _import_network(args, ws) -> int:

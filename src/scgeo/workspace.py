@@ -397,14 +397,16 @@ class Workspace:
         Returns
         -------
         int
-            Number of rows written.
+            Number of rows written; with no accepted rows nothing is written (not even a history
+            row), and a result without any row at all raises ``InputError``.
         """
         if mode not in ("append", "replace"):
             raise InputError(f"mode は append か replace です(指定: {mode})")
         accepted = result.accepted
         if not len(accepted):  # nothing to import: no layer rewritten, no history row
-            what = f"(除外 {len(result.rejected)} 件)" if len(result.rejected) else "(データの行がありません)"
-            raise InputError(f"取り込める行がありません{what}。何も書き込んでいません。")
+            if not len(result.rejected):
+                raise InputError("取り込む行がありません(見出しだけのファイルです)。何も書き込んでいません。")
+            return 0
         note = f"{source or ''} {result.summary()}".strip()
         targets: list[tuple[str, pd.DataFrame]]
         if name in ("areas", "town_blocks"):
