@@ -89,7 +89,10 @@ def read_table(path: str | Path, *, sheet: str | int | None = None, encoding: st
     return body if head is None else body.head(head)
 
 
-def _read_csv(path: Path, encoding: str | None, budget: RowBudget, limit: int | None, *, sep: str) -> pd.DataFrame:
+def _read_csv(path: Path, encoding: str | None, budget: RowBudget | None = None, limit: int | None = None, *,
+              sep: str) -> pd.DataFrame:
+    """The CSV as a grid of text cells (no header handling), stopped at the limits of ``budget``."""
+    budget = budget or RowBudget(path.name, slack_rows=_HEADER_SEARCH_ROWS + 1)
     with open(path, "rb") as handle:
         start = handle.read(1_000_000)
     enc = encoding or detect_encoding(start)
