@@ -298,7 +298,7 @@ def test_cli_site_json_and_csv(sample_workspace, tmp_path, capsys):
     (["--category", "配食"], "候補地選び"),
     (["--category", "nothing"], "種別"),
     (["--category", "salon", "--candidates", "grid:abc"], "格子"),
-    (["--category", "salon", "--candidates", "missing.csv"], "見つかりません"),
+    (["--category", "salon", "--candidates", "missing.csv"], "使えません"),
     (["--category", "salon", "--new", "0"], "1〜200"),
 ])
 def test_cli_site_input_errors(sample_workspace, capsys, argv, message):

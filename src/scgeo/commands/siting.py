@@ -69,8 +69,7 @@ def register(sub) -> None:
     p.add_argument("--demand", choices=_DEMAND_CHOICES, default="65plus",
                    help="数える人 (既定: 65plus。75plus、65plus_alone=65歳以上の一人暮らし、total=総人口)")
     p.add_argument("--candidates", default="grid:200",
-                   help="候補地: venues (会場の一覧)、候補地のファイル (CSV/Excel)、"
-                        "grid:200 (200m 格子の道路上の地点。既定)")
+                   help="候補地: venues (会場の一覧)、grid:200 (200m 格子の道路上の地点。既定)")
     p.add_argument("--model", choices=("mclp", "pmedian", "lscp"), default="mclp",
                    help="mclp=徒歩圏の人を最大 (既定)、pmedian=歩く時間の合計を最小、lscp=目標の割合に必要な最少の数")
     p.add_argument("--target", type=float, default=80.0, help="lscp の目標 (徒歩圏内の割合 %%、既定: 80)")

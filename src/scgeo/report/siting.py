@@ -29,11 +29,7 @@ def resolve_category(value: str) -> str:
 
 
 def siting_candidates(workspace, spec: str, *, network: WalkNetwork | None) -> gpd.GeoDataFrame:
-    """Candidate sites from ``venues`` (the workspace's venue list), ``grid:N`` or a file.
-
-    A file is a CSV/Excel list (name, address, lat/lon, capacity) or a 国土数値情報 P02 公共施設
-    file; every candidate gets an id, a name and its source.
-    """
+    """Candidate sites from ``venues`` (the workspace's venue list) or ``grid:N``."""
     spec = (spec or "").strip()
     if spec.startswith("grid:"):
         try:
@@ -45,27 +41,7 @@ def siting_candidates(workspace, spec: str, *, network: WalkNetwork | None) -> g
         return grid_candidates(network, spacing_m=spacing)
     if spec == "venues":
         return _venue_candidates(workspace)
-    path = Path(spec)
-    if not path.is_file():
-        raise InputError(f"候補地「{spec}」が見つかりません。venues、grid:200 のような格子、"
-                         "または候補地のファイル(CSV/Excel)を指定してください。")
-    return _file_candidates(path)
-
-
-def _venue_candidates(workspace) -> gpd.GeoDataFrame:
-    from scgeo.workspace import STORED_LAYERS
-
-    if "venues" not in STORED_LAYERS or not workspace.count("venues"):
-        raise InputError("ワークスペースに会場(公民館・集会所など)の一覧がありません。"
-                         "会場を取り込むか、--candidates grid:200 や候補地のファイルを指定してください。")
-    venues = workspace.read("venues")
-    out = venues.rename(columns={"venue_id": "candidate_id"})
-    out["source"] = out.get("source", pd.Series(None, index=out.index)).fillna("venues")
-    return gpd.GeoDataFrame(out.reindex(columns=CANDIDATE_COLUMNS), geometry="geometry", crs=venues.crs)
-
-
-def _file_candidates(path: Path) -> gpd.GeoDataFrame:
-    raise InputError(f"候補地のファイル {path.name} はまだ読めません。")
+    raise InputError(f"候補地「{spec}」は使えません。venues(会場の一覧)か、grid:200 のような格子を指定してください。")
 
 
 def site_report(workspace, *, category: str, k_new: int = 3, minutes: float = 15.0, demand: str = "65plus",
@@ -81,8 +57,7 @@ def site_report(workspace, *, category: str, k_new: int = 3, minutes: float = 15
     code = resolve_category(category)
     if not 1 <= k_new <= 200:
         raise InputError(f"新しい場所の数は 1〜200 で指定してください(指定: {k_new})。")
-    if isinstance(candidates, str) and not (candidates.startswith("grid:") or candidates == "venues"
-                                            or Path(candidates).is_file()):
+    if isinstance(candidates, str) and not (candidates.startswith("grid:") or candidates == "venues"):
         siting_candidates(workspace, candidates, network=None)  # raises the message for a bad spec
     network = WalkNetwork.from_workspace(workspace)
     cands = candidates if isinstance(candidates, gpd.GeoDataFrame) else \
