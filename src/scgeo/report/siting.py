@@ -44,6 +44,18 @@ def siting_candidates(workspace, spec: str, *, network: WalkNetwork | None) -> g
     raise InputError(f"候補地「{spec}」は使えません。venues(会場の一覧)か、grid:200 のような格子を指定してください。")
 
 
+def _venue_candidates(workspace) -> gpd.GeoDataFrame:
+    from scgeo.workspace import STORED_LAYERS
+
+    if "venues" not in STORED_LAYERS or not workspace.count("venues"):
+        raise InputError("ワークスペースに会場(公民館・集会所など)の一覧がありません。"
+                         "会場を取り込むか、--candidates grid:200 を指定してください。")
+    venues = workspace.read("venues")
+    out = venues.rename(columns={"venue_id": "candidate_id"})
+    out["source"] = out.get("source", pd.Series(None, index=out.index)).fillna("venues")
+    return gpd.GeoDataFrame(out.reindex(columns=CANDIDATE_COLUMNS), geometry="geometry", crs=venues.crs)
+
+
 def site_report(workspace, *, category: str, k_new: int = 3, minutes: float = 15.0, demand: str = "65plus",
                 candidates: str | gpd.GeoDataFrame = "grid:200", model: str = "mclp", target_pct: float = 80.0,
                 speed_m_per_min: float | None = None, include_planned: bool = False,
