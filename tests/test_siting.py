@@ -307,3 +307,72 @@ def test_cli_site_input_errors(sample_workspace, capsys, argv, message):
     assert main(["site", str(sample_workspace.path), *argv]) == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
+
+
+# ------------------------------------------------------------------ scenarios, planned resources, map, PDF
+
+
+def test_scenarios_saved_compared_planned_and_printed(sample_copy, tmp_path):
+    from scgeo.analysis import analyse_coverage
+    from scgeo.maps import council_map, offline_html
+    from scgeo.maps.siting_print import scenario_pdf
+    from scgeo.report import site_report
+    from scgeo.report.scenarios import compare_scenarios, delete_scenario, plan_from_scenario, save_scenario, scenarios
+
+    ws = sample_copy
+    a = site_report(ws, category="kayoi_no_ba", k_new=2, candidates="grid:300")
+    b = site_report(ws, category="kayoi_no_ba", k_new=2, candidates="grid:300", demand="75plus")
+    sa = save_scenario(ws, a, name="通いの場 2か所", author="テスト")
+    sb = save_scenario(ws, b, name="=HYPERLINK(\"x\")", author="テスト")
+    assert (sa, sb) == ("S0001", "S0002")
+    listed = scenarios(ws)
+    assert list(listed["scenario_id"]) == ["S0002", "S0001"]
+    assert listed.set_index("scenario_id").loc[sa, "covered_after"] == pytest.approx(a.summary["covered_after"])
+    table = compare_scenarios(ws, [sa, sb])
+    assert {f"after_{sa}", f"after_{sb}", "covered_before"} <= set(table.columns)
+    assert table[f"gain_{sa}"].sum() == pytest.approx(a.summary["covered_after"] - a.summary["covered_before"], abs=1)
+    # planned resources: excluded from coverage unless asked, shown apart on the map
+    assert plan_from_scenario(ws, sa, user="テスト") == 2
+    assert plan_from_scenario(ws, sa) == 0  # not twice
+    res = ws.read("resources")
+    planned = res[res["status"] == "planned"]
+    assert len(planned) == 2 and set(planned["category"]) == {"kayoi_no_ba"}
+    args = (ws.areas(), ws.town_blocks(), res)
+    from scgeo.network import WalkNetwork
+
+    net = WalkNetwork.from_workspace(ws)
+    base = analyse_coverage(*args, network=net, categories=["kayoi_no_ba"]).table(["municipality"])
+    more = analyse_coverage(*args, network=net, categories=["kayoi_no_ba"], include_planned=True)
+    more = more.table(["municipality"])
+    assert base["covered_65plus"].iloc[0] == pytest.approx(a.summary["covered_before"], abs=1)
+    assert more["covered_65plus"].iloc[0] == pytest.approx(a.summary["covered_after"], abs=1)
+    html = offline_html(council_map(ws, proposed=a.sites))
+    assert "候補地(案)" in html and "計画中(案)" in html
+    pdf = scenario_pdf(ws, sb, tmp_path / "scenario.pdf")
+    assert pdf.read_bytes()[:4] == b"%PDF"
+    delete_scenario(ws, sb)
+    assert list(scenarios(ws)["scenario_id"]) == [sa]
+    assert any(e == "siting_scenarios" for e in ws.edits()["layer"])
+
+
+def test_app_page_runs_saves_and_compares(sample_copy):
+    pytest.importorskip("streamlit")
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    app = Path(__file__).resolve().parents[1] / "app" / "streamlit_app.py"
+    at = AppTest.from_file(str(app), default_timeout=300)
+    at.session_state["workspace_path"] = str(sample_copy.path)
+    at.session_state["site_grid"] = 400
+    at.run()
+    at.switch_page("app_pages/siting_page.py")
+    at.run()
+    assert not at.exception
+    assert at.title[0].value == "資源開発(候補地の検討)"
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["候補地の数"] == "3 か所"
+    at.text_input(key="site_scenario_name").input("通いの場 3か所")
+    at.button(key="site_save").click().run()
+    assert not at.exception
+    assert list(sample_copy.read("siting_scenarios")["name"]) == ["通いの場 3か所"]

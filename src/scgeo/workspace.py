@@ -44,6 +44,9 @@ from scgeo.schema import (
     NETWORK_NODES,
     POPULATION,
     RESOURCES,
+    SITING_AREAS,
+    SITING_SCENARIOS,
+    SITING_SITES,
     ImportResult,
     Layer,
     coerce,
@@ -56,7 +59,8 @@ __all__ = ["STORED_LAYERS", "Workspace"]
 
 STORED_LAYERS: dict[str, Layer] = {
     layer.name: layer
-    for layer in (AREAS, POPULATION, RESOURCES, NEEDS, EDITS, NETWORK_NODES, NETWORK_EDGES, BASEMAP_LINES)
+    for layer in (AREAS, POPULATION, RESOURCES, NEEDS, EDITS, NETWORK_NODES, NETWORK_EDGES, BASEMAP_LINES,
+                  SITING_SCENARIOS, SITING_SITES, SITING_AREAS)
 }
 SCHEMA_VERSION = "1"
 # Layers every workspace has; the others (the walking network, basemap lines) may be absent in

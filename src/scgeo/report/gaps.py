@@ -16,19 +16,20 @@ __all__ = ["NEED_COLUMNS", "gap_report", "write_blank_zones", "write_gap_table"]
 
 
 def gap_report(workspace, *, categories: list[str] | None = None, minutes: float = 15.0,
-               levels: list[str] | None = None, today: dt.date | None = None,
+               levels: list[str] | None = None, today: dt.date | None = None, include_planned: bool = False,
                ) -> tuple[pd.DataFrame, gpd.GeoDataFrame, Coverage]:
     """Coverage table and blank zones of a workspace, on its walking network when it has one.
 
     Returns ``(table, blank_zones, coverage)``; ``table["method"]`` says whether the walking
-    network or straight lines × a detour factor were used.
+    network or straight lines × a detour factor were used. ``include_planned`` counts planned
+    resources (計画中(案)) as if they were active.
     """
     if not workspace.count("population"):
         raise InputError("町丁目別人口がありません。先に `scgeo import … --layer town_blocks` で取り込んでください。")
     network = WalkNetwork.from_workspace(workspace) if workspace.count("network_edges") else None
     coverage = analyse_coverage(workspace.areas(), workspace.town_blocks(), workspace.read("resources"),
                                 workspace.read("needs"), network=network, minutes=minutes,
-                                categories=categories, today=today)
+                                categories=categories, today=today, include_planned=include_planned)
     return coverage.table(levels), blank_zones(coverage), coverage
 
 

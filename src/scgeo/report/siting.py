@@ -38,7 +38,7 @@ def siting_candidates(workspace, spec: str, *, network: WalkNetwork | None) -> g
             raise InputError(f"--candidates grid:N の N は格子の間隔(m)です(指定: {spec})。") from None
         if network is None:
             raise InputError("格子の候補地には歩行ネットワークが必要です。")
-        return grid_candidates(network, spacing_m=spacing)
+        return grid_candidates(network, spacing_m=spacing, blocks=workspace.areas("town_block"))
     if spec == "venues":
         return _venue_candidates(workspace)
     raise InputError(f"候補地「{spec}」は使えません。venues(会場の一覧)か、grid:200 のような格子を指定してください。")

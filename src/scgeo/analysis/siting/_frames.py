@@ -32,6 +32,7 @@ __all__ = [
     "SitingResult",
     "build_problem",
     "demand_points",
+    "gain_area",
     "grid_candidates",
     "plan_sites",
     "speed_sensitivity",
@@ -94,10 +95,13 @@ def demand_points(blocks: gpd.GeoDataFrame, network: WalkNetwork, *, demand: str
     return Demand(points, basis, label, note)
 
 
-def grid_candidates(network: WalkNetwork, *, spacing_m: float = 200.0) -> gpd.GeoDataFrame:
+def grid_candidates(network: WalkNetwork, *, spacing_m: float = 200.0,
+                    blocks: gpd.GeoDataFrame | None = None) -> gpd.GeoDataFrame:
     """One candidate street point per ``spacing_m`` grid cell: the street junction nearest its centre.
 
-    Only cells with a junction get a candidate, so every candidate stands on the network.
+    Only cells with a junction get a candidate, so every candidate stands on the network. With
+    ``blocks`` (town blocks with ``name``), each is named after the 町丁目 it stands in
+    (「さくら町3丁目付近の道路」); the address stays empty (a street point is not an address).
     """
     if not 20 <= spacing_m <= 5000:
         raise InputError(f"格子の間隔は 20〜5000 m で指定してください(指定: {spacing_m:g} m)。")
@@ -110,7 +114,14 @@ def grid_candidates(network: WalkNetwork, *, spacing_m: float = 200.0) -> gpd.Ge
     best = frame.sort_values(["cx", "cy", "d", "node"]).drop_duplicates(["cx", "cy"])
     ids = [f"grid{spacing_m:g}-{x:03d}-{y:03d}" for x, y in zip(best["cx"], best["cy"], strict=True)]
     points = shapely.points(xy[best["node"].to_numpy()])
-    out = gpd.GeoDataFrame({"candidate_id": ids, "name": [f"道路上の地点 {i}" for i in ids], "kind": "grid",
+    names = [f"道路上の地点 {i}" for i in ids]
+    if blocks is not None and len(blocks):
+        where = gpd.sjoin(gpd.GeoDataFrame(geometry=points, crs=network.crs),
+                          blocks[["name", "geometry"]].to_crs(network.crs), predicate="within", how="left")
+        where = where[~where.index.duplicated()]["name"]
+        names = [f"{b}付近の道路 ({i})" if isinstance(b, str) else n
+                 for b, i, n in zip(where, ids, names, strict=True)]
+    out = gpd.GeoDataFrame({"candidate_id": ids, "name": names, "kind": "grid",
                             "address": None, "capacity": pd.array([pd.NA] * len(ids), dtype="Int64"),
                             "source": f"grid:{spacing_m:g}"}, geometry=points, crs=network.crs)
     return out.sort_values("candidate_id").reset_index(drop=True)
@@ -365,3 +376,18 @@ def speed_sensitivity(network: WalkNetwork, blocks: gpd.GeoDataFrame, resources:
     ref_sites = set(ref.iloc[0]) if len(ref) else None
     table["same_as_default"] = table["sites"].map(lambda s: ref_sites is not None and set(s) == ref_sites)
     return table
+
+
+def gain_area(result: SitingResult, network: WalkNetwork, *, buffer_m: float = 100.0) -> gpd.GeoDataFrame:
+    """The streets whose people the proposed sites bring within walking distance, as one shaded area.
+
+    The street segments of the demand points that gained coverage, buffered by ``buffer_m`` and
+    merged (in the network's CRS); empty when nobody gains.
+    """
+    gained = (result.covered_after - result.covered_before) > 1e-9
+    edges = np.unique(result.demand.points["edge"].to_numpy()[gained])
+    if not len(edges):
+        return gpd.GeoDataFrame({"people": []}, geometry=[], crs=network.crs)
+    shape = shapely.union_all(shapely.buffer(network.edges.geometry.to_numpy()[edges], buffer_m, quad_segs=4))
+    people = float(np.sum((result.covered_after - result.covered_before) * result.demand.points["demand"].to_numpy()))
+    return gpd.GeoDataFrame({"people": [round(people, 1)]}, geometry=[shape], crs=network.crs)
