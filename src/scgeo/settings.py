@@ -43,6 +43,9 @@ class Settings:
         Optional TOML file that extends the bundled category taxonomy.
     max_upload_mb
         Largest file the app accepts for import.
+    backup_generations
+        How many earlier versions of a workspace file are kept (in ``<name>.backups/`` beside
+        it) each time it is replaced; ``scgeo restore`` brings one back. 0 keeps none.
     """
 
     workspace_crs: str = "EPSG:6668"
@@ -53,6 +56,7 @@ class Settings:
     japan_bbox: tuple[float, float, float, float] = (122.0, 20.0, 154.0, 46.0)
     taxonomy_file: str | None = None
     max_upload_mb: int = 50
+    backup_generations: int = 10
     extra: dict = field(default_factory=dict)
 
     def replace(self, **changes) -> Settings:
