@@ -1,10 +1,13 @@
 """Siting models: exact = brute force on small instances, = spopt on the same cost matrix, invariants."""
 
 import itertools
+from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linprog
@@ -376,3 +379,44 @@ def test_app_page_runs_saves_and_compares(sample_copy):
     at.button(key="site_save").click().run()
     assert not at.exception
     assert list(sample_copy.read("siting_scenarios")["name"]) == ["通いの場 3か所"]
+
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def test_candidates_from_a_file_and_the_cli(sample_workspace, tmp_path, capsys):
+    import json
+
+    from scgeo.cli import main
+    from scgeo.network import WalkNetwork
+
+    net = WalkNetwork.from_workspace(sample_workspace)
+    nodes = gpd.GeoSeries(shapely.points(net.node_xy[[100, 900, 1800]]), crs=net.crs).to_crs(4326)
+    rows = ["名称,住所,緯度,経度,定員"] + [f"{n},さくら市{i}番地,{p.y:.6f},{p.x:.6f},{20 + i}"
+                                      for i, (n, p) in enumerate(zip(["東公民館", "=CMD()", "集会所"], nodes,
+                                                                     strict=True))]
+    rows.append("住所だけの会場,さくら市どこか,,,")
+    path = tmp_path / "kouho.csv"
+    path.write_text("\n".join(rows), encoding="utf-8")
+    out = tmp_path / "sites.csv"
+    assert main(["site", str(sample_workspace.path), "--category", "salon", "--new", "2", "--candidates", str(path),
+                 "--out", str(out), "--json"]) == 0
+    captured = capsys.readouterr()
+    data = json.loads(captured.out)
+    assert data["n_candidates"] == 3 and "使えない行 1 件" in captured.err
+    assert (tmp_path / "kouho_rejected.csv").is_file()
+    assert {s["name"] for s in data["sites"]} <= {"東公民館", "=CMD()", "集会所"}
+    written = out.read_text(encoding="utf-8-sig")
+    assert ",=CMD()" not in written  # a formula in a name never reaches a spreadsheet as one
+
+
+@pytest.mark.skipif(not (SHARED / "takamatsu").is_dir(), reason="real data not present")
+def test_takamatsu_community_centres_as_candidates(tmp_path):
+    from scgeo import Workspace
+    from scgeo.report import siting_candidates
+
+    ws = Workspace.create(tmp_path / "t.gpkg", muni_code="37201")
+    cands = siting_candidates(ws, str(SHARED / "takamatsu" / "community_center" / "data.xlsx"), network=None)
+    assert len(cands) == 52 and len(cands.attrs["rejected"]) == 0
+    assert cands["name"].str.contains("コミュニティセンター").all()
+    assert cands.geometry.y.between(34.0, 34.6).all() and cands.geometry.x.between(133.8, 134.4).all()

@@ -10,7 +10,7 @@ from app_state import NO_WORKSPACE_HELP, editor_name, open_workspace, taxonomy, 
 
 import scgeo
 from scgeo.analysis.siting import MODELS, gain_area
-from scgeo.maps import offline_html, resource_map
+from scgeo.maps import VECTOR_BASEMAP, offline_html, resource_map
 from scgeo.maps.siting_print import scenario_pdf
 from scgeo.network import WalkNetwork
 from scgeo.report import site_report
@@ -44,7 +44,10 @@ def run(path: str, stamp: int, category: str, k_new: int, minutes: float, demand
 
 @st.cache_data(max_entries=8, show_spinner="地図を描いています…")
 def map_html(path: str, stamp: int, key: tuple, title: str, _areas, _resources, _sites, _gain) -> str:
-    m = resource_map(_areas, _resources, title=title, proposed=_sites, proposed_area=_gain, today=dt.date.today())
+    """The proposed sites on the built-in street map (works offline), with the area they bring within reach."""
+    ws = scgeo.Workspace.open(path)
+    m = resource_map(_areas, _resources, title=title, proposed=_sites, proposed_area=_gain, today=dt.date.today(),
+                     basemap=VECTOR_BASEMAP, streets=ws.read("network_edges"), basemap_lines=ws.read("basemap_lines"))
     return offline_html(m)
 
 
@@ -105,23 +108,24 @@ if layers is not None:
     st.caption(f"{MODELS[s['model']]}・徒歩 {minutes} 分・歩行速度 {speed} m/分・既存 {s['n_existing']} か所。{how}。"
                f"1か所ずつ良いものを足す方法(貪欲法)との差 {s['greedy_gap_pct']:.2f}%。計算 {s['seconds']:.1f} 秒。")
 
+    resources = layers["resources"]
+    shown = resources[(resources["category"] == category) & resources["status"].isin(["active", "planned"])]
+    key = (category, k_new, minutes, demand_label, candidates, model, speed, include_planned)
+    html = map_html(info["path"], layers["stamp"], key, f"{info['muni_name']} {category_label} の候補地(案)",
+                    layers["areas"], shown, result.sites, gain)
+    st.iframe(html, height=620)
+    st.caption("番号付きのひし形が候補地(案)(番号は順位)、紫の範囲は候補地で新たに徒歩圏に入る道路沿い、"
+               "点線の四角は計画中(案)の資源。右上のレイヤで切り替えられます。")
     left, right = st.columns([3, 2])
     with left:
-        resources = layers["resources"]
-        shown = resources[(resources["category"] == category) & resources["status"].isin(["active", "planned"])]
-        key = (category, k_new, minutes, demand_label, candidates, model, speed, include_planned)
-        html = map_html(info["path"], layers["stamp"], key, f"{info['muni_name']} {category_label} の候補地(案)",
-                        layers["areas"], shown, result.sites, gain)
-        st.iframe(html, height=560)
-        st.caption("番号付きのひし形が候補地(案)、紫の範囲は候補地で新たに徒歩圏に入る道路沿い。")
-    with right:
         st.subheader("候補地(増える人の多い順)")
         table = pd.DataFrame(result.sites.drop(columns="geometry"))
         st.dataframe(table[[c for c in SITE_COLUMNS if c in table]].rename(columns=SITE_COLUMNS), hide_index=True,
                      width="stretch", key="site_table",
                      column_config={v: st.column_config.NumberColumn(format="%.0f")
                                     for k, v in SITE_COLUMNS.items() if k.startswith("gain")})
-        level = st.radio("区域", ["日常生活圏域", "中学校区"], horizontal=True, key="site_level")
+    with right:
+        level = st.radio("区域ごとの前後", ["日常生活圏域", "中学校区"], horizontal=True, key="site_level")
         by_area = result.by_area[result.by_area["level"] == {"日常生活圏域": "living_area",
                                                               "中学校区": "jhs_district"}[level]]
         counts = {v: st.column_config.NumberColumn(format="%.0f") for v in list(AREA_COLUMNS.values())[1:]}
@@ -147,8 +151,10 @@ if layers is not None:
     if not len(saved):
         st.info("まだシナリオがありません。上で計算した結果を保存すると、ここで比べられます。")
     else:
+        people = {SCENARIO_COLUMNS[c]: st.column_config.NumberColumn(format="%.0f")
+                  for c in ("covered_before", "covered_after", "gain")}
         st.dataframe(saved[list(SCENARIO_COLUMNS)].rename(columns=SCENARIO_COLUMNS), hide_index=True, width="stretch",
-                     key="site_scenarios")
+                     key="site_scenarios", column_config=people)
         ids = st.multiselect("比べるシナリオ", list(saved["scenario_id"]), default=list(saved["scenario_id"][:2]),
                              format_func=lambda i: f"{i} {saved.set_index('scenario_id').loc[i, 'name']}",
                              key="site_compare")

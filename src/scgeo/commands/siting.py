@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import sys
+from pathlib import Path
 
 from scgeo._errors import InputError
 
@@ -19,11 +21,18 @@ def _cmd_site(args) -> int:
     ws = Workspace.open(args.path)
     if not 0 < args.target <= 100:
         raise InputError(f"--target は 0〜100 (%) で指定してください(指定: {args.target:g})。")
+    from scgeo.commands.build import _geocoder
+
     result = site_report(ws, category=args.category, k_new=args.new, minutes=args.minutes, demand=args.demand,
                          candidates=args.candidates, model=args.model, target_pct=args.target,
                          speed_m_per_min=args.speed, include_planned=args.include_planned,
-                         use_capacity=args.capacity)
+                         use_capacity=args.capacity, geocoder=_geocoder(args.geocode))
     summary = result.summary
+    rejected = result.candidates_rejected
+    if rejected is not None and len(rejected):
+        out = Path(args.candidates).with_name(f"{Path(args.candidates).stem}_rejected.csv")
+        rejected.to_csv(out, index=False, encoding="utf-8-sig")
+        print(f"候補地のファイル: 使えない行 {len(rejected)} 件 (理由付きで {out} に保存)", file=sys.stderr)
     if args.out:
         write_sites(result.sites[[*SITE_COLUMNS, "geometry"]], args.out, note=summary["note"])
     if args.json:
@@ -69,7 +78,10 @@ def register(sub) -> None:
     p.add_argument("--demand", choices=_DEMAND_CHOICES, default="65plus",
                    help="数える人 (既定: 65plus。75plus、65plus_alone=65歳以上の一人暮らし、total=総人口)")
     p.add_argument("--candidates", default="grid:200",
-                   help="候補地: venues (会場の一覧)、grid:200 (200m 格子の道路上の地点。既定)")
+                   help="候補地: venues (会場の一覧)、候補地のファイル (CSV/Excel: 名称・住所・緯度経度・定員)、"
+                        "grid:200 (200m 格子の道路上の地点。既定)")
+    p.add_argument("--geocode", help="候補地のファイルで座標のない行の住所から位置を求める: gazetteer:FILE、"
+                                     "jageocoder:DIR、gsi (scgeo build と同じ)")
     p.add_argument("--model", choices=("mclp", "pmedian", "lscp"), default="mclp",
                    help="mclp=徒歩圏の人を最大 (既定)、pmedian=歩く時間の合計を最小、lscp=目標の割合に必要な最少の数")
     p.add_argument("--target", type=float, default=80.0, help="lscp の目標 (徒歩圏内の割合 %%、既定: 80)")

@@ -28,8 +28,15 @@ def resolve_category(value: str) -> str:
     return code
 
 
-def siting_candidates(workspace, spec: str, *, network: WalkNetwork | None) -> gpd.GeoDataFrame:
-    """Candidate sites from ``venues`` (the workspace's venue list) or ``grid:N``."""
+def siting_candidates(workspace, spec: str, *, network: WalkNetwork | None,
+                      geocoder: object = None) -> gpd.GeoDataFrame:
+    """Candidate sites from ``venues`` (the workspace's venue list), ``grid:N`` or a file.
+
+    A file is a list of places (CSV/Excel: name, address, lat/lon, capacity in any of the
+    headers :func:`scgeo.io.read_facility_list` recognises); rows without coordinates are
+    geocoded from their address with ``geocoder`` (cached beside the workspace). The frame's
+    ``attrs["rejected"]`` holds the rows that could not be used, with the reason.
+    """
     spec = (spec or "").strip()
     if spec.startswith("grid:"):
         try:
@@ -41,7 +48,35 @@ def siting_candidates(workspace, spec: str, *, network: WalkNetwork | None) -> g
         return grid_candidates(network, spacing_m=spacing, blocks=workspace.areas("town_block"))
     if spec == "venues":
         return _venue_candidates(workspace)
-    raise InputError(f"候補地「{spec}」は使えません。venues(会場の一覧)か、grid:200 のような格子を指定してください。")
+    path = Path(spec)
+    if path.suffix.lower() in (".csv", ".tsv", ".txt", ".xlsx") and path.is_file():
+        return _file_candidates(workspace, path, geocoder=geocoder)
+    raise InputError(f"候補地「{spec}」は使えません。venues(会場の一覧)、grid:200 のような格子、"
+                     "または候補地のファイル(CSV/Excel)を指定してください。")
+
+
+def _file_candidates(workspace, path: Path, *, geocoder: object = None) -> gpd.GeoDataFrame:
+    from scgeo.io import read_facility_list
+
+    cache = None
+    if geocoder is not None:
+        from scgeo.geocode import workspace_cache
+
+        cache = workspace_cache(workspace)
+    # every row is a candidate whatever its kind: the category only fills rows no rule names
+    result = read_facility_list(path, category="salon", geocoder=geocoder, id_prefix="C", geocode_cache=cache,
+                                source=path.name)
+    found = result.accepted
+    if not len(found):
+        reasons = "; ".join(result.rejected["reason"].astype(str).head(3)) if len(result.rejected) else ""
+        raise InputError(f"候補地のファイル {path.name} から使える行がありません。{reasons}")
+    out = gpd.GeoDataFrame({
+        "candidate_id": found["resource_id"].astype(str).to_numpy(), "name": found["name"].to_numpy(),
+        "kind": found["notes"].to_numpy(), "address": found["address"].to_numpy(),
+        "capacity": pd.array(found["capacity"], dtype="Int64"), "source": path.name,
+    }, geometry=found.geometry.to_numpy(), crs=found.crs)
+    out.attrs["rejected"] = result.rejected
+    return out
 
 
 def _venue_candidates(workspace) -> gpd.GeoDataFrame:
@@ -59,8 +94,12 @@ def _venue_candidates(workspace) -> gpd.GeoDataFrame:
 def site_report(workspace, *, category: str, k_new: int = 3, minutes: float = 15.0, demand: str = "65plus",
                 candidates: str | gpd.GeoDataFrame = "grid:200", model: str = "mclp", target_pct: float = 80.0,
                 speed_m_per_min: float | None = None, include_planned: bool = False,
-                use_capacity: bool = False) -> SitingResult:
-    """Run :func:`scgeo.analysis.siting.plan_sites` on a workspace (its walking network is required)."""
+                use_capacity: bool = False, geocoder: object = None) -> SitingResult:
+    """Run :func:`scgeo.analysis.siting.plan_sites` on a workspace (its walking network is required).
+
+    ``candidates`` is ``grid:N``, ``venues``, a candidate file (see :func:`siting_candidates`;
+    ``geocoder`` places rows without coordinates) or a frame of :data:`CANDIDATE_COLUMNS`.
+    """
     if not workspace.count("network_edges"):
         raise InputError("候補地選びには歩行ネットワークが必要です。"
                          "`scgeo import … --layer network` で OpenStreetMap のファイルを取り込んでください。")
@@ -69,16 +108,19 @@ def site_report(workspace, *, category: str, k_new: int = 3, minutes: float = 15
     code = resolve_category(category)
     if not 1 <= k_new <= 200:
         raise InputError(f"新しい場所の数は 1〜200 で指定してください(指定: {k_new})。")
-    if isinstance(candidates, str) and not (candidates.startswith("grid:") or candidates == "venues"):
+    if isinstance(candidates, str) and not (candidates.startswith("grid:") or candidates == "venues"
+                                            or Path(candidates).is_file()):
         siting_candidates(workspace, candidates, network=None)  # raises the message for a bad spec
     network = WalkNetwork.from_workspace(workspace)
     cands = candidates if isinstance(candidates, gpd.GeoDataFrame) else \
-        siting_candidates(workspace, candidates, network=network)
+        siting_candidates(workspace, candidates, network=network, geocoder=geocoder)
     result = plan_sites(network, workspace.town_blocks(), workspace.read("resources"), cands, category=code,
                         k_new=k_new, minutes=minutes, demand=demand, model=model, target_pct=target_pct,
                         speed_m_per_min=speed_m_per_min, areas=workspace.areas(), include_planned=include_planned,
                         use_capacity=use_capacity)
     result.summary["candidates"] = candidates if isinstance(candidates, str) else "frame"
+    result.summary["n_candidates_rejected"] = len(cands.attrs.get("rejected", ()))
+    result.candidates_rejected = cands.attrs.get("rejected")
     return result
 
 

@@ -119,7 +119,7 @@ def grid_candidates(network: WalkNetwork, *, spacing_m: float = 200.0,
         where = gpd.sjoin(gpd.GeoDataFrame(geometry=points, crs=network.crs),
                           blocks[["name", "geometry"]].to_crs(network.crs), predicate="within", how="left")
         where = where[~where.index.duplicated()]["name"]
-        names = [f"{b}付近の道路 ({i})" if isinstance(b, str) else n
+        names = [f"{b}付近の道路" if isinstance(b, str) else n
                  for b, i, n in zip(where, ids, names, strict=True)]
     out = gpd.GeoDataFrame({"candidate_id": ids, "name": names, "kind": "grid",
                             "address": None, "capacity": pd.array([pd.NA] * len(ids), dtype="Int64"),
@@ -189,6 +189,7 @@ class SitingResult:
     problem: SitingProblem
     covered_before: np.ndarray = field(repr=False, default=None)
     covered_after: np.ndarray = field(repr=False, default=None)
+    candidates_rejected: pd.DataFrame | None = field(repr=False, default=None)
 
 
 def plan_sites(network: WalkNetwork, blocks: gpd.GeoDataFrame, resources: gpd.GeoDataFrame,
