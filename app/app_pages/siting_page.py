@@ -116,7 +116,7 @@ if layers is not None:
     st.iframe(html, height=620)
     st.caption("番号付きのひし形が候補地(案)(番号は順位)、紫の範囲は候補地で新たに徒歩圏に入る道路沿い、"
                "点線の四角は計画中(案)の資源。右上のレイヤで切り替えられます。")
-    left, right = st.columns([3, 2])
+    left, right = st.columns(2)
     with left:
         st.subheader("候補地(増える人の多い順)")
         table = pd.DataFrame(result.sites.drop(columns="geometry"))
