@@ -20,6 +20,7 @@ import pandas as pd
 
 from scgeo._errors import InputError
 from scgeo.analysis.population import population_points
+from scgeo.analysis.siting._frames import PAIRS_MEMORY_MB
 from scgeo.network import WalkNetwork, pairs_within
 from scgeo.settings import get_settings
 
@@ -100,7 +101,8 @@ def access_scores(blocks: gpd.GeoDataFrame, resources: gpd.GeoDataFrame, *, netw
     people = points[column].to_numpy(dtype=float)
     from scgeo.analysis.coverage import _snap_of
 
-    pairs = pairs_within(network, network.snap(usable), _snap_of(points), limit_m=minutes * speed)
+    pairs = pairs_within(network, network.snap(usable), _snap_of(points), limit_m=minutes * speed,
+                         memory_mb=PAIRS_MEMORY_MB)
     score, _ = fca_scores(people, pd.to_numeric(usable["capacity"]).to_numpy(dtype=float),
                           pairs["target"].to_numpy(), pairs["source"].to_numpy(),
                           pairs["distance_m"].to_numpy() / speed, threshold=minutes, decay=decay)

