@@ -420,3 +420,23 @@ def test_takamatsu_community_centres_as_candidates(tmp_path):
     assert len(cands) == 52 and len(cands.attrs["rejected"]) == 0
     assert cands["name"].str.contains("コミュニティセンター").all()
     assert cands.geometry.y.between(34.0, 34.6).all() and cands.geometry.x.between(133.8, 134.4).all()
+
+
+def test_venues_layer_as_candidates(sample_copy, capsys):
+    import json
+
+    from scgeo.cli import main
+    from scgeo.network import WalkNetwork
+
+    ws = sample_copy
+    net = WalkNetwork.from_workspace(ws)
+    pts = gpd.GeoSeries(shapely.points(net.node_xy[[300, 1200, 2500]]), crs=net.crs).to_crs(6668)
+    venues = gpd.GeoDataFrame({"venue_id": ["V1", "V2", "V3"], "name": ["北公民館", "南集会所", "東交流センター"],
+                               "kind": None, "address": "さくら市", "capacity": [30, 20, 40]},
+                              geometry=pts.to_numpy(), crs=6668)
+    with ws.transaction() as tx:
+        tx.write("venues", venues)
+    assert main(["site", str(ws.path), "--category", "salon", "--new", "2", "--candidates", "venues", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["n_candidates"] == 3
+    assert {s["candidate_id"] for s in data["sites"]} <= {"V1", "V2", "V3"}
