@@ -21,7 +21,7 @@ def _cmd_site(args) -> int:
     ws = Workspace.open(args.path)
     if not 0 < args.target <= 100:
         raise InputError(f"--target は 0〜100 (%) で指定してください(指定: {args.target:g})。")
-    from scgeo.commands.build import _geocoder
+    from scgeo.builder import _geocoder
 
     result = site_report(ws, category=args.category, k_new=args.new, minutes=args.minutes, demand=args.demand,
                          candidates=args.candidates, model=args.model, target_pct=args.target,
