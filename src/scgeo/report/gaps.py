@@ -9,6 +9,7 @@ import geopandas as gpd
 import pandas as pd
 
 from scgeo._errors import InputError
+from scgeo.analysis.basis import population_basis
 from scgeo.analysis.coverage import Coverage, analyse_coverage, blank_zones
 from scgeo.network import WalkNetwork
 from scgeo.report.tables import for_people
@@ -22,9 +23,11 @@ def gap_report(workspace, *, categories: list[str] | None = None, minutes: float
                ) -> tuple[pd.DataFrame, gpd.GeoDataFrame, Coverage]:
     """Coverage table and blank zones of a workspace, on its walking network when it has one.
 
-    Returns ``(table, blank_zones, coverage)``; ``table["method"]`` says whether the walking
-    network or straight lines × a detour factor were used. ``include_planned`` counts planned
-    resources (計画中(案)) as if they were active.
+    Returns ``(table, blank_zones, coverage)``; ``table["method"]`` / ``method_note`` say whether
+    the walking network or straight lines × a detour factor were used, ``table["basis"]`` how
+    65+ was counted (workspace meta ``population_basis``, else inferred from the data), and
+    categories with no resource registered at all have the status 「データなし」. ``include_planned``
+    counts planned resources (計画中(案)) as if active.
     """
     levels = [resolve_level(level) for level in levels] if levels else None  # 中学校区 or jhs_district
     if categories:
@@ -33,9 +36,12 @@ def gap_report(workspace, *, categories: list[str] | None = None, minutes: float
     if not workspace.count("population"):
         raise InputError("町丁目別人口がありません。先に `scgeo import … --layer town_blocks` で取り込んでください。")
     network = WalkNetwork.from_workspace(workspace) if workspace.count("network_edges") else None
-    coverage = analyse_coverage(workspace.areas(), workspace.town_blocks(), workspace.read("resources"),
+    blocks = workspace.town_blocks()
+    basis, rate = population_basis(blocks, workspace.meta())
+    coverage = analyse_coverage(workspace.areas(), blocks, workspace.read("resources"),
                                 workspace.read("needs"), network=network, minutes=minutes,
-                                categories=categories, today=today, include_planned=include_planned)
+                                categories=categories, today=today, population_basis=basis,
+                                aging_rate=rate, include_planned=include_planned)
     return coverage.table(levels), blank_zones(coverage), coverage
 
 
