@@ -55,6 +55,9 @@ from scgeo.schema import (
     ORGANISATIONS,
     POPULATION,
     RESOURCES,
+    SITING_AREAS,
+    SITING_SCENARIOS,
+    SITING_SITES,
     TIES,
     VENUES,
     ImportResult,
@@ -70,7 +73,7 @@ __all__ = ["STORED_LAYERS", "Workspace", "find_workspaces"]
 STORED_LAYERS: dict[str, Layer] = {
     layer.name: layer
     for layer in (AREAS, POPULATION, RESOURCES, NEEDS, EDITS, NETWORK_NODES, NETWORK_EDGES, BASEMAP_LINES,
-                  VENUES)
+                  VENUES, SITING_SCENARIOS, SITING_SITES, SITING_AREAS)
 }
 # The coordinator's network (ネットワーク構築): organisations, ties, 協議体 and 担い手 counts.
 STORED_LAYERS.update({layer.name: layer for layer in (ORGANISATIONS, TIES, COUNCILS, COUNCIL_MEETINGS, HELPERS)})

@@ -20,14 +20,15 @@ __all__ = ["NEED_COLUMNS", "gap_report", "write_blank_zones", "write_gap_table"]
 
 
 def gap_report(workspace, *, categories: list[str] | None = None, minutes: float = 15.0,
-               levels: list[str] | None = None, today: dt.date | None = None,
+               levels: list[str] | None = None, today: dt.date | None = None, include_planned: bool = False,
                ) -> tuple[pd.DataFrame, gpd.GeoDataFrame, Coverage]:
     """Coverage table and blank zones of a workspace, on its walking network when it has one.
 
     Returns ``(table, blank_zones, coverage)``; ``table["method"]`` / ``method_note`` say whether
     the walking network or straight lines × a detour factor were used, ``table["basis"]`` how
     65+ was counted (workspace meta ``population_basis``, else inferred from the data), and
-    categories with no resource registered at all have the status 「データなし」.
+    categories with no resource registered at all have the status 「データなし」. ``include_planned``
+    counts planned resources (計画中(案)) as if active.
     """
     levels = [resolve_level(level) for level in levels] if levels else None  # 中学校区 or jhs_district
     if categories:
@@ -41,7 +42,7 @@ def gap_report(workspace, *, categories: list[str] | None = None, minutes: float
     coverage = analyse_coverage(workspace.areas(), blocks, workspace.read("resources"),
                                 workspace.read("needs"), network=network, minutes=minutes,
                                 categories=categories, today=today, population_basis=basis,
-                                aging_rate=rate)
+                                aging_rate=rate, include_planned=include_planned)
     return coverage.table(levels), blank_zones(coverage), coverage
 
 
