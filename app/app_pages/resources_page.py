@@ -12,7 +12,7 @@ from scgeo.report import labelled_resources
 from scgeo.schema import EDITS, RESOURCES
 
 EDITABLE = ["name", "category", "provider_type", "address", "schedule", "capacity", "fee", "contact", "target",
-            "status", "last_confirmed", "notes"]
+            "status", "notes"]
 SELECT = "選択"
 
 
@@ -144,7 +144,7 @@ if layers is not None:
     table = _table(shown)
     key = f"resources_editor_{st.session_state.get('resources_version', 0)}"
     edited = st.data_editor(table, key=key, column_config=_config(), hide_index=True, num_rows="fixed",
-                            width="stretch", height=420, disabled=["resource_id"])
+                            width="stretch", height=420, disabled=["resource_id", "last_confirmed"])
     state = st.session_state.get(key, {})
     changes = _changes(table, state.get("edited_rows", {}))
     selected = edited.loc[edited[SELECT], "resource_id"].tolist()

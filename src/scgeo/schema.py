@@ -27,6 +27,9 @@ __all__ = [
     "AREAS",
     "AREA_LEVELS",
     "BASEMAP_LINES",
+    "CONFIRMATIONS",
+    "CONFIRMATION_FINDINGS",
+    "CONFIRMATION_METHODS",
     "EDITS",
     "LAYERS",
     "NEEDS",
@@ -38,6 +41,7 @@ __all__ = [
     "RESOURCES",
     "RESOURCE_STATUSES",
     "RESOURCE_STATUS_LABELS",
+    "REVIEW_FLAGS",
     "TOWN_BLOCKS",
     "WEEKDAYS",
     "Category",
@@ -64,6 +68,11 @@ NEED_STATUSES = ("open", "matched", "resolved")
 RESOURCE_STATUS_LABELS = {"active": "活動中", "paused": "休止中", "closed": "廃止"}
 NEED_STATUS_LABELS = {"open": "未対応", "matched": "対応済み(つなぎ済み)", "resolved": "解決"}
 WEEKDAYS = ("月", "火", "水", "木", "金", "土", "日")
+# How a resource was confirmed, and what was found (codes → Japanese labels).
+CONFIRMATION_METHODS = {"phone": "電話", "visit": "訪問", "letter": "書面", "provider_reply": "事業者の回答",
+                        "open_data": "公開データの更新", "prior_record": "以前の記録"}
+CONFIRMATION_FINDINGS = {"unchanged": "変わりなし", "changed": "内容変更", "paused": "休止", "closed": "廃止",
+                         "unreachable": "連絡つかず"}
 
 _STATUS_ALIASES = {
     "active": ("active", "活動中", "実施中", "開催中", "運営中", "稼働", "有効", "営業中"),
@@ -212,6 +221,38 @@ EDITS = Layer(
     id_column="edit_id",
 )
 
+CONFIRMATIONS = Layer(
+    "confirmations",
+    "確認の記録",
+    (
+        _c("confirmation_id", "str", "確認番号", required=True),
+        _c("resource_id", "str", "資源ID", required=True),
+        _c("confirmed_on", "date", "確認日", required=True),
+        _c("method", "str", "確認方法", required=True, choices=tuple(CONFIRMATION_METHODS)),
+        _c("found", "str", "確認結果", required=True, choices=tuple(CONFIRMATION_FINDINGS)),
+        _c("confirmed_by", "str", "確認者"),
+        _c("changes", "str", "変更内容"),
+        _c("source", "str", "記録元"),
+        _c("note", "str", "メモ"),
+    ),
+    id_column="confirmation_id",
+)
+
+REVIEW_FLAGS = Layer(
+    "review_flags",
+    "要確認の知らせ",
+    (
+        _c("flag_id", "str", "番号", required=True),
+        _c("resource_id", "str", "資源ID", required=True),
+        _c("raised_on", "date", "日付", required=True),
+        _c("reason", "str", "理由", required=True,
+           choices=("missing_from_source", "failed_referral", "unreachable")),
+        _c("source", "str", "出どころ"),
+        _c("resolved_on", "date", "解消日"),
+    ),
+    id_column="flag_id",
+)
+
 NETWORK_NODES = Layer(
     "network_nodes",
     "歩行ネットワークの交点",
@@ -249,8 +290,8 @@ BASEMAP_LINES = Layer(
 
 LAYERS = {
     layer.name: layer
-    for layer in (AREAS, POPULATION, TOWN_BLOCKS, RESOURCES, NEEDS, EDITS, NETWORK_NODES, NETWORK_EDGES,
-                  BASEMAP_LINES)
+    for layer in (AREAS, POPULATION, TOWN_BLOCKS, RESOURCES, NEEDS, EDITS, CONFIRMATIONS, REVIEW_FLAGS,
+                  NETWORK_NODES, NETWORK_EDGES, BASEMAP_LINES)
 }
 
 # Headers that would carry a person's identity: never imported into the needs layer.
@@ -272,6 +313,7 @@ class Category:
     icon: str = "circle"
     aliases: tuple[str, ...] = ()
     serves_needs: tuple[str, ...] = ()
+    confirm_months: int | None = None
 
 
 @dataclass(frozen=True)
@@ -323,6 +365,9 @@ def _entries(table: dict, base: dict[str, Category] | None = None) -> dict[str, 
         merged["serves_needs"] = tuple(merged.get("serves_needs", (code,)))
         if "label" not in merged:
             raise InputError(f"カテゴリ {code} に label (日本語名) がありません")
+        months = merged.get("confirm_months")
+        if months is not None and (not isinstance(months, int) or isinstance(months, bool) or months < 1):
+            raise InputError(f"{code} の confirm_months (確認の間隔、月) は1以上の整数にしてください(値: {months})")
         out[code] = Category(**merged)
     return out
 

@@ -22,15 +22,21 @@ def _cmd_gaps(args) -> int:
         if unknown:
             raise InputError(f"種別 {', '.join(unknown)} はありません。使える種別: "
                              + "、".join(c.label for c in taxonomy.categories.values()))
+    from scgeo.analysis.coverage import CoverageRules
+
     table, zones, _ = gap_report(ws, categories=categories, minutes=args.minutes,
-                                 levels=[args.level] if args.level else None)
+                                 levels=[args.level] if args.level else None,
+                                 rules=CoverageRules(basis=args.status_basis))
     method = table["method"].iloc[0] if len(table) else "-"
     how = "歩行ネットワーク" if method == "network" else "直線距離×迂回係数"
-    print(f"徒歩 {args.minutes:g} 分でのカバー率 (計算方法: {how})")
+    print(f"徒歩 {args.minutes:g} 分でのカバー率 (計算方法: {how}。実効カバー率の重み: "
+          f"{table['weights'].iloc[0] if len(table) else '-'})")
     view = table[table["level"] == (args.level or "jhs_district")]
     for _, row in view.iterrows():
         pct = "—" if row["coverage_pct"] != row["coverage_pct"] else f"{row['coverage_pct']:.1f}%"
-        print(f"  {row['area_name']} / {row['category_label']}: {pct} {row['status']}")
+        eff = row.get("coverage_effective_pct")
+        eff = "" if eff is None or eff != eff else f" (実効 {eff:.1f}%)"
+        print(f"  {row['area_name']} / {row['category_label']}: {pct}{eff} {row['status']}")
     if args.out:
         write_gap_table(table, args.out, areas=ws.areas(), internal=args.internal)
         print(f"書き出しました: {args.out}")
@@ -48,6 +54,8 @@ def register(sub) -> None:
     p.add_argument("--category", action="append", help="種別 (複数指定可。既定: すべて)")
     p.add_argument("--minutes", type=float, default=15.0, help="徒歩の時間 (分、既定: 15)")
     p.add_argument("--level", choices=AREA_LEVELS, help="表示する区域の種類 (既定: jhs_district)")
+    p.add_argument("--status-basis", choices=("plain", "effective"), default="plain",
+                   help="判定(充足/不足/空白)に使うカバー率: plain=カバー率、effective=実効カバー率 (既定: plain)")
     p.add_argument("--out", help="出力ファイル (.csv, .xlsx, .geojson)。区域ごとのニーズ件数は含めません")
     p.add_argument("--internal", action="store_true",
                    help="区域ごとのニーズ件数も書き出す (内部資料 — 個人情報を含む。明示したときだけ)")

@@ -9,26 +9,40 @@ import geopandas as gpd
 import pandas as pd
 
 from scgeo._errors import InputError
-from scgeo.analysis.coverage import Coverage, analyse_coverage, blank_zones
+from scgeo.analysis.coverage import Coverage, CoverageRules, analyse_coverage, blank_zones
+from scgeo.analysis.freshness import supply_weights
 from scgeo.network import WalkNetwork
 
-__all__ = ["NEED_COLUMNS", "gap_report", "write_blank_zones", "write_gap_table"]
+__all__ = ["EFFECTIVE_WEIGHTS_LABEL", "NEED_COLUMNS", "gap_report", "write_blank_zones", "write_gap_table"]
+
+
+EFFECTIVE_WEIGHTS_LABEL = "確認状態×開催頻度"
 
 
 def gap_report(workspace, *, categories: list[str] | None = None, minutes: float = 15.0,
-               levels: list[str] | None = None, today: dt.date | None = None,
+               levels: list[str] | None = None, today: dt.date | None = None, effective: bool = True,
+               rules: CoverageRules | None = None,
                ) -> tuple[pd.DataFrame, gpd.GeoDataFrame, Coverage]:
     """Coverage table and blank zones of a workspace, on its walking network when it has one.
 
     Returns ``(table, blank_zones, coverage)``; ``table["method"]`` says whether the walking
-    network or straight lines × a detour factor were used.
+    network or straight lines × a detour factor were used. With ``effective`` (default) each
+    resource weighs its confirmation state × weekly-available share
+    (:func:`scgeo.analysis.freshness.supply_weights`, with the workspace's review flags) in
+    ``coverage_effective_pct``; without, every weight is 1.
     """
     if not workspace.count("population"):
         raise InputError("町丁目別人口がありません。先に `scgeo import … --layer town_blocks` で取り込んでください。")
     network = WalkNetwork.from_workspace(workspace) if workspace.count("network_edges") else None
-    coverage = analyse_coverage(workspace.areas(), workspace.town_blocks(), workspace.read("resources"),
+    resources = workspace.read("resources")
+    weights = None
+    if effective:
+        supply = supply_weights(resources, today=today, flags=workspace.review_flags())
+        weights = pd.Series(supply["weight"].to_numpy(), index=supply["resource_id"].to_numpy())
+    coverage = analyse_coverage(workspace.areas(), workspace.town_blocks(), resources,
                                 workspace.read("needs"), network=network, minutes=minutes,
-                                categories=categories, today=today)
+                                categories=categories, today=today, weights=weights, rules=rules,
+                                weights_label=EFFECTIVE_WEIGHTS_LABEL if effective else None)
     return coverage.table(levels), blank_zones(coverage), coverage
 
 
