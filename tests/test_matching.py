@@ -152,8 +152,41 @@ def test_match_command_writes_no_coordinates(sample_workspace, tmp_path, capsys)
 def test_filters_weekday_and_provider(town):
     pairs = candidate_pairs(town["needs"], town["resources"], network=town["network"], max_minutes=20,
                             weekday="水", provider_types=["resident"])
-    res = town["resources"].set_index("resource_id").loc[pairs["resource_id"]]
+    usable = pairs[pairs["open_then"]]
+    res = town["resources"].set_index("resource_id").loc[usable["resource_id"]]
     assert res["days_of_week"].str.contains("水").all() and (res["provider_type"] == "resident").all()
+    closed = town["resources"].set_index("resource_id").loc[pairs.loc[~pairs["open_then"], "resource_id"]]
+    assert len(closed) and not closed["days_of_week"].fillna("").str.contains("水").any()
+
+
+def _wish_town(schedules, wanted_days=None, wanted_time=None):
+    pts = gpd.GeoSeries(shapely.points([[141.0, 35.0]]), crs=4326)
+    needs = gpd.GeoDataFrame({"need_id": ["N1"], "category": ["salon"], "status": "open", "town_block_id": None,
+                              "wanted_days": [wanted_days], "wanted_time": [wanted_time]}, geometry=pts, crs=4326)
+    n = len(schedules)
+    res = gpd.GeoDataFrame({"resource_id": [f"R{i}" for i in range(n)], "name": "サロン", "category": "salon",
+                            "status": "active", "provider_type": None, "schedule": schedules, "days_of_week": None,
+                            "capacity": pd.array([5] * n, dtype="Int64"), "last_confirmed": pd.NaT,
+                            "served_area_id": None},
+                           geometry=shapely.points([[141.0005 + i / 10000, 35.0] for i in range(n)]), crs=4326)
+    return needs, res
+
+
+def test_a_need_matches_only_resources_open_when_it_asks():
+    needs, res = _wish_town(["毎週水曜 13:30-15:30", "毎月第2木曜 10:00-12:00"], wanted_days="水",
+                            wanted_time="10:00-12:00")
+    near = nearest_resources(needs, res, k=3, max_minutes=20)
+    assert near["rank"].tolist() == [0]
+    assert near["reason"].iloc[0] == "水曜 10:00-12:00に開いている資源が20分以内にありません"
+    assigned = assign_needs(needs, res, candidate_pairs(needs, res, max_minutes=20), max_minutes=20)
+    assert assigned["reason"].iloc[0] == near["reason"].iloc[0] and assigned["resource_id"].isna().all()
+    needs, res = _wish_town(["毎週水曜 13:30-15:30", "毎週水曜 9:30-11:00", "第1・第3水曜 10:00-12:00"],
+                            wanted_days="水", wanted_time="10:00-12:00")
+    near = nearest_resources(needs, res, k=3, max_minutes=20)
+    assert near["resource_id"].tolist() == ["R1", "R2"] and (near["reason"] == "").all()
+    # the run's own weekday replaces the need's wish
+    near = nearest_resources(needs, res, k=3, max_minutes=20, weekday="木")
+    assert near["reason"].iloc[0] == "木曜 10:00-12:00に開いている資源が20分以内にありません"
 
 
 def test_unreachable_and_missing_categories_get_reasons():

@@ -134,7 +134,8 @@ def _cmd_info(args) -> int:
     print(f"市町村: {info['muni_name']} ({info['muni_code']})  座標系: {info['crs']}  scgeo {info['scgeo_version']}")
     labels = {"areas": "区域", "population": "町丁目別人口", "resources": "社会資源",
               "needs": "ニーズ", "edits": "編集履歴", "network_nodes": "歩行ネットワークの交点",
-              "network_edges": "歩行ネットワークの道", "basemap_lines": "背景の線(川・鉄道)"}
+              "network_edges": "歩行ネットワークの道", "basemap_lines": "背景の線(川・鉄道)",
+              "confirmations": "確認の記録", "review_flags": "要確認の知らせ"}
     for name, count in info["layers"].items():
         print(f"  {labels.get(name, name)} ({name}): {count} 件")
     for level, count in info["area_levels"].items():

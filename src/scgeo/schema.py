@@ -198,6 +198,8 @@ NEEDS = Layer(
         _c("status", "str", "状態", "対応状況", "状況", choices=NEED_STATUSES),
         _c("status_date", "date", "状態更新日", "対応日"),
         _c("town_block_id", "str", "町丁目ID", "町丁目コード", "town_block"),
+        _c("wanted_days", "str", "希望の曜日", "希望曜日", "曜日の希望", "都合のよい曜日"),
+        _c("wanted_time", "str", "希望の時間帯", "希望時間", "時間帯の希望", "都合のよい時間"),
     ),
     geometry="Point",
     id_column="need_id",
@@ -593,7 +595,7 @@ def validate(
             codes = values.map(lambda v: taxonomy.resolve_provider(v) if _present(v) else None)
             flag(present & codes.isna(), values.map(lambda v: f"提供主体「{v}」は一覧にありません"))
             values = codes
-        elif col.name == "days_of_week":
+        elif col.name in ("days_of_week", "wanted_days"):
             values = values.map(lambda v: _parse_days(v) if _present(v) else None)
         elif col.name == "status":
             codes = values.map(lambda v, c=col: _status(v, c.choices) if _present(v) else c.choices[0])

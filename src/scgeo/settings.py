@@ -58,6 +58,8 @@ class Settings:
     confidence_weights
         Supply weight by confirmation state (``confirmed``, ``due``, ``overdue``,
         ``long_unconfirmed``, ``needs_review``), used by effective coverage and matching.
+    verify_return_address
+        Return address printed on the 確認依頼 sheets (default: the municipality's SC).
     """
 
     workspace_crs: str = "EPSG:6668"
@@ -72,6 +74,7 @@ class Settings:
     confirm_leeway_months: int = 2
     confirm_long_factor: float = 2.0
     confidence_weights: dict = field(default_factory=lambda: dict(DEFAULT_CONFIDENCE))
+    verify_return_address: str | None = None
     extra: dict = field(default_factory=dict)
 
     def replace(self, **changes) -> Settings:

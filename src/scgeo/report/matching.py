@@ -14,19 +14,23 @@ __all__ = ["match_report", "write_matches"]
 
 def match_report(workspace, *, k: int = 3, max_minutes: float = 20.0, assign: bool = True,
                  weekday: str | None = None, provider_types: list[str] | None = None,
+                 time_window: str | None = None,
                  ) -> tuple[pd.DataFrame, pd.DataFrame | None, pd.DataFrame]:
     """The k nearest resources (and, with ``assign``, the capacity-aware assignment) of each open need.
 
-    Returns ``(nearest, assigned, summary)``; ``summary`` is the one-row-per-need table of
-    :func:`scgeo.analysis.matching.match_summary` (no coordinates, no town blocks).
+    ``weekday`` / ``time_window`` (or each need's ``wanted_days`` / ``wanted_time``) keep only
+    resources open then. Returns ``(nearest, assigned, summary)``; ``summary`` is the
+    one-row-per-need table of :func:`scgeo.analysis.matching.match_summary` (no coordinates,
+    no town blocks).
     """
     network = WalkNetwork.from_workspace(workspace) if workspace.count("network_edges") else None
     needs, resources = workspace.read("needs"), workspace.read("resources")
-    pairs = candidate_pairs(needs, resources, network=network, max_minutes=max_minutes, weekday=weekday,
-                            provider_types=provider_types, blocks=workspace.town_blocks(), areas=workspace.areas())
-    nearest = nearest_resources(needs, resources, k=k, max_minutes=max_minutes, pairs=pairs, weekday=weekday,
-                                provider_types=provider_types)
-    assigned = assign_needs(needs, resources, pairs, max_minutes=max_minutes) if assign else None
+    when = {"weekday": weekday, "time_window": time_window}
+    pairs = candidate_pairs(needs, resources, network=network, max_minutes=max_minutes, provider_types=provider_types,
+                            blocks=workspace.town_blocks(), areas=workspace.areas(), **when)
+    nearest = nearest_resources(needs, resources, k=k, max_minutes=max_minutes, pairs=pairs,
+                                provider_types=provider_types, **when)
+    assigned = assign_needs(needs, resources, pairs, max_minutes=max_minutes, **when) if assign else None
     return nearest, assigned, match_summary(nearest, assigned)
 
 
