@@ -215,10 +215,19 @@ def test_town_blocks_merge_parts_and_sum_population(tmp_path):
     assert any("T1" in m and "まとめました" in m for m in result.messages)
 
 
-def test_town_blocks_without_age_columns_is_an_input_error(tmp_path):
+def test_town_blocks_with_total_population_only(tmp_path):
     path = tmp_path / "tb.geojson"
     _blocks().assign(JINKO=[1, 2, 3]).to_file(path, engine="pyogrio")
-    with pytest.raises(InputError, match="65歳以上人口"):
+    accepted, rejected = read_town_blocks(path)
+    assert len(rejected) == 0
+    assert accepted["pop_total"].tolist() == [1, 2, 3]
+    assert accepted["pop_65plus"].isna().all() and accepted["pop_75plus"].isna().all()  # unknown, not 0
+
+
+def test_town_blocks_without_any_population_is_an_input_error(tmp_path):
+    path = tmp_path / "tb.geojson"
+    _blocks().to_file(path, engine="pyogrio")
+    with pytest.raises(InputError, match="総人口"):
         read_town_blocks(path)
 
 

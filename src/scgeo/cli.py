@@ -53,7 +53,8 @@ def _cmd_init(args) -> int:
 
     ws = Workspace.create(args.path, muni_code=args.muni_code, muni_name=args.name or "",
                           overwrite=args.force)
-    print(f"ワークスペースを作成しました: {ws.path} (市町村コード {args.muni_code})")
+    name = ws.meta()["muni_name"]
+    print(f"ワークスペースを作成しました: {ws.path} ({name or '名称不明'}、市町村コード {args.muni_code})")
     return EXIT_OK
 
 
@@ -201,7 +202,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("init", help="空のワークスペース(GeoPackage)を作る")
     p.add_argument("path", help="作成するファイル (例: izumo.gpkg)")
     p.add_argument("--muni-code", required=True, help="全国地方公共団体コード (5桁または6桁)")
-    p.add_argument("--name", help="市町村名")
+    p.add_argument("--name", help="市町村名 (既定: 市町村コードから全国地方公共団体コードの表で引く)")
     p.add_argument("--force", action="store_true", help="既存のファイルを上書きする")
     p.set_defaults(func=_cmd_init)
 

@@ -143,8 +143,8 @@ AREAS = Layer(
 
 _POPULATION_COLUMNS = (
     _c("pop_total", "int", "総人口", "人口", "jinko", "population", "総数", required=True),
-    _c("pop_65plus", "int", "65歳以上人口", "高齢者人口", "65歳以上", "pop65", required=True),
-    _c("pop_75plus", "int", "75歳以上人口", "後期高齢者人口", "75歳以上", "pop75", required=True),
+    _c("pop_65plus", "int", "65歳以上人口", "高齢者人口", "65歳以上", "pop65"),  # null = unknown
+    _c("pop_75plus", "int", "75歳以上人口", "後期高齢者人口", "75歳以上", "pop75"),  # null = unknown
     _c("pop_65plus_alone", "int", "65歳以上単身者", "高齢単身者", "独居高齢者", "高齢者単身世帯"),
 )
 

@@ -163,11 +163,14 @@ class Workspace(ConfirmationStore):
                overwrite: bool = False) -> Workspace:
         """Create an empty workspace with every layer and the metadata.
 
+        ``muni_code`` has 5 digits or 6 (with a correct check digit); an empty ``muni_name`` is
+        filled from the national table (:mod:`scgeo.municipalities`) when it knows the code.
         Raises ``WorkspaceError`` when the file exists and ``overwrite`` is false.
         """
+        from scgeo.municipalities import muni_name as _muni_name
+
         path = Path(path)
-        if not str(muni_code).isdigit() or len(str(muni_code)) not in (5, 6):
-            raise InputError(f"市町村コード「{muni_code}」は5桁(または6桁)の数字で指定してください(例: 32203)。")
+        muni_name = _muni_name(muni_code, muni_name)  # also checks the code (InputError)
         if path.exists() and not overwrite:
             raise WorkspaceError(f"{path} は既に存在します。上書きする場合は --force を付けてください。")
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -24,7 +24,7 @@ def register(sub) -> None:
                                      "ワークスペースを一度に作る")
     p.add_argument("path", help="作成するワークスペース (.gpkg)")
     p.add_argument("--muni-code", required=True, help="全国地方公共団体コード (例: 32203)")
-    p.add_argument("--name", default="", help="市町村名 (例: 出雲市)")
+    p.add_argument("--name", default="", help="市町村名 (例: 出雲市。既定: 市町村コードから引く)")
     p.add_argument("--municipality", help="国土数値情報 N03 行政区域 (.zip/.shp/.geojson)")
     p.add_argument("--districts", action="append", default=[],
                    help="国土数値情報 A32 中学校区 / A27 小学校区 (繰り返し指定可)")
@@ -107,8 +107,11 @@ def build_workspace(path: str | Path, *, muni_code: str, name: str = "",
     from scgeo import io
     from scgeo.workspace import Workspace
 
+    from scgeo.municipalities import muni_name
+
     log = log or (lambda text: None)
     started = time.perf_counter()
+    name = muni_name(muni_code, name)
     ws = Workspace.create(path, muni_code=muni_code, muni_name=name, overwrite=force)
     summary: dict = {"layers": {}, "rejected": {}, "messages": [], "geocode": {}}
     rejected_dir = Path(path).with_suffix("")
@@ -157,8 +160,8 @@ def build_workspace(path: str | Path, *, muni_code: str, name: str = "",
         record("town_blocks", result)
         summary["layers"]["town_block"] = len(result.accepted)
         if "pop_total" in result.accepted:
-            summary["population"] = {k: int(result.accepted[k].sum())
-                                     for k in ("pop_total", "pop_65plus", "pop_75plus")}
+            summary["population"] = {k: int(result.accepted[k].sum()) if result.accepted[k].notna().any()
+                                     else None for k in ("pop_total", "pop_65plus", "pop_75plus")}
         log(f"町丁目: {result.summary()}")
     geocoder = _geocoder(geocode)
     cache = None
@@ -246,8 +249,11 @@ def _cmd_build(args) -> int:
         print(f"  {labels.get(key, key)}: {count} 件")
     if "population" in summary:
         pop = summary["population"]
-        print(f"  人口 {pop['pop_total']:,} 人 (65歳以上 {pop['pop_65plus']:,} 人、"
-              f"75歳以上 {pop['pop_75plus']:,} 人)")
+        if pop["pop_65plus"] is None:
+            print(f"  人口 {pop['pop_total']:,} 人 (65歳以上・75歳以上は不明: 分析は総人口で計算します)")
+        else:
+            print(f"  人口 {pop['pop_total']:,} 人 (65歳以上 {pop['pop_65plus']:,} 人、"
+                  f"75歳以上 {pop['pop_75plus'] or 0:,} 人)")
     total_rejected = sum(summary["rejected"].values())
     print(f"  除外した行: {total_rejected} 件" + (" (理由は *_rejected_*.csv)" if total_rejected else ""))
     if summary["geocode"]:

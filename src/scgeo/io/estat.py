@@ -124,8 +124,9 @@ def read_estat_town_blocks(path: str | Path, *, ages: str | Path | pd.DataFrame 
         The boundary Shapefile (``.shp`` or ``.zip``; cp932 without ``.cpg`` is detected).
     ages
         The 年齢（5歳階級）別人口 CSV (or the frame of :func:`read_estat_age_table`). Without
-        it the result holds areas of level ``town_block`` without population
-        (:data:`scgeo.schema.AREAS`): 65+ and 75+ cannot be known from the boundary file.
+        it the result holds town blocks with the boundary file's total population
+        (``JINKO``; 65+ and 75+ null = unknown), or areas of level ``town_block`` without
+        population when the file has no ``JINKO``.
     muni_code
         Keep one municipality (the first 5 digits of ``KEY_CODE``).
     keep_water
@@ -183,14 +184,20 @@ def _blocks(gdf: gpd.GeoDataFrame, name_col: str, ages: pd.DataFrame | None,
     frame = pd.DataFrame({"area_id": dissolved.index.astype(str),
                           "name": dissolved[name_col].to_numpy(), "level": "town_block"})
     frame = _join_ages(frame, ages, messages)
+    total_only = ages is None and "JINKO" in dissolved
+    if total_only:  # the boundary file's own total: 65+ and 75+ stay unknown (null)
+        frame["pop_total"] = pd.to_numeric(dissolved["JINKO"], errors="coerce").to_numpy()
     frame.index = pd.RangeIndex(1, len(frame) + 1, name="source_row")
     geometry = gpd.GeoSeries(shapely.force_2d(dissolved.geometry.to_numpy()), index=frame.index,
                              crs=dissolved.crs)
     original = pd.DataFrame(dissolved.drop(columns=dissolved.geometry.name)).reset_index()
     original.index = frame.index
     original["geometry"] = geometry.to_wkt()
-    schema = TOWN_BLOCKS if ages is not None else AREAS
-    if ages is None:
+    schema = TOWN_BLOCKS if ages is not None or total_only else AREAS
+    if total_only:
+        messages.append("年齢別人口の表が指定されていないため、総人口 (JINKO) だけの町丁目として読みました"
+                        "(65歳以上・75歳以上の人口は不明)。")
+    elif ages is None:
         messages.append("年齢別人口の表が指定されていないため、人口なしの町丁目(区域)として読みました。")
     keep = [c for c in frame.columns if c in schema.names]
     result = finish_areas(frame[keep], geometry, original, schema)
