@@ -70,6 +70,7 @@ if layers is not None:
     else:
         shown = table[[c for c in WORK_LIST_COLUMNS if c != "group"]].rename(columns=WORK_LIST_COLUMNS)
         shown.insert(0, SELECT, False)
+        shown.attrs = {}  # the month's date is for the writers, not for the browser
         key = f"verify_editor_{st.session_state.get('verify_version', 0)}"
         edited = st.data_editor(shown, key=key, hide_index=True, width="stretch", height=380,
                                 disabled=[c for c in shown.columns if c != SELECT],
