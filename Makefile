@@ -16,8 +16,10 @@ $(BIN)/.installed: pyproject.toml
 demo: $(BIN)/.installed
 	$(BIN)/scgeo demo --out $(OUT)
 
-## test: the whole test suite (pytest exit 5, "no tests collected", is reported and not failed)
+## test: the whole test suite (pytest exit 5, "no tests collected", is reported and not failed).
+## Installs Debian's chromium and a Japanese font first when root and missing; otherwise says which tests skip.
 test: $(BIN)/.installed
+	@sh tools/browser_deps.sh
 	$(BIN)/python -m pytest; rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest: no tests collected"; exit 0; fi; exit $$rc
 
 ## sample: regenerate the bundled sample town under data/ (byte-identical from the fixed seed)

@@ -23,8 +23,8 @@ map_view = components.declare_component("scgeo_map", path=str(_MAP_VIEW_DIR)) \
     if (_MAP_VIEW_DIR / "index.html").is_file() else None
 
 STATUS_LABELS = RESOURCE_STATUS_LABELS  # the pages' name for the schema's labels
-NO_WORKSPACE_HELP = ("まず `make demo` (または `scgeo demo`) でサンプルのワークスペースを作るか、"
-                     "`scgeo init` で新しいワークスペースを作成してください。")
+NO_WORKSPACE_HELP = ("左の「新しいワークスペース」で市町村コードと名前から作成するか、"
+                     "`make demo` (または `scgeo demo`) でサンプルの町のワークスペースを作ってください。")
 
 
 # ------------------------------------------------------------------ login
@@ -84,17 +84,62 @@ def _pick_found() -> None:
     st.session_state["workspace_path"] = st.session_state["workspace_found"]
 
 
+def found_workspaces() -> list[str]:
+    """The workspaces to offer: the default one and the GeoPackages in ``out/``, each listed once.
+
+    Paths are resolved, so ``out/workspace.gpkg`` and its full path are one entry; shown relative
+    to the working folder when inside it.
+    """
+    here = Path.cwd().resolve()
+    seen: dict[Path, None] = {}
+    for candidate in (default_workspace(), *sorted(Path("out").glob("*.gpkg"))):
+        if candidate.is_file() and not candidate.name.startswith("."):
+            seen.setdefault(candidate.resolve())
+    return [str(p.relative_to(here)) if p.is_relative_to(here) else str(p) for p in seen]
+
+
+def _create_workspace() -> None:
+    """The 新しいワークスペース form: create the file, then make it the open workspace."""
+    code = st.session_state.get("new_ws_code", "").strip()
+    name = st.session_state.get("new_ws_name", "").strip()
+    target = st.session_state.get("new_ws_file", "").strip() or f"out/{code}_{name or 'workspace'}.gpkg"
+    if not target.endswith(".gpkg"):
+        target += ".gpkg"
+    try:
+        ws = scgeo.Workspace.create(target, muni_code=code, muni_name=name)
+    except scgeo.ScgeoError as exc:
+        st.session_state["new_ws_message"] = ("error", str(exc))
+        return
+    st.session_state["workspace_path"] = str(ws.path)
+    st.session_state["new_ws_message"] = ("success", f"ワークスペースを作成しました: {ws.path}。"
+                                          "「データ取込」のページで区域や社会資源を取り込んでください。")
+
+
+def new_workspace_form() -> None:
+    """市町村コードと名前から空のワークスペースを作る (sidebar)."""
+    with st.expander("新しいワークスペース", expanded=bool(st.session_state.get("new_ws_message"))):
+        with st.form("new_workspace", clear_on_submit=False, border=False):
+            st.text_input("市町村コード (5桁または6桁)", key="new_ws_code", placeholder="例: 32203")
+            st.text_input("市町村名", key="new_ws_name", placeholder="例: 出雲市")
+            st.text_input("保存するファイル", key="new_ws_file", placeholder="既定: out/コード_市町村名.gpkg")
+            st.form_submit_button("作成", on_click=_create_workspace)
+        message = st.session_state.pop("new_ws_message", None)
+        if message:
+            (st.error if message[0] == "error" else st.success)(message[1])
+
+
 def workspace_sidebar() -> None:
-    """The sidebar: workspace chooser (path, or one of the *.gpkg in out/) and the editor's name."""
+    """The sidebar: workspace chooser (path, or one found in out/), a new workspace, the editor's name."""
     if not st.session_state.get("workspace_path"):
         st.session_state["workspace_path"] = str(default_workspace())
-    found = sorted({str(default_workspace()), *(str(p) for p in Path("out").glob("*.gpkg"))})
+    found = found_workspaces()
     with st.sidebar:
         st.caption("ワークスペース")
         if len(found) > 1:
             st.selectbox("見つかったワークスペース", found, key="workspace_found", index=None,
                          placeholder="out/ の GeoPackage から選ぶ", on_change=_pick_found)
         st.text_input("GeoPackage ファイル", key="workspace_path")
+        new_workspace_form()
         st.text_input("編集者名(履歴に残ります)", key="editor_name", placeholder="例: 第2層SC 山田")
 
 

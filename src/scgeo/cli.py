@@ -10,12 +10,14 @@ import importlib
 import json
 import os
 import pkgutil
+import re
 import sys
 import tomllib
 from collections.abc import Sequence
 from pathlib import Path
 
 from scgeo._errors import InputError, ScgeoError
+from scgeo.commands import level_arg
 
 __all__ = ["main"]
 
@@ -23,10 +25,66 @@ EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
 IMPORT_LAYERS = ("areas", "town_blocks", "resources", "needs", "network")
 
 
+# argparse's own messages, in Japanese (Python's wording of 3.11–3.13)
+_ARGPARSE_MESSAGES = (
+    (r"the following arguments are required: (.*)", r"次の引数が必要です: \1"),
+    (r"argument (\S+): invalid choice: (.*?) \(choose from (.*)\)", r"\1 に \2 は指定できません(指定できるもの: \3)"),
+    (r"argument (\S+): invalid (?:int|float) value: (.*)", r"\1 には数を指定してください(指定: \2)"),
+    (r"argument (\S+): invalid \S+ value: (.*)", r"\1 に \2 は指定できません"),
+    (r"argument (\S+): expected one argument", r"\1 には値を1つ指定してください"),
+    (r"argument (\S+): expected at least one argument", r"\1 には値を指定してください"),
+    (r"argument (\S+): not allowed with argument (.*)", r"\1 と \2 は一緒に指定できません"),
+    (r"argument (\S+): ignored explicit argument (.*)", r"\1 には値を付けられません(指定: \2)"),
+    (r"argument (\S+): (.*)", r"\1: \2"),
+    (r"unrecognized arguments: (.*)", r"知らない引数です: \1"),
+    (r"ambiguous option: (\S+) could match (.*)", r"\1 は複数のオプション (\2) に当てはまります"),
+)
+
+
+def _japanese(message: str) -> str:
+    for pattern, replacement in _ARGPARSE_MESSAGES:
+        if re.fullmatch(pattern, message):
+            return re.sub(pattern, replacement, message)
+    return message
+
+
+# Japanese placeholders in the help for argument values (argparse would show PATH, OUT …)
+_METAVARS = {
+    "path": "ワークスペース", "file": "ファイル", "generation": "世代", "out": "出力", "category": "種別",
+    "minutes": "分", "max_minutes": "分", "level": "区域の種類", "k": "件数", "provider": "提供主体",
+    "area": "区域", "mapping": "列の対応", "crs": "座標系", "encoding": "文字コード", "sheet": "シート",
+    "user": "名前", "muni_code": "コード", "name": "名前", "port": "番号", "address": "アドレス",
+    "data": "フォルダ", "seed": "数", "threshold": "数", "hex": "m", "mesh": "m",
+}
+
+
+class _Formatter(argparse.HelpFormatter):
+    def add_usage(self, usage, actions, groups, prefix=None):
+        super().add_usage(usage, actions, groups, "使い方: " if prefix is None else prefix)
+
+    def _get_default_metavar_for_optional(self, action):
+        return _METAVARS.get(action.dest, "値")
+
+    def _get_default_metavar_for_positional(self, action):
+        return _METAVARS.get(action.dest, action.dest)
+
+
 class _Parser(argparse.ArgumentParser):
+    """argparse with its help and messages in Japanese."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", _Formatter)
+        add_help = kwargs.pop("add_help", True)
+        super().__init__(*args, add_help=False, **kwargs)
+        self._positionals.title = "引数"
+        self._optionals.title = "オプション"
+        if add_help:
+            self.add_argument("-h", "--help", action="help", default=argparse.SUPPRESS,
+                              help="この説明を表示して終了する")
+
     def error(self, message: str):  # argparse's own errors, in Japanese and with exit code 2
         self.print_usage(sys.stderr)
-        self.exit(EXIT_INPUT, f"エラー: 引数が正しくありません ({message})。"
+        self.exit(EXIT_INPUT, f"エラー: 引数が正しくありません ({_japanese(message)})。"
                               f"`{self.prog} --help` で使い方を表示します。\n")
 
 
@@ -189,7 +247,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="内部エラーのとき詳細(トレースバック)を表示する")
     from scgeo import __version__
 
-    parser.add_argument("--version", action="version", version=f"scgeo {__version__}")
+    parser.add_argument("--version", action="version", version=f"scgeo {__version__}",
+                        help="バージョンを表示して終了する")
     sub = parser.add_subparsers(dest="command", required=True, metavar="コマンド", parser_class=_Parser)
 
     p = sub.add_parser("demo", help="サンプルの町でワークスペースと地図を作り、アプリを起動する")
@@ -211,7 +270,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", help="取り込むファイル (GeoJSON, Shapefile, GeoPackage, CSV, Excel, .osm/.osm.pbf/.graphml)")
     p.add_argument("--layer", required=True, choices=IMPORT_LAYERS, help="取込先のレイヤ")
     p.add_argument("--mapping", help="列の対応: JSON/TOML ファイル、または name=施設名,lat=緯度")
-    p.add_argument("--level", help="区域の種類 (living_area, jhs_district, es_district …)")
+    p.add_argument("--level", type=level_arg,
+                   help="区域の種類 (日常生活圏域、中学校区、小学校区 … または living_area …)")
     p.add_argument("--crs", help="ファイルに座標系がないときの座標系 (例: EPSG:6668)")
     p.add_argument("--encoding", help="文字コード (既定: 自動判定)")
     p.add_argument("--sheet", help="Excel のシート名")

@@ -6,18 +6,26 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-from scgeo._errors import InputError
+import pyogrio
+
+from scgeo import backups
+from scgeo._errors import InputError, ScgeoError
 from scgeo.io import read_areas, read_needs, read_resources, read_town_blocks
 from scgeo.io.osm import read_osm
 from scgeo.privacy import aggregate_needs, write_aggregate
 from scgeo.report import gap_report, match_report, write_blank_zones, write_gap_table, write_matches
+from scgeo.settings import get_settings
 from scgeo.workspace import Workspace
 
-__all__ = ["SAMPLE_LAYERS", "build_sample_workspace", "find_sample_data", "run_demo"]
+__all__ = ["DEMO_USER", "SAMPLE_LAYERS", "build_sample_workspace", "find_sample_data", "keep_user_edits", "run_demo"]
+
+DEMO_USER = "scgeo demo"  # the editor name of the demo's own writes
 
 # (file under data/, workspace layer, area level)
 SAMPLE_LAYERS = (
@@ -55,18 +63,31 @@ def build_sample_workspace(path: str | Path, data_dir: str | Path, *,
                            log: Callable[[str], None] = lambda _m: None) -> Workspace:
     """Build a workspace from the sample town's files through the importers.
 
+    The workspace is built in a scratch file beside ``path`` and then replaces ``path`` in one
+    step, so an existing ``path`` is kept as one backup generation (not one per layer).
     Raises ``InputError`` if any sample row is rejected: the bundled data must be clean.
     """
     from scgeo.sample import SAMPLE_MUNI_CODE, SAMPLE_MUNI_NAME
 
-    data_dir = Path(data_dir)
-    ws = Workspace.create(path, muni_code=SAMPLE_MUNI_CODE, muni_name=SAMPLE_MUNI_NAME,
-                          overwrite=True)
+    data_dir, path = Path(data_dir), Path(path)
+    scratch = path.with_name(f".{path.stem}.demo-build.gpkg")
+    try:
+        ws = _build(Workspace.create(scratch, muni_code=SAMPLE_MUNI_CODE, muni_name=SAMPLE_MUNI_NAME,
+                                     overwrite=True), data_dir, log)
+        backups.keep_backup(path, generations=get_settings().backup_generations)
+        os.replace(ws.path, path)
+    finally:
+        scratch.unlink(missing_ok=True)
+        shutil.rmtree(backups.backup_dir(scratch), ignore_errors=True)
+    return Workspace(path)
+
+
+def _build(ws: Workspace, data_dir: Path, log: Callable[[str], None]) -> Workspace:
     for relative, layer, level in SAMPLE_LAYERS:
         file = data_dir / relative
         if layer == "network":
             network = read_osm(file)
-            ws.write_network(network.nodes, network.edges, network.lines, user="scgeo demo",
+            ws.write_network(network.nodes, network.edges, network.lines, user=DEMO_USER,
                              source=relative)
             log(f"  {relative}: 交点 {len(network.nodes)}、道 {len(network.edges)}")
             continue
@@ -81,9 +102,30 @@ def build_sample_workspace(path: str | Path, data_dir: str | Path, *,
         if len(result.rejected):
             reasons = "; ".join(result.rejected["reason"].head(3))
             raise InputError(f"サンプルデータ {file} に不正な行があります: {reasons}")
-        ws.import_result(layer, result, user="scgeo demo", source=relative)
+        ws.import_result(layer, result, user=DEMO_USER, source=relative)
         log(f"  {relative}: {len(result.accepted)} 件")
     return ws
+
+
+def keep_user_edits(path: str | Path) -> Path | None:
+    """Before the demo rebuilds ``path``: a dated copy of it when it holds work not made by the demo.
+
+    Work not made by the demo is any edit-history row by another editor than :data:`DEMO_USER`,
+    or a file that is not a workspace at all. The copy sits beside it as
+    ``<name>.<YYYYMMDD-HHMMSS>.gpkg``. Returns the copy, or None when nothing needed keeping.
+    """
+    path = Path(path)
+    if not path.is_file():
+        return None
+    try:
+        users = set(Workspace.open(path).edits()["user"])
+    except (ScgeoError, pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError):
+        users = {"?"}  # not a (readable) workspace: kept as well, never overwritten blindly
+    if users <= {DEMO_USER}:
+        return None
+    target = path.with_name(f"{path.stem}.{dt.datetime.now():%Y%m%d-%H%M%S}{path.suffix}")
+    shutil.copy2(path, target)
+    return target
 
 
 def run_demo(out_dir: str | Path = "out", *, data_dir: str | Path | None = None,
@@ -97,9 +139,12 @@ def run_demo(out_dir: str | Path = "out", *, data_dir: str | Path | None = None,
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     data = Path(data_dir) if data_dir else find_sample_data(out_dir)
+    kept = keep_user_edits(out_dir / "workspace.gpkg")
+    if kept is not None:
+        log(f"{out_dir / 'workspace.gpkg'} にはデモ以外の編集があるため、作り直す前に {kept} に保存しました。")
     log(f"サンプルの町(架空の「さくら市」)からワークスペースを作成します: {data}")
     ws = build_sample_workspace(out_dir / "workspace.gpkg", data, log=log)
-    outputs = {"workspace": ws.path}
+    outputs = {"workspace": ws.path} | ({"kept_workspace": kept} if kept is not None else {})
 
     table, zones, _ = gap_report(ws)
     outputs["gaps"] = write_gap_table(table, out_dir / "gaps.csv")

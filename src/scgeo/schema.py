@@ -26,6 +26,7 @@ from scgeo.settings import get_settings
 __all__ = [
     "AREAS",
     "AREA_LEVELS",
+    "AREA_LEVEL_ALIASES",
     "BASEMAP_LINES",
     "CONFIRMATIONS",
     "CONFIRMATION_FINDINGS",
@@ -52,6 +53,7 @@ __all__ = [
     "coerce",
     "empty_frame",
     "load_taxonomy",
+    "resolve_level",
     "validate",
 ]
 
@@ -63,6 +65,25 @@ AREA_LEVEL_LABELS = {
     "es_district": "小学校区",
     "town_block": "町丁目",
 }
+AREA_LEVEL_ALIASES = {normalise_header(k): code for code, label in AREA_LEVEL_LABELS.items() for k in (code, label)} | {
+    normalise_header(k): code for k, code in (
+        ("圏域", "living_area"), ("生活圏域", "living_area"), ("中学校", "jhs_district"),
+        ("小学校", "es_district"), ("町丁・字", "town_block"), ("小地域", "town_block"),
+        ("町丁", "town_block"), ("市区町村", "municipality"))}
+
+
+def resolve_level(value: str) -> str:
+    """The area-level code for a code or a Japanese name (``中学校区`` → ``jhs_district``).
+
+    Raises ``InputError`` naming the accepted names when ``value`` is none of them.
+    """
+    code = AREA_LEVEL_ALIASES.get(normalise_header(value)) if _present(value) else None
+    if code is None:
+        names = "、".join(f"{label} ({code})" for code, label in AREA_LEVEL_LABELS.items())
+        raise InputError(f"区域の種類「{value}」は使えません。{names} のいずれかを指定してください。")
+    return code
+
+
 RESOURCE_STATUSES = ("active", "paused", "closed")
 NEED_STATUSES = ("open", "matched", "resolved")
 RESOURCE_STATUS_LABELS = {"active": "活動中", "paused": "休止中", "closed": "廃止"}

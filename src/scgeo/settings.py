@@ -60,6 +60,9 @@ class Settings:
         ``long_unconfirmed``, ``needs_review``), used by effective coverage and matching.
     verify_return_address
         Return address printed on the 確認依頼 sheets (default: the municipality's SC).
+    backup_generations
+        How many earlier versions of a workspace file are kept (in ``<name>.backups/`` beside
+        it) each time it is replaced; ``scgeo restore`` brings one back. 0 keeps none.
     """
 
     workspace_crs: str = "EPSG:6668"
@@ -75,6 +78,7 @@ class Settings:
     confirm_long_factor: float = 2.0
     confidence_weights: dict = field(default_factory=lambda: dict(DEFAULT_CONFIDENCE))
     verify_return_address: str | None = None
+    backup_generations: int = 10
     extra: dict = field(default_factory=dict)
 
     def replace(self, **changes) -> Settings:

@@ -7,7 +7,8 @@ GeoPackage written by GDAL: QGIS opens it as it is.
 
 Writes are transactional by copy-on-write: a transaction works on a copy next to the file and
 replaces the file atomically (``os.replace``) only when every step succeeded, so a write that
-fails half-way leaves the workspace exactly as it was.
+fails half-way leaves the workspace exactly as it was. The file as it was before each replace is
+kept as a backup generation (:mod:`scgeo.backups`); :meth:`Workspace.restore` brings one back.
 
 Examples
 --------
@@ -34,6 +35,7 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 
+from scgeo import backups
 from scgeo._confirmations import ConfirmationStore
 from scgeo._errors import InputError, WorkspaceError
 from scgeo._frames import apply_changes as _changed
@@ -135,6 +137,14 @@ def _scratch(path: Path) -> Path:
     return path.with_name(f".{path.stem}.{uuid.uuid4().hex[:12]}.tmp.gpkg")
 
 
+def _commit(tmp: Path, path: Path) -> None:
+    """Make the written copy ``tmp`` the workspace ``path``: synced, the old file kept as a backup."""
+    with open(tmp, "rb+") as handle:
+        os.fsync(handle.fileno())
+    backups.keep_backup(path, generations=get_settings().backup_generations)
+    os.replace(tmp, path)
+
+
 def _layer_names(path: Path) -> set[str]:
     return {str(name) for name, _ in pyogrio.list_layers(path)}
 
@@ -185,7 +195,7 @@ class Workspace(ConfirmationStore):
             tx.set_meta({"muni_code": str(muni_code), "muni_name": muni_name, "crs": crs,
                          "scgeo_version": __version__, "schema_version": SCHEMA_VERSION,
                          "created_at": _now(), "updated_at": _now()})
-            os.replace(tmp, path)
+            _commit(tmp, path)
         finally:
             tmp.unlink(missing_ok=True)
         return cls(path)
@@ -302,11 +312,33 @@ class Workspace(ConfirmationStore):
             tx = Transaction(tmp)
             yield tx
             tx._flush()
-            with open(tmp, "rb+") as handle:
-                os.fsync(handle.fileno())
-            os.replace(tmp, self.path)
+            _commit(tmp, self.path)
         finally:
             tmp.unlink(missing_ok=True)
+
+    def backups(self) -> pd.DataFrame:
+        """The backup generations of this file, newest (generation 1) first (:func:`scgeo.backups.list_backups`)."""
+        return backups.list_backups(self.path)
+
+    def restore(self, generation: int = 1, *, user: str | None = None) -> Path:
+        """Bring back backup ``generation`` (1 = newest) as the workspace.
+
+        The current file becomes a backup generation itself, so a restore can be undone by
+        restoring generation 1 again. The restore is recorded in the restored file's history.
+        Returns the backup file that was restored.
+        """
+        source = backups.generation_path(self.path, generation)
+        Workspace.open(source)  # refuses a file that is not a workspace
+        tmp = _scratch(self.path)
+        shutil.copyfile(source, tmp)
+        try:
+            tx = Transaction(tmp)
+            tx.record(user=user, layer="workspace", action="restore", note=f"バックアップ {source.name} から復元")
+            tx._flush()
+            _commit(tmp, self.path)
+        finally:
+            tmp.unlink(missing_ok=True)
+        return source
 
     def import_result(self, name: str, result: ImportResult, *, mode: str = "append",
                       user: str | None = None, source: str | None = None, list_name: str | None = None,

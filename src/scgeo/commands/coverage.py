@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from scgeo._errors import InputError
-from scgeo.schema import AREA_LEVELS
+from scgeo.commands import level_arg
 
 __all__ = ["register"]
 
@@ -38,12 +38,12 @@ def _cmd_gaps(args) -> int:
         eff = "" if eff is None or eff != eff else f" (実効 {eff:.1f}%)"
         print(f"  {row['area_name']} / {row['category_label']}: {pct}{eff} {row['status']}")
     if args.out:
-        write_gap_table(table, args.out, areas=ws.areas(), internal=args.internal)
+        write_gap_table(table, args.out, areas=ws.areas(), internal=args.internal, headers=args.headers)
         print(f"書き出しました: {args.out}")
     if len(zones):
         top = zones.sort_values("pop_65plus", ascending=False).head(3)
         print("65歳以上人口の多い空白地帯: " + "、".join(
-            f"{r.category_label} ({r.area_name}) {r.pop_65plus:.0f}人" for r in top.itertuples()))
+            f"{r.category_label} ({r.area_name}) {r.pop_65plus:,.0f}人" for r in top.itertuples()))
     return 0
 
 
@@ -53,10 +53,13 @@ def register(sub) -> None:
     p.add_argument("path", help="ワークスペース (.gpkg)")
     p.add_argument("--category", action="append", help="種別 (複数指定可。既定: すべて)")
     p.add_argument("--minutes", type=float, default=15.0, help="徒歩の時間 (分、既定: 15)")
-    p.add_argument("--level", choices=AREA_LEVELS, help="表示する区域の種類 (既定: jhs_district)")
+    p.add_argument("--level", type=level_arg,
+                   help="表示する区域の種類 (中学校区、日常生活圏域 … または jhs_district …。既定: 中学校区)")
     p.add_argument("--status-basis", choices=("plain", "effective"), default="plain",
                    help="判定(充足/不足/空白)に使うカバー率: plain=カバー率、effective=実効カバー率 (既定: plain)")
     p.add_argument("--out", help="出力ファイル (.csv, .xlsx, .geojson)。区域ごとのニーズ件数は含めません")
     p.add_argument("--internal", action="store_true",
                    help="区域ごとのニーズ件数も書き出す (内部資料 — 個人情報を含む。明示したときだけ)")
+    p.add_argument("--headers", choices=("en", "ja"), default="en",
+                   help="列見出し: en (プログラム向け、既定) または ja (日本語、人が読む表に。.csv/.xlsx)")
     p.set_defaults(func=_cmd_gaps)

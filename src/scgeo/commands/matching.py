@@ -42,7 +42,7 @@ def _cmd_match(args) -> int:
     for reason, count in summary.loc[summary["reason"] != "", "reason"].value_counts().items():
         print(f"  {reason}: {count} 件")
     if args.out:
-        write_matches(summary, args.out)
+        write_matches(summary, args.out, headers=args.headers)
         print(f"書き出しました: {args.out} (内部資料: ニーズIDを含みます。座標は含みません)")
     return 0
 
@@ -58,4 +58,6 @@ def register(sub) -> None:
     p.add_argument("--time", help="この時間帯に開いている資源だけ (例: 10:00-12:00、午前、午後)")
     p.add_argument("--provider", action="append", help="提供主体で絞る (複数指定可)")
     p.add_argument("--out", help="出力ファイル (.csv または .xlsx)")
+    p.add_argument("--headers", choices=("en", "ja"), default="en",
+                   help="列見出し: en (プログラム向け、既定) または ja (日本語、人が読む表に)")
     p.set_defaults(func=_cmd_match)

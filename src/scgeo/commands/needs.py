@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from scgeo.schema import AREA_LEVELS
+from scgeo.commands import level_arg
 
 __all__ = ["register"]
 
@@ -32,7 +32,8 @@ def register(sub) -> None:
     p = sub.add_parser("needs", help="ニーズを区域ごとに集計し、小さい数を秘匿して書き出す")
     p.add_argument("path", help="ワークスペース (.gpkg)")
     p.add_argument("--out", required=True, help="出力ファイル (.csv; 集計は秘匿済み)")
-    p.add_argument("--level", choices=AREA_LEVELS, default="jhs_district", help="集計する区域 (既定: jhs_district)")
+    p.add_argument("--level", type=level_arg, default="jhs_district",
+                   help="集計する区域 (中学校区、日常生活圏域、町丁目 … または jhs_district …。既定: 中学校区)")
     p.add_argument("--mesh", type=int, choices=(250, 500, 1000), help="地域メッシュで集計する (m)")
     p.add_argument("--hex", type=float, help="六角形で集計する (一辺の長さ m)")
     p.add_argument("--threshold", type=int, help="この数未満を秘匿する (既定: 5)")

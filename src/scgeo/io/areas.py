@@ -23,16 +23,19 @@ from scgeo.crs import to_workspace
 from scgeo.io._mapping import match_columns
 from scgeo.io._points import rejected_rows, require_columns
 from scgeo.io._vector import read_vector
-from scgeo.schema import AREA_LEVEL_LABELS, AREAS, TOWN_BLOCKS, ImportResult, Layer, validate
+from scgeo.schema import (
+    AREA_LEVEL_ALIASES,
+    AREA_LEVEL_LABELS,
+    AREAS,
+    TOWN_BLOCKS,
+    ImportResult,
+    Layer,
+    resolve_level,
+    validate,
+)
 
 __all__ = ["read_areas", "read_town_blocks"]
 
-_LEVELS = {normalise_header(k): code for code, label in AREA_LEVEL_LABELS.items()
-           for k in (code, label)} | {
-    normalise_header(k): code for k, code in (
-        ("圏域", "living_area"), ("生活圏域", "living_area"), ("中学校", "jhs_district"),
-        ("小学校", "es_district"), ("町丁・字", "town_block"), ("小地域", "town_block"),
-        ("町丁", "town_block"), ("市区町村", "municipality"))}
 _ID_PREFIX = {"municipality": "M", "living_area": "L", "jhs_district": "J", "es_district": "E",
               "town_block": "T"}
 # 国土数値情報: 中学校区 (A32) and 小学校区 (A27); their attribute layout differs by release year.
@@ -155,10 +158,7 @@ def _level(frame: pd.DataFrame, level: str | None, ksj: str | None, path: Path,
         messages.append(f"国土数値情報の{AREA_LEVEL_LABELS[level]}データとして読みました"
                         f"(名称の列 {ksj})。")
     if level is not None:
-        code = _LEVELS.get(normalise_header(level))
-        if code is None:
-            raise InputError(f"区域の種類「{level}」は使えません。{', '.join(AREA_LEVEL_LABELS)} の"
-                             "いずれかを指定してください。")
+        code = resolve_level(level)
         if "level" in frame and (_level_codes(frame["level"]) != code).any():
             messages.append(f"ファイルの区域の種類の列ではなく、指定された {code} を使いました。")
         frame["level"] = code
@@ -174,7 +174,7 @@ def _level(frame: pd.DataFrame, level: str | None, ksj: str | None, path: Path,
 def _level_codes(values: pd.Series) -> pd.Series:
     """Level codes for codes or Japanese labels (anything else is left for validation)."""
     values = normalise_series(values.astype(object))
-    return values.map(lambda v: _LEVELS.get(normalise_header(v), v), na_action="ignore")
+    return values.map(lambda v: AREA_LEVEL_ALIASES.get(normalise_header(v), v), na_action="ignore")
 
 
 def _ksj_name(attrs: pd.DataFrame) -> str | None:

@@ -15,7 +15,7 @@ from scgeo.crs import WORKSPACE_CRS
 from scgeo.privacy._merge import merge_units
 from scgeo.privacy._suppress import TOTAL, suppression_plan
 from scgeo.privacy._units import OUTSIDE, area_units, hex_units, mesh_units
-from scgeo.schema import AREA_LEVEL_LABELS, NEED_STATUSES, load_taxonomy
+from scgeo.schema import AREA_LEVEL_LABELS, NEED_STATUSES, load_taxonomy, resolve_level
 from scgeo.settings import get_settings
 
 __all__ = ["PUBLIC_MARK", "SUPPRESSED_TEXT", "AggregateResult", "aggregate_needs"]
@@ -121,7 +121,10 @@ def aggregate_needs(needs: gpd.GeoDataFrame, areas: gpd.GeoDataFrame | None, *, 
             raise InputError(f"状態 {', '.join(unknown)} はありません。使える状態: {', '.join(NEED_STATUSES)}")
         needs = needs[needs["status"].isin(list(statuses))]
     taxonomy = load_taxonomy()
+    if mesh is None and hex_size_m is None:
+        level = resolve_level(level)  # 中学校区 as well as jhs_district
     if categories is not None:
+        categories = [taxonomy.resolve_category(c) or c for c in categories]  # labels as well as codes
         unknown = sorted(set(categories) - set(taxonomy.categories) - set(needs["category"]))
         if unknown:
             raise InputError(f"ニーズ種別 {', '.join(unknown)} はカテゴリ定義にありません。")

@@ -12,6 +12,8 @@ from scgeo._errors import InputError
 from scgeo.analysis.coverage import Coverage, CoverageRules, analyse_coverage, blank_zones
 from scgeo.analysis.freshness import supply_weights
 from scgeo.network import WalkNetwork
+from scgeo.report.tables import for_people
+from scgeo.schema import load_taxonomy, resolve_level
 
 __all__ = ["EFFECTIVE_WEIGHTS_LABEL", "NEED_COLUMNS", "gap_report", "write_blank_zones", "write_gap_table"]
 
@@ -31,6 +33,10 @@ def gap_report(workspace, *, categories: list[str] | None = None, minutes: float
     (:func:`scgeo.analysis.freshness.supply_weights`, with the workspace's review flags) in
     ``coverage_effective_pct``; without, every weight is 1.
     """
+    levels = [resolve_level(level) for level in levels] if levels else None  # 中学校区 or jhs_district
+    if categories:
+        taxonomy = load_taxonomy()
+        categories = [taxonomy.resolve_category(c) or c for c in categories]  # labels as well as codes
     if not workspace.count("population"):
         raise InputError("町丁目別人口がありません。先に `scgeo import … --layer town_blocks` で取り込んでください。")
     network = WalkNetwork.from_workspace(workspace) if workspace.count("network_edges") else None
@@ -50,14 +56,15 @@ NEED_COLUMNS = ("needs_open", "needs_uncovered")
 
 
 def write_gap_table(table: pd.DataFrame, path: str | Path, *, areas: gpd.GeoDataFrame | None = None,
-                    internal: bool = False) -> Path:
+                    internal: bool = False, headers: str = "en") -> Path:
     """Write the coverage table as ``.csv`` (UTF-8 with BOM, opens in Excel), ``.xlsx`` or ``.geojson``.
 
     Need counts per area are personal data at small sizes and could be worked back from totals
     across levels, so the written file leaves out ``needs_open`` / ``needs_uncovered`` unless
     ``internal=True`` (then the file is marked 内部資料); published need counts come from
     :func:`scgeo.privacy.aggregate_needs`, with small counts suppressed. GeoJSON needs ``areas``
-    to attach each row's area polygon.
+    to attach each row's area polygon. People are written as whole persons; ``headers="ja"``
+    writes Japanese column headers (CSV and Excel; GeoJSON keeps the English names).
     """
     if internal:
         from scgeo.privacy import INTERNAL_MARK
@@ -69,11 +76,11 @@ def write_gap_table(table: pd.DataFrame, path: str | Path, *, areas: gpd.GeoData
     path.parent.mkdir(parents=True, exist_ok=True)
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        table.to_csv(path, index=False, encoding="utf-8-sig")
+        for_people(table, headers=headers).to_csv(path, index=False, encoding="utf-8-sig")
     elif suffix == ".xlsx":
-        table.to_excel(path, index=False, sheet_name="カバー率")
+        for_people(table, headers=headers).to_excel(path, index=False, sheet_name="カバー率")
     elif suffix in (".geojson", ".json") and areas is not None:
-        shapes = areas[["area_id", "geometry"]].merge(table, on="area_id").to_crs(4326)
+        shapes = areas[["area_id", "geometry"]].merge(for_people(table), on="area_id").to_crs(4326)
         shapes.to_file(path, driver="GeoJSON")
     else:
         raise InputError(f"出力の形式 {suffix} には対応していません (.csv, .xlsx, .geojson)。")
@@ -81,8 +88,8 @@ def write_gap_table(table: pd.DataFrame, path: str | Path, *, areas: gpd.GeoData
 
 
 def write_blank_zones(zones: gpd.GeoDataFrame, path: str | Path) -> Path:
-    """Write blank zones as GeoJSON (EPSG:4326, as GeoJSON requires)."""
+    """Write blank zones as GeoJSON (EPSG:4326, as GeoJSON requires), people as whole persons."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    zones.to_crs(4326).to_file(path, driver="GeoJSON")
+    gpd.GeoDataFrame(for_people(zones), geometry="geometry", crs=zones.crs).to_crs(4326).to_file(path, driver="GeoJSON")
     return path

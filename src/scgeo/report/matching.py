@@ -8,6 +8,7 @@ import pandas as pd
 
 from scgeo.analysis.matching import assign_needs, candidate_pairs, match_summary, nearest_resources
 from scgeo.network import WalkNetwork
+from scgeo.report.tables import for_people
 
 __all__ = ["match_report", "write_matches"]
 
@@ -34,10 +35,14 @@ def match_report(workspace, *, k: int = 3, max_minutes: float = 20.0, assign: bo
     return nearest, assigned, match_summary(nearest, assigned)
 
 
-def write_matches(summary: pd.DataFrame, path: str | Path) -> Path:
-    """Write the matches table as CSV (UTF-8 with BOM) or Excel, by the file's suffix."""
+def write_matches(summary: pd.DataFrame, path: str | Path, *, headers: str = "en") -> Path:
+    """Write the matches table as CSV (UTF-8 with BOM) or Excel, by the file's suffix.
+
+    ``headers="ja"`` writes Japanese column headers (and the category's name without its code).
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    summary = for_people(summary, headers=headers)
     if path.suffix.lower() == ".xlsx":
         summary.to_excel(path, index=False, sheet_name="マッチング")
     else:

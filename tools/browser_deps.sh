@@ -1,0 +1,22 @@
+#!/bin/sh
+# What the browser tests need: Debian's chromium (driven by Playwright) and a Japanese font.
+# Installed with apt-get when running as root and missing; otherwise one line says which tests
+# are skipped and how to enable them. Called by `make test`.
+missing=""
+[ -x /usr/bin/chromium ] || missing="chromium"
+if command -v fc-list >/dev/null 2>&1 && [ -z "$(fc-list :lang=ja 2>/dev/null)" ]; then
+  missing="$missing fonts-noto-cjk"
+fi
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "ブラウザのテストに必要なものをインストールします (apt-get install chromium fonts-noto-cjk)"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null \
+    && exit 0
+  echo "apt-get でインストールできませんでした。"
+fi
+if [ ! -x /usr/bin/chromium ]; then
+  echo "ブラウザのテスト (tests/test_browser.py, tests/test_app_browser.py) はスキップします: /usr/bin/chromium がありません。有効にするには: sudo apt-get install chromium fonts-noto-cjk"
+else
+  echo "日本語フォントがないため、画面写真の日本語は豆腐(□)になります。入れるには: sudo apt-get install fonts-noto-cjk"
+fi
+exit 0
