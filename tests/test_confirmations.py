@@ -117,3 +117,20 @@ def test_refresh_flags_what_the_official_list_no_longer_holds(tmp_path):
     assert states.loc["R1", "state"] == "needs_review"
     assert "介護サービス情報公表(kaigo_10.csv)" in states.loc["R1", "review_reason"]
     assert states.loc["S1", "state"] == "long_unconfirmed"
+
+
+def test_import_command_refresh_names_the_list(tmp_path, capsys):
+    from scgeo.cli import main
+
+    ws = Workspace.create(tmp_path / "cli.gpkg", muni_code="99201")
+    ws.import_result("resources", _resources(3, source="介護サービス情報公表システム(2026年9月)"), source="old.csv")
+    newer = tmp_path / "kaigo_10.csv"
+    newer.write_text("資源ID,名称,種別,緯度,経度,出典,最終確認日\n"
+                     "R0,サロン0,サロン,35.0,141.0,介護サービス情報公表システム(2026年10月),2026-10-01\n"
+                     "R2,サロン2,サロン,35.0,141.002,介護サービス情報公表システム(2026年10月),2026-10-01\n",
+                     encoding="utf-8")
+    assert main(["import", str(ws.path), str(newer), "--layer", "resources", "--refresh", "介護サービス情報公表"]) == 0
+    assert "1 件を要確認にしました" in capsys.readouterr().out
+    flags = ws.review_flags()
+    assert flags["resource_id"].tolist() == ["R1"] and flags["source"].iloc[0] == "介護サービス情報公表(kaigo_10.csv)"
+    assert main(["import", str(ws.path), str(newer), "--layer", "needs", "--refresh", "x"]) == 2

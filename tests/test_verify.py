@@ -151,3 +151,39 @@ def test_verify_commands(sample_copy, tmp_path, capsys):
     assert "取込 1 件" in capsys.readouterr().out
     assert main(["verify", "due", str(sample_copy.path), "--month", "来月"]) == 2
     assert main(["verify", "import", str(sample_copy.path), str(tmp_path / "none.xlsx")]) == 2
+
+
+def test_real_takamatsu_lists_go_through_the_cycle(tmp_path):
+    """高松市's own facility lists: schedules read (availableDate 月火水木金), due list, sheets, answers."""
+    from pathlib import Path
+
+    from scgeo import Workspace
+    from scgeo.analysis.schedule import schedule_table
+    from scgeo.io import read_facility_list
+
+    data = Path(__file__).resolve().parents[2] / "shared" / "data" / "takamatsu"
+    files = [data / "regional_comprehensive_support_center" / "data.xlsx",
+             data / "elderly_welfare_facility" / "data.xlsx"]
+    if not all(f.is_file() for f in files):
+        pytest.skip("shared data (../shared/data) is not available")
+    ws = Workspace.create(tmp_path / "takamatsu.gpkg", muni_code="372013", muni_name="高松市")
+    for i, path in enumerate(files):
+        result = read_facility_list(path)
+        result.accepted["resource_id"] = f"T{i}-" + result.accepted["resource_id"].astype(str)  # ids per list
+        ws.import_result("resources", result, source=path.parent.name)
+    res = ws.read("resources")
+    sched = schedule_table(res)
+    given = res["schedule"].notna()
+    assert given.any() and (sched.loc[given, "days"] != "").all()
+    assert (sched.loc[given, "weekly_share"] == 1.0).all()  # offices open every week
+    table = due_work_list(ws, month=MONTH)
+    assert len(table) == len(res) and set(table["state_label"]) == {"長期未確認"}  # the lists carry no dates
+    one = table[table["group"] == table["group"].iloc[0]]
+    one.attrs.update(table.attrs)
+    _, pages = write_request_sheets(one, tmp_path / "t.pdf", muni_name="高松市")
+    assert pages == int(np.ceil(len(one) / PER_PAGE))
+    typed = tmp_path / "typed.txt"
+    typed.write_text("\n".join(f"{c} 1" for c in table["code"].head(5)), encoding="utf-8")
+    assert len(import_answers(ws, typed, method="電話", on=dt.date(2026, 12, 1)).accepted) == 5
+    states = freshness(ws.read("resources"), today=dt.date(2026, 12, 2))
+    assert (states["state"] == "confirmed").sum() == 5

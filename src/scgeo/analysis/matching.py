@@ -302,6 +302,7 @@ def assign_needs(
     taxonomy: Taxonomy | None = None,
     weekday: str | None = None,
     time_window: str | None = None,
+    weights: pd.Series | None = None,
 ) -> pd.DataFrame:
     """Assign open needs to resources within capacity, minimising the total walking time.
 
@@ -314,6 +315,11 @@ def assign_needs(
         asked (``open_then``) are not assigned.
     weekday, time_window
         As given to :func:`candidate_pairs`, for the reasons.
+    weights
+        Supply weight (0–1) by ``resource_id`` (:func:`scgeo.analysis.freshness.supply_weights`):
+        a pair costs its minutes + (1 − weight) × ``max_minutes``, so a confirmed, weekly
+        resource is preferred to a stale or monthly one unless it is much further. ``None``: the
+        plain total walking time.
 
     Returns
     -------
@@ -331,8 +337,12 @@ def assign_needs(
     res_pos = pd.Series(np.arange(len(res_ids)), index=res_ids)
     capacity = resources.drop_duplicates("resource_id").set_index("resource_id")["capacity"]
     capacity = capacity.reindex(res_ids).astype("float64").fillna(len(open_needs)).to_numpy()
+    cost = cand["minutes"].to_numpy(dtype=float)
+    if weights is not None:  # a resource less sure to be there, or less often open, costs up to one more walk
+        w = np.clip(cand["resource_id"].map(weights).astype(float).fillna(1.0).to_numpy(), 0.0, 1.0)
+        cost = cost + (1.0 - w) * max_minutes
     chosen = _solve_transport(need_pos.loc[cand["need_id"]].to_numpy(), res_pos.loc[cand["resource_id"]].to_numpy(),
-                              cand["minutes"].to_numpy(dtype=float), len(open_needs), capacity, max_minutes)
+                              cost, len(open_needs), capacity, max_minutes * 2)
     taken = cand[chosen]
     out = open_needs[["need_id", "category"]].merge(taken[["need_id", "resource_id", "minutes"]], on="need_id",
                                                     how="left")

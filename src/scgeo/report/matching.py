@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from scgeo.analysis.freshness import supply_weights
 from scgeo.analysis.matching import assign_needs, candidate_pairs, match_summary, nearest_resources
 from scgeo.network import WalkNetwork
 from scgeo.report.tables import for_people
@@ -20,9 +21,9 @@ def match_report(workspace, *, k: int = 3, max_minutes: float = 20.0, assign: bo
     """The k nearest resources (and, with ``assign``, the capacity-aware assignment) of each open need.
 
     ``weekday`` / ``time_window`` (or each need's ``wanted_days`` / ``wanted_time``) keep only
-    resources open then. Returns ``(nearest, assigned, summary)``; ``summary`` is the
-    one-row-per-need table of :func:`scgeo.analysis.matching.match_summary` (no coordinates,
-    no town blocks).
+    resources open then; the assignment prefers confirmed, often-open resources (supply weights).
+    Returns ``(nearest, assigned, summary)``; ``summary`` is the one-row-per-need table of
+    :func:`scgeo.analysis.matching.match_summary` (no coordinates, no town blocks).
     """
     network = WalkNetwork.from_workspace(workspace) if workspace.count("network_edges") else None
     needs, resources = workspace.read("needs"), workspace.read("resources")
@@ -31,7 +32,10 @@ def match_report(workspace, *, k: int = 3, max_minutes: float = 20.0, assign: bo
                             blocks=workspace.town_blocks(), areas=workspace.areas(), **when)
     nearest = nearest_resources(needs, resources, k=k, max_minutes=max_minutes, pairs=pairs,
                                 provider_types=provider_types, **when)
-    assigned = assign_needs(needs, resources, pairs, max_minutes=max_minutes, **when) if assign else None
+    supply = supply_weights(resources, flags=workspace.review_flags())
+    weights = pd.Series(supply["weight"].to_numpy(), index=supply["resource_id"].to_numpy())
+    assigned = assign_needs(needs, resources, pairs, max_minutes=max_minutes, weights=weights, **when) \
+        if assign else None
     return nearest, assigned, match_summary(nearest, assigned)
 
 

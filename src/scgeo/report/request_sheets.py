@@ -54,7 +54,7 @@ def _page(rows: pd.DataFrame, *, group: str, page: int, pages: int, font, muni_n
              "\n内容に変わりがなければ「1 変わりなし」に、変わったところがあれば「2 内容変更」に✓を付け、"
              "\n訂正欄に正しい内容をご記入のうえ、下の返送先までお送りください。")
     fig.text(0.07, 0.872, intro, fontsize=8.5, linespacing=1.5, va="bottom", **text)
-    top, height = 0.855, 0.19
+    top, height = 0.855, 0.185
     for i, (_, row) in enumerate(rows.iterrows()):
         y = top - (i + 1) * height
         _box(fig, 0.06, y + 0.006, 0.88, height - 0.012, lw=1.0)

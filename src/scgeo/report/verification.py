@@ -190,13 +190,18 @@ def write_work_list(table: pd.DataFrame, path: str | Path) -> Path:
             cell.fill = answer
     first = len(WORK_LIST_COLUMNS) + 1
     last_row = max(len(table) + 1, 2)
-    for offset, choices in ((0, CONFIRMATION_FINDINGS), (1, CONFIRMATION_METHODS)):
+    methods = {k: v for k, v in CONFIRMATION_METHODS.items() if k != "prior_record"}
+    for offset, choices in ((0, CONFIRMATION_FINDINGS), (1, methods)):
         column = sheet.cell(row=1, column=first + offset).column_letter
         rule = DataValidation(type="list", formula1='"' + ",".join(choices.values()) + '"', allow_blank=True)
         rule.add(f"{column}2:{column}{last_row}")
         sheet.add_data_validation(rule)
     for cell, width in zip(sheet[1], [11, 9, 24, 16, 12, 22, 28, 26, 6, 14, 11, 11, 10, 26, 22], strict=False):
         sheet.column_dimensions[cell.column_letter].width = width
+    dates = [i + 1 for i, h in enumerate(headers) if h in ("最終確認日", "確認期限", "確認日")]
+    for row in sheet.iter_rows(min_row=2):
+        for i in dates:
+            row[i - 1].number_format = "yyyy-mm-dd"
     sheet.freeze_panes = "C2"
     book.save(path)
     return path
