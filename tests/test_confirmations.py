@@ -134,3 +134,16 @@ def test_import_command_refresh_names_the_list(tmp_path, capsys):
     flags = ws.review_flags()
     assert flags["resource_id"].tolist() == ["R1"] and flags["source"].iloc[0] == "介護サービス情報公表(kaigo_10.csv)"
     assert main(["import", str(ws.path), str(newer), "--layer", "needs", "--refresh", "x"]) == 2
+
+
+def test_dates_written_without_an_import_are_kept(ws):
+    """``scgeo build`` writes resources in one transaction: their dates count as prior records."""
+    frame = ws.read("resources")
+    frame.loc[frame["resource_id"] == "R2", "last_confirmed"] = pd.Timestamp("2026-03-03")
+    with ws.transaction() as tx:
+        tx.write("resources", frame)
+    ws.confirm_resource("R0", on=dt.date(2026, 11, 1))
+    res = ws.read("resources").set_index("resource_id")
+    assert res.loc["R2", "last_confirmed"] == pd.Timestamp("2026-03-03")
+    assert res.loc["R1", "last_confirmed"] == pd.Timestamp("2026-01-10")
+    assert res.loc["R0", "last_confirmed"] == pd.Timestamp("2026-11-01")

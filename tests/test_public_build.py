@@ -90,7 +90,7 @@ def test_build_izumo_from_public_files(izumo_inputs, tmp_path, capsys):
         "care_service": 12, "medical": 3, "consultation": 2, "salon": 1}
     assert resources["notes"].fillna("").str.contains("位置: ").sum() == 9
     assert "町丁目" in printed and "住所から求めた位置" in printed and "完了" in printed
-    rejected = sorted(p.name for p in tmp_path.glob("izumo_rejected_*.csv"))
+    rejected = sorted(p.name for p in (tmp_path / "rejected").glob("izumo_rejected_*.csv"))
     assert rejected == ["izumo_rejected_P14-21_32.csv"]  # こども園: outside the taxonomy
     print(f"\nBUILD {seconds:.2f}s {info['layers']} {info['area_levels']}")
 

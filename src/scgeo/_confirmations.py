@@ -108,14 +108,16 @@ class ConfirmationStore:
     def confirmations(self) -> pd.DataFrame:
         """The confirmation records, oldest first.
 
-        A workspace made before this layer existed reads as one record per resource with a
-        ``last_confirmed`` date (method ``prior_record``, 以前の記録); the first confirmation
-        written stores them.
+        A resource whose ``last_confirmed`` no record explains (a workspace made before this
+        layer existed, or resources written without going through an import, such as
+        ``scgeo build``) reads as one record of that date (method ``prior_record``, 以前の
+        記録); the next confirmation written stores it, so no date is lost.
         """
-        if "confirmations" in self.layer_names():
-            frame = self.read("confirmations")
-        else:
-            frame = migrated(self.read("resources"))
+        resources = self.read("resources")
+        stored = self.read("confirmations") if "confirmations" in self.layer_names() else empty_frame(CONFIRMATIONS)
+        derived = derive_last_confirmed(resources, stored)
+        unexplained = resources["last_confirmed"].notna() & (derived.isna() | (derived < resources["last_confirmed"]))
+        frame = concat_frames(stored, migrated(resources[unexplained.to_numpy()]))
         return frame.sort_values(["confirmed_on", "confirmation_id"]).reset_index(drop=True)
 
     def review_flags(self) -> pd.DataFrame:

@@ -22,7 +22,7 @@ from scgeo.commands import level_arg
 __all__ = ["main"]
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
-IMPORT_LAYERS = ("areas", "town_blocks", "resources", "needs", "network")
+IMPORT_LAYERS = ("areas", "town_blocks", "resources", "needs", "venues", "network")
 
 
 # argparse's own messages, in Japanese (Python's wording of 3.11–3.13)
@@ -129,6 +129,8 @@ def _read_for_layer(args, ws):
         result = io.read_town_blocks(args.file, crs=args.crs, **common)
     elif args.layer == "resources":
         result = io.read_resources(args.file, sheet=args.sheet, existing_ids=existing, **common)
+    elif args.layer == "venues":
+        result = io.read_venues(args.file, sheet=args.sheet, existing_ids=existing, **common)
     else:
         result = io.read_needs(args.file, sheet=args.sheet, existing_ids=existing, **common)
     if existing and args.layer in ("areas", "town_blocks") and len(result.accepted):
@@ -201,7 +203,8 @@ def _cmd_info(args) -> int:
     labels = {"areas": "区域", "population": "町丁目別人口", "resources": "社会資源",
               "needs": "ニーズ", "edits": "編集履歴", "network_nodes": "歩行ネットワークの交点",
               "network_edges": "歩行ネットワークの道", "basemap_lines": "背景の線(川・鉄道)",
-              "confirmations": "確認の記録", "review_flags": "要確認の知らせ"}
+              "confirmations": "確認の記録", "review_flags": "要確認の知らせ",
+              "venues": "活動の場(会場)"}
     for name, count in info["layers"].items():
         print(f"  {labels.get(name, name)} ({name}): {count} 件")
     for level, count in info["area_levels"].items():

@@ -25,7 +25,7 @@ from importlib.resources import files
 
 from scgeo._errors import InputError
 
-__all__ = ["Municipality", "check_digit", "lookup", "municipalities", "muni_name", "normalise_code"]
+__all__ = ["Municipality", "check_digit", "lookup", "muni_name", "municipalities", "normalise_code"]
 
 _WEIGHTS = (6, 5, 4, 3, 2)
 

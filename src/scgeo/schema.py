@@ -44,6 +44,9 @@ __all__ = [
     "RESOURCE_STATUS_LABELS",
     "REVIEW_FLAGS",
     "TOWN_BLOCKS",
+    "VENUES",
+    "VENUE_KINDS",
+    "VENUE_KIND_LABELS",
     "WEEKDAYS",
     "Category",
     "Column",
@@ -54,22 +57,25 @@ __all__ = [
     "empty_frame",
     "load_taxonomy",
     "resolve_level",
+    "resolve_venue_kind",
     "validate",
 ]
 
-AREA_LEVELS = ("municipality", "living_area", "jhs_district", "es_district", "town_block")
+AREA_LEVELS = ("municipality", "living_area", "jhs_district", "es_district", "community", "town_block")
 AREA_LEVEL_LABELS = {
     "municipality": "市町村",
     "living_area": "日常生活圏域",
     "jhs_district": "中学校区",
     "es_district": "小学校区",
+    "community": "地区・自治会",
     "town_block": "町丁目",
 }
 AREA_LEVEL_ALIASES = {normalise_header(k): code for code, label in AREA_LEVEL_LABELS.items() for k in (code, label)} | {
     normalise_header(k): code for k, code in (
         ("圏域", "living_area"), ("生活圏域", "living_area"), ("中学校", "jhs_district"),
         ("小学校", "es_district"), ("町丁・字", "town_block"), ("小地域", "town_block"),
-        ("町丁", "town_block"), ("市区町村", "municipality"))}
+        ("町丁", "town_block"), ("市区町村", "municipality"), ("自治会", "community"),
+        ("町内会", "community"), ("地区", "community"))}
 
 
 def resolve_level(value: str) -> str:
@@ -299,6 +305,40 @@ NETWORK_EDGES = Layer(
     id_column="edge_id",
 )
 
+# Venues: places where an activity could be held (資源開発の候補地). Not services: they are never
+# counted in coverage. ``kind`` is stored as a code; the Japanese label comes from VENUE_KIND_LABELS.
+VENUE_KINDS = ("kominkan", "shukaijo", "koryu_center", "fukushi_kaikan", "other")
+VENUE_KIND_LABELS = {"kominkan": "公民館", "shukaijo": "集会所", "koryu_center": "地域交流センター",
+                     "fukushi_kaikan": "福祉会館", "other": "その他"}
+# Words in a kind or a name that tell the kind, most specific first (福祉会館 before 会館 …).
+_VENUE_KIND_WORDS = (
+    ("fukushi_kaikan", ("福祉会館", "福祉センター", "老人福祉センター", "老人憩の家", "いこいの家")),
+    ("koryu_center", ("交流センター", "コミュニティセンター", "コミュニティーセンター", "市民センター",
+                      "地区センター", "ふれあいセンター", "交流館", "交流プラザ")),
+    ("kominkan", ("公民館", "公民分館")),
+    ("shukaijo", ("集会所", "集会場", "集会施設", "自治会館", "町内会館", "会館", "集落センター")),
+)
+
+VENUES = Layer(
+    "venues",
+    "活動の場(会場)",
+    (
+        _c("venue_id", "str", "会場ID", "id", "no", "番号", "施設番号", required=True),
+        _c("name", "str", "名称", "施設名", "会場名", "館名", "公民館名", "集会所名", "name",
+           required=True),
+        _c("kind", "str", "種類", "種別", "施設種別", "区分", "分類", "kind"),
+        _c("address", "str", "住所", "所在地", "address", "addr"),
+        _c("capacity", "int", "定員", "収容人数", "収容人員", "最大収容人数", "capacity"),
+        _c("opening_hours", "str", "利用時間", "開館時間", "開所時間", "利用可能時間", "opening_hours"),
+        _c("contact", "str", "連絡先", "電話番号", "電話", "tel", "phone", "telephonenumber"),
+        _c("area_id", "str", "区域ID", "area", "地区コード"),
+        _c("notes", "str", "備考", "メモ", "note", "remarks"),
+        _c("source", "str", "出典", "情報源"),
+    ),
+    geometry="Point",
+    id_column="venue_id",
+)
+
 BASEMAP_LINES = Layer(
     "basemap_lines",
     "背景の線(川・鉄道)",
@@ -314,12 +354,40 @@ BASEMAP_LINES = Layer(
 LAYERS = {
     layer.name: layer
     for layer in (AREAS, POPULATION, TOWN_BLOCKS, RESOURCES, NEEDS, EDITS, CONFIRMATIONS, REVIEW_FLAGS,
-                  NETWORK_NODES, NETWORK_EDGES, BASEMAP_LINES)
+                  NETWORK_NODES, NETWORK_EDGES, BASEMAP_LINES, VENUES)
 }
 
 # Headers that would carry a person's identity: never imported into the needs layer.
 PERSONAL_HEADERS = ("氏名", "名前", "name", "フリガナ", "ふりがな", "生年月日", "電話番号", "電話", "住所",
                     "address", "tel", "phone", "連絡先", "相談内容", "詳細")
+
+
+
+
+def resolve_venue_kind(*texts: object) -> str:
+    """The venue kind code told by a kind text or a name (the first that tells one), else ``other``.
+
+    Codes or labels are accepted as they are; otherwise the words of ``_VENUE_KIND_WORDS`` are
+    looked for inside the text (NFKC-folded).
+
+    Examples
+    --------
+    >>> resolve_venue_kind("", "西部地区公民館"), resolve_venue_kind("福祉会館"), resolve_venue_kind("体育館")
+    ('kominkan', 'fukushi_kaikan', 'other')
+    """
+    by_label = {normalise_header(v): k for k, v in VENUE_KIND_LABELS.items()}
+    for text in texts:
+        if not _present(text):
+            continue
+        key = normalise_header(text)
+        if key in VENUE_KINDS:
+            return key
+        if key in by_label and by_label[key] != "other":
+            return by_label[key]
+        for code, words in _VENUE_KIND_WORDS:
+            if any(normalise_header(w) in key for w in words):
+                return code
+    return "other"
 
 
 # ---------------------------------------------------------------- taxonomy
@@ -434,11 +502,14 @@ class ImportResult:
     Unpacks as ``accepted, rejected = result``. ``rejected`` keeps every original column plus
     ``source_row`` (1-based row in the source) and ``reason`` (Japanese). ``messages`` are
     notes about rows that were accepted after a repair (swapped coordinates, repaired polygons).
+    ``details`` holds what a reader found beyond the rows (the facility-type table of
+    :func:`scgeo.io.read_facility_list`, …).
     """
 
     accepted: pd.DataFrame
     rejected: pd.DataFrame
     messages: list[str] = field(default_factory=list)
+    details: dict = field(default_factory=dict)
 
     def __iter__(self) -> Iterator[pd.DataFrame]:
         yield self.accepted
@@ -616,6 +687,8 @@ def validate(
             codes = values.map(lambda v: taxonomy.resolve_provider(v) if _present(v) else None)
             flag(present & codes.isna(), values.map(lambda v: f"提供主体「{v}」は一覧にありません"))
             values = codes
+        elif col.name == "kind" and layer.name == "venues":
+            values = values.map(lambda v: resolve_venue_kind(v) if _present(v) else None)
         elif col.name in ("days_of_week", "wanted_days"):
             values = values.map(lambda v: _parse_days(v) if _present(v) else None)
         elif col.name == "status":

@@ -52,6 +52,7 @@ from scgeo.schema import (
     POPULATION,
     RESOURCES,
     REVIEW_FLAGS,
+    VENUES,
     ImportResult,
     Layer,
     coerce,
@@ -65,10 +66,10 @@ __all__ = ["STORED_LAYERS", "Workspace"]
 STORED_LAYERS: dict[str, Layer] = {
     layer.name: layer
     for layer in (AREAS, POPULATION, RESOURCES, NEEDS, EDITS, CONFIRMATIONS, REVIEW_FLAGS, NETWORK_NODES,
-                  NETWORK_EDGES, BASEMAP_LINES)
+                  NETWORK_EDGES, BASEMAP_LINES, VENUES)
 }
 SCHEMA_VERSION = "1"
-# Layers every workspace has; the others (the walking network, basemap lines, confirmations,
+# Layers every workspace has; the others (the walking network, basemap lines, venues, confirmations,
 # review flags) may be absent in files made by older versions and read as empty until written
 # (confirmations: as migrated from ``last_confirmed``, see :meth:`Workspace.confirmations`).
 CORE_LAYERS = ("areas", "population", "resources", "needs", "edits")
@@ -177,6 +178,20 @@ class Workspace(ConfirmationStore):
         filled from the national table (:mod:`scgeo.municipalities`) when it knows the code.
         Raises ``WorkspaceError`` when the file exists and ``overwrite`` is false.
         """
+        with cls.building(path, muni_code=muni_code, muni_name=muni_name, overwrite=overwrite):
+            pass
+        return cls(path)
+
+    @classmethod
+    @contextlib.contextmanager
+    def building(cls, path: str | Path, *, muni_code: str, muni_name: str = "",
+                 overwrite: bool = False) -> Iterator[Transaction]:
+        """Create a workspace and fill it in one transaction (``scgeo build``).
+
+        Yields a :class:`Transaction` on a new workspace (every layer empty, the metadata set);
+        the file at ``path`` is created or replaced only when the block ends without an error
+        (a replaced file is kept as a backup generation). Arguments as :meth:`create`.
+        """
         from scgeo.municipalities import muni_name as _muni_name
 
         path = Path(path)
@@ -195,10 +210,11 @@ class Workspace(ConfirmationStore):
             tx.set_meta({"muni_code": str(muni_code), "muni_name": muni_name, "crs": crs,
                          "scgeo_version": __version__, "schema_version": SCHEMA_VERSION,
                          "created_at": _now(), "updated_at": _now()})
+            yield tx
+            tx._flush()
             _commit(tmp, path)
         finally:
             tmp.unlink(missing_ok=True)
-        return cls(path)
 
     @classmethod
     def open(cls, path: str | Path) -> Workspace:
@@ -259,6 +275,8 @@ class Workspace(ConfirmationStore):
     def ids(self, name: str) -> set[str]:
         """The ids present in a layer."""
         layer = STORED_LAYERS[name]
+        if name not in _layer_names(self.path):
+            return set()
         frame = pyogrio.read_dataframe(self.path, layer=name, columns=[layer.id_column],
                                        read_geometry=False)
         return set(frame[layer.id_column].astype(str))
@@ -385,10 +403,10 @@ class Workspace(ConfirmationStore):
             targets = [("areas", accepted[[*AREAS.names, "geometry"]])]
             if name == "town_blocks":
                 targets.append(("population", pd.DataFrame(accepted[POPULATION.names])))
-        elif name in ("resources", "needs"):
+        elif name in ("resources", "needs", "venues"):
             targets = [(name, accepted)]
         else:
-            raise InputError(f"取り込めるレイヤは areas, town_blocks, resources, needs です(指定: {name})")
+            raise InputError(f"取り込めるレイヤは areas, town_blocks, resources, needs, venues です(指定: {name})")
         with self.transaction() as tx:
             for target, frame in targets:
                 current = self.read(target)

@@ -26,6 +26,7 @@ from scgeo.io.municipal import read_age_table, read_care_services, read_facility
 from scgeo.io.needs import read_needs
 from scgeo.io.preview import detect_columns, read_preview
 from scgeo.io.resources import read_resources
+from scgeo.io.venues import read_venues
 
 __all__ = [
     "detect_columns",
@@ -49,5 +50,6 @@ __all__ = [
     "read_resources",
     "read_table",
     "read_town_blocks",
+    "read_venues",
     "town_blocks_from_points",
 ]

@@ -13,7 +13,6 @@ import pandas as pd
 from scgeo._errors import InputError
 from scgeo.crs import WORKSPACE_CRS
 from scgeo.io._mapping import COORDINATE_ALIASES, match_columns, personal_headers
-from scgeo.io._tables import read_table
 from scgeo.schema import ImportResult, Layer, Taxonomy, validate
 from scgeo.settings import get_settings
 
@@ -28,10 +27,19 @@ _DMS = re.compile(rf"^{_NUM}[°度:](?:{_NUM}['′分:]?(?:{_NUM}[\"″秒]?)?)?
 def read_points(path: str | Path, layer: Layer, *, mapping: Mapping[str, str] | None,
                 sheet: str | int | None, encoding: str | None, taxonomy: Taxonomy | None,
                 existing_ids: set[str] | None, id_prefix: str,
-                drop_personal: bool = False) -> ImportResult:
-    """Read a CSV/Excel table of points into ``layer`` (see :func:`scgeo.io.read_resources`)."""
-    raw = read_table(path, sheet=sheet, encoding=encoding)
+                drop_personal: bool = False, row_filter: dict | None = None) -> ImportResult:
+    """Read a table of points into ``layer`` (see :func:`scgeo.io.read_resources`).
+
+    CSV/TSV/xlsx, a JSON array or a point layer (:func:`scgeo.io._inspect.read_rows`);
+    ``row_filter`` keeps one municipality's rows (:func:`scgeo.io._inspect.filter_rows`).
+    """
+    from scgeo.io._inspect import filter_rows, read_rows
+
+    raw = read_rows(path, sheet=sheet, encoding=encoding)
     messages: list[str] = []
+    raw, note = filter_rows(raw, row_filter)
+    if note:
+        messages.append(note)
     if drop_personal:
         personal = [h for h in personal_headers(raw.columns) if h not in (mapping or {}).values()]
         if personal:

@@ -37,6 +37,7 @@ from scgeo.schema import (
 __all__ = ["read_areas", "read_town_blocks"]
 
 _ID_PREFIX = {"municipality": "M", "living_area": "L", "jhs_district": "J", "es_district": "E",
+              "community": "C",
               "town_block": "T"}
 # 国土数値情報: 中学校区 (A32) and 小学校区 (A27); their attribute layout differs by release year.
 _KSJ_LEVELS = {"a32": "jhs_district", "a27": "es_district"}
@@ -45,7 +46,7 @@ _POPULATION = ("pop_total", "pop_65plus", "pop_75plus", "pop_65plus_alone")
 
 def read_areas(path: str | Path, *, level: str | None = None, crs: object = None,
                mapping: Mapping[str, str] | None = None, layer: str | None = None,
-               encoding: str | None = None) -> ImportResult:
+               encoding: str | None = None, row_filter: dict | None = None) -> ImportResult:
     """Read area polygons (市町村, 日常生活圏域, 中学校区, 小学校区, 町丁目).
 
     Parameters
@@ -65,6 +66,9 @@ def read_areas(path: str | Path, *, level: str | None = None, crs: object = None
         GeoPackage layer, or the file to read in a ``.zip`` holding several.
     encoding
         Text encoding of a Shapefile's attributes (default: ``.cpg``, else detected).
+    row_filter
+        Keep one municipality's features of a wider layer (a recipe's ``filter``:
+        ``{"column", "kind", "value"}``, see :func:`scgeo.io._inspect.filter_rows`).
 
     Returns
     -------
@@ -82,29 +86,33 @@ def read_areas(path: str | Path, *, level: str | None = None, crs: object = None
         The file has no CRS and ``crs`` was not given.
     """
     return _read(path, AREAS, level=level, crs=crs, mapping=mapping, layer=layer,
-                 encoding=encoding)
+                 encoding=encoding, row_filter=row_filter)
 
 
 def read_town_blocks(path: str | Path, *, crs: object = None,
                      mapping: Mapping[str, str] | None = None, layer: str | None = None,
-                     encoding: str | None = None) -> ImportResult:
+                     encoding: str | None = None, row_filter: dict | None = None) -> ImportResult:
     """Read 町丁目 polygons with their population (:data:`scgeo.schema.TOWN_BLOCKS`).
 
-    Like :func:`read_areas` with ``level="town_block"``; the file must also carry the total,
-    65+ and 75+ population (``pop_total``, ``pop_65plus``, ``pop_75plus``; headers such as
-    ``総人口``, ``65歳以上人口``, ``75歳以上人口``). An area stored as several features with
-    the same id and name (e-Stat does this) becomes one MultiPolygon whose population is
-    the sum of the parts.
+    Like :func:`read_areas` with ``level="town_block"`` (also ``row_filter``); the file must
+    also carry the total population (``pop_total``), and may carry 65+ and 75+ (``pop_65plus``,
+    ``pop_75plus``; headers such as ``総人口``, ``65歳以上人口``, ``75歳以上人口``). An area
+    stored as several features with the same id and name (e-Stat does this) becomes one
+    MultiPolygon whose population is the sum of the parts.
     """
     return _read(path, TOWN_BLOCKS, level="town_block", crs=crs, mapping=mapping, layer=layer,
-                 encoding=encoding)
+                 encoding=encoding, row_filter=row_filter)
 
 
 def _read(path: str | Path, schema: Layer, *, level: str | None, crs: object,
           mapping: Mapping[str, str] | None, layer: str | None,
-          encoding: str | None) -> ImportResult:
+          encoding: str | None, row_filter: dict | None = None) -> ImportResult:
+    from scgeo.io._inspect import filter_rows
+
     path = Path(path)
     gdf, messages = read_vector(path, layer=layer, encoding=encoding)
+    gdf, note = filter_rows(gdf, row_filter)
+    messages += [note] if note else []
     gdf = to_workspace(_with_crs(gdf, crs, messages), what=path.name)
     attrs = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
     attrs.index = pd.RangeIndex(1, len(gdf) + 1, name="source_row")

@@ -30,7 +30,7 @@ from scgeo.io.kokudo import finish_areas
 from scgeo.schema import AREAS, TOWN_BLOCKS, ImportResult
 
 __all__ = ["WATER_HCODE", "read_estat_age_table", "read_estat_points", "read_estat_town_blocks",
-           "town_blocks_from_points"]
+           "town_blocks_from_points", "voronoi_cells"]
 
 WATER_HCODE = 8154
 _BAND = re.compile(r"^(\d+)\s*[~～〜\-]\s*(\d+)歳$")
@@ -256,18 +256,8 @@ def town_blocks_from_points(path: str | Path, *, clip: object,
     """
     points, messages = read_estat_points(path, muni_code=muni_code, encoding=encoding)
     points = points[points.geometry.notna() & ~points.geometry.is_empty]
-    area = clip.union_all() if hasattr(clip, "union_all") else clip
     name_col = next((c for c in _NAME_COLUMNS if c in points), "KEY_CODE")
-    from scgeo.crs import metric_crs
-
-    metric = metric_crs(points, muni_code=muni_code)
-    pts = points.to_crs(metric)
-    area_m = gpd.GeoSeries([area], crs=WORKSPACE_CRS).to_crs(metric).iloc[0]
-    cells = shapely.voronoi_polygons(shapely.MultiPoint(pts.geometry.to_numpy()),
-                                     extend_to=shapely.box(*np.add(area_m.bounds, [-1000, -1000, 1000, 1000])),
-                                     ordered=True)
-    cells = shapely.intersection(np.asarray(shapely.get_parts(cells)), area_m)
-    pts = pts.set_geometry(gpd.GeoSeries(cells, index=pts.index, crs=metric)).to_crs(WORKSPACE_CRS)
+    pts = points.set_geometry(voronoi_cells(points, clip, muni_code=muni_code))
     messages.append(f"{Path(path).name} の代表点 {len(pts)} 点から、ボロノイ分割で町丁目の"
                     "おおよその境界を作りました(正確な境界は e-Stat の境界データで置き換えてください)。")
     ages_table = ages
@@ -275,3 +265,23 @@ def town_blocks_from_points(path: str | Path, *, clip: object,
         ages_table, notes = read_estat_age_table(ages)
         messages += notes
     return _blocks(pts, name_col, ages_table, messages)
+
+
+def voronoi_cells(points: gpd.GeoDataFrame, clip: object, *, muni_code: str | None = None
+                  ) -> gpd.GeoSeries:
+    """The Voronoi cell of each point, clipped to ``clip`` (a polygon or frame in EPSG:6668).
+
+    Computed in metres (the prefecture's plane zone); the cells tile ``clip`` without gaps or
+    overlaps. Returned in EPSG:6668, aligned with ``points``.
+    """
+    from scgeo.crs import metric_crs
+
+    area = clip.union_all() if hasattr(clip, "union_all") else clip
+    metric = metric_crs(points, muni_code=muni_code)
+    pts = points.to_crs(metric)
+    area_m = gpd.GeoSeries([area], crs=WORKSPACE_CRS).to_crs(metric).iloc[0]
+    frame = shapely.box(*np.add(area_m.bounds, [-1000, -1000, 1000, 1000]))
+    cells = shapely.voronoi_polygons(shapely.MultiPoint(pts.geometry.to_numpy()), extend_to=frame,
+                                     ordered=True)
+    cells = shapely.intersection(np.asarray(shapely.get_parts(cells)), area_m)
+    return gpd.GeoSeries(cells, index=pts.index, crs=metric).to_crs(WORKSPACE_CRS)

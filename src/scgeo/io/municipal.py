@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 import tomllib
-import unicodedata
 from collections.abc import Mapping
 from importlib.resources import files
 from pathlib import Path
@@ -90,17 +89,6 @@ def _match_headers(headers: list[str], columns: Mapping[str, list[str]],
     return out
 
 
-def _categorise(kind: pd.Series, name: pd.Series, rules: list[dict]) -> pd.Series:
-    out = pd.Series(None, index=kind.index, dtype=object)
-    for text in (kind, name):
-        folded = text.fillna("").astype(str).map(lambda s: unicodedata.normalize("NFKC", s))
-        for rule in rules:
-            pattern = "|".join(re.escape(unicodedata.normalize("NFKC", m)) for m in rule["match"])
-            hit = out.isna() & folded.str.contains(pattern)
-            out[hit] = rule["category"]
-    return out
-
-
 _PROVIDERS = (("社会福祉協議会", "shakyo"), ("社会福祉法人", "social_welfare_corp"),
               ("医療法人", "medical_corp"), ("特定非営利活動法人", "npo"), ("NPO", "npo"),
               ("協同組合", "coop"), ("株式会社", "company"), ("有限会社", "company"),
@@ -121,18 +109,22 @@ def read_facility_list(path: str | Path, *, category: str | None = None,
                        geocoder: object = None, id_prefix: str = "F",
                        taxonomy: Taxonomy | None = None, existing_ids: set[str] | None = None,
                        source: str | None = None, geocode_cache: object = None,
-                       progress: object = None) -> ImportResult:
-    """Read a facility list (CSV/xlsx) as resources, whatever its layout.
+                       progress: object = None, type_columns: list[str] | None = None,
+                       review: Mapping[str, str] | None = None, row_filter: dict | None = None,
+                       layer: str | None = None) -> ImportResult:
+    """Read a facility list (CSV/xlsx, JSON array, point layer) as resources, whatever its layout.
 
     Parameters
     ----------
     path
-        The list: 自治体標準オープンデータセット, 介護サービス情報公表 open data, a city's own.
+        The list: 自治体標準オープンデータセット, 介護サービス情報公表 open data, a city's own
+        (a 要配慮者利用施設 list mixing elderly, disability, children's and school facilities).
     category
         The category of rows no rule recognises (for single-kind files: ``consultation`` for
         a list of 地域包括支援センター …). Without it such rows are rejected with the reason.
+        Rows of a type outside the taxonomy stay rejected.
     config
-        A TOML in the layout of ``data/facility_categories.toml`` (header aliases, rules).
+        A TOML in the layout of ``data/facility_categories.toml`` (header aliases, ordered rules).
     mapping
         ``{field: header}`` overriding the header recognition (fields of the config's
         ``[columns]``: ``name``, ``kind``, ``address``, ``lat``, ``lon`` …).
@@ -145,21 +137,44 @@ def read_facility_list(path: str | Path, *, category: str | None = None,
     geocode_cache, progress
         Passed to :func:`scgeo.geocode.geocode` (a cache such as
         :func:`scgeo.geocode.workspace_cache`, a ``progress(done, total)`` callback).
+    type_columns
+        Headers holding facility types; by default every type-like column (区分, 種別, 分類,
+        サービス種類, 備考 …, see :func:`scgeo.io.categories.type_columns`).
+    review
+        The reviewed type → category table (:func:`scgeo.io.categories.read_review`); its
+        entries win over the rules.
+    row_filter
+        Keep one municipality's rows (a recipe's ``filter``, see
+        :func:`scgeo.io._inspect.filter_rows`).
+    layer
+        Layer of a GeoPackage / file inside a zip, for point layers.
 
     Returns
     -------
     ImportResult
-        Resources; the facility type (``サービスの種類`` …) is kept in ``notes``
-        (``種別: 訪問介護``), the capacity (``定員``) in ``capacity``, the provider type guessed
-        from the operator's name (社会福祉法人, 医療法人, 株式会社 …).
+        Resources; the facility type is kept in ``notes`` (``種別: 訪問介護``), the capacity
+        (``定員``) in ``capacity``, the provider type guessed from the operator's name
+        (社会福祉法人, 医療法人, 株式会社 …), the status from words in the name (休止 →
+        paused; 廃止・閉鎖・対象外 → closed). Rejected: types outside the taxonomy
+        (「高齢者の生活支援の対象外の種別」), types no rule knows, rows without a position …
+        ``details["categories"]``: every distinct type text with its category, rule and count.
     """
+    from scgeo.io._inspect import filter_rows, read_rows
+    from scgeo.io.categories import EXCLUDED_REASON, categorise_frame, status_from_names
+    from scgeo.io.categories import type_columns as find_type_columns
+
     path = Path(path)
     cfg = _config(config)
-    raw = read_table(path, sheet=sheet, encoding=encoding)
+    raw = read_rows(path, sheet=sheet, encoding=encoding, layer=layer)
+    messages: list[str] = []
+    raw, note = filter_rows(raw, row_filter)
+    if note:
+        messages.append(note)
     headers = [str(h) for h in raw.columns]
     cols = _match_headers(headers, cfg["columns"], mapping)
     if "name" not in cols:
-        raise InputError(f"{path.name} に名称の列が見つかりません。mapping={{'name': '施設名'}} の"
+        raise InputError(f"{path.name} に名称の列が見つかりません。レシピ (scgeo recipe) に "
+                         "name_column = \"施設名\" と書くか、Python では mapping={'name': '施設名'} の"
                          f"ように指定してください。ファイルの見出し: {', '.join(headers)}")
     text = {k: normalise_series(raw[h].astype(object)) for k, h in cols.items()}
     garbled = garbled_mask(raw[cols["name"]])
@@ -168,17 +183,30 @@ def read_facility_list(path: str | Path, *, category: str | None = None,
                          "元の文字コードで保存し直したファイルを使ってください。")
     name = text["name"]
     kind = text.get("kind", pd.Series(None, index=raw.index, dtype=object))
-    rules = cfg.get("rules", [])
-    resolved = _categorise(kind, name, rules)
+    columns = list(type_columns) if type_columns is not None else find_type_columns(headers, name_column=cols["name"])
+    if "kind" in cols and cols["kind"] not in columns:
+        columns.insert(0, cols["kind"])
+    missing = [c for c in columns if c not in raw.columns]
+    if missing:
+        raise InputError(f"種別の列 {', '.join(missing)} が {path.name} にありません。")
+    guess = categorise_frame(raw, name_column=cols["name"], columns=columns,
+                             rules=cfg.get("rules", []),
+                             review=review, taxonomy=taxonomy)
+    resolved = guess.category.copy()
+    excluded = guess.excluded
     if category:
-        resolved = resolved.fillna(category)
-    unknown = resolved.isna()
-    shown = kind.where(kind.notna(), name).astype(str)
-    resolved = resolved.where(~unknown, "分類不明: " + shown)
-    messages: list[str] = []
+        resolved = resolved.where(resolved.notna() | excluded, category)
+    unknown = resolved.isna() & ~excluded
+    shown = guess.texts.astype(str)
+    resolved = resolved.where(resolved.notna(), "分類不明: " + shown)
     notes = ("種別: " + kind.astype(str)).where(kind.notna(), None)
     frame = pd.DataFrame({"name": name, "category": resolved, "notes": notes,
                           "source": source or path.name}, index=raw.index)
+    status = status_from_names(name)
+    if status.notna().any():
+        frame["status"] = status
+        messages.append(f"名称に「休止」「廃止」「閉鎖」「対象外」などがある {int(status.notna().sum())} 件は"
+                        "状態を休止中・廃止にしました。")
     for field in ("address", "contact", "capacity", "schedule"):
         if field in text:
             frame[field] = text[field]
@@ -192,6 +220,10 @@ def read_facility_list(path: str | Path, *, category: str | None = None,
         frame["resource_id"] = text["resource_id"].astype(str)
         if "kind" in text and "事業所番号" in cols["resource_id"]:
             frame["resource_id"] = frame["resource_id"] + ":" + kind.fillna("").astype(str)
+        if existing_ids and frame["resource_id"].isin(existing_ids).any():
+            frame["resource_id"] = id_prefix + frame["resource_id"]
+            messages.append(f"ファイルの番号 ({cols['resource_id']}) がほかの一覧と重なるため、"
+                            f"{id_prefix} を前に付けた ID にしました。")
     else:
         frame["resource_id"] = [f"{id_prefix}{i:04d}" for i in range(1, len(frame) + 1)]
     lat = parse_coordinate(raw[cols["lat"]], "緯度") if "lat" in cols else None
@@ -224,14 +256,21 @@ def read_facility_list(path: str | Path, *, category: str | None = None,
     reasons = result.rejected.set_index("source_row")["reason"]
     for row in raw.index[garbled.to_numpy()]:
         reasons[row] = "名称が文字化けしています"
+    for row in raw.index[(excluded & ~garbled).to_numpy()]:
+        reasons[row] = f"{EXCLUDED_REASON}(「{shown[row]}」)"
     for row in raw.index[(unknown & ~garbled).to_numpy()]:
         reasons[row] = (f"種別「{shown[row]}」をカテゴリに対応づけられません"
                         "(category= か分類対応ファイルで指定してください)")
+    if excluded.any():
+        messages.append(f"{EXCLUDED_REASON}(子ども・障害・学校・保育など) {int(excluded.sum())} 件は"
+                        "除外一覧に入れました。")
     if unknown.any():
         messages.append(f"種別からカテゴリが分からない {int(unknown.sum())} 件は除外一覧に"
                         "入れました。category= か分類対応ファイルで指定できます。")
+    table = guess.table.assign(source=path.name)
     return ImportResult(result.accepted.reset_index(drop=True),
-                        rejected_rows(raw, reasons.sort_index()), messages)
+                        rejected_rows(raw, reasons.sort_index()), messages,
+                        {"categories": table, "type_columns": columns})
 
 
 def read_care_services(path: str | Path, **kwargs) -> ImportResult:

@@ -53,7 +53,7 @@ class AreaView:
         The area's name, or ``None`` for the whole municipality.
     area
         The selected area (one row) or ``None``.
-    areas, resources, streets, lines, needs, town_blocks
+    areas, resources, venues, streets, lines, needs, town_blocks
         The layers, filtered: points inside the area, areas whose representative point lies in
         it, streets and lines within ``_MARGIN_M`` metres of it.
     """
@@ -66,6 +66,7 @@ class AreaView:
         self.area = select_area(areas, area) if area else None
         self.name = None if self.area is None else str(self.area["name"].iloc[0])
         self.resources = ws.read("resources")
+        self.venues = ws.read("venues")
         self.streets = ws.read("network_edges")
         self.lines = ws.read("basemap_lines")
         self.needs = ws.read("needs") if internal else None
@@ -76,6 +77,7 @@ class AreaView:
             return
         shape = self.area.geometry.iloc[0]
         self.resources = self.resources[self.resources.geometry.covered_by(shape)]
+        self.venues = self.venues[self.venues.geometry.covered_by(shape)]
         if self.needs is not None:
             self.needs = self.needs[self.needs.geometry.covered_by(shape)]
         inside = self.areas.geometry.representative_point().covered_by(shape)
@@ -129,7 +131,7 @@ def council_map(ws, *, area: str | None = None, internal: bool = False, today: d
         basemap=VECTOR_BASEMAP, streets=view.streets, basemap_lines=view.lines, today=today,
         review_flags=ws.review_flags(),
         sources=sources, needs=view.needs if internal else None, internal=internal,
-        focus=view.area, **options)
+        focus=view.area, venues=options.pop("venues", view.venues), **options)
 
 
 def export_council_map(ws, path: str | Path, *, area: str | None = None, internal: bool = False,

@@ -137,6 +137,33 @@ def _add_areas(m, areas: gpd.GeoDataFrame, legend: list[str]) -> None:
                                   dash=style.get("dashArray")))
 
 
+_VENUE_COLOR = "#6a1b9a"
+
+
+def _add_venues(m, venues: gpd.GeoDataFrame, legend: list[str]) -> None:
+    """Venues as small purple rings (a layer of their own, not a resource category)."""
+    from scgeo.schema import VENUE_KIND_LABELS
+
+    venues = venues[venues.geometry.notna() & ~venues.geometry.is_empty].to_crs(4326)
+    kinds = venues["kind"].map(lambda k: VENUE_KIND_LABELS.get(k, "その他"))
+    details = [
+        "、".join(part for part in (kind, f"定員 {int(cap)} 人" if pd.notna(cap) else "",
+                                    f"利用時間 {hours}" if isinstance(hours, str) and hours else "") if part)
+        for kind, cap, hours in zip(kinds, venues["capacity"], venues["opening_hours"], strict=True)]
+    tips = [html.escape(f"{name}({detail})") for name, detail in zip(venues["name"], details, strict=True)]
+    group = folium.FeatureGroup(name=f"活動の場(会場) ({len(venues)})", show=True)
+    folium.GeoJson(
+        venues.assign(tip=tips)[["tip", "geometry"]],
+        marker=folium.CircleMarker(radius=5, color=_VENUE_COLOR, weight=2.5, fill=True, fill_color="#ffffff",
+                                   fill_opacity=0.9),
+        tooltip=folium.GeoJsonTooltip(["tip"], labels=False),
+    ).add_to(group)
+    group.add_to(m)
+    symbol = (f'<span style="display:inline-block;width:9px;height:9px;border-radius:50%;'
+              f'border:2.5px solid {_VENUE_COLOR};background:#fff;margin:0 5px"></span>')
+    legend.append(lg.row(symbol, "活動の場(会場)・社会資源には数えません", len(venues)))
+
+
 def _add_choropleth(m, areas, indicator, column, label, breaks, classes, legend_sections, *, show=True) -> None:
     frame = indicator
     if not isinstance(frame, gpd.GeoDataFrame):
@@ -257,6 +284,7 @@ def resource_map(
     markers: str = "auto",
     focus: gpd.GeoDataFrame | None = None,
     click_events: bool = False,
+    venues: gpd.GeoDataFrame | None = None,
 ):
     """Build the 地域資源マップ.
 
@@ -314,6 +342,9 @@ def resource_map(
     click_events
         Clicking a resource also posts ``{scgeoResource: resource_id}`` to ``window.parent``, for
         an app that shows the map in a frame (off: files for others stay as they are).
+    venues
+        The workspace's ``venues`` (公民館, 集会所 …): one layer of small rings with name, kind,
+        capacity and opening hours; places for an activity, not services (not in the counts).
 
     Returns
     -------
@@ -361,6 +392,8 @@ def resource_map(
         _add_blank_zones(m, blank_zones, taxonomy, analysis)
     area_rows: list[str] = []
     _add_areas(m, areas, area_rows)
+    if venues is not None and len(venues):
+        _add_venues(m, venues, area_rows)
     if need_counts is not None and len(need_counts):
         _add_need_counts(m, need_counts, need_count_column, analysis)
 
