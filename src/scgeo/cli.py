@@ -19,7 +19,7 @@ from pathlib import Path
 from scgeo._errors import InputError, ScgeoError
 from scgeo.commands import level_arg
 
-__all__ = ["main"]
+__all__ = ["main", "rejected_path"]
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
 IMPORT_LAYERS = ("areas", "town_blocks", "resources", "needs", "venues", "network")
@@ -123,10 +123,16 @@ def _read_for_layer(args, ws):
     existing = None if args.replace or getattr(args, "refresh", None) else ws.ids(
         "areas" if args.layer in ("areas", "town_blocks") else args.layer)
     common = {"mapping": mapping, "encoding": args.encoding}
+    if args.layer in ("areas", "town_blocks"):
+        from scgeo.location import Expected
+
+        replaced = () if not args.replace else ("town_block",) if args.layer == "town_blocks" else (
+            tuple(ws.areas()["level"].unique()) if args.level is None else (args.level,))
+        expect = Expected.for_workspace(ws, exclude_levels=replaced)
     if args.layer == "areas":
-        result = io.read_areas(args.file, level=args.level, crs=args.crs, **common)
+        result = io.read_areas(args.file, level=args.level, crs=args.crs, expect=expect, **common)
     elif args.layer == "town_blocks":
-        result = io.read_town_blocks(args.file, crs=args.crs, **common)
+        result = io.read_town_blocks(args.file, crs=args.crs, expect=expect, **common)
     elif args.layer == "resources":
         result = io.read_resources(args.file, sheet=args.sheet, existing_ids=existing, **common)
     elif args.layer == "venues":
@@ -156,20 +162,40 @@ def _cmd_import(args) -> int:
         raise InputError("--refresh(一覧の再取込)は --layer resources のときだけ使えます。")
     mode = "refresh" if args.refresh else "replace" if args.replace else "append"
     before = len(ws.review_flags())
-    written = ws.import_result(args.layer, result, mode=mode, user=args.user, source=Path(args.file).name,
-                               list_name=args.refresh)
+    written = 0
+    if len(result.accepted):
+        written = ws.import_result(args.layer, result, mode=mode, user=args.user, source=Path(args.file).name,
+                                   list_name=args.refresh)
     print(f"{args.layer}: 取込 {written} 件、除外 {len(result.rejected)} 件")
     if args.refresh:
         missing = len(ws.review_flags()) - before
         print(f"「{args.refresh}」の一覧に見当たらなくなった資源: {missing} 件を要確認にしました")
     if len(result.rejected):
-        source = Path(args.file)
-        out = source.with_name(f"{source.stem}_rejected.csv")
+        out = rejected_path(ws.path, Path(args.file), layer=args.layer, folder=args.rejected_dir)
         result.rejected.to_csv(out, index=False, encoding="utf-8-sig")
         print(f"除外した行と理由: {out}")
         for _, row in result.rejected.head(5).iterrows():
             print(f"  {row['source_row']}行目: {row['reason']}")
+    if not written:
+        raise InputError(f"{Path(args.file).name} から取り込める行がありませんでした(ワークスペースは変えていません)。"
+                         + ("除外の理由を確かめてください。" if len(result.rejected) else ""))
     return EXIT_OK
+
+
+def rejected_path(workspace: Path, source: Path, *, layer: str, folder: str | Path | None = None) -> Path:
+    """Where the rejected rows of an import go: never into the user's data folder.
+
+    ``rejected/`` beside the workspace (or ``folder``). The needs layer's rejected rows keep the
+    original cells of personal records: an internal output, always in ``internal/`` beside the
+    workspace.
+    """
+    if layer == "needs":
+        folder = workspace.parent / "internal"
+    elif folder is None:
+        folder = workspace.parent / "rejected"
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"{source.stem}_rejected.csv"
 
 
 def _import_network(args, ws) -> int:
@@ -185,6 +211,9 @@ def _import_network(args, ws) -> int:
         data = read_osm(source)
         nodes, edges, lines = data.nodes, data.edges, data.lines
         net = WalkNetwork.from_frames(nodes, edges)
+    from scgeo.location import Expected, check_location
+
+    check_location(nodes, Expected.for_workspace(ws), what=source.name)
     ws.write_network(nodes, edges, lines, user=args.user, source=source.name)
     print(f"歩行ネットワーク: 交点 {len(nodes)}、道 {len(edges)}、"
           f"最大の連結成分 {net.component_share():.1%}")
@@ -290,6 +319,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="公開一覧の再取込 (社会資源): 同じIDは更新、新しいIDは追加、出典にこの名前を含む資源で"
                         "ファイルにないものは消さずに「要確認」にする (例: 介護サービス情報公表)")
     p.add_argument("--user", help="編集履歴に記録する名前")
+    p.add_argument("--rejected-dir", help="除外した行のファイルを書くフォルダ (既定: ワークスペースの隣の rejected/。"
+                                          "ニーズは internal/)")
     p.set_defaults(func=_cmd_import)
 
     p = sub.add_parser("info", help="ワークスペースの内容を表示する")

@@ -17,6 +17,7 @@ import pyogrio
 from scgeo import backups
 from scgeo._errors import InputError, ScgeoError
 from scgeo.io import read_areas, read_needs, read_resources, read_town_blocks
+from scgeo.io.organisations import read_network_table
 from scgeo.io.osm import read_osm
 from scgeo.privacy import aggregate_needs, write_aggregate
 from scgeo.report import gap_report, match_report, write_blank_zones, write_gap_table, write_matches
@@ -37,6 +38,11 @@ SAMPLE_LAYERS = (
     ("resources/resources.csv", "resources", None),
     ("needs/needs.csv", "needs", None),
     ("network/sakura.osm", "network", None),
+    ("organisations/organisations.csv", "organisations", None),
+    ("organisations/councils.csv", "councils", None),
+    ("organisations/ties.csv", "ties", None),
+    ("organisations/council_meetings.csv", "council_meetings", None),
+    ("organisations/helpers.csv", "helpers", None),
 )
 
 
@@ -97,8 +103,10 @@ def _build(ws: Workspace, data_dir: Path, log: Callable[[str], None]) -> Workspa
             result = read_town_blocks(file)
         elif layer == "resources":
             result = read_resources(file)
-        else:
+        elif layer == "needs":
             result = read_needs(file)
+        else:
+            result = read_network_table(file, layer)
         if len(result.rejected):
             reasons = "; ".join(result.rejected["reason"].head(3))
             raise InputError(f"サンプルデータ {file} に不正な行があります: {reasons}")

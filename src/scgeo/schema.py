@@ -31,18 +31,33 @@ __all__ = [
     "CONFIRMATIONS",
     "CONFIRMATION_FINDINGS",
     "CONFIRMATION_METHODS",
+    "COUNCILS",
+    "COUNCIL_MEETINGS",
+    "COUNCIL_TIERS",
     "EDITS",
+    "HELPERS",
     "LAYERS",
     "NEEDS",
     "NEED_STATUSES",
     "NEED_STATUS_LABELS",
     "NETWORK_EDGES",
     "NETWORK_NODES",
+    "NODE_TYPES",
+    "NODE_TYPE_LABELS",
+    "ORGANISATIONS",
+    "PERSON_NAME_HEADERS",
     "POPULATION",
     "RESOURCES",
     "RESOURCE_STATUSES",
     "RESOURCE_STATUS_LABELS",
     "REVIEW_FLAGS",
+    "TIES",
+    "TIE_KINDS",
+    "TIE_KIND_LABELS",
+    "TIE_STATUSES",
+    "TIE_STATUS_LABELS",
+    "TIE_STRENGTHS",
+    "TIE_STRENGTH_LABELS",
     "TOWN_BLOCKS",
     "VENUES",
     "VENUE_KINDS",
@@ -198,6 +213,7 @@ RESOURCES = Layer(
         _c("name", "str", "名称", "施設名", "事業所名", "団体名", "資源名", "活動名", required=True),
         _c("category", "str", "種別", "カテゴリ", "分類", "資源の種類", "type", required=True),
         _c("provider_type", "str", "提供主体", "運営主体", "実施主体", "provider", "運営"),
+        _c("operator_id", "str", "運営団体ID", "運営団体", "operator"),
         _c("address", "str", "住所", "所在地", "場所", "開催場所", "addr"),
         _c("schedule", "str", "曜日・時間", "開催日時", "日時", "開催日", "時間", "活動日"),
         _c("days_of_week", "str", "曜日", "開催曜日", "days", "weekday"),
@@ -351,11 +367,113 @@ BASEMAP_LINES = Layer(
     id_column="feature_id",
 )
 
+# ---------------------------------------------------------------- ネットワーク構築 (organisations and ties)
+
+TIE_KINDS = ("operates", "partner", "member", "referral", "support")
+TIE_KIND_LABELS = {"operates": "運営", "partner": "連携", "member": "参加", "referral": "紹介", "support": "支援"}
+TIE_STRENGTHS = ("weak", "medium", "strong")
+TIE_STRENGTH_LABELS = {"weak": "弱", "medium": "中", "strong": "強"}
+TIE_STATUSES = ("accepted", "proposed")
+TIE_STATUS_LABELS = {"accepted": "確認済み", "proposed": "提案(未確認)"}
+#: What a tie's end can be: an organisation, a resource, a 協議体, or the coordinator (``sc``).
+NODE_TYPES = ("organisation", "resource", "council", "coordinator")
+NODE_TYPE_LABELS = {"organisation": "団体", "resource": "社会資源", "council": "協議体",
+                    "coordinator": "生活支援コーディネーター"}
+COUNCIL_TIERS = ("1", "2")
+
+ORGANISATIONS = Layer(
+    "organisations",
+    "関係団体",
+    (
+        _c("org_id", "str", "団体ID", "id", "番号", "団体番号", required=True),
+        _c("name", "str", "団体名", "名称", "label", "機関名", "組織名", required=True),
+        _c("kind", "str", "団体の種類", "種別", "種類", "type", "分類", required=True),
+        _c("area_id", "str", "活動区域ID", "区域ID", "担当区域", "area"),
+        _c("address", "str", "住所", "所在地", "addr"),
+        _c("contact", "str", "連絡先(団体)", "連絡先", "電話番号", "電話", "tel", "email", "メール"),
+        _c("status", "str", "状態", "活動状況", "状況", choices=RESOURCE_STATUSES),
+        _c("lat", "float", "緯度", "latitude", "y"),
+        _c("lon", "float", "経度", "longitude", "lng", "x"),
+        _c("notes", "str", "備考", "description", "説明", "メモ"),
+        _c("source", "str", "出典", "情報源"),
+    ),
+    id_column="org_id",
+)
+
+TIES = Layer(
+    "ties",
+    "つながり",
+    (
+        _c("tie_id", "str", "つながりID", "id", required=True),
+        _c("kind", "str", "つながりの種類", "種類", "type", required=True, choices=TIE_KINDS),
+        _c("source_type", "str", "起点の種類", required=True, choices=NODE_TYPES),
+        _c("source_id", "str", "起点ID", "from", required=True),
+        _c("target_type", "str", "終点の種類", required=True, choices=NODE_TYPES),
+        _c("target_id", "str", "終点ID", "to", required=True),
+        _c("strength", "str", "強さ", "strength", choices=TIE_STRENGTHS),
+        _c("started", "date", "開始日", "start", "開始"),
+        _c("ended", "date", "終了日", "end", "終了"),
+        _c("status", "str", "確認状態", choices=TIE_STATUSES),
+        _c("origin", "str", "記録のもと", "origin"),
+        _c("notes", "str", "備考", "description", "説明", "メモ"),
+    ),
+    id_column="tie_id",
+)
+
+COUNCILS = Layer(
+    "councils",
+    "協議体",
+    (
+        _c("council_id", "str", "協議体ID", "id", required=True),
+        _c("name", "str", "協議体名", "名称", required=True),
+        _c("tier", "str", "層", "第何層", "tier", required=True, choices=COUNCIL_TIERS),
+        _c("area_id", "str", "区域ID", "担当区域"),
+        _c("notes", "str", "備考", "メモ"),
+    ),
+    id_column="council_id",
+)
+
+COUNCIL_MEETINGS = Layer(
+    "council_meetings",
+    "協議体の開催",
+    (
+        _c("meeting_id", "str", "開催ID", "id", required=True),
+        _c("council_id", "str", "協議体ID", required=True),
+        _c("date", "date", "開催日", "日付", required=True),
+        _c("attendees", "str", "参加団体ID", "参加団体", "出席団体"),
+        _c("agenda", "str", "議題", "テーマ"),
+        _c("notes", "str", "記録", "議事メモ", "メモ"),
+    ),
+    id_column="meeting_id",
+)
+
+#: 担い手 are kept as counts per organisation or area and activity, never as named people.
+HELPERS = Layer(
+    "helpers",
+    "担い手(人数)",
+    (
+        _c("helper_id", "str", "記録ID", "id", required=True),
+        _c("org_id", "str", "団体ID", "団体"),
+        _c("area_id", "str", "区域ID", "区域"),
+        _c("activity", "str", "できる活動", "活動", "種別", required=True),
+        _c("trained", "int", "養成講座修了者数", "修了者数", "養成数"),
+        _c("active", "int", "活動中の人数", "活動者数", "活動人数", required=True),
+        _c("as_of", "date", "時点", "基準日", "集計日"),
+        _c("notes", "str", "備考", "メモ"),
+    ),
+    id_column="helper_id",
+)
+
+#: Headers that name people: never imported into the network layers (organisations only).
+PERSON_NAME_HEADERS = ("氏名", "代表者", "代表者名", "担当者", "担当者名", "会長", "会長名", "責任者",
+                       "person", "contactperson", "フリガナ", "ふりがな", "生年月日")
+
 LAYERS = {
     layer.name: layer
     for layer in (AREAS, POPULATION, TOWN_BLOCKS, RESOURCES, NEEDS, EDITS, CONFIRMATIONS, REVIEW_FLAGS,
                   NETWORK_NODES, NETWORK_EDGES, BASEMAP_LINES, VENUES)
 }
+LAYERS.update({layer.name: layer for layer in (ORGANISATIONS, TIES, COUNCILS, COUNCIL_MEETINGS, HELPERS)})
 
 # Headers that would carry a person's identity: never imported into the needs layer.
 PERSONAL_HEADERS = ("氏名", "名前", "name", "フリガナ", "ふりがな", "生年月日", "電話番号", "電話", "住所",

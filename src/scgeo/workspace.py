@@ -45,13 +45,18 @@ from scgeo.schema import (
     AREAS,
     BASEMAP_LINES,
     CONFIRMATIONS,
+    COUNCIL_MEETINGS,
+    COUNCILS,
     EDITS,
+    HELPERS,
     NEEDS,
     NETWORK_EDGES,
     NETWORK_NODES,
+    ORGANISATIONS,
     POPULATION,
     RESOURCES,
     REVIEW_FLAGS,
+    TIES,
     VENUES,
     ImportResult,
     Layer,
@@ -68,11 +73,15 @@ STORED_LAYERS: dict[str, Layer] = {
     for layer in (AREAS, POPULATION, RESOURCES, NEEDS, EDITS, CONFIRMATIONS, REVIEW_FLAGS, NETWORK_NODES,
                   NETWORK_EDGES, BASEMAP_LINES, VENUES)
 }
+# The coordinator's network (ネットワーク構築): organisations, ties, 協議体 and 担い手 counts.
+STORED_LAYERS.update({layer.name: layer for layer in (ORGANISATIONS, TIES, COUNCILS, COUNCIL_MEETINGS, HELPERS)})
 SCHEMA_VERSION = "1"
 # Layers every workspace has; the others (the walking network, basemap lines, venues, confirmations,
 # review flags) may be absent in files made by older versions and read as empty until written
 # (confirmations: as migrated from ``last_confirmed``, see :meth:`Workspace.confirmations`).
 CORE_LAYERS = ("areas", "population", "resources", "needs", "edits")
+_IMPORTABLE = ("resources", "needs", "venues", "organisations", "ties", "councils", "council_meetings", "helpers")
+_NOT_IMPORTABLE = ("areas", "population", "edits", "network_nodes", "network_edges", "basemap_lines")
 
 
 def _now() -> str:
@@ -403,10 +412,10 @@ class Workspace(ConfirmationStore):
             targets = [("areas", accepted[[*AREAS.names, "geometry"]])]
             if name == "town_blocks":
                 targets.append(("population", pd.DataFrame(accepted[POPULATION.names])))
-        elif name in ("resources", "needs", "venues"):
+        elif name in _IMPORTABLE or (name in STORED_LAYERS and name not in _NOT_IMPORTABLE):
             targets = [(name, accepted)]
         else:
-            raise InputError(f"取り込めるレイヤは areas, town_blocks, resources, needs, venues です(指定: {name})")
+            raise InputError(f"取り込めるレイヤは areas, town_blocks, {', '.join(_IMPORTABLE)} などです(指定: {name})")
         with self.transaction() as tx:
             for target, frame in targets:
                 current = self.read(target)

@@ -33,6 +33,9 @@ def _cmd_print_map(args) -> int:
         raise InputError(f"出力ファイル {out} の拡張子は .pdf か .png にしてください。")
     if args.per_area and out.suffix.lower() != ".pdf":
         raise InputError("--per-area は PDF(.pdf)にだけ使えます(1ページに1圏域)。")
+    if args.per_area and not len(ws.areas("living_area")):
+        fallback = "中学校区ごと" if len(ws.areas("jhs_district")) else "市町村全体で1枚"
+        print(f"注意: 日常生活圏域がないため、{fallback}のページにします。")
     path, pages = print_map(ws, out, area=args.area, paper=args.paper, per_area=args.per_area)
     print(f"印刷用の地図を書き出しました: {path} ({pages} ページ、{args.paper} 横)")
     return 0
@@ -52,6 +55,7 @@ def register(sub) -> None:
     p.add_argument("path", help="ワークスペース (.gpkg)")
     p.add_argument("--area", help="日常生活圏域(または中学校区)の名前かID")
     p.add_argument("--paper", choices=("A3", "A4"), default="A3", help="用紙 (既定: A3 横)")
-    p.add_argument("--per-area", action="store_true", help="日常生活圏域ごとに1ページ(PDF)")
+    p.add_argument("--per-area", action="store_true",
+                   help="日常生活圏域ごとに1ページ(PDF)。圏域がなければ中学校区ごと")
     p.add_argument("--out", required=True, help="出力ファイル (.pdf または .png)")
     p.set_defaults(func=_cmd_print_map)

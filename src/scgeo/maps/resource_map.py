@@ -20,7 +20,7 @@ import pandas as pd
 from scgeo._errors import ScgeoError
 from scgeo.analysis.freshness import FreshnessRules, freshness
 from scgeo.maps import _legend as lg
-from scgeo.maps._basemap import STREET_STYLES, VECTOR_ATTRIBUTION, VECTOR_BASEMAP, add_vector_basemap
+from scgeo.maps._basemap import STREET_STYLES, VECTOR_BASEMAP, add_vector_basemap, basemap_kinds, vector_attribution
 from scgeo.maps._layers import Labels, MetricScale, PageAssets, PointCluster, Ready, VectorLayer, round_geojson
 from scgeo.maps.offline import leaflet_only
 from scgeo.schema import AREA_LEVEL_LABELS, NEED_STATUS_LABELS, RESOURCE_STATUS_LABELS, Taxonomy, load_taxonomy
@@ -207,7 +207,9 @@ def _add_blank_zones(m, zones, taxonomy, legend: list[str]) -> None:
     single = frame["category"].nunique() == 1
     for code, part in frame.groupby("category", sort=False):
         pop = pd.to_numeric(part["pop_65plus"], errors="coerce") if "pop_65plus" in part else [np.nan] * len(part)
-        tips = [f"空白地帯: {taxonomy.label(code)}" + (f" / 65歳以上 約{p:,.0f}人" if pd.notna(p) else "")
+        total = "basis" in part and part["basis"].astype(str).str.contains("総人口で計算").any()
+        who = "人口(総人口)" if total else "65歳以上"  # 65+ unknown: the zones count everyone
+        tips = [f"空白地帯: {taxonomy.label(code)}" + (f" / {who} 約{p:,.0f}人" if pd.notna(p) else "")
                 for p in pop]
         VectorLayer(_polygons(part, tips), name=f"空白地帯: {taxonomy.label(code)} ({len(part)})", style_by="kind",
                     tooltip=True, show=single,
@@ -285,6 +287,7 @@ def resource_map(
     focus: gpd.GeoDataFrame | None = None,
     click_events: bool = False,
     venues: gpd.GeoDataFrame | None = None,
+    notes: Sequence[str] = (),
 ):
     """Build the 地域資源マップ.
 
@@ -339,6 +342,9 @@ def resource_map(
         up to :data:`BADGE_LIMIT` resources, circles beyond.
     focus
         Zoom to these geometries (default: all areas).
+    notes
+        What the analysis stood on, in Japanese (「歩行ネットワークがないため直線距離×迂回係数1.3で計算」,
+        「65歳以上人口が不明なため総人口で計算」): written under the title and in the legend.
     click_events
         Clicking a resource also posts ``{scgeoResource: resource_id}`` to ``window.parent``, for
         an app that shows the map in a frame (off: files for others stay as they are).
@@ -424,15 +430,22 @@ def resource_map(
     if needs is not None and len(needs):
         _add_needs(m, needs, taxonomy, letters, analysis)
 
-    if streets is not None:
-        st = STREET_STYLES
-        area_rows += [lg.line_row(st["major"]["color"], "主要道路", width=3),
-                      lg.line_row(st["river"]["color"], "川", width=4),
-                      lg.line_row(st["rail"]["color"], "鉄道", width=3, dash="14 5")]
-    sections = [("社会資源の種別", category_rows), *sections, ("分析結果", analysis), ("区域・背景", area_rows)]
-    background = VECTOR_ATTRIBUTION if basemap == VECTOR_BASEMAP else "地理院タイル・OpenStreetMap"
-    subtitle = (f"作成日 {today:%Y-%m-%d} / {html.escape(sources)} / 背景: {background}"
-                f" / 社会資源 {len(resources):,}件")
+    have = basemap_kinds(streets, basemap_lines)  # only layers that exist are in the legend
+    st = STREET_STYLES
+    area_rows += [row for key, row in (
+        ("roads", lg.line_row(st["major"]["color"], "主要道路", width=3)),
+        ("rivers", lg.line_row(st["river"]["color"], "川", width=4)),
+        ("rails", lg.line_row(st["rail"]["color"], "鉄道", width=3, dash="14 5"))) if have[key]]
+    note_rows = [lg.row("", f"※ {note}") for note in notes]
+    sections = [("社会資源の種別", category_rows), *sections, ("分析結果", analysis), ("計算の前提", note_rows),
+                ("区域・背景", area_rows)]
+    if basemap == VECTOR_BASEMAP:
+        background = vector_attribution(streets, basemap_lines) or "なし(ワークスペースに背景の線がありません)"
+    else:
+        background = "地理院タイル・OpenStreetMap"
+    subtitle = (f"作成日 {today:%Y-%m-%d} / {html.escape(sources)} / 背景: {html.escape(background)}"
+                f" / 社会資源 {len(resources):,}件"
+                + "".join(f"<br>※ {html.escape(note)}" for note in notes))
     lg.MapBox(lg.title_html(title, subtitle)).add_to(m)
     if internal:
         banner = '<div class="scgeo-banner">内部資料 — 個人情報を含む</div>'

@@ -28,7 +28,7 @@ from matplotlib.patches import Rectangle
 
 from scgeo._errors import ScgeoError
 from scgeo.crs import to_metric
-from scgeo.maps._basemap import VECTOR_ATTRIBUTION, basemap_frame
+from scgeo.maps._basemap import basemap_frame, basemap_kinds, vector_attribution
 from scgeo.maps.council import AreaView
 from scgeo.schema import Taxonomy, load_taxonomy
 
@@ -132,8 +132,10 @@ def _draw_map(ax, view: AreaView, numbered: gpd.GeoDataFrame, metric_crs, taxono
     areas = view.areas.to_crs(metric_crs)
     jhs = areas[areas["level"] == "jhs_district"]
     living = areas[areas["level"] == "living_area"]
-    jhs.boundary.plot(ax=ax, color="#3d5875", linewidth=0.9, linestyle=(0, (5, 3)), zorder=2)
-    living.boundary.plot(ax=ax, color="#14304f", linewidth=2.4, zorder=3)
+    if len(jhs):  # geopandas warns on plotting an empty layer (a town without 圏域)
+        jhs.boundary.plot(ax=ax, color="#3d5875", linewidth=0.9, linestyle=(0, (5, 3)), zorder=2)
+    if len(living):
+        living.boundary.plot(ax=ax, color="#14304f", linewidth=2.4, zorder=3)
     for frame, size, color in ((jhs, 8, "#3d5875"), (living, 14, "#14304f")):
         for point, name in zip(frame.geometry.representative_point(), frame["name"], strict=True):
             ax.text(point.x, point.y, name, fontproperties=font, fontsize=size, color=color, ha="center",
@@ -168,15 +170,21 @@ def _scale_and_north(ax, font) -> None:
             weight="bold", zorder=9)
 
 
-def _line_legend(ax, font) -> None:
-    handles = [
-        Line2D([], [], color="#14304f", lw=2.4, label="日常生活圏域"),
-        Line2D([], [], color="#3d5875", lw=0.9, ls=(0, (5, 3)), label="中学校区"),
-        Line2D([], [], color=_LINE_STYLE["major"][0], lw=2.3, label="主要道路"),
-        Line2D([], [], color=_LINE_STYLE["river"][0], lw=4, label="川"),
-        Line2D([], [], color=_LINE_STYLE["rail"][0], lw=1.4, ls=(0, (5, 3)), label="鉄道"),
-        Line2D([], [], color="#777", marker="o", markerfacecolor="#d9d9d9", lw=0, ms=7, label="休止中・廃止"),
-    ]
+def _line_legend(ax, view: AreaView, font) -> None:
+    """The legend of lines: only the layers that exist in the workspace (no 道路 without a network)."""
+    have = basemap_kinds(view.streets, view.lines)
+    levels = set(view.areas["level"])
+    handles = [handle for shown, handle in (
+        ("living_area" in levels, Line2D([], [], color="#14304f", lw=2.4, label="日常生活圏域")),
+        ("jhs_district" in levels, Line2D([], [], color="#3d5875", lw=0.9, ls=(0, (5, 3)), label="中学校区")),
+        (have["roads"], Line2D([], [], color=_LINE_STYLE["major"][0], lw=2.3, label="主要道路")),
+        (have["rivers"], Line2D([], [], color=_LINE_STYLE["river"][0], lw=4, label="川")),
+        (have["rails"], Line2D([], [], color=_LINE_STYLE["rail"][0], lw=1.4, ls=(0, (5, 3)), label="鉄道")),
+        ((view.resources["status"] != "active").any(),
+         Line2D([], [], color="#777", marker="o", markerfacecolor="#d9d9d9", lw=0, ms=7, label="休止中・廃止")),
+    ) if shown]
+    if not handles:
+        return
     ax.legend(handles=handles, loc="lower right", prop=font, fontsize=7, ncols=3, framealpha=0.9,
               edgecolor="#bbb").set_zorder(10)
 
@@ -206,12 +214,16 @@ def _map_page(view: AreaView, taxonomy: Taxonomy, font, paper: str, today: dt.da
     for spine in ax.spines.values():
         spine.set_color("#888")
     _scale_and_north(ax, font)
-    _line_legend(ax, font)
+    _line_legend(ax, view, font)
     fig.text(0.02, 0.955, view.title, fontproperties=font, fontsize=20, weight="bold", color="#14304f")
     fig.text(0.02, 0.925, f"作成日 {today:%Y年%m月%d日} / 社会資源 {len(numbered)} 件 / 番号は右の一覧と対応",
              fontproperties=font, fontsize=9, color="#444")
-    fig.text(0.02, 0.03, f"{VECTOR_ATTRIBUTION} / 区域・社会資源: ワークスペース ({view.muni_name}) / "
-             "灰色の番号は休止中・廃止", fontproperties=font, fontsize=7, color="#555")
+    credits = [vector_attribution(view.streets, view.lines), f"区域・社会資源: ワークスペース ({view.muni_name})",
+               "灰色の番号は休止中・廃止"]
+    fig.text(0.02, 0.03, " / ".join(c for c in credits if c), fontproperties=font, fontsize=7, color="#555")
+    if view.notes:
+        fig.text(0.02, 0.012, "※ " + " / ".join(view.notes), fontproperties=font, fontsize=8, color="#8a4b00",
+                 weight="bold")
     legend = fig.add_axes((0.72, 0.06, 0.27, 0.84))
     legend.axis("off")
     fig.text(0.72, 0.91, "番号と名称", fontproperties=font, fontsize=11, weight="bold", color="#14304f")
@@ -247,7 +259,8 @@ def print_map(ws, path: str | Path, *, area: str | None = None, paper: str = "A3
     paper
         ``"A3"`` (default) or ``"A4"``, landscape.
     per_area
-        One map page per 日常生活圏域 in one PDF (``area`` is then ignored).
+        One map page per 日常生活圏域 in one PDF (``area`` is then ignored); a municipality
+        without 日常生活圏域 gets one page per 中学校区, and without either one page for the whole town.
     today
         Date printed on the map (default: today).
     taxonomy
@@ -266,7 +279,9 @@ def print_map(ws, path: str | Path, *, area: str | None = None, paper: str = "A3
     taxonomy = taxonomy or load_taxonomy()
     today = today or dt.date.today()
     if per_area:
-        views = [AreaView(ws, name) for name in ws.areas("living_area")["name"]]
+        per = next((lv for lv in ("living_area", "jhs_district") if ws.count("areas") and len(ws.areas(lv))), None)
+        keys = ws.areas(per)["area_id"].astype(str).tolist() if per else [None]
+        views = [AreaView(ws, key) for key in keys]
     else:
         views = [AreaView(ws, area)]
     pages: list[Figure] = []

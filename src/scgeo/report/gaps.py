@@ -9,6 +9,7 @@ import geopandas as gpd
 import pandas as pd
 
 from scgeo._errors import InputError
+from scgeo.analysis.basis import population_basis
 from scgeo.analysis.coverage import Coverage, CoverageRules, analyse_coverage, blank_zones
 from scgeo.analysis.freshness import supply_weights
 from scgeo.network import WalkNetwork
@@ -27,11 +28,12 @@ def gap_report(workspace, *, categories: list[str] | None = None, minutes: float
                ) -> tuple[pd.DataFrame, gpd.GeoDataFrame, Coverage]:
     """Coverage table and blank zones of a workspace, on its walking network when it has one.
 
-    Returns ``(table, blank_zones, coverage)``; ``table["method"]`` says whether the walking
-    network or straight lines × a detour factor were used. With ``effective`` (default) each
-    resource weighs its confirmation state × weekly-available share
-    (:func:`scgeo.analysis.freshness.supply_weights`, with the workspace's review flags) in
-    ``coverage_effective_pct``; without, every weight is 1.
+    Returns ``(table, blank_zones, coverage)``; ``table["method"]`` / ``method_note`` say whether
+    the walking network or straight lines × a detour factor were used, ``table["basis"]`` how
+    65+ was counted (workspace meta ``population_basis``, else inferred from the data), and
+    categories with no resource registered at all have the status 「データなし」.
+    With ``effective`` (default) each resource weighs its confirmation state × weekly-available
+    share (:func:`scgeo.analysis.freshness.supply_weights`) in ``coverage_effective_pct``.
     """
     levels = [resolve_level(level) for level in levels] if levels else None  # 中学校区 or jhs_district
     if categories:
@@ -40,14 +42,17 @@ def gap_report(workspace, *, categories: list[str] | None = None, minutes: float
     if not workspace.count("population"):
         raise InputError("町丁目別人口がありません。先に `scgeo import … --layer town_blocks` で取り込んでください。")
     network = WalkNetwork.from_workspace(workspace) if workspace.count("network_edges") else None
+    blocks = workspace.town_blocks()
+    basis, rate = population_basis(blocks, workspace.meta())
     resources = workspace.read("resources")
     weights = None
     if effective:
         supply = supply_weights(resources, today=today, flags=workspace.review_flags())
         weights = pd.Series(supply["weight"].to_numpy(), index=supply["resource_id"].to_numpy())
-    coverage = analyse_coverage(workspace.areas(), workspace.town_blocks(), resources,
+    coverage = analyse_coverage(workspace.areas(), blocks, resources,
                                 workspace.read("needs"), network=network, minutes=minutes,
-                                categories=categories, today=today, weights=weights, rules=rules,
+                                categories=categories, today=today, population_basis=basis,
+                                aging_rate=rate, weights=weights, rules=rules,
                                 weights_label=EFFECTIVE_WEIGHTS_LABEL if effective else None)
     return coverage.table(levels), blank_zones(coverage), coverage
 
