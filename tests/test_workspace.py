@@ -51,8 +51,7 @@ def test_create_writes_every_layer_and_metadata(ws):
         srs = dict(con.execute("select table_name, srs_id from gpkg_geometry_columns"))
         app_id = con.execute("pragma application_id").fetchone()[0]
     assert contents["resources"] == "features" and contents["edits"] == "attributes"
-    assert srs == dict.fromkeys(["areas", "resources", "needs", "network_nodes", "network_edges", "venues",
-                                 "basemap_lines"], 6668)
+    assert srs == dict.fromkeys([name for name, layer in STORED_LAYERS.items() if layer.geometry], 6668)
     assert layers["network_edges"] == "LineString"
     assert app_id == 0x47504B47  # "GPKG": a standard GeoPackage that QGIS opens
     meta = ws.meta()

@@ -51,6 +51,9 @@ __all__ = [
     "RESOURCE_STATUSES",
     "RESOURCE_STATUS_LABELS",
     "REVIEW_FLAGS",
+    "SITING_AREAS",
+    "SITING_SCENARIOS",
+    "SITING_SITES",
     "TIES",
     "TIE_KINDS",
     "TIE_KIND_LABELS",
@@ -105,9 +108,9 @@ def resolve_level(value: str) -> str:
     return code
 
 
-RESOURCE_STATUSES = ("active", "paused", "closed")
+RESOURCE_STATUSES = ("active", "paused", "closed", "planned")
 NEED_STATUSES = ("open", "matched", "resolved")
-RESOURCE_STATUS_LABELS = {"active": "活動中", "paused": "休止中", "closed": "廃止"}
+RESOURCE_STATUS_LABELS = {"active": "活動中", "paused": "休止中", "closed": "廃止", "planned": "計画中(案)"}
 NEED_STATUS_LABELS = {"open": "未対応", "matched": "対応済み(つなぎ済み)", "resolved": "解決"}
 WEEKDAYS = ("月", "火", "水", "木", "金", "土", "日")
 # How a resource was confirmed, and what was found (codes → Japanese labels).
@@ -120,6 +123,7 @@ _STATUS_ALIASES = {
     "active": ("active", "活動中", "実施中", "開催中", "運営中", "稼働", "有効", "営業中"),
     "paused": ("paused", "休止", "休止中", "一時休止", "中断", "休会"),
     "closed": ("closed", "廃止", "終了", "閉鎖", "解散", "閉所"),
+    "planned": ("planned", "計画中", "計画中(案)", "計画", "予定", "開設予定"),
     "open": ("open", "未対応", "対応中", "受付", "未解決", "新規"),
     "matched": ("matched", "マッチング済", "マッチング済み", "つなぎ済", "つなぎ済み", "紹介済"),
     "resolved": ("resolved", "解決", "解決済", "解決済み", "完了", "終結"),
@@ -367,6 +371,72 @@ BASEMAP_LINES = Layer(
     id_column="feature_id",
 )
 
+# 資源開発 scenarios (scgeo.report.scenarios): inputs and figures, proposed sites, coverage per area.
+SITING_SCENARIOS = Layer(
+    "siting_scenarios",
+    "資源開発シナリオ",
+    (
+        _c("scenario_id", "str", "シナリオID", required=True),
+        _c("name", "str", "シナリオ名", required=True),
+        _c("created_at", "str", "作成日時", required=True),
+        _c("author", "str", "作成者"),
+        _c("category", "str", "種別", required=True),
+        _c("model", "str", "モデル", required=True, choices=("mclp", "pmedian", "lscp")),
+        _c("k_new", "int", "新しい場所の数"),
+        _c("minutes", "float", "徒歩(分)"),
+        _c("speed_m_per_min", "float", "歩行速度(m/分)"),
+        _c("demand", "str", "数えた人"),
+        _c("candidates", "str", "候補地"),
+        _c("optimal", "int", "最適解"),
+        _c("covered_before", "float", "徒歩圏内(前)"),
+        _c("covered_after", "float", "徒歩圏内(後)"),
+        _c("demand_total", "float", "対象の人(合計)"),
+        _c("greedy_gap_pct", "float", "貪欲法との差(%)"),
+        _c("seconds", "float", "計算時間(秒)"),
+        _c("note", "str", "注意"),
+        _c("params", "str", "入力と結果(JSON)"),
+    ),
+    id_column="scenario_id",
+)
+
+SITING_SITES = Layer(
+    "siting_sites",
+    "資源開発シナリオの候補地",
+    (
+        _c("site_id", "str", "ID", required=True),
+        _c("scenario_id", "str", "シナリオID", required=True),
+        _c("rank", "int", "順位", required=True),
+        _c("candidate_id", "str", "候補地ID", required=True),
+        _c("name", "str", "名称"),
+        _c("address", "str", "住所"),
+        _c("kind", "str", "種類"),
+        _c("capacity", "int", "定員"),
+        _c("gain_65plus", "float", "新たに徒歩圏の65歳以上"),
+        _c("gain_75plus", "float", "新たに徒歩圏の75歳以上"),
+        _c("gain_demand", "float", "新たに徒歩圏の人"),
+        _c("source", "str", "出典"),
+    ),
+    geometry="Point",
+    id_column="site_id",
+)
+
+SITING_AREAS = Layer(
+    "siting_areas",
+    "資源開発シナリオの区域別の前後",
+    (
+        _c("scenario_id", "str", "シナリオID", required=True),
+        _c("level", "str", "区域の種類", required=True),
+        _c("area_id", "str", "区域ID", required=True),
+        _c("area_name", "str", "区域"),
+        _c("demand", "float", "対象の人"),
+        _c("covered_before", "float", "徒歩圏内(前)"),
+        _c("covered_after", "float", "徒歩圏内(後)"),
+        _c("gain", "float", "増える人"),
+        _c("pop_65plus", "float", "65歳以上人口"),
+        _c("gain_65plus", "float", "増える65歳以上"),
+    ),
+)
+
 # ---------------------------------------------------------------- ネットワーク構築 (organisations and ties)
 
 TIE_KINDS = ("operates", "partner", "member", "referral", "support")
@@ -471,7 +541,7 @@ PERSON_NAME_HEADERS = ("氏名", "代表者", "代表者名", "担当者", "担�
 LAYERS = {
     layer.name: layer
     for layer in (AREAS, POPULATION, TOWN_BLOCKS, RESOURCES, NEEDS, EDITS, CONFIRMATIONS, REVIEW_FLAGS,
-                  NETWORK_NODES, NETWORK_EDGES, BASEMAP_LINES, VENUES)
+                  NETWORK_NODES, NETWORK_EDGES, BASEMAP_LINES, VENUES, SITING_SCENARIOS, SITING_SITES, SITING_AREAS)
 }
 LAYERS.update({layer.name: layer for layer in (ORGANISATIONS, TIES, COUNCILS, COUNCIL_MEETINGS, HELPERS)})
 

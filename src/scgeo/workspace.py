@@ -56,6 +56,9 @@ from scgeo.schema import (
     POPULATION,
     RESOURCES,
     REVIEW_FLAGS,
+    SITING_AREAS,
+    SITING_SCENARIOS,
+    SITING_SITES,
     TIES,
     VENUES,
     ImportResult,
@@ -71,7 +74,7 @@ __all__ = ["STORED_LAYERS", "Workspace"]
 STORED_LAYERS: dict[str, Layer] = {
     layer.name: layer
     for layer in (AREAS, POPULATION, RESOURCES, NEEDS, EDITS, CONFIRMATIONS, REVIEW_FLAGS, NETWORK_NODES,
-                  NETWORK_EDGES, BASEMAP_LINES, VENUES)
+                  NETWORK_EDGES, BASEMAP_LINES, VENUES, SITING_SCENARIOS, SITING_SITES, SITING_AREAS)
 }
 # The coordinator's network (ネットワーク構築): organisations, ties, 協議体 and 担い手 counts.
 STORED_LAYERS.update({layer.name: layer for layer in (ORGANISATIONS, TIES, COUNCILS, COUNCIL_MEETINGS, HELPERS)})

@@ -5,7 +5,8 @@ sources, :meth:`scgeo.network.WalkNetwork.node_distance`) gives every street nod
 distance to the nearest resource; population points, needs and catchments all reuse it.
 
 Rules that the numbers rest on:
-- only ``active`` resources count; paused and closed ones do not;
+- only ``active`` resources count; paused and closed ones do not, planned ones (計画中(案)) only
+  with ``include_planned=True``;
 - a resource with a ``served_area_id`` comes to people: it covers every town block of that
   area, whatever the distance; any other resource covers what lies within the walking time;
 - a resource whose ``last_confirmed`` is missing or older than ``settings.stale_months`` counts,
@@ -244,6 +245,7 @@ def analyse_coverage(
     weights_label: str | None = None,
     population_basis: str = "age",
     aging_rate: float | None = None,
+    include_planned: bool = False,
 ) -> Coverage:
     """Compute who is covered, per category, once; see :class:`Coverage` for what it gives.
 
@@ -274,6 +276,8 @@ def analyse_coverage(
         ``age`` (default), ``estimated`` (``pop_65plus`` = total × ``aging_rate``, already in the
         blocks) or ``total`` (65+ unknown: the total population is counted instead); see
         :func:`scgeo.analysis.basis.population_basis`.
+    include_planned
+        Count ``planned`` resources (計画中(案), e.g. from a 資源開発 scenario) as if active.
     """
     settings = get_settings()
     taxonomy = taxonomy or load_taxonomy()
@@ -289,7 +293,8 @@ def analyse_coverage(
     points = population_points(blocks, network)
     metric_crs = points.crs
     membership = area_membership(blocks.to_crs(metric_crs), areas)
-    active = resources[resources["status"] == "active"].to_crs(metric_crs).copy()
+    statuses = ["active", "planned"] if include_planned else ["active"]
+    active = resources[resources["status"].isin(statuses)].to_crs(metric_crs).copy()
     active["stale"] = (active["last_confirmed"].isna() | (active["last_confirmed"] < stale_before)).to_numpy()
     active["blocks"] = _served_blocks(active, blocks.to_crs(metric_crs), membership)
     given = pd.Series(1.0, index=active.index) if weights is None else active["resource_id"].map(weights)

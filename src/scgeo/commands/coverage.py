@@ -27,7 +27,8 @@ def _cmd_gaps(args) -> int:
 
     table, zones, coverage = gap_report(ws, categories=categories, minutes=args.minutes,
                                         levels=[args.level] if args.level else None,
-                                        rules=CoverageRules(basis=args.status_basis))
+                                        rules=CoverageRules(basis=args.status_basis),
+                                        include_planned=args.include_planned)
     how = "歩行ネットワーク" if coverage.method == "network" else "直線距離×迂回係数"
     print(f"徒歩 {args.minutes:g} 分でのカバー率 (計算方法: {how})")
     for note in analysis_notes(basis=coverage.population_basis, aging_rate=coverage.aging_rate,
@@ -66,6 +67,8 @@ def register(sub) -> None:
     p.add_argument("--out", help="出力ファイル (.csv, .xlsx, .geojson)。区域ごとのニーズ件数は含めません")
     p.add_argument("--internal", action="store_true",
                    help="区域ごとのニーズ件数も書き出す (内部資料 — 個人情報を含む。明示したときだけ)")
+    p.add_argument("--include-planned", action="store_true",
+                   help="計画中(案)の資源(資源開発シナリオから追加したもの)も活動中として数える")
     p.add_argument("--headers", choices=("en", "ja"), default="en",
                    help="列見出し: en (プログラム向け、既定) または ja (日本語、人が読む表に。.csv/.xlsx)")
     p.set_defaults(func=_cmd_gaps)

@@ -22,6 +22,7 @@ from scgeo.analysis.freshness import FreshnessRules, freshness
 from scgeo.maps import _legend as lg
 from scgeo.maps._basemap import STREET_STYLES, VECTOR_BASEMAP, add_vector_basemap, basemap_kinds, vector_attribution
 from scgeo.maps._layers import Labels, MetricScale, PageAssets, PointCluster, Ready, VectorLayer, round_geojson
+from scgeo.maps._proposed import add_proposed
 from scgeo.maps.offline import leaflet_only
 from scgeo.schema import AREA_LEVEL_LABELS, NEED_STATUS_LABELS, RESOURCE_STATUS_LABELS, Taxonomy, load_taxonomy
 from scgeo.settings import get_settings
@@ -286,6 +287,8 @@ def resource_map(
     markers: str = "auto",
     focus: gpd.GeoDataFrame | None = None,
     click_events: bool = False,
+    proposed: gpd.GeoDataFrame | None = None,
+    proposed_area: gpd.GeoDataFrame | None = None,
     venues: gpd.GeoDataFrame | None = None,
     notes: Sequence[str] = (),
 ):
@@ -345,6 +348,10 @@ def resource_map(
     notes
         What the analysis stood on, in Japanese (「歩行ネットワークがないため直線距離×迂回係数1.3で計算」,
         「65歳以上人口が不明なため総人口で計算」): written under the title and in the legend.
+    proposed, proposed_area
+        Proposed sites of a 資源開発 run (``rank``, ``name``, ``gain_demand``) and the area they
+        bring within walking distance: the layer 「候補地(案)」, with planned resources
+        (status ``planned``) drawn there too, apart from the existing ones.
     click_events
         Clicking a resource also posts ``{scgeoResource: resource_id}`` to ``window.parent``, for
         an app that shows the map in a frame (off: files for others stay as they are).
@@ -372,6 +379,8 @@ def resource_map(
     today = today or dt.date.today()
     areas = areas.to_crs(4326)
     resources = resources.to_crs(4326)
+    planned = resources[resources["status"] == "planned"]
+    resources = resources[resources["status"] != "planned"]
     if not show_inactive:
         resources = resources[resources["status"] == "active"]
 
@@ -402,6 +411,8 @@ def resource_map(
         _add_venues(m, venues, area_rows)
     if need_counts is not None and len(need_counts):
         _add_need_counts(m, need_counts, need_count_column, analysis)
+    if (proposed is not None and len(proposed)) or len(planned):
+        add_proposed(m, proposed, planned, proposed_area, analysis)
 
     if markers not in ("auto", "badge", "circle"):
         raise ScgeoError(f"markers は auto / badge / circle のどれかです(指定: {markers})。")

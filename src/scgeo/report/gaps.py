@@ -24,14 +24,15 @@ EFFECTIVE_WEIGHTS_LABEL = "確認状態×開催頻度"
 
 def gap_report(workspace, *, categories: list[str] | None = None, minutes: float = 15.0,
                levels: list[str] | None = None, today: dt.date | None = None, effective: bool = True,
-               rules: CoverageRules | None = None,
+               rules: CoverageRules | None = None, include_planned: bool = False,
                ) -> tuple[pd.DataFrame, gpd.GeoDataFrame, Coverage]:
     """Coverage table and blank zones of a workspace, on its walking network when it has one.
 
     Returns ``(table, blank_zones, coverage)``; ``table["method"]`` / ``method_note`` say whether
     the walking network or straight lines × a detour factor were used, ``table["basis"]`` how
     65+ was counted (workspace meta ``population_basis``, else inferred from the data), and
-    categories with no resource registered at all have the status 「データなし」.
+    categories with no resource registered at all have the status 「データなし」. ``include_planned``
+    counts planned resources (計画中(案)) as if active.
     With ``effective`` (default) each resource weighs its confirmation state × weekly-available
     share (:func:`scgeo.analysis.freshness.supply_weights`) in ``coverage_effective_pct``.
     """
@@ -52,7 +53,7 @@ def gap_report(workspace, *, categories: list[str] | None = None, minutes: float
     coverage = analyse_coverage(workspace.areas(), blocks, resources,
                                 workspace.read("needs"), network=network, minutes=minutes,
                                 categories=categories, today=today, population_basis=basis,
-                                aging_rate=rate, weights=weights, rules=rules,
+                                aging_rate=rate, weights=weights, rules=rules, include_planned=include_planned,
                                 weights_label=EFFECTIVE_WEIGHTS_LABEL if effective else None)
     return coverage.table(levels), blank_zones(coverage), coverage
 
