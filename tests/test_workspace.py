@@ -155,8 +155,10 @@ def test_edit_history_records_update_confirm_delete(ws):
     updates = edits[edits["action"] == "update"].set_index("field")
     assert updates.loc["capacity", "old_value"] == "20" and updates.loc["capacity", "new_value"] == "25"
     assert updates.loc["name", "new_value"] == "本町サロン"
-    confirm = updates.loc["last_confirmed"]
-    assert (confirm["user"], confirm["old_value"], confirm["new_value"]) == ("佐藤", "2024-03-01", "2026-11-01")
+    confirm = edits[edits["action"] == "confirm"].iloc[0]
+    assert (confirm["user"], confirm["field"], confirm["old_value"], confirm["new_value"]) == (
+        "佐藤", "last_confirmed", "2024-03-01", "2026-11-01")
+    assert confirm["note"] == "電話 / 変わりなし"
     deleted = edits[edits["action"] == "delete"].iloc[0]
     assert deleted["feature_id"] == "R002" and "name=資源2" in deleted["old_value"]
     assert edits["edit_id"].tolist() == list(range(1, len(edits) + 1))

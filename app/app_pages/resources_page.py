@@ -7,25 +7,28 @@ import streamlit as st
 from app_state import STATUS_LABELS, editor_name, open_workspace, plain, taxonomy, workspace, written
 
 import scgeo
-from scgeo.filters import filter_resources, is_stale
+from scgeo.analysis.freshness import STATE_LABELS, freshness
+from scgeo.filters import filter_resources
 from scgeo.report import labelled_resources
 from scgeo.schema import EDITS, RESOURCES
 
 EDITABLE = ["name", "category", "provider_type", "address", "schedule", "capacity", "fee", "contact", "target",
-            "status", "last_confirmed", "notes"]
+            "status", "notes"]
 SELECT = "選択"
+FRESHNESS = "確認の状態"
 
 
 def _label(name: str) -> str:
     return RESOURCES.column(name).label
 
 
-def _table(resources: pd.DataFrame) -> pd.DataFrame:
+def _table(resources: pd.DataFrame, states: pd.DataFrame) -> pd.DataFrame:
     """The resources as shown in the editor: labels instead of codes, lat/lon instead of geometry."""
     resources = resources.sort_values("resource_id")  # stable order: an edited row stays in place
     labelled = labelled_resources(resources, taxonomy=taxonomy(), digits=6)
+    labelled[FRESHNESS] = states["state_label"].reindex(labelled.index)
     columns = dict.fromkeys(["resource_id", *EDITABLE, "category", "provider_type", "status", "last_confirmed",
-                             "lat", "lon"])
+                             FRESHNESS, "lat", "lon"])
     out = pd.DataFrame({SELECT: False}, index=labelled.index).join(labelled[list(columns)])
     return out.reset_index(drop=True)
 
@@ -151,31 +154,36 @@ if layers is not None:
             st.error(plain(error))
     resources = layers["resources"]
     today = dt.date.today()
-    stale = is_stale(resources, today=today)
-    months = scgeo.get_settings().stale_months
+    flags = workspace().review_flags()
+    states = freshness(resources, today=today, flags=flags)
+    late = states["state"].isin(["overdue", "long_unconfirmed", "needs_review"]) & (resources["status"] != "closed")
     cols = st.columns(3)
     cols[0].metric("社会資源", len(resources))
-    cols[1].metric(f"要確認({months}か月以上未確認)", int(stale.sum()))
+    cols[1].metric("要確認(期限切れ・長期未確認・要確認)", int(late.sum()))
     cols[2].metric("廃止", int((resources["status"] == "closed").sum()))
     if not editor_name():
         st.caption("サイドバーに編集者名を入れると、編集履歴に名前が残ります。")
 
     tax = taxonomy()
-    c = st.columns([2, 3, 3])
+    c = st.columns([2, 3, 3, 3])
     only_stale = c[0].toggle("要確認のみ", key="resources_stale",
-                             help=f"{months}か月以上確認していない資源だけを表示します")
+                             help="期限切れ・長期未確認・要確認の資源だけを表示します(確認は「確認」のページで)")
     cats = c[1].multiselect("種別", [tax.label(x) for x in tax.categories], key="resources_categories",
                             placeholder="すべての種別")
-    keyword = c[2].text_input("キーワード(名称・住所・備考)", key="resources_keyword")
+    picked = c[2].multiselect(FRESHNESS, list(STATE_LABELS.values()), key="resources_states",
+                              placeholder="すべての状態")
+    keyword = c[3].text_input("キーワード(名称・住所・備考)", key="resources_keyword")
     by_label = {tax.label(x): x for x in tax.categories}
-    shown = filter_resources(resources, categories=[by_label[x] for x in cats] or None,
-                             stale=True if only_stale else None, keyword=keyword or None, today=today)
+    by_state = {v: k for k, v in STATE_LABELS.items()}
+    wanted = [by_state[x] for x in picked] or (["overdue", "long_unconfirmed", "needs_review"] if only_stale else None)
+    shown = filter_resources(resources, categories=[by_label[x] for x in cats] or None, states=wanted,
+                             review_flags=flags, keyword=keyword or None, today=today)
     st.caption(f"{len(shown)} 件を表示しています。セルを直接書き換えて「変更を保存」を押してください。")
 
-    table = _table(shown)
+    table = _table(shown, states)
     key = f"resources_editor_{counter}_{info['version']}"  # a new workspace version: a fresh editor
     edited = st.data_editor(table, key=key, column_config=_config(), hide_index=True, num_rows="fixed",
-                            width="stretch", height=420, disabled=["resource_id"])
+                            width="stretch", height=420, disabled=["resource_id", "last_confirmed", FRESHNESS])
     state = st.session_state.get(key, {})
     changes = _changes(table, state.get("edited_rows", {}))
     selected = edited.loc[edited[SELECT], "resource_id"].tolist()

@@ -28,6 +28,9 @@ __all__ = [
     "AREA_LEVELS",
     "AREA_LEVEL_ALIASES",
     "BASEMAP_LINES",
+    "CONFIRMATIONS",
+    "CONFIRMATION_FINDINGS",
+    "CONFIRMATION_METHODS",
     "COUNCILS",
     "COUNCIL_MEETINGS",
     "COUNCIL_TIERS",
@@ -47,6 +50,7 @@ __all__ = [
     "RESOURCES",
     "RESOURCE_STATUSES",
     "RESOURCE_STATUS_LABELS",
+    "REVIEW_FLAGS",
     "SITING_AREAS",
     "SITING_SCENARIOS",
     "SITING_SITES",
@@ -109,6 +113,11 @@ NEED_STATUSES = ("open", "matched", "resolved")
 RESOURCE_STATUS_LABELS = {"active": "活動中", "paused": "休止中", "closed": "廃止", "planned": "計画中(案)"}
 NEED_STATUS_LABELS = {"open": "未対応", "matched": "対応済み(つなぎ済み)", "resolved": "解決"}
 WEEKDAYS = ("月", "火", "水", "木", "金", "土", "日")
+# How a resource was confirmed, and what was found (codes → Japanese labels).
+CONFIRMATION_METHODS = {"phone": "電話", "visit": "訪問", "letter": "書面", "provider_reply": "事業者の回答",
+                        "open_data": "公開データの更新", "prior_record": "以前の記録"}
+CONFIRMATION_FINDINGS = {"unchanged": "変わりなし", "changed": "内容変更", "paused": "休止", "closed": "廃止",
+                         "unreachable": "連絡つかず"}
 
 _STATUS_ALIASES = {
     "active": ("active", "活動中", "実施中", "開催中", "運営中", "稼働", "有効", "営業中"),
@@ -236,6 +245,8 @@ NEEDS = Layer(
         _c("status", "str", "状態", "対応状況", "状況", choices=NEED_STATUSES),
         _c("status_date", "date", "状態更新日", "対応日"),
         _c("town_block_id", "str", "町丁目ID", "町丁目コード", "town_block"),
+        _c("wanted_days", "str", "希望の曜日", "希望曜日", "曜日の希望", "都合のよい曜日"),
+        _c("wanted_time", "str", "希望の時間帯", "希望時間", "時間帯の希望", "都合のよい時間"),
     ),
     geometry="Point",
     id_column="need_id",
@@ -257,6 +268,38 @@ EDITS = Layer(
         _c("note", "str", "メモ"),
     ),
     id_column="edit_id",
+)
+
+CONFIRMATIONS = Layer(
+    "confirmations",
+    "確認の記録",
+    (
+        _c("confirmation_id", "str", "確認番号", required=True),
+        _c("resource_id", "str", "資源ID", required=True),
+        _c("confirmed_on", "date", "確認日", required=True),
+        _c("method", "str", "確認方法", required=True, choices=tuple(CONFIRMATION_METHODS)),
+        _c("found", "str", "確認結果", required=True, choices=tuple(CONFIRMATION_FINDINGS)),
+        _c("confirmed_by", "str", "確認者"),
+        _c("changes", "str", "変更内容"),
+        _c("source", "str", "記録元"),
+        _c("note", "str", "メモ"),
+    ),
+    id_column="confirmation_id",
+)
+
+REVIEW_FLAGS = Layer(
+    "review_flags",
+    "要確認の知らせ",
+    (
+        _c("flag_id", "str", "番号", required=True),
+        _c("resource_id", "str", "資源ID", required=True),
+        _c("raised_on", "date", "日付", required=True),
+        _c("reason", "str", "理由", required=True,
+           choices=("missing_from_source", "failed_referral", "unreachable")),
+        _c("source", "str", "出どころ"),
+        _c("resolved_on", "date", "解消日"),
+    ),
+    id_column="flag_id",
 )
 
 NETWORK_NODES = Layer(
@@ -497,8 +540,8 @@ PERSON_NAME_HEADERS = ("氏名", "代表者", "代表者名", "担当者", "担�
 
 LAYERS = {
     layer.name: layer
-    for layer in (AREAS, POPULATION, TOWN_BLOCKS, RESOURCES, NEEDS, EDITS, NETWORK_NODES, NETWORK_EDGES,
-                  BASEMAP_LINES, VENUES, SITING_SCENARIOS, SITING_SITES, SITING_AREAS)
+    for layer in (AREAS, POPULATION, TOWN_BLOCKS, RESOURCES, NEEDS, EDITS, CONFIRMATIONS, REVIEW_FLAGS,
+                  NETWORK_NODES, NETWORK_EDGES, BASEMAP_LINES, VENUES, SITING_SCENARIOS, SITING_SITES, SITING_AREAS)
 }
 LAYERS.update({layer.name: layer for layer in (ORGANISATIONS, TIES, COUNCILS, COUNCIL_MEETINGS, HELPERS)})
 
@@ -549,6 +592,7 @@ class Category:
     icon: str = "circle"
     aliases: tuple[str, ...] = ()
     serves_needs: tuple[str, ...] = ()
+    confirm_months: int | None = None
 
 
 @dataclass(frozen=True)
@@ -609,6 +653,9 @@ def _entries(table: dict, base: dict[str, Category] | None = None) -> dict[str, 
             raise InputError(f"カテゴリ {code} に label (日本語名) がありません")
         if not _HEX_COLOR.fullmatch(str(merged.get("color", "#666666"))):  # colours go into the maps' CSS
             raise InputError(f"カテゴリ {code} の color「{merged['color']}」は #RRGGBB の形で指定してください")
+        months = merged.get("confirm_months")
+        if months is not None and (not isinstance(months, int) or isinstance(months, bool) or months < 1):
+            raise InputError(f"{code} の confirm_months (確認の間隔、月) は1以上の整数にしてください(値: {months})")
         out[code] = Category(**merged)
     return out
 
@@ -844,7 +891,7 @@ def validate(
             values = codes
         elif col.name == "kind" and layer.name == "venues":
             values = values.map(lambda v: resolve_venue_kind(v) if _present(v) else None)
-        elif col.name == "days_of_week":
+        elif col.name in ("days_of_week", "wanted_days"):
             values = values.map(lambda v: _parse_days(v) if _present(v) else None)
         elif col.name == "status":
             codes = values.map(lambda v, c=col: _status(v, c.choices) if _present(v) else c.choices[0])

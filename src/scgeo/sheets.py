@@ -24,12 +24,13 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["FORMULA_PREFIXES", "csv_bytes", "neutralise", "neutralise_text", "write_csv", "write_xlsx",
-           "xlsx_bytes"]
+__all__ = ["FORMULA_PREFIXES", "csv_bytes", "neutralise", "neutralise_text", "restore_text", "write_csv",
+           "write_workbook", "write_xlsx", "xlsx_bytes"]
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 _PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
@@ -43,6 +44,17 @@ def neutralise_text(value: object) -> object:
     """
     if isinstance(value, str) and value.startswith(FORMULA_PREFIXES) and not _PLAIN_NUMBER.fullmatch(value):
         return "'" + value
+    return value
+
+
+def restore_text(value: object) -> object:
+    """The inverse of :func:`neutralise_text`, for reading back a table scgeo wrote.
+
+    >>> restore_text("'=1+2"), restore_text("'quoted"), restore_text("plain")
+    ('=1+2', "'quoted", 'plain')
+    """
+    if isinstance(value, str) and value.startswith("'") and neutralise_text(value[1:]) == value:
+        return value[1:]
     return value
 
 
@@ -76,21 +88,33 @@ def csv_bytes(frame: pd.DataFrame, *, index: bool = False) -> bytes:
     return neutralise(frame).to_csv(index=index, lineterminator="\r\n").encode("utf-8-sig")
 
 
-def _write_sheets(frame: pd.DataFrame, target, sheet_name: str, freeze_panes: str | None,
+def _write_sheets(sheets: Mapping[str, pd.DataFrame], target, freeze_panes: str | None,
                   fit_widths: bool) -> None:
     with pd.ExcelWriter(target, engine="openpyxl") as writer:
-        neutralise(frame).to_excel(writer, sheet_name=sheet_name, index=False)
-        sheet = writer.sheets[sheet_name]
-        for cells in sheet.iter_rows():  # openpyxl would store a text starting with "=" as a formula
-            for cell in cells:
-                if cell.data_type == "f":
-                    cell.data_type = "s"
-        if fit_widths:
-            for column in sheet.columns:
-                width = max(len(str(c.value or "")) for c in column[:50])
-                sheet.column_dimensions[column[0].column_letter].width = min(40, max(8, width * 1.8))
-        if freeze_panes:
-            sheet.freeze_panes = freeze_panes
+        for sheet_name, frame in sheets.items():
+            neutralise(frame).to_excel(writer, sheet_name=sheet_name, index=False)
+            sheet = writer.sheets[sheet_name]
+            for cells in sheet.iter_rows():  # openpyxl would store a text starting with "=" as a formula
+                for cell in cells:
+                    if cell.data_type == "f":
+                        cell.data_type = "s"
+            if fit_widths:
+                for column in sheet.columns:
+                    width = max(len(str(c.value or "")) for c in column[:50])
+                    sheet.column_dimensions[column[0].column_letter].width = min(40, max(8, width * 1.8))
+            if freeze_panes:
+                sheet.freeze_panes = freeze_panes
+
+
+def write_workbook(sheets: Mapping[str, pd.DataFrame], path: str | Path, *, freeze_panes: str | None = None,
+                   fit_widths: bool = False) -> Path:
+    """Write several tables as the sheets of one xlsx (``{sheet name: table}``), neutralised like
+    :func:`write_xlsx`.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _write_sheets(sheets, path, freeze_panes, fit_widths)
+    return path
 
 
 def write_xlsx(frame: pd.DataFrame, path: str | Path, *, sheet_name: str = "Sheet1",
@@ -110,15 +134,12 @@ def write_xlsx(frame: pd.DataFrame, path: str | Path, *, sheet_name: str = "Shee
     fit_widths
         Set column widths from the first 50 cells (capped at 40 characters).
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    _write_sheets(frame, path, sheet_name, freeze_panes, fit_widths)
-    return path
+    return write_workbook({sheet_name: frame}, path, freeze_panes=freeze_panes, fit_widths=fit_widths)
 
 
 def xlsx_bytes(frame: pd.DataFrame, *, sheet_name: str = "Sheet1", freeze_panes: str | None = None,
                fit_widths: bool = False) -> bytes:
     """:func:`write_xlsx` into bytes (for a download button)."""
     buffer = io.BytesIO()
-    _write_sheets(frame, buffer, sheet_name, freeze_panes, fit_widths)
+    _write_sheets({sheet_name: frame}, buffer, freeze_panes, fit_widths)
     return buffer.getvalue()

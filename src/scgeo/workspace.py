@@ -40,11 +40,16 @@ import pandas as pd
 import pyogrio
 
 from scgeo import backups
+from scgeo._confirmations import ConfirmationStore
 from scgeo._errors import InputError, WorkspaceConflictError, WorkspaceError
 from scgeo._filelock import exclusive, fsync_dir, remove_leftovers, scratch_path
+from scgeo._frames import apply_changes as _changed
+from scgeo._frames import concat_frames as _concat
+from scgeo._frames import text_of as _text
 from scgeo.schema import (
     AREAS,
     BASEMAP_LINES,
+    CONFIRMATIONS,
     COUNCIL_MEETINGS,
     COUNCILS,
     EDITS,
@@ -55,6 +60,7 @@ from scgeo.schema import (
     ORGANISATIONS,
     POPULATION,
     RESOURCES,
+    REVIEW_FLAGS,
     SITING_AREAS,
     SITING_SCENARIOS,
     SITING_SITES,
@@ -72,14 +78,15 @@ __all__ = ["STORED_LAYERS", "Workspace", "find_workspaces"]
 
 STORED_LAYERS: dict[str, Layer] = {
     layer.name: layer
-    for layer in (AREAS, POPULATION, RESOURCES, NEEDS, EDITS, NETWORK_NODES, NETWORK_EDGES, BASEMAP_LINES,
-                  VENUES, SITING_SCENARIOS, SITING_SITES, SITING_AREAS)
+    for layer in (AREAS, POPULATION, RESOURCES, NEEDS, EDITS, CONFIRMATIONS, REVIEW_FLAGS, NETWORK_NODES,
+                  NETWORK_EDGES, BASEMAP_LINES, VENUES, SITING_SCENARIOS, SITING_SITES, SITING_AREAS)
 }
 # The coordinator's network (ネットワーク構築): organisations, ties, 協議体 and 担い手 counts.
 STORED_LAYERS.update({layer.name: layer for layer in (ORGANISATIONS, TIES, COUNCILS, COUNCIL_MEETINGS, HELPERS)})
 SCHEMA_VERSION = "1"
-# Layers every workspace has; the others (the walking network, basemap lines, venues) may be absent in
-# files made by older versions and read as empty until written.
+# Layers every workspace has; the others (the walking network, basemap lines, venues, confirmations,
+# review flags) may be absent in files made by older versions and read as empty until written
+# (confirmations: as migrated from ``last_confirmed``, see :meth:`Workspace.confirmations`).
 CORE_LAYERS = ("areas", "population", "resources", "needs", "edits")
 _IMPORTABLE = ("resources", "needs", "venues", "organisations", "ties", "councils", "council_meetings", "helpers")
 _NOT_IMPORTABLE = ("areas", "population", "edits", "network_nodes", "network_edges", "basemap_lines")
@@ -96,14 +103,6 @@ def _user(user: str | None) -> str:
         return getpass.getuser()
     except (OSError, KeyError):  # no login name in some containers
         return "unknown"
-
-
-def _text(value: object) -> str | None:
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
-        return None
-    if isinstance(value, pd.Timestamp):
-        return value.date().isoformat()
-    return str(value)
 
 
 class Transaction:
@@ -173,7 +172,7 @@ def _read_meta(path: Path) -> dict[str, str]:
     return dict(zip(frame["key"], frame["value"], strict=True))
 
 
-class Workspace:
+class Workspace(ConfirmationStore):
     """A municipality's GeoPackage workspace.
 
     Use :meth:`create` for a new file and :meth:`open` for an existing one.
@@ -405,8 +404,8 @@ class Workspace:
         return source
 
     def import_result(self, name: str, result: ImportResult, *, mode: str = "append",
-                      user: str | None = None, source: str | None = None,
-                      expected_version: int | None = None) -> int:
+                      user: str | None = None, source: str | None = None, list_name: str | None = None,
+                      confirmed_method: str = "prior_record", expected_version: int | None = None) -> int:
         """Write the accepted rows of an importer's result into the workspace.
 
         Parameters
@@ -419,9 +418,19 @@ class Workspace:
         mode
             ``append`` adds the rows (ids must be new: the importers reject ids already present
             when given ``existing_ids=ws.ids(...)``); ``replace`` replaces the layer, or for areas
-            the rows of the levels being imported.
+            the rows of the levels being imported; ``refresh`` (resources) re-imports an official
+            list named ``list_name``: rows with known ids replace them, new ids are added, and
+            resources whose ``source`` names the list but that the file no longer holds are kept
+            and marked 要確認 (missing from the list, with the list named).
         user, source
             Recorded in the edit history.
+        list_name
+            With ``mode="refresh"``: text that the ``source`` of the list's resources contains
+            (e.g. ``介護サービス情報公表``).
+        confirmed_method
+            How the resources' ``last_confirmed`` dates in the file were obtained: they become
+            confirmations of this method (``prior_record`` 以前の記録, ``open_data``
+            公開データの更新, ``letter`` 書面 …).
         expected_version
             The version the caller read (``WorkspaceConflictError`` when it changed since).
 
@@ -431,8 +440,10 @@ class Workspace:
             Number of rows written; with no accepted rows nothing is written (not even a history
             row), and a result without any row at all raises ``InputError``.
         """
-        if mode not in ("append", "replace"):
-            raise InputError(f"mode は append か replace です(指定: {mode})")
+        if mode not in ("append", "replace", "refresh"):
+            raise InputError(f"mode は append, replace, refresh のいずれかです(指定: {mode})")
+        if mode == "refresh" and (name != "resources" or not list_name):
+            raise InputError("refresh(一覧の再取込)は社会資源だけで、一覧の名前(出典に含まれる語)が必要です。")
         accepted = result.accepted
         if not len(accepted):  # nothing to import: no layer rewritten, no history row
             if not len(result.rejected):
@@ -456,6 +467,10 @@ class Workspace:
                     current = current[~current["level"].isin(frame["level"].unique())]
                 elif mode == "replace":
                     current = current.iloc[0:0]
+                if target == "resources":
+                    self._import_resources(tx, current, frame, mode=mode, list_name=list_name, user=user,
+                                           source=source, method=confirmed_method)
+                    continue
                 clash = set(current[id_col]) & set(frame[id_col])
                 if clash:
                     raise InputError(f"ID {', '.join(sorted(clash)[:5])} は既に登録されています。"
@@ -484,35 +499,26 @@ class Workspace:
         changes. ``expected_version`` (the version the caller's data came from) turns a write
         over a newer workspace into a ``WorkspaceConflictError``.
         Raises ``InputError`` (Japanese message) when the changed row no longer validates.
-        Returns the updated row.
+        A resource's ``last_confirmed`` is not edited: it follows its confirmations
+        (:meth:`confirm_resource`, :meth:`record_confirmations`). Returns the updated row.
         """
+        if name == "resources" and "last_confirmed" in changes:
+            raise InputError("最終確認日は確認の記録から決まります。"
+                             "「確認済みにする」(confirm_resource)で記録してください。")
         layer = STORED_LAYERS[name]
-        unknown = set(changes) - {*layer.names, "geometry"} - {layer.id_column}
-        if unknown or layer.id_column in changes:
-            raise InputError(f"変更できない項目です: {', '.join(sorted(unknown | {layer.id_column} & set(changes)))}")
         with self.transaction(expected_version=expected_version) as tx:
-            frame = self.read(name)
-            match = frame.index[frame[layer.id_column] == feature_id]
-            if not len(match):
-                raise InputError(f"ID {feature_id} は{layer.label}にありません。")
-            row = frame.loc[[match[0]]].copy()
-            for key, value in changes.items():
-                row[key] = pd.Series([value], index=row.index, dtype=object)
-            checked = validate(row, layer)
-            if len(checked.rejected):
-                raise InputError(checked.rejected["reason"].iloc[0])
-            new = checked.accepted.iloc[0]
-            old = frame.loc[match[0]]
-            tx.write(name, _concat(frame.drop(index=match[0]), checked.accepted))
-            for key in changes:
-                if _text(old[key]) != _text(new[key]):
-                    tx.record(user=user, layer=name, action="update", feature_id=feature_id,
-                              field=key, old=old[key], new=new[key])
-        return new
+            frame, history = _changed(self.read(name), layer, {feature_id: changes})
+            tx.write(name, frame)
+            for row in history:
+                tx.record(user=user, layer=name, action="update", **row)
+        return frame[frame[layer.id_column] == feature_id].iloc[0]
 
     def add_feature(self, name: str, values: Mapping[str, object], *, user: str | None = None,
                     expected_version: int | None = None) -> pd.Series:
-        """Add one feature (validated; the id must be new) and record it in the history."""
+        """Add one feature (validated; the id must be new) and record it in the history.
+
+        A resource's ``last_confirmed``, when given, is recorded as its first confirmation.
+        """
         layer = STORED_LAYERS[name]
         row = pd.DataFrame([dict(values)])
         if layer.geometry:
@@ -523,7 +529,11 @@ class Workspace:
             if len(checked.rejected):
                 raise InputError(checked.rejected["reason"].iloc[0])
             new = checked.accepted.iloc[0]
-            tx.write(name, _concat(frame, checked.accepted))
+            if name == "resources":
+                self._import_resources(tx, frame, checked.accepted, mode="append", list_name=None, user=user,
+                                       source="登録時の入力", method="prior_record")
+            else:
+                tx.write(name, _concat(frame, checked.accepted))
             tx.record(user=user, layer=name, action="insert", feature_id=new[layer.id_column],
                       new=new.get("name", new[layer.id_column]))
         return new
@@ -542,25 +552,9 @@ class Workspace:
             tx.record(user=user, layer=name, action="delete", feature_id=feature_id,
                       old="; ".join(f"{k}={_text(v)}" for k, v in old.items() if _text(v)))
 
-    def confirm_resource(self, resource_id: str, *, on: dt.date | None = None, user: str | None = None,
-                         expected_version: int | None = None) -> pd.Series:
-        """Mark a resource as confirmed today (or ``on``): sets ``last_confirmed``."""
-        day = pd.Timestamp(on or dt.date.today())
-        return self.update_feature("resources", resource_id, {"last_confirmed": day}, user=user,
-                                   expected_version=expected_version)
-
     def sqlite(self) -> sqlite3.Connection:
         """A read-only SQLite connection to the file (for inspection, e.g. ``gpkg_contents``)."""
         return sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
-
-
-def _concat(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
-    if not len(a):
-        return b.reset_index(drop=True)
-    if not len(b):
-        return a.reset_index(drop=True)
-    out = pd.concat([a, b], ignore_index=True)
-    return gpd.GeoDataFrame(out, geometry="geometry", crs=a.crs) if "geometry" in out else out
 
 
 def find_workspaces(folder: str | Path) -> list[Path]:

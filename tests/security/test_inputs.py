@@ -52,10 +52,10 @@ def test_an_import_with_no_rows_writes_nothing(tmp_path, workspace, capsys):
     empty = tmp_path / "empty.csv"
     empty.write_text("資源ID,名称,種別,緯度,経度\n", encoding="utf-8")
     assert cli.main(["import", str(workspace.path), str(empty), "--layer", "resources"]) == 2
-    assert "取り込む行がありません" in capsys.readouterr().err
+    assert "取り込める行がありませんでした" in capsys.readouterr().err
     bad = tmp_path / "bad.csv"  # every row rejected: reported and kept with reasons, nothing written
     bad.write_text("資源ID,名称,種別,緯度,経度\nR1,x,宇宙旅行,35.1,140.1\n", encoding="utf-8")
-    assert cli.main(["import", str(workspace.path), str(bad), "--layer", "resources"]) == 0
+    assert cli.main(["import", str(workspace.path), str(bad), "--layer", "resources"]) == 2
     captured = capsys.readouterr()
     assert "取込 0 件、除外 1 件" in captured.out and "除外した行と理由" in captured.out
     assert (tmp_path / "bad_rejected.csv").exists()

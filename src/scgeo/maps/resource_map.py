@@ -19,6 +19,7 @@ import pandas as pd
 from folium.map import Layer
 
 from scgeo._errors import ScgeoError
+from scgeo.analysis.freshness import FreshnessRules, freshness
 from scgeo.maps import _legend as lg
 from scgeo.maps._basemap import STREET_STYLES, VECTOR_BASEMAP, add_vector_basemap, basemap_kinds, vector_attribution
 from scgeo.maps._layers import Labels, MetricScale, PageAssets, PointCluster, Ready, VectorLayer, round_geojson
@@ -47,7 +48,10 @@ _AREA_STYLE = {
 _POPUP_FIELDS = {
     "name": "名称", "category_label": "種別", "provider_label": "提供主体", "schedule": "曜日・時間",
     "capacity": "定員", "fee": "費用", "contact": "連絡先", "address": "住所", "confirmed": "最終確認日",
+    "freshness": "確認の状態",
 }
+# Confirmation states drawn with the red "!" (scgeo.analysis.freshness).
+_STALE_STATES = ("overdue", "long_unconfirmed", "needs_review")
 
 
 class MapPrivacyError(ScgeoError):
@@ -98,13 +102,19 @@ def classify(values: pd.Series, *, classes: int = 5, breaks: Sequence[float] | N
     return edges, np.where(np.isnan(v), -1, index)
 
 
-def _resource_rows(resources: gpd.GeoDataFrame, taxonomy: Taxonomy, stale_before: pd.Timestamp) -> pd.DataFrame:
+def _resource_rows(resources: gpd.GeoDataFrame, taxonomy: Taxonomy, today: dt.date,
+                   review_flags: pd.DataFrame | None) -> pd.DataFrame:
     out = pd.DataFrame(index=resources.index)
     for col in _POPUP_FIELDS:
         out[col] = resources[col] if col in resources else None
     out["category_label"] = resources["category"].map(taxonomy.label)
     out["provider_label"] = resources["provider_type"].map(taxonomy.label, na_action="ignore")
-    stale = resources["last_confirmed"].isna() | (resources["last_confirmed"] < stale_before)
+    fresh = freshness(resources, today=today, rules=FreshnessRules.from_settings(taxonomy=taxonomy),
+                      flags=review_flags)
+    stale = fresh["state"].isin(_STALE_STATES)
+    due = fresh["due_date"].dt.strftime("(期限 %Y-%m-%d)").fillna("")
+    reason = fresh["review_reason"].where(fresh["review_reason"] == "", ": " + fresh["review_reason"])
+    out["freshness"] = fresh["state_label"] + reason + due.where(fresh["state"] != "needs_review", "")
     out["confirmed"] = resources["last_confirmed"].dt.strftime("%Y-%m-%d").fillna("未確認")
     status = resources["status"].map(RESOURCE_STATUS_LABELS)
     active = resources["status"] == "active"
@@ -271,6 +281,7 @@ def resource_map(
     show_inactive: bool = True,
     basemap: str = "地理院タイル(淡色地図)",
     today: dt.date | None = None,
+    review_flags: pd.DataFrame | None = None,
     sources: str = "地域資源: 社会資源調査 / 区域: 市町村資料",
     streets: gpd.GeoDataFrame | None = None,
     basemap_lines: gpd.GeoDataFrame | None = None,
@@ -314,7 +325,10 @@ def resource_map(
         The basemap shown first: a key of :data:`BASEMAPS`, or :data:`VECTOR_BASEMAP` (needs
         ``streets``) for the built-in street map that works offline.
     today
-        Reference date for "stale" (not confirmed for ``settings.stale_months``) and the map's date.
+        Reference date of the confirmation states (確認済み / 確認時期 / 期限切れ / 長期未確認 / 要確認,
+        :func:`scgeo.analysis.freshness.freshness`; the last three get a red "!") and the map's date.
+    review_flags
+        The workspace's ``review_flags`` layer: open ones show as 要確認 with their reason.
     sources
         Data sources written on the map.
     streets, basemap_lines
@@ -377,7 +391,6 @@ def resource_map(
         raise ScgeoError("内蔵の簡易地図には道路網(streets)が必要です。")
     taxonomy = taxonomy or load_taxonomy()
     today = today or dt.date.today()
-    stale_before = pd.Timestamp(today) - pd.DateOffset(months=get_settings().stale_months)
     areas = areas.to_crs(4326)
     resources = resources.to_crs(4326)
     planned = resources[resources["status"] == "planned"]
@@ -419,7 +432,7 @@ def resource_map(
         raise ScgeoError(f"markers は auto / badge / circle のどれかです(指定: {markers})。")
     circles = markers == "circle" or (markers == "auto" and len(resources) > BADGE_LIMIT)
     letters = category_letters(taxonomy)
-    rows = _resource_rows(resources, taxonomy, stale_before)
+    rows = _resource_rows(resources, taxonomy, today, review_flags)
     labels = list(_POPUP_FIELDS.values())
     category_rows = []
     for code, category in taxonomy.categories.items():
@@ -438,7 +451,7 @@ def resource_map(
         category_rows.append(lg.row(lg.badge_html("字", "#d9d9d9", "inactive"), "休止中・廃止"))
     if not circles:
         category_rows.append(lg.row('<span style="color:#c62828;font-weight:700;width:18px;text-align:center">!</span>',
-                                     f"{get_settings().stale_months}か月以上 未確認"))
+                                     "期限切れ・長期未確認・要確認"))
     if needs is not None and len(needs):
         _add_needs(m, needs, taxonomy, letters, analysis)
 
