@@ -250,13 +250,14 @@ def test_add_a_resource_with_the_form(sample_copy):
 
 
 def test_stale_filter_lists_the_entries_to_check(sample_workspace):
-    from scgeo.filters import is_stale
+    from scgeo.analysis.freshness import freshness
 
     resources = sample_workspace.read("resources")
     at = _run(sample_workspace.path, "resources_page")
     assert len(at.data_editor[0].value) == len(resources)
     at.toggle(key="resources_stale").set_value(True).run()
-    stale = int(is_stale(resources).sum())
+    states = freshness(resources, today=dt.date.today(), flags=sample_workspace.review_flags())["state"]
+    stale = int(states.isin(["overdue", "long_unconfirmed", "needs_review"]).sum())
     assert 0 < stale < len(resources)
     assert len(at.data_editor[0].value) == stale
     assert at.dataframe[-1].value.iloc[0]["編集者"]  # the recent history is shown

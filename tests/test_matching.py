@@ -155,8 +155,48 @@ def test_match_command_writes_no_coordinates(sample_workspace, tmp_path, capsys)
 def test_filters_weekday_and_provider(town):
     pairs = candidate_pairs(town["needs"], town["resources"], network=town["network"], max_minutes=20,
                             weekday="水", provider_types=["resident"])
-    res = town["resources"].set_index("resource_id").loc[pairs["resource_id"]]
-    assert res["days_of_week"].str.contains("水").all() and (res["provider_type"] == "resident").all()
+    from scgeo.analysis.schedule import parse_schedule
+
+    def open_on_wednesday(frame):  # read from the schedule text (随時 counts), else the weekday column
+        return [parse_schedule(t if isinstance(t, str) else None, d if isinstance(d, str) else None).is_open("水")
+                for t, d in zip(frame["schedule"], frame["days_of_week"], strict=True)]
+
+    usable = pairs[pairs["open_then"]]
+    res = town["resources"].set_index("resource_id").loc[usable["resource_id"]]
+    assert all(open_on_wednesday(res)) and (res["provider_type"] == "resident").all()
+    assert res["days_of_week"].fillna("").str.contains("水").mean() > 0.9
+    closed = town["resources"].set_index("resource_id").loc[pairs.loc[~pairs["open_then"], "resource_id"]]
+    assert len(closed) and not any(open_on_wednesday(closed))
+
+
+def _wish_town(schedules, wanted_days=None, wanted_time=None):
+    pts = gpd.GeoSeries(shapely.points([[141.0, 35.0]]), crs=4326)
+    needs = gpd.GeoDataFrame({"need_id": ["N1"], "category": ["salon"], "status": "open", "town_block_id": None,
+                              "wanted_days": [wanted_days], "wanted_time": [wanted_time]}, geometry=pts, crs=4326)
+    n = len(schedules)
+    res = gpd.GeoDataFrame({"resource_id": [f"R{i}" for i in range(n)], "name": "サロン", "category": "salon",
+                            "status": "active", "provider_type": None, "schedule": schedules, "days_of_week": None,
+                            "capacity": pd.array([5] * n, dtype="Int64"), "last_confirmed": pd.NaT,
+                            "served_area_id": None},
+                           geometry=shapely.points([[141.0005 + i / 10000, 35.0] for i in range(n)]), crs=4326)
+    return needs, res
+
+
+def test_a_need_matches_only_resources_open_when_it_asks():
+    needs, res = _wish_town(["毎週水曜 13:30-15:30", "毎月第2木曜 10:00-12:00"], wanted_days="水",
+                            wanted_time="10:00-12:00")
+    near = nearest_resources(needs, res, k=3, max_minutes=20)
+    assert near["rank"].tolist() == [0]
+    assert near["reason"].iloc[0] == "水曜 10:00-12:00に開いている資源が20分以内にありません"
+    assigned = assign_needs(needs, res, candidate_pairs(needs, res, max_minutes=20), max_minutes=20)
+    assert assigned["reason"].iloc[0] == near["reason"].iloc[0] and assigned["resource_id"].isna().all()
+    needs, res = _wish_town(["毎週水曜 13:30-15:30", "毎週水曜 9:30-11:00", "第1・第3水曜 10:00-12:00"],
+                            wanted_days="水", wanted_time="10:00-12:00")
+    near = nearest_resources(needs, res, k=3, max_minutes=20)
+    assert near["resource_id"].tolist() == ["R1", "R2"] and (near["reason"] == "").all()
+    # the run's own weekday replaces the need's wish
+    near = nearest_resources(needs, res, k=3, max_minutes=20, weekday="木")
+    assert near["reason"].iloc[0] == "木曜 10:00-12:00に開いている資源が20分以内にありません"
 
 
 def test_unreachable_and_missing_categories_get_reasons():
@@ -199,3 +239,15 @@ def test_demo_wrote_matches_and_needs_by_area(demo_outputs, sample_workspace):
     assert set(by_area["level"]) == {"jhs_district"}
     assert not pd.to_numeric(by_area["count"], errors="coerce").between(0, 4).any()
     assert len(scgeo.privacy.read_ledger(sample_workspace)) == 1  # the table and the map are one release
+
+
+def test_assignment_prefers_the_confirmed_weekly_resource_unless_much_further():
+    needs, res = _wish_town(["毎週水曜 10:00-12:00", "毎週水曜 10:00-12:00"])
+    pairs = candidate_pairs(needs, res, max_minutes=20)
+    assert pairs.sort_values("minutes")["resource_id"].iloc[0] == "R0"  # R0 is the nearer one
+    plain = assign_needs(needs, res, pairs, max_minutes=20)
+    assert plain["resource_id"].tolist() == ["R0"]
+    weighted = assign_needs(needs, res, pairs, max_minutes=20, weights=pd.Series({"R0": 0.23, "R1": 1.0}))
+    assert weighted["resource_id"].tolist() == ["R1"]
+    unit = assign_needs(needs, res, pairs, max_minutes=20, weights=pd.Series({"R0": 1.0, "R1": 1.0}))
+    assert unit["resource_id"].tolist() == ["R0"] and unit["minutes"].tolist() == plain["minutes"].tolist()

@@ -120,7 +120,7 @@ def _read_for_layer(args, ws):
     from scgeo import io
 
     mapping = _parse_mapping(args.mapping)
-    existing = None if args.replace else ws.ids(
+    existing = None if args.replace or getattr(args, "refresh", None) else ws.ids(
         "areas" if args.layer in ("areas", "town_blocks") else args.layer)
     common = {"mapping": mapping, "encoding": args.encoding}
     if args.layer in ("areas", "town_blocks"):
@@ -148,6 +148,7 @@ def _read_for_layer(args, ws):
 
 
 def _cmd_import(args) -> int:
+    from scgeo.sheets import write_csv
     from scgeo.workspace import Workspace
 
     if not Path(args.file).is_file():
@@ -158,11 +159,18 @@ def _cmd_import(args) -> int:
     result = _read_for_layer(args, ws)
     for message in result.messages:
         print(f"注意: {message}")
+    if args.refresh and args.layer != "resources":
+        raise InputError("--refresh(一覧の再取込)は --layer resources のときだけ使えます。")
+    mode = "refresh" if args.refresh else "replace" if args.replace else "append"
+    before = len(ws.review_flags())
     written = 0
     if len(result.accepted):
-        written = ws.import_result(args.layer, result, mode="replace" if args.replace else "append",
-                                   user=args.user, source=Path(args.file).name)
+        written = ws.import_result(args.layer, result, mode=mode, user=args.user, source=Path(args.file).name,
+                                   list_name=args.refresh)
     print(f"{args.layer}: 取込 {written} 件、除外 {len(result.rejected)} 件")
+    if args.refresh:
+        missing = len(ws.review_flags()) - before
+        print(f"「{args.refresh}」の一覧に見当たらなくなった資源: {missing} 件を要確認にしました")
     if len(result.rejected):
         out = rejected_path(ws.path, Path(args.file), layer=args.layer, folder=args.rejected_dir)
         if args.layer == "needs":  # 要配慮個人情報: internal, marked, schema columns only unless --internal
@@ -173,7 +181,7 @@ def _cmd_import(args) -> int:
             kept = "すべての列" if args.internal else "スキーマの列と理由のみ(自由記述・要介護度・座標は除外)"
             print(f"除外した行と理由(内部資料 — 個人情報を含む、{kept}): {out}")
         else:
-            result.rejected.to_csv(out, index=False, encoding="utf-8-sig")
+            write_csv(result.rejected, out)
             print(f"除外した行と理由: {out}")
         for _, row in result.rejected.head(5).iterrows():
             print(f"  {row['source_row']}行目: {row['reason']}")
@@ -233,6 +241,7 @@ def _cmd_info(args) -> int:
     labels = {"areas": "区域", "population": "町丁目別人口", "resources": "社会資源",
               "needs": "ニーズ", "edits": "編集履歴", "network_nodes": "歩行ネットワークの交点",
               "network_edges": "歩行ネットワークの道", "basemap_lines": "背景の線(川・鉄道)",
+              "confirmations": "確認の記録", "review_flags": "要確認の知らせ",
               "venues": "活動の場(会場)"}
     for name, count in info["layers"].items():
         print(f"  {labels.get(name, name)} ({name}): {count} 件")
@@ -315,6 +324,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--encoding", help="文字コード (既定: 自動判定)")
     p.add_argument("--sheet", help="Excel のシート名")
     p.add_argument("--replace", action="store_true", help="同じレイヤ(区域は同じ種類)を置き換える")
+    p.add_argument("--refresh", metavar="一覧の名前",
+                   help="公開一覧の再取込 (社会資源): 同じIDは更新、新しいIDは追加、出典にこの名前を含む資源で"
+                        "ファイルにないものは消さずに「要確認」にする (例: 介護サービス情報公表)")
     p.add_argument("--user", help="編集履歴に記録する名前")
     p.add_argument("--internal", action="store_true",
                    help="ニーズの除外行をすべての列のまま書き出す (内部資料。既定はスキーマの列と理由のみ)")

@@ -28,6 +28,9 @@ __all__ = [
     "AREA_LEVELS",
     "AREA_LEVEL_ALIASES",
     "BASEMAP_LINES",
+    "CONFIRMATIONS",
+    "CONFIRMATION_FINDINGS",
+    "CONFIRMATION_METHODS",
     "COUNCILS",
     "COUNCIL_MEETINGS",
     "COUNCIL_TIERS",
@@ -48,6 +51,10 @@ __all__ = [
     "RESOURCES",
     "RESOURCE_STATUSES",
     "RESOURCE_STATUS_LABELS",
+    "REVIEW_FLAGS",
+    "SITING_AREAS",
+    "SITING_SCENARIOS",
+    "SITING_SITES",
     "TIES",
     "TIE_KINDS",
     "TIE_KIND_LABELS",
@@ -102,16 +109,22 @@ def resolve_level(value: str) -> str:
     return code
 
 
-RESOURCE_STATUSES = ("active", "paused", "closed")
+RESOURCE_STATUSES = ("active", "paused", "closed", "planned")
 NEED_STATUSES = ("open", "matched", "resolved")
-RESOURCE_STATUS_LABELS = {"active": "活動中", "paused": "休止中", "closed": "廃止"}
+RESOURCE_STATUS_LABELS = {"active": "活動中", "paused": "休止中", "closed": "廃止", "planned": "計画中(案)"}
 NEED_STATUS_LABELS = {"open": "未対応", "matched": "対応済み(つなぎ済み)", "resolved": "解決"}
 WEEKDAYS = ("月", "火", "水", "木", "金", "土", "日")
+# How a resource was confirmed, and what was found (codes → Japanese labels).
+CONFIRMATION_METHODS = {"phone": "電話", "visit": "訪問", "letter": "書面", "provider_reply": "事業者の回答",
+                        "open_data": "公開データの更新", "prior_record": "以前の記録"}
+CONFIRMATION_FINDINGS = {"unchanged": "変わりなし", "changed": "内容変更", "paused": "休止", "closed": "廃止",
+                         "unreachable": "連絡つかず"}
 
 _STATUS_ALIASES = {
     "active": ("active", "活動中", "実施中", "開催中", "運営中", "稼働", "有効", "営業中"),
     "paused": ("paused", "休止", "休止中", "一時休止", "中断", "休会"),
     "closed": ("closed", "廃止", "終了", "閉鎖", "解散", "閉所"),
+    "planned": ("planned", "計画中", "計画中(案)", "計画", "予定", "開設予定"),
     "open": ("open", "未対応", "対応中", "受付", "未解決", "新規"),
     "matched": ("matched", "マッチング済", "マッチング済み", "つなぎ済", "つなぎ済み", "紹介済"),
     "resolved": ("resolved", "解決", "解決済", "解決済み", "完了", "終結"),
@@ -233,6 +246,8 @@ NEEDS = Layer(
         _c("status", "str", "状態", "対応状況", "状況", choices=NEED_STATUSES),
         _c("status_date", "date", "状態更新日", "対応日"),
         _c("town_block_id", "str", "町丁目ID", "町丁目コード", "town_block"),
+        _c("wanted_days", "str", "希望の曜日", "希望曜日", "曜日の希望", "都合のよい曜日"),
+        _c("wanted_time", "str", "希望の時間帯", "希望時間", "時間帯の希望", "都合のよい時間"),
     ),
     geometry="Point",
     id_column="need_id",
@@ -254,6 +269,38 @@ EDITS = Layer(
         _c("note", "str", "メモ"),
     ),
     id_column="edit_id",
+)
+
+CONFIRMATIONS = Layer(
+    "confirmations",
+    "確認の記録",
+    (
+        _c("confirmation_id", "str", "確認番号", required=True),
+        _c("resource_id", "str", "資源ID", required=True),
+        _c("confirmed_on", "date", "確認日", required=True),
+        _c("method", "str", "確認方法", required=True, choices=tuple(CONFIRMATION_METHODS)),
+        _c("found", "str", "確認結果", required=True, choices=tuple(CONFIRMATION_FINDINGS)),
+        _c("confirmed_by", "str", "確認者"),
+        _c("changes", "str", "変更内容"),
+        _c("source", "str", "記録元"),
+        _c("note", "str", "メモ"),
+    ),
+    id_column="confirmation_id",
+)
+
+REVIEW_FLAGS = Layer(
+    "review_flags",
+    "要確認の知らせ",
+    (
+        _c("flag_id", "str", "番号", required=True),
+        _c("resource_id", "str", "資源ID", required=True),
+        _c("raised_on", "date", "日付", required=True),
+        _c("reason", "str", "理由", required=True,
+           choices=("missing_from_source", "failed_referral", "unreachable")),
+        _c("source", "str", "出どころ"),
+        _c("resolved_on", "date", "解消日"),
+    ),
+    id_column="flag_id",
 )
 
 PUBLICATIONS = Layer(
@@ -345,6 +392,72 @@ BASEMAP_LINES = Layer(
     ),
     geometry="LineString",
     id_column="feature_id",
+)
+
+# 資源開発 scenarios (scgeo.report.scenarios): inputs and figures, proposed sites, coverage per area.
+SITING_SCENARIOS = Layer(
+    "siting_scenarios",
+    "資源開発シナリオ",
+    (
+        _c("scenario_id", "str", "シナリオID", required=True),
+        _c("name", "str", "シナリオ名", required=True),
+        _c("created_at", "str", "作成日時", required=True),
+        _c("author", "str", "作成者"),
+        _c("category", "str", "種別", required=True),
+        _c("model", "str", "モデル", required=True, choices=("mclp", "pmedian", "lscp")),
+        _c("k_new", "int", "新しい場所の数"),
+        _c("minutes", "float", "徒歩(分)"),
+        _c("speed_m_per_min", "float", "歩行速度(m/分)"),
+        _c("demand", "str", "数えた人"),
+        _c("candidates", "str", "候補地"),
+        _c("optimal", "int", "最適解"),
+        _c("covered_before", "float", "徒歩圏内(前)"),
+        _c("covered_after", "float", "徒歩圏内(後)"),
+        _c("demand_total", "float", "対象の人(合計)"),
+        _c("greedy_gap_pct", "float", "貪欲法との差(%)"),
+        _c("seconds", "float", "計算時間(秒)"),
+        _c("note", "str", "注意"),
+        _c("params", "str", "入力と結果(JSON)"),
+    ),
+    id_column="scenario_id",
+)
+
+SITING_SITES = Layer(
+    "siting_sites",
+    "資源開発シナリオの候補地",
+    (
+        _c("site_id", "str", "ID", required=True),
+        _c("scenario_id", "str", "シナリオID", required=True),
+        _c("rank", "int", "順位", required=True),
+        _c("candidate_id", "str", "候補地ID", required=True),
+        _c("name", "str", "名称"),
+        _c("address", "str", "住所"),
+        _c("kind", "str", "種類"),
+        _c("capacity", "int", "定員"),
+        _c("gain_65plus", "float", "新たに徒歩圏の65歳以上"),
+        _c("gain_75plus", "float", "新たに徒歩圏の75歳以上"),
+        _c("gain_demand", "float", "新たに徒歩圏の人"),
+        _c("source", "str", "出典"),
+    ),
+    geometry="Point",
+    id_column="site_id",
+)
+
+SITING_AREAS = Layer(
+    "siting_areas",
+    "資源開発シナリオの区域別の前後",
+    (
+        _c("scenario_id", "str", "シナリオID", required=True),
+        _c("level", "str", "区域の種類", required=True),
+        _c("area_id", "str", "区域ID", required=True),
+        _c("area_name", "str", "区域"),
+        _c("demand", "float", "対象の人"),
+        _c("covered_before", "float", "徒歩圏内(前)"),
+        _c("covered_after", "float", "徒歩圏内(後)"),
+        _c("gain", "float", "増える人"),
+        _c("pop_65plus", "float", "65歳以上人口"),
+        _c("gain_65plus", "float", "増える65歳以上"),
+    ),
 )
 
 # ---------------------------------------------------------------- ネットワーク構築 (organisations and ties)
@@ -450,8 +563,9 @@ PERSON_NAME_HEADERS = ("氏名", "代表者", "代表者名", "担当者", "担�
 
 LAYERS = {
     layer.name: layer
-    for layer in (AREAS, POPULATION, TOWN_BLOCKS, RESOURCES, NEEDS, EDITS, NETWORK_NODES, NETWORK_EDGES,
-                  BASEMAP_LINES, VENUES, PUBLICATIONS)
+    for layer in (AREAS, POPULATION, TOWN_BLOCKS, RESOURCES, NEEDS, EDITS, CONFIRMATIONS, REVIEW_FLAGS,
+                  NETWORK_NODES, NETWORK_EDGES, BASEMAP_LINES, VENUES, SITING_SCENARIOS, SITING_SITES, SITING_AREAS,
+                  PUBLICATIONS)
 }
 LAYERS.update({layer.name: layer for layer in (ORGANISATIONS, TIES, COUNCILS, COUNCIL_MEETINGS, HELPERS)})
 
@@ -502,6 +616,7 @@ class Category:
     icon: str = "circle"
     aliases: tuple[str, ...] = ()
     serves_needs: tuple[str, ...] = ()
+    confirm_months: int | None = None
 
 
 @dataclass(frozen=True)
@@ -542,6 +657,13 @@ class Taxonomy:
         return [c.code for c in self.categories.values() if c.mode == "area"]
 
 
+NUL = "\x00"
+NUL_MARK = "\u2400"  # ␀: what the CSV reader puts where the file had a NUL byte
+
+
+_HEX_COLOR = re.compile(r"#[0-9A-Fa-f]{6}|#[0-9A-Fa-f]{3}")
+
+
 def _entries(table: dict, base: dict[str, Category] | None = None) -> dict[str, Category]:
     out = dict(base or {})
     for code, spec in table.items():
@@ -553,6 +675,11 @@ def _entries(table: dict, base: dict[str, Category] | None = None) -> dict[str, 
         merged["serves_needs"] = tuple(merged.get("serves_needs", (code,)))
         if "label" not in merged:
             raise InputError(f"カテゴリ {code} に label (日本語名) がありません")
+        if not _HEX_COLOR.fullmatch(str(merged.get("color", "#666666"))):  # colours go into the maps' CSS
+            raise InputError(f"カテゴリ {code} の color「{merged['color']}」は #RRGGBB の形で指定してください")
+        months = merged.get("confirm_months")
+        if months is not None and (not isinstance(months, int) or isinstance(months, bool) or months < 1):
+            raise InputError(f"{code} の confirm_months (確認の間隔、月) は1以上の整数にしてください(値: {months})")
         out[code] = Category(**merged)
     return out
 
@@ -615,7 +742,7 @@ class ImportResult:
 
 
 def _present(value: object) -> bool:
-    if value is None or value is pd.NA:
+    if value is None or value is pd.NA or value is pd.NaT:
         return False
     if isinstance(value, float) and np.isnan(value):
         return False
@@ -751,6 +878,11 @@ def validate(
         for pos in np.flatnonzero(mask.to_numpy(dtype=bool)):
             reasons[pos].append(texts.iloc[pos])
 
+    for name in df.columns:  # a NUL byte cuts a text short in most programs: the row is refused
+        if name != "geometry" and df[name].dtype in (object, "str", "string"):
+            nul = df[name].map(lambda v: isinstance(v, str) and (NUL in v or NUL_MARK in v)).astype(bool)
+            label = layer.column(name).label if name in layer.names else str(name)
+            flag(nul, f"「{label}」に NUL 文字(0x00)が含まれています。ファイルが壊れていないか確かめてください")
     if "status" in layer.names and "status" not in work:
         work["status"] = None  # statuses default to their first choice (active / open)
     for col in layer.columns:
@@ -783,7 +915,7 @@ def validate(
             values = codes
         elif col.name == "kind" and layer.name == "venues":
             values = values.map(lambda v: resolve_venue_kind(v) if _present(v) else None)
-        elif col.name == "days_of_week":
+        elif col.name in ("days_of_week", "wanted_days"):
             values = values.map(lambda v: _parse_days(v) if _present(v) else None)
         elif col.name == "status":
             codes = values.map(lambda v, c=col: _status(v, c.choices) if _present(v) else c.choices[0])

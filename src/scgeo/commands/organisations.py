@@ -61,7 +61,9 @@ def _report(layer: str, result, source: Path, ws) -> None:
         folder = ws.path.parent / "rejected"
         folder.mkdir(parents=True, exist_ok=True)
         out = folder / f"{source.stem}_{layer}_rejected.csv"
-        result.rejected.to_csv(out, index=False, encoding="utf-8-sig")
+        from scgeo.sheets import write_csv
+
+        write_csv(result.rejected, out)
         print(f"  除外した行と理由: {out}")
 
 
@@ -295,13 +297,14 @@ def _cmd_ties_view(args) -> int:
 
 def _cmd_org_helpers(args) -> int:
     from scgeo.analysis.helpers import helpers_vs_needs
-    from scgeo.privacy import aggregate_needs
+    from scgeo.privacy import publish_needs
     from scgeo.schema import load_taxonomy
     from scgeo.workspace import Workspace
 
     ws = Workspace.open(args.path)
     areas = ws.areas()
-    needs = aggregate_needs(ws.read("needs"), areas, level=args.level, blocks=ws.town_blocks())
+    # the need counts leave the workspace: audited against every earlier release and recorded
+    needs = publish_needs(ws, level=args.level, purpose="担い手とニーズ (scgeo org helpers)")
     table = helpers_vs_needs(ws.read("helpers"), needs.table, areas=areas, organisations=ws.read("organisations"),
                              level=args.level, as_of=_day(args.on))
     if args.json:

@@ -144,6 +144,7 @@ def council_map(ws, *, area: str | None = None, internal: bool = False, today: d
     return resource_map(
         view.areas, view.resources, title=(title or view.title) + ("(内部資料)" if internal else ""),
         basemap=VECTOR_BASEMAP, streets=view.streets, basemap_lines=view.lines, today=today,
+        review_flags=ws.review_flags(),
         sources=sources, needs=view.needs if internal else None, internal=internal,
         focus=view.area, venues=options.pop("venues", view.venues), **options)
 

@@ -16,11 +16,14 @@ import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from folium.map import Layer
 
 from scgeo._errors import ScgeoError
+from scgeo.analysis.freshness import FreshnessRules, freshness
 from scgeo.maps import _legend as lg
 from scgeo.maps._basemap import STREET_STYLES, VECTOR_BASEMAP, add_vector_basemap, basemap_kinds, vector_attribution
 from scgeo.maps._layers import Labels, MetricScale, PageAssets, PointCluster, Ready, VectorLayer, round_geojson
+from scgeo.maps._proposed import add_proposed
 from scgeo.maps.offline import leaflet_only
 from scgeo.schema import AREA_LEVEL_LABELS, NEED_STATUS_LABELS, RESOURCE_STATUS_LABELS, Taxonomy, load_taxonomy
 from scgeo.settings import get_settings
@@ -45,11 +48,26 @@ _AREA_STYLE = {
 _POPUP_FIELDS = {
     "name": "名称", "category_label": "種別", "provider_label": "提供主体", "schedule": "曜日・時間",
     "capacity": "定員", "fee": "費用", "contact": "連絡先", "address": "住所", "confirmed": "最終確認日",
+    "freshness": "確認の状態",
 }
+# Confirmation states drawn with the red "!" (scgeo.analysis.freshness).
+_STALE_STATES = ("overdue", "long_unconfirmed", "needs_review")
 
 
 class MapPrivacyError(ScgeoError):
     """Individual needs were passed to a public (non-internal) map."""
+
+
+def _escape(text: object) -> str:
+    return html.escape(str(text))
+
+
+def _escape_layer_names(m) -> None:
+    """Leaflet's layer control writes layer names as HTML: names built from data are escaped."""
+    for child in m._children.values():
+        if isinstance(child, Layer) and child.control and not getattr(child, "_scgeo_escaped", False):
+            child.layer_name = _escape(child.layer_name)
+            child._scgeo_escaped = True
 
 
 def category_letters(taxonomy: Taxonomy) -> dict[str, str]:
@@ -84,13 +102,19 @@ def classify(values: pd.Series, *, classes: int = 5, breaks: Sequence[float] | N
     return edges, np.where(np.isnan(v), -1, index)
 
 
-def _resource_rows(resources: gpd.GeoDataFrame, taxonomy: Taxonomy, stale_before: pd.Timestamp) -> pd.DataFrame:
+def _resource_rows(resources: gpd.GeoDataFrame, taxonomy: Taxonomy, today: dt.date,
+                   review_flags: pd.DataFrame | None) -> pd.DataFrame:
     out = pd.DataFrame(index=resources.index)
     for col in _POPUP_FIELDS:
         out[col] = resources[col] if col in resources else None
     out["category_label"] = resources["category"].map(taxonomy.label)
     out["provider_label"] = resources["provider_type"].map(taxonomy.label, na_action="ignore")
-    stale = resources["last_confirmed"].isna() | (resources["last_confirmed"] < stale_before)
+    fresh = freshness(resources, today=today, rules=FreshnessRules.from_settings(taxonomy=taxonomy),
+                      flags=review_flags)
+    stale = fresh["state"].isin(_STALE_STATES)
+    due = fresh["due_date"].dt.strftime("(期限 %Y-%m-%d)").fillna("")
+    reason = fresh["review_reason"].where(fresh["review_reason"] == "", ": " + fresh["review_reason"])
+    out["freshness"] = fresh["state_label"] + reason + due.where(fresh["state"] != "needs_review", "")
     out["confirmed"] = resources["last_confirmed"].dt.strftime("%Y-%m-%d").fillna("未確認")
     status = resources["status"].map(RESOURCE_STATUS_LABELS)
     active = resources["status"] == "active"
@@ -116,8 +140,9 @@ def _add_areas(m, areas: gpd.GeoDataFrame, legend: list[str]) -> None:
             continue
         label = AREA_LEVEL_LABELS[level]
         group = folium.FeatureGroup(name=f"{label}(境界・名称)", show=show)
-        folium.GeoJson(
-            layer[["area_id", "name", "geometry"]], style_function=lambda _f, s=_AREA_STYLE[level]: s,
+        folium.GeoJson(  # GeoJsonTooltip writes its values as HTML: they are escaped here
+            layer[["area_id", "name", "geometry"]].assign(name=layer["name"].map(_escape, na_action="ignore")),
+            style_function=lambda _f, s=_AREA_STYLE[level]: s,
             tooltip=folium.GeoJsonTooltip(["name"], aliases=[label]), smooth_factor=0.5,
         ).add_to(group)
         Labels(layer.geometry.representative_point(), layer["name"], kind=level).add_to(group)
@@ -165,8 +190,8 @@ def _add_choropleth(m, areas, indicator, column, label, breaks, classes, legend_
     fill = [colors[i] if i >= 0 else "#d0d0d0" for i in index]
     data = frame.assign(_fill=fill, _value=pd.to_numeric(frame[column], errors="coerce"))
     name = data["name"] if "name" in data else pd.Series("", index=data.index)
-    tips = [f"{n} {label}: {v:,.1f}" if not np.isnan(v) else f"{n} {label}: データなし"
-            for n, v in zip(name.fillna(""), data["_value"], strict=True)]
+    tips = [_escape(f"{n} {label}: {v:,.1f}" if not np.isnan(v) else f"{n} {label}: データなし")
+            for n, v in zip(name.fillna(""), data["_value"], strict=True)]  # GeoJsonTooltip writes HTML
     folium.GeoJson(
         data.assign(tip=tips)[["_fill", "tip", "geometry"]], name=f"{label}(塗り分け)", show=show,
         style_function=lambda f: {"fillColor": f["properties"]["_fill"], "fillOpacity": 0.55, "color": "#ffffff",
@@ -256,6 +281,7 @@ def resource_map(
     show_inactive: bool = True,
     basemap: str = "地理院タイル(淡色地図)",
     today: dt.date | None = None,
+    review_flags: pd.DataFrame | None = None,
     sources: str = "地域資源: 社会資源調査 / 区域: 市町村資料",
     streets: gpd.GeoDataFrame | None = None,
     basemap_lines: gpd.GeoDataFrame | None = None,
@@ -275,6 +301,8 @@ def resource_map(
     markers: str = "auto",
     focus: gpd.GeoDataFrame | None = None,
     click_events: bool = False,
+    proposed: gpd.GeoDataFrame | None = None,
+    proposed_area: gpd.GeoDataFrame | None = None,
     venues: gpd.GeoDataFrame | None = None,
     notes: Sequence[str] = (),
 ):
@@ -297,7 +325,10 @@ def resource_map(
         The basemap shown first: a key of :data:`BASEMAPS`, or :data:`VECTOR_BASEMAP` (needs
         ``streets``) for the built-in street map that works offline.
     today
-        Reference date for "stale" (not confirmed for ``settings.stale_months``) and the map's date.
+        Reference date of the confirmation states (確認済み / 確認時期 / 期限切れ / 長期未確認 / 要確認,
+        :func:`scgeo.analysis.freshness.freshness`; the last three get a red "!") and the map's date.
+    review_flags
+        The workspace's ``review_flags`` layer: open ones show as 要確認 with their reason.
     sources
         Data sources written on the map.
     streets, basemap_lines
@@ -331,6 +362,10 @@ def resource_map(
     notes
         What the analysis stood on, in Japanese (「歩行ネットワークがないため直線距離×迂回係数1.3で計算」,
         「65歳以上人口が不明なため総人口で計算」): written under the title and in the legend.
+    proposed, proposed_area
+        Proposed sites of a 資源開発 run (``rank``, ``name``, ``gain_demand``) and the area they
+        bring within walking distance: the layer 「候補地(案)」, with planned resources
+        (status ``planned``) drawn there too, apart from the existing ones.
     click_events
         Clicking a resource also posts ``{scgeoResource: resource_id}`` to ``window.parent``, for
         an app that shows the map in a frame (off: files for others stay as they are).
@@ -356,9 +391,10 @@ def resource_map(
         raise ScgeoError("内蔵の簡易地図には道路網(streets)が必要です。")
     taxonomy = taxonomy or load_taxonomy()
     today = today or dt.date.today()
-    stale_before = pd.Timestamp(today) - pd.DateOffset(months=get_settings().stale_months)
     areas = areas.to_crs(4326)
     resources = resources.to_crs(4326)
+    planned = resources[resources["status"] == "planned"]
+    resources = resources[resources["status"] != "planned"]
     if not show_inactive:
         resources = resources[resources["status"] == "active"]
 
@@ -389,12 +425,14 @@ def resource_map(
         _add_venues(m, venues, area_rows)
     if need_counts is not None and len(need_counts):
         _add_need_counts(m, need_counts, need_count_column, analysis)
+    if (proposed is not None and len(proposed)) or len(planned):
+        add_proposed(m, proposed, planned, proposed_area, analysis)
 
     if markers not in ("auto", "badge", "circle"):
         raise ScgeoError(f"markers は auto / badge / circle のどれかです(指定: {markers})。")
     circles = markers == "circle" or (markers == "auto" and len(resources) > BADGE_LIMIT)
     letters = category_letters(taxonomy)
-    rows = _resource_rows(resources, taxonomy, stale_before)
+    rows = _resource_rows(resources, taxonomy, today, review_flags)
     labels = list(_POPUP_FIELDS.values())
     category_rows = []
     for code, category in taxonomy.categories.items():
@@ -413,7 +451,7 @@ def resource_map(
         category_rows.append(lg.row(lg.badge_html("字", "#d9d9d9", "inactive"), "休止中・廃止"))
     if not circles:
         category_rows.append(lg.row('<span style="color:#c62828;font-weight:700;width:18px;text-align:center">!</span>',
-                                     f"{get_settings().stale_months}か月以上 未確認"))
+                                     "期限切れ・長期未確認・要確認"))
     if needs is not None and len(needs):
         _add_needs(m, needs, taxonomy, letters, analysis)
 
@@ -439,6 +477,7 @@ def resource_map(
         lg.MapBox(banner, container_class="scgeo-internal").add_to(m)
     lg.MapBox(lg.legend_html(sections), position="bottomright").add_to(m)
     MetricScale().add_to(m)
+    _escape_layer_names(m)
     folium.LayerControl(collapsed=True, position="topright").add_to(m)
     target = (focus.to_crs(4326) if focus is not None else areas) if len(areas) else resources
     if len(target):

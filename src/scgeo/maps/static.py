@@ -88,7 +88,7 @@ def _clip(text: str, limit: int = 24) -> str:
 def _list_entries(numbered: pd.DataFrame, taxonomy: Taxonomy) -> list[tuple[str, str, str]]:
     """``(kind, text, colour)`` lines: a heading per category, then ``number name``."""
     entries = []
-    status = {"paused": "(休止中)", "closed": "(廃止)"}
+    status = {"paused": "(休止中)", "closed": "(廃止)", "planned": "(計画中・案)"}
     for code, part in numbered.groupby("category", sort=False):
         color = taxonomy.categories[code].color if code in taxonomy.categories else "#777777"
         entries.append(("head", f"{taxonomy.label(code)} ({len(part)})", color))

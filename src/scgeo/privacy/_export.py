@@ -13,6 +13,7 @@ from scgeo.crs import WORKSPACE_CRS
 from scgeo.privacy._aggregate import SUPPRESSED_TEXT, AggregateResult
 from scgeo.privacy._audit import PrivacyError
 from scgeo.privacy._internal import INTERNAL_MARK, internal_path, write_internal_table
+from scgeo.sheets import write_csv
 
 __all__ = ["export_needs", "write_aggregate"]
 # columns of the public CSV, in order; ``count`` holds the display text (a number or 秘匿)
@@ -37,7 +38,7 @@ def write_aggregate(result: AggregateResult, path_csv: str | Path) -> Path:
     out.insert(PUBLIC_COLUMNS.index("count"), "count", table["display"].astype(str))
     if table["suppressed"].any() and out.loc[table["suppressed"].to_numpy(), "count"].ne(SUPPRESSED_TEXT).any():
         raise PrivacyError("秘匿すべきセルに数値が残っています。出力を中止しました。")
-    out.to_csv(path, index=False, encoding="utf-8-sig")
+    write_csv(out, path)
     manifest = path.with_name(path.name + ".manifest.json")
     manifest.write_text(json.dumps(result.manifest, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
     return path

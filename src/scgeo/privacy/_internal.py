@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from scgeo._errors import InputError
+from scgeo.sheets import write_csv, write_xlsx
 
 __all__ = ["INTERNAL_DIR", "INTERNAL_MARK", "INTERNAL_TAG", "internal_folder", "internal_path", "rejected_needs",
            "write_internal_table"]
@@ -61,12 +62,9 @@ def write_internal_table(frame: pd.DataFrame, path: str | Path, *, sheet: str | 
     if "注意" in table:
         table = table.drop(columns="注意")
     table.insert(0, "注意", INTERNAL_MARK)
-    path.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".xlsx":
-        table.to_excel(path, index=False, sheet_name=(sheet or INTERNAL_MARK)[:31])
-    else:
-        table.to_csv(path, index=False, encoding="utf-8-sig")
-    return path
+        return write_xlsx(table, path, sheet_name=(sheet or INTERNAL_MARK)[:31])
+    return write_csv(table, path)
 
 
 def rejected_needs(rejected: pd.DataFrame, *, mapping: Mapping[str, str] | None = None,

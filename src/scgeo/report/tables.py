@@ -32,6 +32,8 @@ JA_HEADERS = {
     "category": "種別コード", "category_label": "種別", "minutes": "徒歩(分)", "method": "計算方法",
     "pop_65plus": "65歳以上人口", "covered_65plus": "カバーされている65歳以上人口", "coverage_pct": "カバー率(%)",
     "covered_65plus_unconfirmed": "確認が古い資源だけでカバーされている65歳以上人口",
+    "covered_65plus_effective": "重み付きでカバーされている65歳以上人口", "coverage_effective_pct": "実効カバー率(%)",
+    "weights": "実効カバー率の重み",
     "pop_75plus": "75歳以上人口", "covered_75plus": "カバーされている75歳以上人口",
     "n_resources": "資源数", "n_resources_unconfirmed": "確認が古い資源数",
     "resources_per_1000_65plus": "65歳以上千人あたりの資源数", "needs_open": "未対応ニーズ",

@@ -102,11 +102,15 @@ def generate(out_dir: str | Path, *, seed: int = SAMPLE_SEED) -> dict[str, Path]
         frame, geoms = _districts_lonlat(town, blocks, block_geoms, level)
         write_geojson(paths[name], name, frame, geoms)
     write_csv(paths["resources"], _with_lonlat(resources, [*RESOURCES.names, "lat", "lon"]))
-    write_csv(paths["needs"], _with_lonlat(needs, [*NEEDS.names, "lat", "lon"]))
+    write_csv(paths["needs"], _with_lonlat(needs, [*SAMPLE_NEED_COLUMNS, "lat", "lon"]))
     write_osm(paths["network"], _lonlat(network.node_xy), network.node_tags, network.ways)
     for name, frame in tables.items():
         write_csv(paths[name], frame)
     return paths
+
+
+# The sample's needs carry no weekday or time wishes (optional columns of the needs layer).
+SAMPLE_NEED_COLUMNS = [c for c in NEEDS.names if c not in ("wanted_days", "wanted_time")]
 
 
 def _lonlat(xy: np.ndarray) -> np.ndarray:
