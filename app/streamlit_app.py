@@ -37,9 +37,12 @@ PAGES = [
     st.Page(_home, title="地図", url_path="home", default=True, visibility="hidden"),
     MAP,
     st.Page("app_pages/resources_page.py", title="社会資源", icon=":material/table_edit:", url_path="resources"),
+    st.Page("app_pages/verify_page.py", title="確認", icon=":material/fact_check:", url_path="verify"),
     st.Page("app_pages/gaps_page.py", title="ギャップ分析", icon=":material/explore:", url_path="gaps"),
     st.Page("app_pages/matching_page.py", title="マッチング", icon=":material/handshake:", url_path="matching"),
     st.Page("app_pages/needs_page.py", title="ニーズ", icon=":material/groups:", url_path="needs"),
+    st.Page("app_pages/network_page.py", title="関係者ネットワーク", icon=":material/hub:", url_path="network"),
+    st.Page("app_pages/siting_page.py", title="資源開発", icon=":material/add_location_alt:", url_path="siting"),
     st.Page("app_pages/import_page.py", title="データ取込", icon=":material/upload_file:", url_path="import"),
     st.Page("app_pages/export_page.py", title="出力", icon=":material/download:", url_path="export"),
 ]

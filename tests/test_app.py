@@ -250,13 +250,14 @@ def test_add_a_resource_with_the_form(sample_copy):
 
 
 def test_stale_filter_lists_the_entries_to_check(sample_workspace):
-    from scgeo.filters import is_stale
+    from scgeo.analysis.freshness import freshness
 
     resources = sample_workspace.read("resources")
     at = _run(sample_workspace.path, "resources_page")
     assert len(at.data_editor[0].value) == len(resources)
     at.toggle(key="resources_stale").set_value(True).run()
-    stale = int(is_stale(resources).sum())
+    states = freshness(resources, today=dt.date.today(), flags=sample_workspace.review_flags())["state"]
+    stale = int(states.isin(["overdue", "long_unconfirmed", "needs_review"]).sum())
     assert 0 < stale < len(resources)
     assert len(at.data_editor[0].value) == stale
     assert at.dataframe[-1].value.iloc[0]["編集者"]  # the recent history is shown
@@ -318,8 +319,17 @@ def test_import_column_mapping_can_be_overridden(sample_copy):
     assert _metrics(at)["取り込む行"] == "1"
 
 
-def test_import_areas_into_an_empty_workspace(empty_workspace):
+def test_import_areas_into_an_empty_workspace(empty_workspace, tmp_path):
     data = (ROOT / "data" / "boundaries" / "living_areas.geojson").read_bytes()
+    # the sample town's areas lie nowhere near 出雲市: refused with the reason, nothing written
+    at = _run(empty_workspace.path, "import_page")
+    at.radio(key="import_layer").set_value("区域(日常生活圏域・中学校区・小学校区など)").run()
+    at.selectbox(key="import_level").set_value("日常生活圏域").run()
+    at.file_uploader[0].set_value(("living.geojson", data, "application/geo+json")).run()
+    assert not at.exception and any("出雲市役所から" in e.value and "km 離れています" in e.value for e in at.error)
+    assert empty_workspace.count("areas") == 0
+
+    empty_workspace = Workspace.create(tmp_path / "sakura.gpkg", muni_code="99201", muni_name="さくら市")
     at = _run(empty_workspace.path, "import_page")
     at.radio(key="import_layer").set_value("区域(日常生活圏域・中学校区・小学校区など)").run()
     at.selectbox(key="import_level").set_value("日常生活圏域").run()

@@ -6,11 +6,13 @@ from pathlib import Path
 
 import pandas as pd
 import streamlit as st
-from app_state import editor_name, open_workspace, workspace, written
+from app_state import download_data, editor_name, open_workspace, workspace, written
 
 import scgeo
 from scgeo import io
+from scgeo.location import Expected
 from scgeo.schema import AREA_LEVEL_LABELS, AREAS, NEEDS, RESOURCES, TOWN_BLOCKS
+from scgeo.sheets import csv_bytes
 
 LAYERS = {
     "社会資源": ("resources", RESOURCES),
@@ -46,7 +48,7 @@ def _headers(digest: str, filename: str, _data: bytes, points: bool) -> tuple[li
 
 @st.cache_data(max_entries=4, show_spinner="取り込む内容を確認しています…")
 def _parse(digest: str, filename: str, _data: bytes, layer: str, level: str | None, mapping: tuple,
-           existing: frozenset) -> scgeo.ImportResult:
+           existing: frozenset, stamp: int, mode: str, _expect) -> scgeo.ImportResult:
     folder, path = _saved(_data, filename)
     with folder:
         common = {"mapping": dict(mapping) or None}
@@ -55,8 +57,20 @@ def _parse(digest: str, filename: str, _data: bytes, layer: str, level: str | No
         if layer == "needs":
             return io.read_needs(path, existing_ids=set(existing) or None, **common)
         if layer == "areas":
-            return io.read_areas(path, level=level, **common)
-        return io.read_town_blocks(path, **common)
+            return io.read_areas(path, level=level, expect=_expect, **common)
+        return io.read_town_blocks(path, expect=_expect, **common)
+
+
+def _expected(layer: str, level: str | None, mode: str) -> Expected | None:
+    """Where an area layer must lie: near the municipality, on the workspace's areas (not those replaced)."""
+    if layer not in ("areas", "town_blocks"):
+        return None
+    replaced = ()
+    if mode == "replace":
+        codes = {label: code for code, label in AREA_LEVEL_LABELS.items()}
+        replaced = ("town_block",) if layer == "town_blocks" else (
+            (codes[level],) if level else tuple(AREA_LEVEL_LABELS))
+    return Expected.for_workspace(workspace(), exclude_levels=replaced)
 
 
 def _mapping_ui(headers: list[str], schema, points: bool, digest: str) -> dict[str, str]:
@@ -78,7 +92,7 @@ def _mapping_ui(headers: list[str], schema, points: bool, digest: str) -> dict[s
 
 
 def _rejected_csv(rejected: pd.DataFrame) -> bytes:
-    return rejected.to_csv(index=False).encode("utf-8-sig")
+    return csv_bytes(rejected)
 
 
 layers = open_workspace()
@@ -130,7 +144,8 @@ if layers is not None:
         if mode == "append" and points:
             existing = frozenset(workspace().ids(layer))
         try:
-            result = _parse(digest, upload.name, data, layer, level, tuple(sorted(mapping.items())), existing)
+            result = _parse(digest, upload.name, data, layer, level, tuple(sorted(mapping.items())), existing,
+                            layers["stamp"], mode, _expected(layer, level, mode))
         except scgeo.ScgeoError as exc:
             st.error(f"{exc}")
             st.stop()
@@ -158,7 +173,7 @@ if layers is not None:
                                                                    ("source_row", "reason")]]]
                              .rename(columns={"source_row": "行", "reason": "除外の理由"}),
                              hide_index=True, width="stretch", height=260)
-                st.download_button("除外した行を CSV で保存", _rejected_csv(rejected),
+                st.download_button("除外した行を CSV で保存", download_data(_rejected_csv(rejected)),
                                    file_name=f"{Path(upload.name).stem}_rejected.csv", mime="text/csv")
             else:
                 st.caption("除外する行はありません。")

@@ -14,6 +14,7 @@ from scgeo.report import match_report
 from scgeo.schema import NEED_STATUS_LABELS, WEEKDAYS
 
 ANY_DAY = "指定なし"
+TIME_WINDOWS = ["午前", "午後", "9:00-12:00", "10:00-12:00", "13:00-15:00", "13:00-17:00"]
 SELECT = "選択"
 HEADERS = {"need_id": "ニーズID", "category_label": "種別", "assigned": "割り当て",
            "reason": "理由(候補・割り当てがないとき)"}
@@ -21,12 +22,29 @@ HEADERS = {"need_id": "ニーズID", "category_label": "種別", "assigned": "�
 
 @st.cache_data(max_entries=8, show_spinner="ニーズと資源をつないでいます…")
 def proposals(path: str, stamp: int, k: int, max_minutes: float, assign: bool, weekday: str | None,
-              provider_types: tuple[str, ...]) -> pd.DataFrame:
+              provider_types: tuple[str, ...], time_window: str | None = None) -> pd.DataFrame:
     """``match_report``'s one-row-per-need summary (no coordinates), cached per file state and choice."""
     _nearest, _assigned, summary = match_report(scgeo.Workspace.open(path), k=k, max_minutes=max_minutes,
-                                                assign=assign, weekday=weekday,
+                                                assign=assign, weekday=weekday, time_window=time_window,
                                                 provider_types=list(provider_types) or None)
     return summary
+
+
+def _failed_referral(resources: pd.DataFrame) -> None:
+    """A referral that did not work out (closed, moved, no answer): the resource turns 要確認."""
+    with st.expander("紹介がうまくいかなかった資源を知らせる(要確認にする)"):
+        names = dict(zip(resources["resource_id"], resources["name"], strict=True))
+        c = st.columns([3, 3, 1])
+        rid = c[0].selectbox("資源", sorted(names, key=names.get), format_func=names.get, index=None,
+                             placeholder="名前で選ぶ", key="matching_failed")
+        what = c[1].selectbox("何があったか", ["活動していなかった", "連絡がつかなかった", "内容が違っていた",
+                                               "受け入れてもらえなかった"], key="matching_failed_what")
+        if c[2].button("要確認にする", disabled=rid is None):
+            added = workspace().flag_resources([rid], reason="failed_referral", source=f"マッチング: {what}",
+                                               user=editor_name())
+            st.session_state["matching_flash"] = (
+                f"{names[rid]} を要確認にしました" if added else f"{names[rid]} はすでに要確認です", [])
+            written()
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -123,17 +141,20 @@ if layers is not None:
     providers = [p for p in tax.provider_types if p in set(resources["provider_type"].dropna())]
     by_label = {tax.label(p): p for p in providers}
     with st.form("matching_form"):
-        c = st.columns([1, 2, 1, 3])
+        c = st.columns([1, 2, 1, 1, 3])
         k = c[0].number_input("候補の数", min_value=1, max_value=10, value=3, step=1, key="matching_k")
         max_minutes = c[1].slider("徒歩の上限(分)", min_value=5, max_value=60, value=20, step=5, key="matching_max")
         weekday = c[2].selectbox("曜日", [ANY_DAY, *WEEKDAYS], key="matching_weekday")
-        provs = c[3].multiselect("提供主体", list(by_label), key="matching_providers", placeholder="すべての提供主体")
+        window = c[3].selectbox("時間帯", [ANY_DAY, *TIME_WINDOWS], key="matching_time",
+                                help="この時間帯に開いている資源だけ(曜日・時間の記載から判断)")
+        provs = c[4].multiselect("提供主体", list(by_label), key="matching_providers", placeholder="すべての提供主体")
         assign = st.checkbox("定員を考えて割り当てる", value=True, key="matching_assign",
                              help="定員の範囲で、全体の徒歩時間の合計が最小になるように1件ずつ割り当てます")
         if st.form_submit_button("マッチングを実行", type="primary"):
             st.session_state["matching_params"] = (int(k), float(max_minutes), bool(assign),
                                                    None if weekday == ANY_DAY else weekday,
-                                                   tuple(by_label[p] for p in provs))
+                                                   tuple(by_label[p] for p in provs),
+                                                   None if window == ANY_DAY else window)
     params = st.session_state.get("matching_params")
     if params is None:
         st.info("条件を選んで「マッチングを実行」を押すと、未対応のニーズごとに近い資源の候補が出ます。")
@@ -172,3 +193,4 @@ if layers is not None:
         _mark(selected, "matched")
     if b[1].button(f"解決にする({len(selected)} 件)", disabled=not selected):
         _mark(selected, "resolved")
+    _failed_referral(resources)

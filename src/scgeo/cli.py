@@ -19,7 +19,7 @@ from pathlib import Path
 from scgeo._errors import InputError, ScgeoError
 from scgeo.commands import level_arg
 
-__all__ = ["main"]
+__all__ = ["main", "rejected_path"]
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
 IMPORT_LAYERS = ("areas", "town_blocks", "resources", "needs", "venues", "network")
@@ -121,13 +121,19 @@ def _read_for_layer(args, ws):
     from scgeo import io
 
     mapping = _parse_mapping(args.mapping)
-    existing = None if args.replace else ws.ids(
+    existing = None if args.replace or getattr(args, "refresh", None) else ws.ids(
         "areas" if args.layer in ("areas", "town_blocks") else args.layer)
     common = {"mapping": mapping, "encoding": args.encoding}
+    if args.layer in ("areas", "town_blocks"):
+        from scgeo.location import Expected
+
+        replaced = () if not args.replace else ("town_block",) if args.layer == "town_blocks" else (
+            tuple(ws.areas()["level"].unique()) if args.level is None else (args.level,))
+        expect = Expected.for_workspace(ws, exclude_levels=replaced)
     if args.layer == "areas":
-        result = io.read_areas(args.file, level=args.level, crs=args.crs, **common)
+        result = io.read_areas(args.file, level=args.level, crs=args.crs, expect=expect, **common)
     elif args.layer == "town_blocks":
-        result = io.read_town_blocks(args.file, crs=args.crs, **common)
+        result = io.read_town_blocks(args.file, crs=args.crs, expect=expect, **common)
     elif args.layer == "resources":
         result = io.read_resources(args.file, sheet=args.sheet, existing_ids=existing, **common)
     elif args.layer == "venues":
@@ -143,6 +149,7 @@ def _read_for_layer(args, ws):
 
 
 def _cmd_import(args) -> int:
+    from scgeo.sheets import write_csv
     from scgeo.workspace import Workspace
 
     if not Path(args.file).is_file():
@@ -153,18 +160,53 @@ def _cmd_import(args) -> int:
     result = _read_for_layer(args, ws)
     for message in result.messages:
         print(f"注意: {message}")
-    written = ws.import_result(args.layer, result, mode="replace" if args.replace else "append",
-                               user=args.user, source=Path(args.file).name)
+    if args.refresh and args.layer != "resources":
+        raise InputError("--refresh(一覧の再取込)は --layer resources のときだけ使えます。")
+    mode = "refresh" if args.refresh else "replace" if args.replace else "append"
+    before = len(ws.review_flags())
+    written = 0
+    if len(result.accepted):
+        written = ws.import_result(args.layer, result, mode=mode, user=args.user, source=Path(args.file).name,
+                                   list_name=args.refresh)
     print(f"{args.layer}: 取込 {written} 件、除外 {len(result.rejected)} 件")
+    if args.refresh:
+        missing = len(ws.review_flags()) - before
+        print(f"「{args.refresh}」の一覧に見当たらなくなった資源: {missing} 件を要確認にしました")
     if len(result.rejected):
-        source = Path(args.file)
-        out = source.with_name(f"{source.stem}_rejected.csv")
-        # for people: the row number and the reason under Japanese headers, the file's own columns as they were
-        result.rejected.rename(columns=REJECTED_HEADERS).to_csv(out, index=False, encoding="utf-8-sig")
-        print(f"除外した行と理由: {out}")
+        out = rejected_path(ws.path, Path(args.file), layer=args.layer, folder=args.rejected_dir)
+        if args.layer == "needs":  # 要配慮個人情報: internal, marked, schema columns only unless --internal
+            from scgeo.privacy import rejected_needs, write_internal_table
+
+            rows = rejected_needs(result.rejected, mapping=_parse_mapping(args.mapping), internal=args.internal)
+            out = write_internal_table(rows, out)
+            kept = "すべての列" if args.internal else "スキーマの列と理由のみ(自由記述・要介護度・座標は除外)"
+            print(f"除外した行と理由(内部資料 — 個人情報を含む、{kept}): {out}")
+        else:
+            # for people: the row number and the reason under Japanese headers, the file's own columns as they were
+            write_csv(result.rejected.rename(columns=REJECTED_HEADERS), out)
+            print(f"除外した行と理由: {out}")
         for _, row in result.rejected.head(5).iterrows():
             print(f"  {row['source_row']}行目: {row['reason']}")
+    if not written:
+        raise InputError(f"{Path(args.file).name} から取り込める行がありませんでした(ワークスペースは変えていません)。"
+                         + ("除外の理由を確かめてください。" if len(result.rejected) else ""))
     return EXIT_OK
+
+
+def rejected_path(workspace: Path, source: Path, *, layer: str, folder: str | Path | None = None) -> Path:
+    """Where the rejected rows of an import go: never into the user's data folder.
+
+    ``rejected/`` beside the workspace (or ``folder``). The needs layer's rejected rows keep the
+    original cells of personal records: an internal output, always in ``internal/`` beside the
+    workspace.
+    """
+    if layer == "needs":
+        folder = workspace.parent / "internal"
+    elif folder is None:
+        folder = workspace.parent / "rejected"
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"{source.stem}_rejected.csv"
 
 
 def _import_network(args, ws) -> int:
@@ -180,6 +222,9 @@ def _import_network(args, ws) -> int:
         data = read_osm(source)
         nodes, edges, lines = data.nodes, data.edges, data.lines
         net = WalkNetwork.from_frames(nodes, edges)
+    from scgeo.location import Expected, check_location
+
+    check_location(nodes, Expected.for_workspace(ws), what=source.name)
     ws.write_network(nodes, edges, lines, user=args.user, source=source.name)
     print(f"歩行ネットワーク: 交点 {len(nodes)}、道 {len(edges)}、"
           f"最大の連結成分 {net.component_share():.1%}")
@@ -199,6 +244,7 @@ def _cmd_info(args) -> int:
     labels = {"areas": "区域", "population": "町丁目別人口", "resources": "社会資源",
               "needs": "ニーズ", "edits": "編集履歴", "network_nodes": "歩行ネットワークの交点",
               "network_edges": "歩行ネットワークの道", "basemap_lines": "背景の線(川・鉄道)",
+              "confirmations": "確認の記録", "review_flags": "要確認の知らせ",
               "venues": "活動の場(会場)"}
     for name, count in info["layers"].items():
         print(f"  {labels.get(name, name)} ({name}): {count} 件")
@@ -283,7 +329,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--encoding", help="文字コード (既定: 自動判定)")
     p.add_argument("--sheet", help="Excel のシート名")
     p.add_argument("--replace", action="store_true", help="同じレイヤ(区域は同じ種類)を置き換える")
+    p.add_argument("--refresh", metavar="一覧の名前",
+                   help="公開一覧の再取込 (社会資源): 同じIDは更新、新しいIDは追加、出典にこの名前を含む資源で"
+                        "ファイルにないものは消さずに「要確認」にする (例: 介護サービス情報公表)")
     p.add_argument("--user", help="編集履歴に記録する名前")
+    p.add_argument("--internal", action="store_true",
+                   help="ニーズの除外行をすべての列のまま書き出す (内部資料。既定はスキーマの列と理由のみ)")
+    p.add_argument("--rejected-dir", help="除外した行のファイルを書くフォルダ (既定: ワークスペースの隣の rejected/。"
+                                          "ニーズは internal/)")
     p.set_defaults(func=_cmd_import)
 
     p = sub.add_parser("info", help="ワークスペースの内容を表示する")

@@ -17,8 +17,9 @@ import pyogrio
 from scgeo import backups
 from scgeo._errors import InputError, ScgeoError
 from scgeo.io import read_areas, read_needs, read_resources, read_town_blocks
+from scgeo.io.organisations import read_network_table
 from scgeo.io.osm import read_osm
-from scgeo.privacy import aggregate_needs, write_aggregate
+from scgeo.privacy import INTERNAL_DIR, publish_needs
 from scgeo.report import gap_report, match_report, write_blank_zones, write_gap_table, write_matches
 from scgeo.settings import get_settings
 from scgeo.workspace import Workspace
@@ -38,6 +39,11 @@ SAMPLE_LAYERS = (
     ("resources/resources.csv", "resources", None),
     ("needs/needs.csv", "needs", None),
     ("network/sakura.osm", "network", None),
+    ("organisations/organisations.csv", "organisations", None),
+    ("organisations/councils.csv", "councils", None),
+    ("organisations/ties.csv", "ties", None),
+    ("organisations/council_meetings.csv", "council_meetings", None),
+    ("organisations/helpers.csv", "helpers", None),
 )
 
 
@@ -98,8 +104,10 @@ def _build(ws: Workspace, data_dir: Path, log: Callable[[str], None]) -> Workspa
             result = read_town_blocks(file)
         elif layer == "resources":
             result = read_resources(file)
-        else:
+        elif layer == "needs":
             result = read_needs(file)
+        else:
+            result = read_network_table(file, layer)
         if len(result.rejected):
             reasons = "; ".join(result.rejected["reason"].head(3))
             raise InputError(f"サンプルデータ {file} に不正な行があります: {reasons}")
@@ -153,10 +161,13 @@ def run_demo(out_dir: str | Path = "out", *, data_dir: str | Path | None = None,
     log(f"空白地帯分析: {table['area_id'].nunique()} 区域 × {table['category'].nunique()} 種別、"
         f"空白地帯 {len(zones)} か所")
     _, assigned, matches = match_report(ws, k=3, max_minutes=20, assign=True)
-    outputs["matches"] = write_matches(matches, out_dir / "matches.csv")
-    log(f"マッチング: 未対応のニーズ {len(matches)} 件のうち {assigned['resource_id'].notna().sum()} 件を割り当て")
-    by_area = aggregate_needs(ws.read("needs"), ws.areas(), level="jhs_district", blocks=ws.town_blocks())
-    outputs["needs_by_area"] = write_aggregate(by_area, out_dir / "needs_by_area.csv")
+    # internal: need ids and per-need minutes, kept apart from the public files and marked
+    outputs["matches"] = write_matches(matches, out_dir / INTERNAL_DIR / "matches.csv")
+    log(f"マッチング: 未対応のニーズ {len(matches)} 件のうち {assigned['resource_id'].notna().sum()} 件を割り当て"
+        f"(内部資料: {outputs['matches']})")
+    by_area = publish_needs(ws, level="jhs_district", out=out_dir / "needs_by_area.csv", user="scgeo demo",
+                            purpose="デモ: 中学校区別のニーズ件数(表と地図)")
+    outputs["needs_by_area"] = out_dir / "needs_by_area.csv"
 
     from scgeo.maps.council import export_council_map
     from scgeo.maps.static import print_map

@@ -44,6 +44,9 @@ def _cmd_print_map(args) -> int:
             names = "、".join(c.label for c in taxonomy.categories.values())
             raise InputError(f"--gaps の種別は次のいずれかです: {names}")
         zones = gap_report(ws, categories=categories, minutes=args.minutes)[1]
+    if args.per_area and not len(ws.areas("living_area")):
+        fallback = "中学校区ごと" if len(ws.areas("jhs_district")) else "市町村全体で1枚"
+        print(f"注意: 日常生活圏域がないため、{fallback}のページにします。")
     path, pages = print_map(ws, out, area=args.area, paper=args.paper, per_area=args.per_area, blank_zones=zones)
     extra = "" if zones is None else f"、空白地帯 {len(zones)} か所"
     print(f"印刷用の地図を書き出しました: {path} ({pages} ページ、{args.paper} 横{extra})")
@@ -64,7 +67,8 @@ def register(sub) -> None:
     p.add_argument("path", help="ワークスペース (.gpkg)")
     p.add_argument("--area", help="日常生活圏域(または中学校区)の名前かID")
     p.add_argument("--paper", choices=("A3", "A4"), default="A3", help="用紙 (既定: A3 横)")
-    p.add_argument("--per-area", action="store_true", help="日常生活圏域ごとに1ページ(PDF)")
+    p.add_argument("--per-area", action="store_true",
+                   help="日常生活圏域ごとに1ページ(PDF)。圏域がなければ中学校区ごと")
     p.add_argument("--gaps", action="append", metavar="種別",
                    help="この種別の空白地帯を重ねて凡例に載せる (例: --gaps サロン。複数指定可)")
     p.add_argument("--minutes", type=float, default=15.0, help="空白地帯の徒歩の時間 (分、既定: 15)")

@@ -30,7 +30,7 @@ from matplotlib.patches import Rectangle
 
 from scgeo._errors import ScgeoError
 from scgeo.crs import to_metric
-from scgeo.maps._basemap import VECTOR_ATTRIBUTION, basemap_frame
+from scgeo.maps._basemap import basemap_frame, basemap_kinds, vector_attribution
 from scgeo.maps._placement import place_markers
 from scgeo.maps.council import AreaView
 from scgeo.schema import Taxonomy, load_taxonomy
@@ -91,7 +91,7 @@ def _clip(text: str, limit: int = 24) -> str:
 def _list_entries(numbered: pd.DataFrame, taxonomy: Taxonomy) -> list[tuple[str, str, str]]:
     """``(kind, text, colour)`` lines: a heading per category, then ``number name``."""
     entries = []
-    status = {"paused": "(休止中)", "closed": "(廃止)"}
+    status = {"paused": "(休止中)", "closed": "(廃止)", "planned": "(計画中・案)"}
     for code, part in numbered.groupby("category", sort=False):
         color = taxonomy.categories[code].color if code in taxonomy.categories else "#777777"
         entries.append(("head", f"{taxonomy.label(code)} ({len(part)})", color))
@@ -178,8 +178,10 @@ def _draw_map(ax, view: AreaView, numbered: gpd.GeoDataFrame, metric_crs, taxono
     areas = view.areas.to_crs(metric_crs)
     jhs = areas[areas["level"] == "jhs_district"]
     living = areas[areas["level"] == "living_area"]
-    jhs.boundary.plot(ax=ax, color="#3d5875", linewidth=0.9, linestyle=(0, (5, 3)), zorder=2)
-    living.boundary.plot(ax=ax, color="#14304f", linewidth=2.4, zorder=3)
+    if len(jhs):  # geopandas warns on plotting an empty layer (a town without 圏域)
+        jhs.boundary.plot(ax=ax, color="#3d5875", linewidth=0.9, linestyle=(0, (5, 3)), zorder=2)
+    if len(living):
+        living.boundary.plot(ax=ax, color="#14304f", linewidth=2.4, zorder=3)
     blocks = view.town_blocks.to_crs(metric_crs) if len(view.town_blocks) else None
     if blocks is not None:
         blocks.boundary.plot(ax=ax, color="#9aa3ad", linewidth=0.35, zorder=1.8)
@@ -239,18 +241,22 @@ def _scale_and_north(ax, font) -> None:
             weight="bold", zorder=9)
 
 
-def _line_legend(ax, font, extra: list) -> None:
-    handles = [
-        Line2D([], [], color="#14304f", lw=2.4, label="日常生活圏域"),
-        Line2D([], [], color="#3d5875", lw=0.9, ls=(0, (5, 3)), label="中学校区"),
-        Line2D([], [], color=_LINE_STYLE["major"][0], lw=2.3, label="主要道路"),
-        Line2D([], [], color=_LINE_STYLE["river"][0], lw=4, label="川"),
-        Line2D([], [], color=_LINE_STYLE["rail"][0], lw=1.4, ls=(0, (5, 3)), label="鉄道"),
-        Line2D([], [], color="#333", marker="o", markerfacecolor=_INACTIVE, lw=0, ms=7, label="休止中・廃止"),
-        Line2D([], [], color="#333", lw=0.5, marker="o", ms=2, markevery=[0], label="引き出し線(位置)"),
-        Line2D([], [], color="#9aa3ad", lw=0.6, label="町丁目"),
-        *extra,
-    ]
+def _line_legend(ax, view: AreaView, font, extra: list) -> None:
+    """The legend of lines: only the layers that exist in the workspace (no 道路 without a network)."""
+    have = basemap_kinds(view.streets, view.lines)
+    levels = set(view.areas["level"])
+    handles = [handle for shown, handle in (
+        ("living_area" in levels, Line2D([], [], color="#14304f", lw=2.4, label="日常生活圏域")),
+        ("jhs_district" in levels, Line2D([], [], color="#3d5875", lw=0.9, ls=(0, (5, 3)), label="中学校区")),
+        (have["roads"], Line2D([], [], color=_LINE_STYLE["major"][0], lw=2.3, label="主要道路")),
+        (have["rivers"], Line2D([], [], color=_LINE_STYLE["river"][0], lw=4, label="川")),
+        (have["rails"], Line2D([], [], color=_LINE_STYLE["rail"][0], lw=1.4, ls=(0, (5, 3)), label="鉄道")),
+        ((view.resources["status"] != "active").any(),
+         Line2D([], [], color="#333", marker="o", markerfacecolor=_INACTIVE, lw=0, ms=7, label="休止中・廃止")),
+        (True, Line2D([], [], color="#333", lw=0.5, marker="o", ms=2, markevery=[0], label="引き出し線(位置)")),
+        (len(view.town_blocks) > 0, Line2D([], [], color="#9aa3ad", lw=0.6, label="町丁目")),
+    ) if shown]
+    handles += extra
     ax.legend(handles=handles, loc="lower right", prop=font, fontsize=7, ncols=3, framealpha=0.9,
               edgecolor="#bbb").set_zorder(10)
 
@@ -285,14 +291,18 @@ def _map_page(view: AreaView, taxonomy: Taxonomy, font, paper: str, today: dt.da
     ax.set_xlabel("")
     ax.set_ylabel("")
     _scale_and_north(ax, font)
-    _line_legend(ax, font, gap_handles)
+    _line_legend(ax, view, font, gap_handles)
     fig.text(0.02, 0.955, view.title, fontproperties=font, fontsize=20, weight="bold", color="#14304f")
     fig.text(0.02, 0.925, f"作成日 {today:%Y年%m月%d日} / 社会資源 {len(numbered)} 件 / 番号は右の一覧と対応",
              fontproperties=font, fontsize=9, color="#444")
-    gaps = "" if blank_zones is None or not len(blank_zones) else \
-        f" / 空白地帯: 徒歩{blank_zones['minutes'].iloc[0]:g}分で資源に届かない高齢者の住む所(ギャップ分析)"
-    fig.text(0.02, 0.03, f"{VECTOR_ATTRIBUTION} / 区域・社会資源: ワークスペース ({view.muni_name}) / "
-             f"白い丸の番号は休止中・廃止{gaps}", fontproperties=font, fontsize=7, color="#333")
+    gaps = None if blank_zones is None or not len(blank_zones) else \
+        f"空白地帯: 徒歩{blank_zones['minutes'].iloc[0]:g}分で資源に届かない高齢者の住む所(ギャップ分析)"
+    credits = [vector_attribution(view.streets, view.lines), f"区域・社会資源: ワークスペース ({view.muni_name})",
+               "白い丸の番号は休止中・廃止", gaps]
+    fig.text(0.02, 0.03, " / ".join(c for c in credits if c), fontproperties=font, fontsize=7, color="#333")
+    if view.notes:
+        fig.text(0.02, 0.012, "※ " + " / ".join(view.notes), fontproperties=font, fontsize=8, color="#8a4b00",
+                 weight="bold")
     legend = fig.add_axes((0.72, 0.06, 0.27, 0.84))
     legend.axis("off")
     fig.text(0.72, 0.91, "番号と名称", fontproperties=font, fontsize=11, weight="bold", color="#14304f")
@@ -329,7 +339,8 @@ def print_map(ws, path: str | Path, *, area: str | None = None, paper: str = "A3
     paper
         ``"A3"`` (default) or ``"A4"``, landscape.
     per_area
-        One map page per 日常生活圏域 in one PDF (``area`` is then ignored).
+        One map page per 日常生活圏域 in one PDF (``area`` is then ignored); a municipality
+        without 日常生活圏域 gets one page per 中学校区, and without either one page for the whole town.
     today
         Date printed on the map (default: today).
     taxonomy
@@ -351,7 +362,9 @@ def print_map(ws, path: str | Path, *, area: str | None = None, paper: str = "A3
     taxonomy = taxonomy or load_taxonomy()
     today = today or dt.date.today()
     if per_area:
-        views = [AreaView(ws, name) for name in ws.areas("living_area")["name"]]
+        per = next((lv for lv in ("living_area", "jhs_district") if ws.count("areas") and len(ws.areas(lv))), None)
+        keys = ws.areas(per)["area_id"].astype(str).tolist() if per else [None]
+        views = [AreaView(ws, key) for key in keys]
     else:
         views = [AreaView(ws, area)]
     pages: list[Figure] = []
