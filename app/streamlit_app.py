@@ -13,13 +13,36 @@ st.set_page_config(page_title="scgeo 地域資源マップ", page_icon=ICON, lay
 if not password_gate():
     st.stop()
 
+# Streamlit's file uploader has no text options: its English words are replaced here (CSS only, the
+# widget itself untouched): 「ファイルを選ぶ」 and a Japanese hint; the label says types and size.
+UPLOADER_JA = """<style>
+[data-testid=stFileUploaderDropzone] button [data-testid=stMarkdownContainer] { display: none; }
+[data-testid=stFileUploaderDropzone] button span[data-has-shortcut]::after { content: "ファイルを選ぶ"; }
+[data-testid=stFileUploaderDropzoneInstructions] span { display: none; }
+[data-testid=stFileUploaderDropzoneInstructions] > div::after {
+  content: "ここにファイルをドラッグ&ドロップするか、「ファイルを選ぶ」を押してください"; font-size: 14px; }
+</style>"""
+st.html(UPLOADER_JA)
+
+MAP = st.Page("app_pages/map_page.py", title="地図", icon=":material/map:", url_path="map")
+
+
+def _home() -> None:
+    """The address without a page (``/``) opens the map page at ``/map``, so ``/map`` also works directly."""
+    st.switch_page(MAP)
+
+
 # One line per page.
 PAGES = [
-    st.Page("app_pages/map_page.py", title="地図", icon=":material/map:", url_path="map", default=True),
+    st.Page(_home, title="地図", url_path="home", default=True, visibility="hidden"),
+    MAP,
     st.Page("app_pages/resources_page.py", title="社会資源", icon=":material/table_edit:", url_path="resources"),
+    st.Page("app_pages/verify_page.py", title="確認", icon=":material/fact_check:", url_path="verify"),
     st.Page("app_pages/gaps_page.py", title="ギャップ分析", icon=":material/explore:", url_path="gaps"),
     st.Page("app_pages/matching_page.py", title="マッチング", icon=":material/handshake:", url_path="matching"),
     st.Page("app_pages/needs_page.py", title="ニーズ", icon=":material/groups:", url_path="needs"),
+    st.Page("app_pages/network_page.py", title="関係者ネットワーク", icon=":material/hub:", url_path="network"),
+    st.Page("app_pages/siting_page.py", title="資源開発", icon=":material/add_location_alt:", url_path="siting"),
     st.Page("app_pages/import_page.py", title="データ取込", icon=":material/upload_file:", url_path="import"),
     st.Page("app_pages/export_page.py", title="出力", icon=":material/download:", url_path="export"),
 ]

@@ -250,13 +250,14 @@ def test_add_a_resource_with_the_form(sample_copy):
 
 
 def test_stale_filter_lists_the_entries_to_check(sample_workspace):
-    from scgeo.filters import is_stale
+    from scgeo.analysis.freshness import freshness
 
     resources = sample_workspace.read("resources")
     at = _run(sample_workspace.path, "resources_page")
     assert len(at.data_editor[0].value) == len(resources)
     at.toggle(key="resources_stale").set_value(True).run()
-    stale = int(is_stale(resources).sum())
+    states = freshness(resources, today=dt.date.today(), flags=sample_workspace.review_flags())["state"]
+    stale = int(states.isin(["overdue", "long_unconfirmed", "needs_review"]).sum())
     assert 0 < stale < len(resources)
     assert len(at.data_editor[0].value) == stale
     assert at.dataframe[-1].value.iloc[0]["編集者"]  # the recent history is shown
@@ -318,8 +319,17 @@ def test_import_column_mapping_can_be_overridden(sample_copy):
     assert _metrics(at)["取り込む行"] == "1"
 
 
-def test_import_areas_into_an_empty_workspace(empty_workspace):
+def test_import_areas_into_an_empty_workspace(empty_workspace, tmp_path):
     data = (ROOT / "data" / "boundaries" / "living_areas.geojson").read_bytes()
+    # the sample town's areas lie nowhere near 出雲市: refused with the reason, nothing written
+    at = _run(empty_workspace.path, "import_page")
+    at.radio(key="import_layer").set_value("区域(日常生活圏域・中学校区・小学校区など)").run()
+    at.selectbox(key="import_level").set_value("日常生活圏域").run()
+    at.file_uploader[0].set_value(("living.geojson", data, "application/geo+json")).run()
+    assert not at.exception and any("出雲市役所から" in e.value and "km 離れています" in e.value for e in at.error)
+    assert empty_workspace.count("areas") == 0
+
+    empty_workspace = Workspace.create(tmp_path / "sakura.gpkg", muni_code="99201", muni_name="さくら市")
     at = _run(empty_workspace.path, "import_page")
     at.radio(key="import_layer").set_value("区域(日常生活圏域・中学校区・小学校区など)").run()
     at.selectbox(key="import_level").set_value("日常生活圏域").run()
@@ -346,6 +356,10 @@ def test_export_for_one_living_area(sample_workspace):
     at.selectbox(key="export_area").set_value(f"日常生活圏域 {area['name']}").run()
     assert not at.exception
     assert _metrics(at)["対象の社会資源"] == str(int(resources.geometry.intersects(area.geometry).sum()))
+    assert len(at.get("download_button")) == 1  # Excel at once; the maps when asked for
+    at.button(key="export_make_map").click().run()
+    at.button(key="export_make_pdf").click().run()
+    assert not at.exception
     assert len(at.get("download_button")) == 3  # HTML map, Excel, print PDF
     assert any("A3 横 1 ページ" in c.value for c in at.caption)  # one 圏域: one page
 
@@ -403,3 +417,60 @@ def test_runner_refuses_a_public_address_without_password(sample_workspace, monk
     monkeypatch.setenv("SCGEO_APP_PASSWORD", "x")
     command = streamlit_command(sample_workspace.path, port=8599, address="0.0.0.0")
     assert command[command.index("--server.address") + 1] == "0.0.0.0"
+
+
+# ------------------------------------------------------------------ a coordinator's first day
+
+
+def test_new_workspace_from_the_sidebar(tmp_path):
+    target = tmp_path / "izumo.gpkg"
+    at = _run(tmp_path / "missing.gpkg")
+    at.text_input(key="new_ws_code").input("32203")
+    at.text_input(key="new_ws_file").input(str(target))
+    next(b for b in at.button if b.label == "作成").click().run()
+    assert not at.exception
+    assert Workspace.open(target).meta()["muni_name"] == "出雲市"  # named from the code
+    assert at.session_state["workspace_path"] == str(target)  # and opened
+    assert at.title[0].value == "地域資源マップ" and not at.warning
+    at.text_input(key="new_ws_code").input("123")
+    next(b for b in at.button if b.label == "作成").click().run()
+    assert any("市町村コード" in e.value for e in at.error)
+
+
+def test_each_workspace_is_listed_once(tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    first = Workspace.create(out / "workspace.gpkg", muni_code="32203")
+    Workspace.create(out / "other.gpkg", muni_code="32203")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SCGEO_WORKSPACE", str(first.path.resolve()))  # the demo's, by its full path
+    at = _run(first.path.resolve())
+    options = at.selectbox(key="workspace_found").options
+    assert sorted(options) == ["out/other.gpkg", "out/workspace.gpkg"]
+
+
+def test_restore_from_the_resources_page(sample_copy):
+    before = sample_copy.count("resources")
+    sample_copy.delete_feature("resources", sample_copy.read("resources")["resource_id"].iloc[0], user="山田")
+    at = _run(sample_copy.path, "resources_page")
+    assert _metrics(at)["社会資源"] == str(before - 1)
+    at.selectbox(key="restore_generation").set_value(1)
+    at.button(key="restore_button").click().run()
+    assert not at.exception
+    assert sample_copy.count("resources") == before
+    assert _metrics(at)["社会資源"] == str(before)
+    assert any("以前の状態に戻しました" in s.value for s in at.success)
+
+
+def test_no_none_in_the_tables(sample_copy):
+    """The grids print "None" for any missing value: the tables of these pages have none."""
+    rid = sample_copy.read("resources")["resource_id"].iloc[0]
+    sample_copy.update_feature("resources", rid, {"capacity": None, "last_confirmed": None, "notes": None})
+    at = _run(sample_copy.path, "resources_page")
+    frames = [e.value for e in at.data_editor] + [e.value for e in at.dataframe]
+    at = _run(sample_copy.path, "matching_page")
+    next(b for b in at.button if b.label == "マッチングを実行").click().run()
+    frames += [e.value for e in at.data_editor]
+    assert len(frames) >= 3
+    for frame in frames:
+        assert not frame.isna().any().any(), frame.columns[frame.isna().any()].tolist()
+        assert not frame.astype(str).isin(["None", "nan", "NaT", "<NA>"]).any().any()

@@ -6,6 +6,7 @@ filter, and saves the screenshots in docs/img/app_<page>.png.
 """
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -22,7 +23,7 @@ CHROMIUM = "/usr/bin/chromium"
 PAGES = {
     "resources": ("社会資源", "社会資源の一覧と更新", "[data-testid='stDataFrameResizable']"),
     "import": ("データ取込", "データ取込", "[data-testid='stFileUploaderDropzone']"),
-    "export": ("出力", "出力(協議体・関係機関向け)", "[data-testid='stDownloadButton'] >> nth=1"),
+    "export": ("出力", "出力(協議体・関係機関向け)", "[data-testid='stDownloadButton'] >> nth=0"),
 }
 
 if not Path(CHROMIUM).exists():
@@ -30,6 +31,7 @@ if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is required (SCGEO_REQUIRE_BROWSER=1)", pytrace=False)
     pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium fonts-noto-cjk)", allow_module_level=True)
 sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+playwright_error = pytest.importorskip("playwright.sync_api").Error
 
 
 def _free_port() -> int:
@@ -99,21 +101,14 @@ def browser_page(server):
             browser.close()
 
 
-# The map's window: inside the app's own map component (scgeo_map), or a plain st.iframe.
-MAP_WINDOW = """(() => {
-    const c = document.querySelector('[data-testid=stCustomComponentV1]');
-    const inner = c && c.contentDocument && c.contentDocument.getElementById('map');
-    if (inner) return inner.contentWindow;
-    const f = document.querySelector('[data-testid=stIFrame]');
-    return f && f.contentWindow;
-})()"""
-
-
 def _map_frame(page):
+    """The map's frame: inside the app's own map component (scgeo_map), or inside a plain st.iframe.
+
+    Either way the map runs in a frame sandboxed without allow-same-origin, which the page's own
+    scripts cannot reach: Playwright's frame handles can.
+    """
     handle = page.wait_for_selector("[data-testid='stCustomComponentV1'], [data-testid='stIFrame']", timeout=30_000)
-    frame = handle.content_frame()
-    if handle.get_attribute("data-testid") == "stCustomComponentV1":
-        frame = frame.wait_for_selector("#map", state="attached", timeout=30_000).content_frame()
+    frame = handle.content_frame().wait_for_selector("iframe", state="attached", timeout=30_000).content_frame()
     frame.wait_for_function("() => typeof L !== 'undefined' && document.querySelector('.leaflet-container')",
                             timeout=30_000)
     return frame
@@ -133,7 +128,10 @@ COUNT_MARKERS = """(w) => {
             if (l instanceof L.LayerGroup) walk(l); else if (isResource(l)) leaves.add(l);
         }
     };
-    const roots = [...Object.values(w), ...Object.values((w.scgeo && w.scgeo.categories) || {})];
+    const roots = [...Object.values((w.scgeo && w.scgeo.categories) || {})];
+    for (const key of Object.keys(w)) {  // the sandboxed frame refuses some properties (localStorage)
+        try { roots.push(w[key]); } catch (e) { /* not a layer */ }
+    }
     for (const v of roots) { if (v instanceof L.LayerGroup) walk(v); }
     return leaves.size;
 }"""
@@ -167,7 +165,6 @@ def test_every_page_offline(server, browser_page, sample_workspace, screenshot_d
     assert _marker_count(frame) == len(resources)
     assert _metric(page, "表示中") == len(resources)
     assert frame.evaluate("() => document.querySelectorAll('script[src], link[href]').length") == 0  # all inline
-    page.screenshot(path=IMG / "app_map.png")
 
     # one filter: the category 居場所・サロン
     page.locator("[data-testid='stMultiSelect']", has_text="種別").first.click()
@@ -180,10 +177,15 @@ def test_every_page_offline(server, browser_page, sample_workspace, screenshot_d
         "m.querySelector('[data-testid=stMetricValue]').innerText.trim() === String(n))", arg=salons, timeout=30_000)
     counted = time.monotonic() - started
     assert _metric(page, "表示中") == salons < len(resources)
-    page.wait_for_function(
-        f"n => {{ const w = {MAP_WINDOW};"
-        f" return !!(w && w.L && w.document.querySelector('.leaflet-container')) && ({COUNT_MARKERS})(w) === n; }}",
-        arg=salons, timeout=30_000)
+    deadline = time.monotonic() + 30
+    while True:  # the map frame is redrawn: poll it through Playwright (the page cannot look inside)
+        try:
+            if _marker_count(_map_frame(page)) == salons:
+                break
+        except playwright_error:
+            pass
+        assert time.monotonic() < deadline, "the filtered map was not redrawn"
+        page.wait_for_timeout(200)
     print(f"filter change in the browser: counts after {counted:.2f} s, map redrawn after "
           f"{time.monotonic() - started:.2f} s")
     assert _marker_count(_map_frame(page)) == salons
@@ -197,7 +199,6 @@ def test_every_page_offline(server, browser_page, sample_workspace, screenshot_d
         _wait_idle(page)
         assert page.title().startswith(title)
         assert not page.locator("[data-testid='stException']").count()
-        page.screenshot(path=IMG / f"app_{path}.png")
     assert [u for u in page.outside if not u.startswith(("https://cyberjapandata.gsi.go.jp", "https://tile."))] == []
 
 
@@ -237,3 +238,137 @@ def test_clicking_a_resource_on_the_map_shows_its_details(server, browser_page, 
     assert frame.locator(".leaflet-popup").count() == 1  # the map keeps its popup: not redrawn
     page.screenshot(path=tmp_path / "map_click.png")
     print(f"clicked {name}; screenshot: {tmp_path / 'map_click.png'}")
+
+
+# ------------------------------------------------------------------ every page: words and map furniture
+
+# url path: (heading, an element that shows the page has drawn)
+EVERY_PAGE = {
+    "map": ("地域資源マップ", "[data-testid='stCustomComponentV1']"),
+    "resources": ("社会資源の一覧と更新", "[data-testid='stDataFrameResizable']"),
+    "gaps": ("ギャップ分析(空白地帯)", "[data-testid='stIFrame']"),
+    "matching": ("ニーズと資源のマッチング", "[data-testid='stForm']"),
+    "needs": ("ニーズの集計", "[data-testid='stIFrame']"),
+    "import": ("データ取込", "[data-testid='stFileUploaderDropzone']"),
+    "export": ("出力(協議体・関係機関向け)", "[data-testid='stDownloadButton'] >> nth=0"),
+}
+# Latin words a Japanese user reads as names, not as English left behind
+ALLOWED_WORDS = {"scgeo", "CSV", "Excel", "HTML", "PDF", "JSON", "GeoPackage", "GeoJSON", "Shapefile", "OpenStreetMap",
+                 "Leaflet", "UTF", "Shift_JIS", "MB", "KB", "km", "ha", "ID", "SC", "QGIS", "EPSG", "xlsx", "BOM"}
+WORD = re.compile(r"(?<![A-Za-z])[A-Za-z]{2,}(?:[_:][A-Za-z]+)*")
+PATHLIKE = re.compile(r"\S*[/\\]\S*|\S+\.(?:gpkg|csv|xlsx|html|pdf|json|geojson)\b")
+
+# The text a user reads: visible text, without code samples, inputs and icon ligatures; with the
+# cells the data grids draw on canvas (their accessible copy).
+VISIBLE_TEXT = """() => {
+    const root = document.body;
+    // visually hidden text (a screen reader's "skip to content" link, 1 px boxes) is not on screen
+    for (const e of root.querySelectorAll('a, span, div')) {
+        const r = e.getBoundingClientRect(), s = getComputedStyle(e);
+        const tiny = r.width <= 1 && r.height <= 1 && s.overflow === 'hidden';
+        if (tiny || s.clip === 'rect(0px, 0px, 0px, 0px)' || s.clipPath === 'inset(50%)')
+            e.dataset.scgeoHidden = '1';
+    }
+    const copy = root.cloneNode(true);
+    const skip = 'code, pre, input, textarea, [data-testid=stIconMaterial], script, style, [data-scgeo-hidden]';
+    copy.querySelectorAll(skip).forEach(e => e.remove());
+    const host = document.createElement('div');
+    host.style.cssText = 'position:absolute;left:-99999px;top:0;width:1200px';
+    host.appendChild(copy); document.body.appendChild(host);
+    const text = host.innerText; host.remove();
+    const cells = [...root.querySelectorAll('[role=gridcell], [role=columnheader]')].map(c => c.textContent)
+        .filter(t => t !== 'true' && t !== 'false');  // checkbox cells, drawn as boxes
+    return text + '\\n' + cells.join('\\n');
+}"""
+
+# Map furniture boxes inside a map's window: nothing may overlap another box
+FURNITURE = """() => {
+    const box = s => { const e = document.querySelector(s); if (!e || !e.offsetParent) return null;
+        const r = e.getBoundingClientRect(); return r.width && r.height ? r : null; };
+    const hit = (a, b) => !!(a && b) &&
+        !(a.right <= b.left || b.right <= a.left || a.bottom <= b.top || b.bottom <= a.top);
+    const boxes = {title: box('.scgeo-title'), layers: box('.leaflet-control-layers'),
+                   zoom: box('.leaflet-control-zoom'), legend: box('.scgeo-legend'),
+                   scale: box('.leaflet-control-scale'),
+                   attribution: box('.leaflet-control-attribution')};
+    const names = Object.keys(boxes), overlaps = [];
+    for (let i = 0; i < names.length; i++)
+      for (let j = i + 1; j < names.length; j++)
+        if (hit(boxes[names[i]], boxes[names[j]])) overlaps.push(names[i] + '/' + names[j]);
+    const spans = k => [...document.querySelectorAll('.scgeo-label-' + k + ' span')]
+        .map(e => e.getBoundingClientRect());
+    const counts = spans('count'), names2 = [...spans('jhs_district'), ...spans('living_area')];
+    for (const c of counts) for (const n of names2) if (hit(c, n)) overlaps.push('need count/district name');
+    const map = document.querySelector('.leaflet-container').getBoundingClientRect();
+    for (const [k, r] of Object.entries(boxes)) if (r && (r.right > map.right + 1 || r.bottom > map.bottom + 1))
+        overlaps.push(k + ' outside the map');
+    return overlaps;
+}"""
+
+LEGEND_STATE = """() => {
+    const rows = [...document.querySelectorAll('.scgeo-legend .row[data-layers]')];
+    const control = scgeo.layersControl, on = {};
+    control._layers.forEach(o => { on[o.name] = scgeo.map.hasLayer(o.layer); });
+    const wrong = rows.filter(r => (r.style.display !== 'none') !== JSON.parse(r.dataset.layers).some(n => on[n]));
+    return {wrong: wrong.map(r => r.innerText), title: document.title,
+            inactive: [...document.querySelectorAll('.scgeo-legend .scgeo-badge.inactive')].map(b => b.textContent)};
+}"""
+
+
+def _english(text: str) -> list[str]:
+    words = WORD.findall(PATHLIKE.sub(" ", text))
+    return sorted({w for w in words if w not in ALLOWED_WORDS})
+
+
+def _map_windows(page):
+    """The map documents on the page (our component's inner frame, or plain st.iframe frames)."""
+    frames = []
+    for handle in page.query_selector_all("[data-testid='stCustomComponentV1'], [data-testid='stIFrame']"):
+        frame = handle.content_frame()
+        if handle.get_attribute("data-testid") == "stCustomComponentV1":
+            frame = frame.wait_for_selector("#map", state="attached", timeout=60_000).content_frame()
+        frame.wait_for_function("() => window.scgeo && scgeo.ready && scgeo.layersControl", timeout=60_000)
+        frames.append(frame)
+    return frames
+
+
+def _check_map(frame, where: str) -> None:
+    assert frame.evaluate(FURNITURE) == [], where
+    state = frame.evaluate(LEGEND_STATE)
+    assert state["wrong"] == [], f"{where}: legend rows of switched-off layers"
+    assert state["title"].endswith("マップ") or "地図" in state["title"] or "ニーズ" in state["title"] \
+        or "空白地帯" in state["title"], where
+    assert all(t.strip() == "" for t in state["inactive"]), where  # no 「字」 on the 休止中・廃止 sample
+    # the layer list opened: the legend steps aside, nothing overlaps
+    frame.evaluate("() => scgeo.layersControl.expand()")
+    frame.wait_for_timeout(200)
+    assert frame.evaluate(FURNITURE) == [], f"{where}, layer list open"
+    frame.evaluate("() => scgeo.layersControl.collapse()")
+    text = frame.evaluate(VISIBLE_TEXT)
+    assert _english(text) == [], f"{where}: English in the map"
+
+
+def test_every_page_in_japanese_without_overlaps(server, browser_page, screenshot_dir):
+    """Each page opened directly by its address: no English, no 「None」, no overlapping map furniture."""
+    page = browser_page
+    for size in ({"width": 1280, "height": 800}, {"width": 1920, "height": 1080}):
+        page.set_viewport_size(size)
+        for path, (heading, ready) in EVERY_PAGE.items():
+            if size["width"] == 1920 and path not in ("map", "gaps", "needs"):
+                continue  # pages without maps lay out the same way
+            page.goto(f"{server['url']}/{path}")
+            page.wait_for_selector(f"h1:has-text('{heading}')", timeout=60_000)
+            if path == "matching":
+                page.get_by_role("button", name="マッチングを実行").click()
+                ready = "[data-testid='stDataFrameResizable']"
+            page.wait_for_selector(ready, state="visible", timeout=60_000)
+            _wait_idle(page)
+            where = f"/{path} at {size['width']}×{size['height']}"
+            assert not page.locator("[role=dialog]").count(), f"{where}: a dialog (page not found?)"
+            assert not page.locator("[data-testid='stException']").count(), where
+            text = page.evaluate(VISIBLE_TEXT)
+            assert _english(text) == [], f"{where}: English left in the page"
+            for frame in _map_windows(page):
+                _check_map(frame, where)
+            if size["width"] == 1280:
+                page.screenshot(path=screenshot_dir / f"app_{path}.png", full_page=True)

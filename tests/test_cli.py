@@ -36,7 +36,8 @@ def test_init_and_info(ws_path, capsys):
 
 
 def test_import_reports_counts_and_writes_rejected_rows(ws_path, tmp_path, capsys):
-    csv = tmp_path / "shigen.csv"
+    (tmp_path / "data").mkdir()
+    csv = tmp_path / "data" / "shigen.csv"
     csv.write_text(
         "番号,施設名,種別,緯度,経度,定員\n"
         "1,本町サロン,サロン,35.05,141.05,20\n"
@@ -48,15 +49,31 @@ def test_import_reports_counts_and_writes_rejected_rows(ws_path, tmp_path, capsy
     code, out, _ = run(capsys, "import", ws_path, csv, "--layer", "resources", "--user", "鈴木")
     assert code == 0
     assert "resources: 取込 2 件、除外 3 件" in out
-    rejected = pd.read_csv(tmp_path / "shigen_rejected.csv", encoding="utf-8-sig")
-    assert rejected["source_row"].tolist() == [3, 4, 5]
-    assert rejected["reason"].str.len().gt(0).all() and "施設名" in rejected.columns
+    assert list((tmp_path / "data").iterdir()) == [csv]  # nothing written into the user's data folder
+    rejected = pd.read_csv(tmp_path / "rejected" / "shigen_rejected.csv", encoding="utf-8-sig")
+    assert rejected["行番号"].tolist() == [3, 4, 5]  # Japanese headers: the file is for people
+    assert rejected["除外の理由"].str.len().gt(0).all() and "施設名" in rejected.columns
     ws = Workspace.open(ws_path)
     assert sorted(ws.read("resources")["name"]) == ["本町サロン", "東体操"]
     assert ws.edits().iloc[-1]["user"] == "鈴木"
-    # the same ids again are rejected, not duplicated
-    code, out, _ = run(capsys, "import", ws_path, csv, "--layer", "resources")
-    assert code == 0 and "取込 0 件" in out and ws.count("resources") == 2
+    # the same ids again are rejected, not duplicated: nothing accepted is an input error (exit 2)
+    before = ws_path.read_bytes()
+    code, out, err = run(capsys, "import", ws_path, csv, "--layer", "resources",
+                         "--rejected-dir", tmp_path / "mine")
+    assert code == 2 and "取込 0 件" in out and "取り込める行がありませんでした" in err
+    assert ws.count("resources") == 2 and ws_path.read_bytes() == before
+    assert (tmp_path / "mine" / "shigen_rejected.csv").is_file()
+
+
+def test_rejected_needs_go_to_internal_beside_the_workspace(ws_path, tmp_path, capsys):
+    (tmp_path / "data").mkdir()
+    csv = tmp_path / "data" / "needs.csv"
+    csv.write_text("ニーズID,種別,記録日,緯度,経度\nN1,サロン,2025-04-01,35.05,141.05\n"
+                   "N2,宇宙旅行,2025-04-01,35.05,141.05\n", encoding="utf-8")
+    code, out, _ = run(capsys, "import", ws_path, csv, "--layer", "needs", "--rejected-dir", tmp_path / "mine")
+    assert code == 0 and "取込 1 件、除外 1 件" in out
+    assert (tmp_path / "internal" / "needs_rejected_内部資料.csv").is_file()  # marked in its name
+    assert not (tmp_path / "mine").exists() and list((tmp_path / "data").iterdir()) == [csv]
 
 
 @pytest.mark.parametrize(("args", "message"), [

@@ -216,5 +216,7 @@ def test_no_needs_and_no_resources_still_give_a_table(layers):
     cov = analyse_coverage(layers["areas"], layers["blocks"], empty, None, network=layers["network"],
                            categories=["salon"], today=TODAY)
     table = cov.table(["jhs_district"])
-    assert len(table) == 6 and (table["covered_65plus"] == 0).all() and (table["status"] == "空白").all()
+    # nothing registered: the coverage is unknown (データなし), not 0 % (空白)
+    assert len(table) == 6 and table["covered_65plus"].isna().all() and (table["status"] == "データなし").all()
     assert (table["needs_open"] == 0).all() and (table["n_resources"] == 0).all()
+    assert cov.no_data == ("salon",) and not len(blank_zones(cov))

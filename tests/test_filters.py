@@ -53,6 +53,12 @@ def test_each_filter(town):
     assert ids(filter_resources(resources, confirmed_within_months=6, today=TODAY)) == ["R1", "R4"]
     assert ids(filter_resources(resources, confirmed_within_months=3, today=TODAY)) == ["R1"]
     assert ids(filter_resources(resources, stale=True, today=TODAY)) == ["R2", "R3"]
+    # R1 resident, confirmed 2026-05-01: due after 6 months; R2 company 2024-01-01: 12 months, long ago
+    assert ids(filter_resources(resources, states=["long_unconfirmed"], today=TODAY)) == ["R2", "R3"]
+    assert ids(filter_resources(resources, states=["confirmed"], today=TODAY)) == ["R1", "R4"]
+    flags = pd.DataFrame({"resource_id": ["R1"], "raised_on": pd.to_datetime(["2026-05-10"]),
+                          "reason": ["failed_referral"], "source": [None], "resolved_on": pd.NaT})
+    assert ids(filter_resources(resources, states=["needs_review"], today=TODAY, review_flags=flags)) == ["R1"]
 
 
 def test_keyword_is_nfkc_folded_and_searches_address_and_notes(town):

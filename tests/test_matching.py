@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linear_sum_assignment
 
+import scgeo.privacy
 from scgeo.analysis.matching import REASONS, _solve_transport, assign_needs, candidate_pairs, nearest_resources
 from scgeo.cli import main
 from scgeo.network import WalkNetwork
@@ -134,13 +135,15 @@ def test_straight_line_fallback(town):
 
 
 def test_match_command_writes_no_coordinates(sample_workspace, tmp_path, capsys):
-    out = tmp_path / "matches.csv"
-    assert main(["match", str(sample_workspace.path), "--assign", "--out", str(out)]) == 0
+    out = tmp_path / "matches_内部資料.csv"
+    assert main(["match", str(sample_workspace.path), "--assign", "--out", str(tmp_path / "matches.csv")]) == 0
     text = capsys.readouterr().out
-    assert "割り当て" in text
+    assert "割り当て" in text and str(out) in text and "内部資料 — 個人情報を含む" in text
+    assert not (tmp_path / "matches.csv").exists()  # the name says what it is
     table = pd.read_csv(out, encoding="utf-8-sig")
-    assert list(table.columns) == ["need_id", "category", "category_label", "resource_ids", "minutes",
+    assert list(table.columns) == ["注意", "need_id", "category", "category_label", "resource_ids", "minutes",
                                    "assigned_resource_id", "assigned_minutes", "reason"]
+    assert (table["注意"] == "内部資料 — 個人情報を含む").all()
     needs = sample_workspace.read("needs")
     assert len(table) == (needs["status"] == "open").sum()
     raw = out.read_text(encoding="utf-8-sig")
@@ -152,8 +155,48 @@ def test_match_command_writes_no_coordinates(sample_workspace, tmp_path, capsys)
 def test_filters_weekday_and_provider(town):
     pairs = candidate_pairs(town["needs"], town["resources"], network=town["network"], max_minutes=20,
                             weekday="水", provider_types=["resident"])
-    res = town["resources"].set_index("resource_id").loc[pairs["resource_id"]]
-    assert res["days_of_week"].str.contains("水").all() and (res["provider_type"] == "resident").all()
+    from scgeo.analysis.schedule import parse_schedule
+
+    def open_on_wednesday(frame):  # read from the schedule text (随時 counts), else the weekday column
+        return [parse_schedule(t if isinstance(t, str) else None, d if isinstance(d, str) else None).is_open("水")
+                for t, d in zip(frame["schedule"], frame["days_of_week"], strict=True)]
+
+    usable = pairs[pairs["open_then"]]
+    res = town["resources"].set_index("resource_id").loc[usable["resource_id"]]
+    assert all(open_on_wednesday(res)) and (res["provider_type"] == "resident").all()
+    assert res["days_of_week"].fillna("").str.contains("水").mean() > 0.9
+    closed = town["resources"].set_index("resource_id").loc[pairs.loc[~pairs["open_then"], "resource_id"]]
+    assert len(closed) and not any(open_on_wednesday(closed))
+
+
+def _wish_town(schedules, wanted_days=None, wanted_time=None):
+    pts = gpd.GeoSeries(shapely.points([[141.0, 35.0]]), crs=4326)
+    needs = gpd.GeoDataFrame({"need_id": ["N1"], "category": ["salon"], "status": "open", "town_block_id": None,
+                              "wanted_days": [wanted_days], "wanted_time": [wanted_time]}, geometry=pts, crs=4326)
+    n = len(schedules)
+    res = gpd.GeoDataFrame({"resource_id": [f"R{i}" for i in range(n)], "name": "サロン", "category": "salon",
+                            "status": "active", "provider_type": None, "schedule": schedules, "days_of_week": None,
+                            "capacity": pd.array([5] * n, dtype="Int64"), "last_confirmed": pd.NaT,
+                            "served_area_id": None},
+                           geometry=shapely.points([[141.0005 + i / 10000, 35.0] for i in range(n)]), crs=4326)
+    return needs, res
+
+
+def test_a_need_matches_only_resources_open_when_it_asks():
+    needs, res = _wish_town(["毎週水曜 13:30-15:30", "毎月第2木曜 10:00-12:00"], wanted_days="水",
+                            wanted_time="10:00-12:00")
+    near = nearest_resources(needs, res, k=3, max_minutes=20)
+    assert near["rank"].tolist() == [0]
+    assert near["reason"].iloc[0] == "水曜 10:00-12:00に開いている資源が20分以内にありません"
+    assigned = assign_needs(needs, res, candidate_pairs(needs, res, max_minutes=20), max_minutes=20)
+    assert assigned["reason"].iloc[0] == near["reason"].iloc[0] and assigned["resource_id"].isna().all()
+    needs, res = _wish_town(["毎週水曜 13:30-15:30", "毎週水曜 9:30-11:00", "第1・第3水曜 10:00-12:00"],
+                            wanted_days="水", wanted_time="10:00-12:00")
+    near = nearest_resources(needs, res, k=3, max_minutes=20)
+    assert near["resource_id"].tolist() == ["R1", "R2"] and (near["reason"] == "").all()
+    # the run's own weekday replaces the need's wish
+    near = nearest_resources(needs, res, k=3, max_minutes=20, weekday="木")
+    assert near["reason"].iloc[0] == "木曜 10:00-12:00に開いている資源が20分以内にありません"
 
 
 def test_unreachable_and_missing_categories_get_reasons():
@@ -169,19 +212,21 @@ def test_unreachable_and_missing_categories_get_reasons():
     assert reasons == {"N1": "20分以内に資源がありません", "N2": "該当する種別の資源がありません"}
 
 
-def test_needs_command_publishes_only_suppressed_aggregates(sample_workspace, tmp_path, capsys):
+def test_needs_command_publishes_only_suppressed_aggregates(sample_copy, tmp_path, capsys):
+    sample_workspace = sample_copy  # publishing writes the ledger
     out = tmp_path / "needs.csv"
-    assert main(["needs", str(sample_workspace.path), "--out", str(out), "--level", "town_block"]) == 0
+    assert main(["needs", str(sample_workspace.path), "--out", str(out), "--level", "jhs_district"]) == 0
     table = pd.read_csv(out, encoding="utf-8-sig", dtype=str)
     published = pd.to_numeric(table["count"], errors="coerce")
-    assert not published.between(1, 4).any()
+    assert not published.between(0, 4).any()
     assert (table.loc[table["suppressed"] == "True", "count"] == "秘匿").all()
+    assert len(scgeo.privacy.read_ledger(sample_workspace)) == 1
     raw = out.read_text(encoding="utf-8-sig") + (tmp_path / "needs.csv.manifest.json").read_text(encoding="utf-8")
     for need_id in sample_workspace.read("needs")["need_id"]:
         assert need_id not in raw
     internal = tmp_path / "internal.csv"
     assert main(["needs", str(sample_workspace.path), "--out", str(internal), "--internal"]) == 0
-    assert "内部資料 — 個人情報を含む" in internal.read_text(encoding="utf-8-sig")
+    assert "内部資料 — 個人情報を含む" in (tmp_path / "internal_内部資料.csv").read_text(encoding="utf-8-sig")
     capsys.readouterr()
 
 
@@ -189,6 +234,20 @@ def test_demo_wrote_matches_and_needs_by_area(demo_outputs, sample_workspace):
     matches = pd.read_csv(demo_outputs["matches"], encoding="utf-8-sig")
     assert len(matches) == (sample_workspace.read("needs")["status"] == "open").sum()
     assert matches["assigned_resource_id"].notna().sum() > 0
+    assert demo_outputs["matches"].parent.name == "internal" and "内部資料" in demo_outputs["matches"].name
     by_area = pd.read_csv(demo_outputs["needs_by_area"], encoding="utf-8-sig", dtype=str)
     assert set(by_area["level"]) == {"jhs_district"}
-    assert not pd.to_numeric(by_area["count"], errors="coerce").between(1, 4).any()
+    assert not pd.to_numeric(by_area["count"], errors="coerce").between(0, 4).any()
+    assert len(scgeo.privacy.read_ledger(sample_workspace)) == 1  # the table and the map are one release
+
+
+def test_assignment_prefers_the_confirmed_weekly_resource_unless_much_further():
+    needs, res = _wish_town(["毎週水曜 10:00-12:00", "毎週水曜 10:00-12:00"])
+    pairs = candidate_pairs(needs, res, max_minutes=20)
+    assert pairs.sort_values("minutes")["resource_id"].iloc[0] == "R0"  # R0 is the nearer one
+    plain = assign_needs(needs, res, pairs, max_minutes=20)
+    assert plain["resource_id"].tolist() == ["R0"]
+    weighted = assign_needs(needs, res, pairs, max_minutes=20, weights=pd.Series({"R0": 0.23, "R1": 1.0}))
+    assert weighted["resource_id"].tolist() == ["R1"]
+    unit = assign_needs(needs, res, pairs, max_minutes=20, weights=pd.Series({"R0": 1.0, "R1": 1.0}))
+    assert unit["resource_id"].tolist() == ["R0"] and unit["minutes"].tolist() == plain["minutes"].tolist()

@@ -28,6 +28,7 @@ def test_lookup_by_five_and_six_digits():
     assert lookup("322032") == izumo == lookup("３２２０３")
     assert lookup("011002").name == "札幌市" and lookup("01101").name == "札幌市 中央区"  # wards are rows
     assert lookup("99201") is None  # the fictional sample town
+    assert (izumo.hall, lookup("32343").hall) == ("出雲市役所", "奥出雲町役場")
 
 
 @pytest.mark.parametrize("bad", ["322033", "3220", "abcde", "1234567", ""])

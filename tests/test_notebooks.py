@@ -11,6 +11,8 @@ NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.i
 EXPECTED = {
     "01_gap_analysis.ipynb": ["南沢", "東谷", "高根", "salon-1", "さくら中学校区"],
     "02_matching.ipynb": ["定員超過 0 件", "割り当て済み", "20分以内に資源がありません", "秘匿"],
+    "03_siting.ipynb": ["既存の通いの場", "最適解 True", "徒歩圏から外れます", "計画中(案)として追加", "after_S0002"],
+    "05_network.ipynb": ["社会福祉法人さくら市社会福祉協議会", "つながりのない団体", "途切れたつながり", "第1圏域"],
 }
 
 

@@ -38,7 +38,7 @@ def test_demo_print_map_has_one_page_per_living_area(demo_outputs, sample_worksp
     image = mpimg.imread(tmp_path / "page-1.png")
     assert image.shape[1] > image.shape[0] > 600  # A3 landscape at 60 dpi: 992 x 701
     assert np.std(image[..., :3]) > 0.05  # not blank
-    subprocess.run(["pdftoppm", "-r", "80", "-f", "1", "-l", "1", "-png", "-singlefile", str(pdf),
+    subprocess.run(["pdftoppm", "-r", "150", "-f", "1", "-l", "1", "-png", "-singlefile", str(pdf),
                     str(screenshot_dir / "print_map")], check=True)
 
 

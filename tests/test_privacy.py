@@ -100,7 +100,7 @@ BRIDGE_TABLE = [[8, 0, 2], [6, 5, 0], [6, 5, 20], [6, 12, 20], [0, 0, 5], [3, 5,
 # ---------------------------------------------------------------- the suppression core
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(tables, st.integers(2, 8))
 @example(np.array(BRIDGE_TABLE), 5)
 def test_suppression_leaves_no_small_cell_and_no_recoverable_cell(values, threshold):
@@ -112,7 +112,7 @@ def test_suppression_leaves_no_small_cell_and_no_recoverable_cell(values, thresh
 def test_line_rule_alone_would_leave_a_recoverable_cell(monkeypatch):
     counts = pd.DataFrame(BRIDGE_TABLE)
     monkeypatch.setattr(suppress_module, "_bridge_fix", lambda values, hidden: None)
-    mask = suppress(counts, 5)
+    mask = suppression_plan(counts, 5, hide_zeros=False).mask
     assert not (mask.sum(axis=0) == 1).any() and not (mask.sum(axis=1) == 1).any()
     ranges = lp_ranges(with_totals(counts).to_numpy(), mask.to_numpy())
     assert min(high - low for low, high in ranges) < 1e-9  # the LP audit catches it
@@ -126,9 +126,10 @@ def test_threshold_one_publishes_everything(values):
     assert not suppress(pd.DataFrame(values), 1).to_numpy().any()
 
 
-def test_zeros_published_and_complementary_reasons():
+def test_zeros_hidden_by_default_and_complementary_reasons():
     counts = pd.DataFrame({"a": [3, 9, 0], "b": [8, 7, 0]}, index=["x", "y", "z"])
-    plan = suppression_plan(counts, 5)
+    assert suppression_plan(counts, 5).mask.loc["z"].all()  # the band 「5未満」 holds the zeros
+    plan = suppression_plan(counts, 5, hide_zeros=False)
     assert plan.mask.loc["z"].tolist() == [False, False, False]
     assert plan.mask.loc["x", "a"] and plan.mask.loc["x", "b"]
     assert plan.mask.to_numpy().sum() == 4
@@ -223,7 +224,7 @@ def test_open_needs_by_default_and_table_layout(sample):
     assert len(result.geometry) == 6
 
 
-@pytest.mark.parametrize("level", ["town_block", "jhs_district"])
+@pytest.mark.parametrize("level", ["es_district", "jhs_district"])
 def test_sample_town_cells_cannot_be_recovered(sample, level):
     needs, areas, blocks = sample
     result = aggregate_needs(needs, areas, level=level, blocks=blocks)
@@ -232,13 +233,14 @@ def test_sample_town_cells_cannot_be_recovered(sample, level):
     counts = full[(full["unit_id"] != "total") & (full["category"] != "total")].pivot(
         index="unit_id", columns="category", values="count").astype(int)
     counts = counts.loc[result.geometry["unit_id"], categories]
-    mask = assert_protected(counts, 5)
+    assert_protected(counts, 5)  # the audited suppression of the table alone
+    mask = suppression_plan(counts, 5).mask  # aggregate_needs: the plan; publish_needs audits it
     hidden = result.table.set_index(["unit_id", "category"])["suppressed"]
     assert mask.stack().sort_index().to_numpy().tolist() == hidden.sort_index().to_numpy().tolist()
-    cells = result.manifest["suppressed"]["cells"]
-    assert len(cells) == int(hidden.sum())
-    assert {c["reason"] for c in cells if c["kind"] == "primary"} == {"primary: count < 5"}
-    assert all(c["reason"].startswith("complementary: protects ") for c in cells if c["kind"] == "complementary")
+    # the public manifest says how many cells are hidden and by which rules, not which cell is which
+    suppressed = result.manifest["suppressed"]
+    assert suppressed["cells"] == int(hidden.sum()) and suppressed["of"] == len(hidden)
+    assert "primary" not in json.dumps(result.manifest) and "complementary" not in json.dumps(result.manifest)
 
 
 def test_need_without_point_falls_back_to_its_block_and_outside_is_reported(sample):
@@ -276,7 +278,11 @@ def test_mesh_and_hexagons_count_every_need_inside_its_polygon(sample, options):
     table = result.table
     inner = table[(table["unit_id"] != "total") & (table["category"] != "total")]
     assert int(inner["count"].sum()) == len(needs)
-    assert (table.query("category == 'total' and unit_id != 'total'")["count"] > 0).all()  # cells hold needs
+    # every cell of the town is listed, occupied or not: an empty cell is not told by its absence
+    totals = table.query("category == 'total' and unit_id != 'total'")["count"]
+    assert (totals == 0).any() and (totals > 0).any()
+    town = areas[areas["level"] == "municipality"].union_all()
+    assert town.difference(result.geometry.union_all()).area < 1e-9 * town.area
     units = result.geometry
     if "hex_size_m" in options:  # hexagons are straight in metres: test there
         units, needs = to_metric(units), needs.to_crs(to_metric(units).crs)
@@ -358,12 +364,12 @@ def test_write_aggregate_writes_hidden_cells_as_hikitoku(sample, tmp_path):
     assert (written.loc[hidden, "count"] == "秘匿").all()
     assert written.loc[~hidden, "count"].str.fullmatch(r"\d+").all()
     values = written.loc[~hidden, "count"].astype(int)
-    assert not ((values >= 1) & (values < 5)).any()
+    assert not (values < 5).any()  # zeros are inside the band too
     manifest = json.loads((tmp_path / "out" / "needs_by_area.csv.manifest.json").read_text(encoding="utf-8"))
     assert manifest["mark"] == PUBLIC_MARK
     assert manifest["threshold"] == 5
-    assert manifest["suppressed"]["primary"] + manifest["suppressed"]["complementary"] == hidden.sum()
-    assert manifest["outside"]["n_needs"] == 0
+    assert manifest["suppressed"]["cells"] == hidden.sum()
+    assert manifest["outside"]["n_needs"] is None  # 0 needs outside: a zero, hidden like any other
     assert {"generated_at", "level", "statuses", "n_needs"} <= set(manifest)
 
 

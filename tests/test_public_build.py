@@ -107,6 +107,55 @@ def test_build_izumo_from_public_files(izumo_inputs, tmp_path, capsys):
     assert len(jhs) == 14 * 2 and jhs["coverage_pct"].dropna().between(0, 100).all()
     assert jhs.groupby("category")["pop_65plus"].sum().round().eq(blocks["pop_65plus"].sum()).all()
     assert len(zones) > 0
+    assert set(table["method_note"]) == {"歩行ネットワークがないため直線距離×迂回係数1.3で計算"}
+    assert set(table["basis"]) == {"65歳以上人口(年齢別)"}
+
+    # every category: those with no resource registered in 出雲市 are データなし, never 空白
+    table, zones, coverage = gap_report(ws, levels=["municipality", "jhs_district"])
+    with_data = set(resources["category"])
+    no_data = set(table["category"]) - with_data
+    assert no_data == {"kayoi_no_ba", "shared_meal", "meal_delivery", "watching", "shopping", "mobility",
+                       "housework", "garbage", "dementia_cafe"} == set(coverage.no_data)
+    missing = table[table["category"].isin(no_data)]
+    assert (missing["status"] == "データなし").all() and missing["coverage_pct"].isna().all()
+    assert not table.loc[table["category"].isin(with_data), "status"].eq("データなし").any()
+    assert set(zones["category"]) <= with_data and len(zones)
+    code = main(["gaps", str(out)])
+    printed = capsys.readouterr().out
+    assert code == 0 and "データなし(資源が1件も登録されていない種別" in printed
+    assert "注意: 歩行ネットワークがないため直線距離×迂回係数1.3で計算" in printed
+    headline = printed.split("65歳以上人口の多い空白地帯: ")[1]
+    assert not any(coverage.taxonomy.label(c) in headline for c in no_data)
+
+
+def test_build_izumo_total_population_only(tmp_path, capsys):
+    """The e-Stat attribute table alone: 総人口 (JINKO) only, so the analysis runs on it and says so."""
+    for path in (IZUMO / "MiddleSchool.geojson", SUBSET):
+        if not path.is_file():
+            pytest.skip("shared data (../shared/data) is not available")
+    out = tmp_path / "izumo_total.gpkg"
+    code = main(["build", str(out), "--muni-code", "32203", "--districts", str(IZUMO / "MiddleSchool.geojson"),
+                 "--blocks", str(SUBSET), "--resources", str(FIX / "P04-20_32.geojson")])
+    printed = capsys.readouterr().out
+    assert code == 0, printed
+    assert "65歳以上・75歳以上は不明" in printed
+    ws = Workspace.open(out)
+    assert ws.meta()["muni_name"] == "出雲市"  # from the national code table
+    blocks = ws.town_blocks()
+    raw = pd.read_csv(SUBSET, dtype=str)
+    land = raw["KEY_CODE"].str.startswith("32203") & (raw["HCODE"] != "8154")
+    assert blocks["pop_total"].sum() == pd.to_numeric(raw.loc[land, "JINKO"]).sum()
+    assert blocks["pop_65plus"].isna().all() and blocks["pop_75plus"].isna().all()
+    from scgeo.report import gap_report
+
+    table, zones, coverage = gap_report(ws, levels=["municipality"])
+    assert coverage.population_basis == "total"
+    assert set(table["basis"]) == {"65歳以上人口が不明なため総人口で計算"}
+    assert table["pop_65plus"].round().eq(blocks["pop_total"].sum()).all() and table["pop_75plus"].isna().all()
+    assert set(table.loc[table["category"] != "medical", "status"]) == {"データなし"}
+    assert set(zones["basis"]) <= {"65歳以上人口が不明なため総人口で計算"}
+    assert main(["gaps", str(out)]) == 0
+    assert "注意: 65歳以上人口が不明なため総人口で計算" in capsys.readouterr().out
 
 
 def test_build_function_reports_geocode_levels(izumo_inputs, tmp_path):

@@ -51,8 +51,7 @@ def test_create_writes_every_layer_and_metadata(ws):
         srs = dict(con.execute("select table_name, srs_id from gpkg_geometry_columns"))
         app_id = con.execute("pragma application_id").fetchone()[0]
     assert contents["resources"] == "features" and contents["edits"] == "attributes"
-    assert srs == dict.fromkeys(["areas", "resources", "needs", "network_nodes", "network_edges", "venues",
-                                 "basemap_lines"], 6668)
+    assert srs == dict.fromkeys([name for name, layer in STORED_LAYERS.items() if layer.geometry], 6668)
     assert layers["network_edges"] == "LineString"
     assert app_id == 0x47504B47  # "GPKG": a standard GeoPackage that QGIS opens
     meta = ws.meta()
@@ -119,7 +118,7 @@ def test_failed_write_leaves_file_exactly_as_before(ws, monkeypatch):
         ws.import_result("town_blocks", result)  # areas written, then population fails
     assert calls == ["areas", "population"]
     assert _digest(ws.path) == before
-    assert not list(ws.path.parent.glob("*.tmp.gpkg"))
+    assert not list(ws.path.parent.glob("*.tmp.gpkg")) and not list(ws.path.parent.glob(".*/*.tmp.gpkg"))
     assert ws.count("areas") == 0 and ws.count("resources") == 2
 
 
@@ -156,8 +155,10 @@ def test_edit_history_records_update_confirm_delete(ws):
     updates = edits[edits["action"] == "update"].set_index("field")
     assert updates.loc["capacity", "old_value"] == "20" and updates.loc["capacity", "new_value"] == "25"
     assert updates.loc["name", "new_value"] == "本町サロン"
-    confirm = updates.loc["last_confirmed"]
-    assert (confirm["user"], confirm["old_value"], confirm["new_value"]) == ("佐藤", "2024-03-01", "2026-11-01")
+    confirm = edits[edits["action"] == "confirm"].iloc[0]
+    assert (confirm["user"], confirm["field"], confirm["old_value"], confirm["new_value"]) == (
+        "佐藤", "last_confirmed", "2024-03-01", "2026-11-01")
+    assert confirm["note"] == "電話 / 変わりなし"
     deleted = edits[edits["action"] == "delete"].iloc[0]
     assert deleted["feature_id"] == "R002" and "name=資源2" in deleted["old_value"]
     assert edits["edit_id"].tolist() == list(range(1, len(edits) + 1))

@@ -1,29 +1,28 @@
 """出力: the offline council map (HTML) and the resource table (Excel), for the town or one 日常生活圏域."""
 
-import io
 import tempfile
 from pathlib import Path
 
-import pandas as pd
 import streamlit as st
-from app_state import area_choices, open_workspace, taxonomy
+from app_state import area_choices, download_data, open_workspace, taxonomy
 
 import scgeo
 from scgeo.filters import areas_within, filter_resources
-from scgeo.maps.council import export_council_map
 from scgeo.maps.static import print_map
-from scgeo.report import labelled_resources
+from scgeo.report import export_council, labelled_resources
 from scgeo.schema import RESOURCES
+from scgeo.sheets import xlsx_bytes
 
 WHOLE = "市全域"
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
 def council_html(path: str, stamp: int, area_id: str | None) -> str:
-    """The council map (self-contained HTML on the built-in street map) for the town or one area."""
+    """The council map, as `scgeo export-map` writes it: self-contained HTML on the built-in street
+    map, with blank zones and need counts (suppressed), for the town or one area."""
     with tempfile.TemporaryDirectory(prefix="scgeo_export_") as folder:
-        return export_council_map(scgeo.Workspace.open(path), Path(folder) / "map.html",
-                                  area=area_id).read_text(encoding="utf-8")
+        return export_council(scgeo.Workspace.open(path), Path(folder) / "map.html",
+                              area=area_id).read_text(encoding="utf-8")
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -40,15 +39,7 @@ def resources_xlsx(path: str, stamp: int, area_id: str | None, _resources) -> by
     """The resources as an Excel sheet with Japanese headers and labels instead of codes."""
     table = labelled_resources(_resources, taxonomy=taxonomy(), digits=7)
     labels = {c.name: c.label for c in RESOURCES.columns} | {"lat": "緯度", "lon": "経度"}
-    buffer = io.BytesIO()
-    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-        table.rename(columns=labels).to_excel(writer, sheet_name="社会資源", index=False)
-        sheet = writer.sheets["社会資源"]
-        for column in sheet.columns:
-            width = max(len(str(c.value or "")) for c in column[:50])
-            sheet.column_dimensions[column[0].column_letter].width = min(40, max(8, width * 1.8))
-        sheet.freeze_panes = "C2"
-    return buffer.getvalue()
+    return xlsx_bytes(table.rename(columns=labels), sheet_name="社会資源", freeze_panes="C2", fit_widths=True)
 
 
 layers = open_workspace()
@@ -67,27 +58,40 @@ if layers is not None:
         resources = filter_resources(resources, layers["areas"], area_id=area_id)
     stem = f"{info['muni_code']}_{'all' if area_id is None else area_id}"
     st.metric("対象の社会資源", len(resources))
-    st.caption("個人情報(ニーズ)は含みません。地図は1つの HTML ファイルで、インターネットのない会場でも開けます"
-               "(背景地図の画像だけはインターネットが必要です)。")
+    st.caption("個別のニーズ(個人情報)は含みません(ニーズは中学校区ごとの件数だけで、5件未満は秘匿)。"
+               "地図は `scgeo export-map` と同じ1つの HTML ファイルで、空白地帯のレイヤ付き。"
+               "インターネットのない会場でも道路網の簡易地図の上に開けます。")
 
+    made = st.session_state.setdefault("export_made", set())  # what was made for this file state and area
     c = st.columns(3)
     with c[0]:
         st.subheader("地域資源マップ(HTML)")
-        with st.spinner("地図を作っています…"):
-            html = council_html(info["path"], layers["stamp"], area_id)
-        st.download_button("地図をダウンロード", html.encode("utf-8"), file_name=f"{stem}_resource_map.html",
-                           mime="text/html", type="primary")
-        st.caption(f"{len(html) / 1024:.0f} KB")
+        key = ("map", layers["stamp"], area_id)
+        if key in made or st.button("地図を作る", key="export_make_map", type="primary"):
+            with st.spinner("地図を作っています(空白地帯の分析を含みます)…"):
+                html = council_html(info["path"], layers["stamp"], area_id)
+            made.add(key)
+            st.download_button("地図をダウンロード", download_data(html.encode("utf-8")),
+                               file_name=f"{stem}_resource_map.html", mime="text/html", type="primary")
+            st.caption(f"{len(html) / 1024:,.0f} KB。空白地帯と中学校区ごとのニーズ件数(秘匿済み)のレイヤ付き。")
+        else:
+            st.caption("`scgeo export-map` と同じ地図を作ります(空白地帯の分析を含むので少し時間がかかります)。")
     with c[1]:
         st.subheader("社会資源の一覧(Excel)")
         with st.spinner("Excel を作っています…"):
             xlsx = resources_xlsx(info["path"], layers["stamp"], area_id, resources)
-        st.download_button("Excel をダウンロード", xlsx, file_name=f"{stem}_resources.xlsx",
+        st.download_button("Excel をダウンロード", download_data(xlsx), file_name=f"{stem}_resources.xlsx",
                            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
         st.caption("列見出しは日本語、種別・提供主体・状態は日本語の名前で出力します。")
     with c[2]:
         st.subheader("印刷用の地図(PDF)")
-        with st.spinner("PDF を作っています…"):
-            pdf, pages = print_pdf(info["path"], layers["stamp"], area_id)
-        st.download_button("PDF をダウンロード", pdf, file_name=f"{stem}_print_map.pdf", mime="application/pdf")
-        st.caption(f"A3 横 {pages} ページ(番号付きの資源と名称の一覧)。")
+        key = ("pdf", layers["stamp"], area_id)
+        if key in made or st.button("PDF を作る", key="export_make_pdf"):
+            with st.spinner("PDF を作っています…"):
+                pdf, pages = print_pdf(info["path"], layers["stamp"], area_id)
+            made.add(key)
+            st.download_button("PDF をダウンロード", download_data(pdf), file_name=f"{stem}_print_map.pdf",
+                               mime="application/pdf")
+            st.caption(f"A3 横 {pages} ページ(番号付きの資源と名称の一覧)。")
+        else:
+            st.caption("A3 横、日常生活圏域ごとに1ページ(番号付きの資源と名称の一覧)。")

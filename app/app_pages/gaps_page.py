@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pandas as pd
 import streamlit as st
-from app_state import NO_WORKSPACE_HELP, open_workspace, taxonomy
+from app_state import NO_WORKSPACE_HELP, download_data, open_workspace, sandboxed, taxonomy
 
 import scgeo
-from scgeo.analysis import catchments
+from scgeo.analysis import analysis_notes, catchments
 from scgeo.maps import offline_html, resource_map
 from scgeo.report import gap_report, write_gap_table
 
@@ -28,7 +28,8 @@ COLUMNS = {  # table column → Japanese header (docs/coverage.md), the verdict 
 # suppressed need counts are on the ニーズ page.
 STATUS_STYLE = {"充足": "background-color: #c8e6c9; color: #1b5e20",   # green
                 "不足": "background-color: #ffe0b2; color: #8a4b00",   # amber
-                "空白": "background-color: #ffcdd2; color: #b71c1c"}   # red
+                "空白": "background-color: #ffcdd2; color: #b71c1c",   # red
+                "データなし": "background-color: #eeeeee; color: #555555"}  # grey: unknown, not a gap
 ZONE_COLUMNS = {"zone_id": "空白地帯ID", "category_label": "種別", "area_name": "中学校区",
                 "pop_65plus": "65歳以上人口", "pop_75plus": "75歳以上人口", "area_ha": "面積(ha)"}
 PCT_BREAKS = (0, 20, 40, 60, 80, 100)  # 20 % and 80 % are the 空白 / 充足 limits
@@ -61,9 +62,9 @@ def map_html(path: str, stamp: int, key: tuple, title: str, label: str, _areas, 
 
 @st.cache_data(max_entries=8, show_spinner=False)
 def table_file(path: str, stamp: int, categories: tuple[str, ...], minutes: float, suffix: str, _table) -> bytes:
-    """The coverage table written by the library (CSV with BOM or Excel), as bytes."""
+    """The coverage table written by the library (CSV with BOM or Excel, Japanese headers), as bytes."""
     with tempfile.TemporaryDirectory(prefix="scgeo_gaps_") as folder:
-        return write_gap_table(_table, Path(folder) / f"gaps{suffix}").read_bytes()
+        return write_gap_table(_table, Path(folder) / f"gaps{suffix}", headers="ja").read_bytes()
 
 
 def _styled(table: pd.DataFrame):
@@ -102,8 +103,12 @@ if layers is not None:
 
     method = METHODS.get(str(table["method"].iloc[0]), str(table["method"].iloc[0]))
     speed = scgeo.get_settings().walk_speed_m_per_min
+    if coverage.population_basis != "age":
+        st.warning(f"人口: **{coverage.basis_note}**。"
+                   + ("カバー率・空白地帯の人数は総人口で数えています(75歳以上は不明)。"
+                      if coverage.population_basis == "total" else ""))
     if coverage.network is None:
-        st.warning(f"計算方法: **{method}**(道路網が取り込まれていないため、直線距離に迂回係数 1.3 を掛けています)。")
+        st.warning(f"計算方法: **{coverage.method_note}**(道路網が取り込まれていません)。")
     else:
         st.caption(f"計算方法: **{method}**(高齢者の歩行速度 {speed:g} m/分)。徒歩 {minutes} 分以内に"
                    "資源がある65歳以上の割合がカバー率です。80% 以上 充足、20% 未満 空白、その間 不足。")
@@ -111,11 +116,15 @@ if layers is not None:
     level = LEVELS[level_label]
     shown = table[table["level"] == level]  # library order: taxonomy order, then area
     counts = shown["status"].value_counts()
-    m = st.columns(4)
+    m = st.columns(5)
     m[0].metric(f"{level_label}×種別", len(shown))
     m[1].metric("充足", int(counts.get("充足", 0)))
     m[2].metric("不足", int(counts.get("不足", 0)))
     m[3].metric("空白", int(counts.get("空白", 0)))
+    m[4].metric("データなし", int(counts.get("データなし", 0)))
+    if coverage.no_data:
+        st.info("**データなし**: " + "、".join(tax.label(c) for c in coverage.no_data)
+                + " は資源が1件も登録されていないため判定していません(空白地帯ではなく、資源の情報がない状態です)。")
     st.subheader(f"{level_label}ごとのカバー率(徒歩{minutes}分)")
     st.dataframe(_styled(shown), hide_index=True, width="stretch", height=380, key="gaps_table")
 
@@ -134,9 +143,13 @@ if layers is not None:
         html = map_html(info["path"], layers["stamp"], (categories, minutes, level, map_category, dt.date.today()),
                         f"{info['muni_name']} {tax.label(map_category)} の空白地帯", label, areas, resources,
                         indicator, catch, cat_zones)
-        st.iframe(html, height=600)
+        st.iframe(sandboxed(html), height=600)
         st.caption(f"{level_label}の塗り分けはカバー率、赤い斜線の区域は空白地帯、薄い色は徒歩{minutes}分圏"
-                   "(右上のレイヤで切り替え)。")
+                   "(右上のレイヤで切り替え)。" + "".join(f" {n}。" for n in analysis_notes(
+                       basis=coverage.population_basis, aging_rate=coverage.aging_rate,
+                       has_network=coverage.network is not None)))
+        if map_category in coverage.no_data:
+            st.caption(f"{tax.label(map_category)}: データなし(資源が登録されていません)。灰色は判定なし。")
 
     st.subheader("空白地帯(65歳以上人口の多い順)")
     if len(zones):
@@ -152,13 +165,14 @@ if layers is not None:
     st.subheader("ダウンロード")
     stem = f"{info['muni_code']}_gaps_{minutes}min"
     d = st.columns(2)
-    d[0].download_button("カバー率の表(CSV)", table_file(info["path"], layers["stamp"], categories, float(minutes),
-                                                         ".csv", table),
+    d[0].download_button("カバー率の表(CSV)", download_data(table_file(info["path"], layers["stamp"], categories,
+                                                                       float(minutes), ".csv", table)),
                          file_name=f"{stem}.csv", mime="text/csv", type="primary")
-    d[1].download_button("カバー率の表(Excel)", table_file(info["path"], layers["stamp"], categories, float(minutes),
-                                                           ".xlsx", table),
+    d[1].download_button("カバー率の表(Excel)", download_data(table_file(info["path"], layers["stamp"], categories,
+                                                                          float(minutes), ".xlsx", table)),
                          file_name=f"{stem}.xlsx",
                          mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     st.caption("すべての区域の単位(市・圏域・中学校区・小学校区・町丁目)を含みます。"
-               "列は docs/coverage.md の `gaps.csv` と同じですが、ニーズの件数(秘匿前)の2列は含めません。"
+               "列は docs/coverage.md の `gaps.csv` と同じ(見出しは日本語、人数は整数)ですが、"
+               "ニーズの件数(秘匿前)の2列は含めません。"
                "ニーズの件数は「ニーズ」のページで、少ない件数を秘匿した集計を使ってください。")

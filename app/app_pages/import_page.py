@@ -9,14 +9,16 @@ from pathlib import Path
 
 import pandas as pd
 import streamlit as st
-from app_state import editor_name, map_view, open_workspace, workspace, written
+from app_state import download_data, editor_name, map_view, open_workspace, plain, sandboxed, workspace, written
 
 import scgeo
 from scgeo import io
 from scgeo.geocode import default_source, geocoder_from_source, workspace_cache
 from scgeo.io.duplicates import DUPLICATE_CHOICES, DUPLICATE_KINDS, apply_duplicate_choices, find_duplicates
+from scgeo.location import Expected
 from scgeo.maps import offline_html, placement_map
 from scgeo.schema import AREA_LEVEL_LABELS, AREAS, LAYERS, MATCH_LEVEL_LABELS, NEEDS, RESOURCES, TOWN_BLOCKS
+from scgeo.sheets import csv_bytes
 
 KINDS = {
     "社会資源": ("resources", RESOURCES),
@@ -73,7 +75,8 @@ def _geocoder(source: str, workspace_path: str, stamp: int):
 
 @st.cache_data(max_entries=4, show_spinner="取り込む内容を確認しています(住所から位置を求めています)…")
 def _parse(digest: str, filename: str, _data: bytes, layer: str, level: str | None, mapping: tuple,
-           existing: frozenset, source: str | None, as_of: dt.date | None, stamp: int) -> scgeo.ImportResult:
+           existing: frozenset, source: str | None, as_of: dt.date | None, stamp: int, mode: str,
+           _expect) -> scgeo.ImportResult:
     folder, path = _saved(_data, filename)
     with folder:
         common = {"mapping": dict(mapping) or None}
@@ -85,8 +88,20 @@ def _parse(digest: str, filename: str, _data: bytes, layer: str, level: str | No
                 geo["as_of"] = as_of
             return getattr(io, f"read_{layer}")(path, existing_ids=set(existing) or None, **geo, **common)
         if layer == "areas":
-            return io.read_areas(path, level=level, **common)
-        return io.read_town_blocks(path, **common)
+            return io.read_areas(path, level=level, expect=_expect, **common)
+        return io.read_town_blocks(path, expect=_expect, **common)
+
+
+def _expected(layer: str, level: str | None, mode: str) -> Expected | None:
+    """Where an area layer must lie: near the municipality, on the workspace's areas (not those replaced)."""
+    if layer not in ("areas", "town_blocks"):
+        return None
+    replaced = ()
+    if mode == "replace":
+        codes = {label: code for code, label in AREA_LEVEL_LABELS.items()}
+        replaced = ("town_block",) if layer == "town_blocks" else (
+            (codes[level],) if level else tuple(AREA_LEVEL_LABELS))
+    return Expected.for_workspace(workspace(), exclude_levels=replaced)
 
 
 def _mapping_ui(headers: list[str], schema, points: bool, digest: str, by_address: bool) -> dict[str, str]:
@@ -209,7 +224,7 @@ def _unplaced_section(layers: dict) -> None:
         if map_view is not None:
             map_view(html=html, height=520, key="place_map", default=None)
         else:
-            st.iframe(html, height=520)
+            st.iframe(sandboxed(html), height=520)
     with right:
         if marker is None and map_view is None:
             lat = st.number_input("緯度", value=None, format="%.6f", key="place_lat")
@@ -236,7 +251,7 @@ def _place(ws, unplaced_id: str, **where) -> None:
     try:
         row = ws.place_unplaced(unplaced_id, user=editor_name(), **where)
     except scgeo.ScgeoError as exc:
-        st.error(f"配置できませんでした: {exc}")
+        st.error(plain(f"配置できませんでした: {exc}"))
         return
     st.session_state.pop("place_map", None)
     st.session_state["import_flash"] = (f"{row.get('name', row.iloc[0])} を配置しました"
@@ -249,7 +264,7 @@ st.title("データ取込")
 if layers is not None:
     flash = st.session_state.pop("import_flash", None)
     if flash:
-        st.success(flash)
+        st.success(plain(flash))
     st.caption("ファイルを選ぶと、取り込まれる行・位置未確定の行・除外される行(理由付き)と地図を先に表示します。"
                "「ワークスペースに書き込む」を押すまで、ワークスペースは変わりません。")
     c = st.columns([2, 2, 2])
@@ -278,34 +293,34 @@ if layers is not None:
     if upload is not None:
         data = upload.getvalue()
         if Path(upload.name).suffix.lower().lstrip(".") not in types:
-            st.error(f"{upload.name} は取り込めない種類のファイルです({', '.join(types)} のいずれか)。")
+            st.error(plain(f"{upload.name} は取り込めない種類のファイルです({', '.join(types)} のいずれか)。"))
             st.stop()
         if len(data) > limit_mb * 1024 * 1024:
-            st.error(f"{upload.name} は {len(data) / 1024 / 1024:.1f} MB あります。"
-                     f"{limit_mb} MB 以下のファイルにしてください。")
+            st.error(plain(f"{upload.name} は {len(data) / 1024 / 1024:.1f} MB あります。"
+                           f"{limit_mb} MB 以下のファイルにしてください。"))
             st.stop()
         digest = _digest(data)
         try:
             headers, head = _headers(digest, upload.name, data)
         except scgeo.ScgeoError as exc:
-            st.error(f"{exc}")
+            st.error(plain(f"{exc}"))
             st.stop()
-        st.markdown(f"**{upload.name}** の先頭の行")
+        st.markdown(plain(f"**{upload.name}** の先頭の行"))
         st.dataframe(head, width="stretch", hide_index=True)
         source, keep = None, False
         found = io.detect_columns(headers, RESOURCES) if points else {}
         has_xy = {"lat", "lon"} <= set(io.detect_columns(headers, schema)) if points else True
         if points and "address" in found:
             if not has_xy:
-                st.info(f"このファイルには緯度・経度の列がありません。住所の列「{found['address']}」から位置を求めます。")
+                st.info(plain(f"このファイルには緯度・経度の列がありません。住所の列「{found['address']}」から位置を求めます。"))
             source, keep = _source_ui(layer, bool(layers["info"]["area_levels"].get("town_block")))
         mapping = _mapping_ui(headers, schema, points, digest, by_address=source is not None)
         existing = frozenset(workspace().ids(layer)) if mode == "append" and points else frozenset()
         try:
             result = _parse(digest, upload.name, data, layer, level, tuple(sorted(mapping.items())), existing,
-                            source, as_of, layers["stamp"])
+                            source, as_of, layers["stamp"], mode, _expected(layer, level, mode))
         except scgeo.ScgeoError as exc:
-            st.error(f"{exc}")
+            st.error(plain(f"{exc}"))
             st.stop()
         accepted, rejected = result
         unplaced = result.unplaced
@@ -315,14 +330,14 @@ if layers is not None:
         m[2].metric("除外する行", len(rejected))
         m[3].metric("ワークスペースの現在の件数", workspace().count("areas" if layer == "town_blocks" else layer))
         for message in result.messages:
-            st.warning(message)
+            st.warning(plain(message))
         _levels_caption(accepted, unplaced)
         clash = []
         if mode == "append" and not points and len(accepted):
             clash = sorted(set(accepted["area_id"]) & workspace().ids("areas"))
             if clash:
-                st.error(f"区域ID {', '.join(clash[:5])} などは既に登録されています。"
-                         "「置き換える」を選ぶか、ファイルの区域IDを確認してください。")
+                st.error(plain(f"区域ID {', '.join(clash[:5])} などは既に登録されています。"
+                               "「置き換える」を選ぶか、ファイルの区域IDを確認してください。"))
         add, updates = _duplicates_ui(layer, accepted, mode, digest) if points else (accepted, None)
         counts = [len(accepted), 0 if unplaced is None else len(unplaced), len(rejected)]
         names = [f"{n} ({k})" for n, k in zip(["取り込む行", "位置未確定", "除外する行と理由"], counts, strict=True)]
@@ -349,7 +364,7 @@ if layers is not None:
                                                             ("source_row", "file_row", "reason")]]]
                              .rename(columns={row_col: "行", "reason": "除外の理由"}),
                              hide_index=True, width="stretch", height=260)
-                st.download_button("除外した行を CSV で保存", rejected.to_csv(index=False).encode("utf-8-sig"),
+                st.download_button("除外した行を CSV で保存", download_data(csv_bytes(rejected)),
                                    file_name=f"{Path(_safe_name(upload.name)).stem}_rejected.csv", mime="text/csv")
             else:
                 st.caption("除外する行はありません。")
@@ -357,13 +372,15 @@ if layers is not None:
             with tabs[3]:
                 if len(accepted):
                     key = f"{digest}:{layer}:{mapping}:{source}:{as_of}:{len(accepted)}"
-                    st.iframe(_preview_html(str(workspace().path), layers["stamp"], key, accepted), height=480)
+                    st.iframe(sandboxed(_preview_html(str(workspace().path), layers["stamp"], key, accepted)),
+                              height=480)
                     st.caption("白抜きの印は町丁目・大字の代表点に置く行です。")
         done = st.session_state.setdefault("import_done", {})
         done_key = f"{digest}:{layer}"
         n_write = len(add) + (0 if updates is None else len(updates))
         if done_key in done:
-            st.info(f"{upload.name} は書き込み済みです({done[done_key]})。二重に取り込まないよう、ボタンは押せません。")
+            st.info(plain(f"{upload.name} は書き込み済みです({done[done_key]})。"
+                          "二重に取り込まないよう、ボタンは押せません。"))
         if st.button(f"ワークスペースに書き込む({n_write} 件、{mode_label})", type="primary",
                      disabled=done_key in done or not (n_write or (unplaced is not None and len(unplaced)))
                      or bool(clash)):
@@ -375,7 +392,7 @@ if layers is not None:
                     if keep and source:
                         workspace().set_meta({"geocode_source": source}, user=editor_name())
             except scgeo.ScgeoError as exc:
-                st.error(f"書き込めませんでした(ワークスペースは変わっていません): {exc}")
+                st.error(plain(f"書き込めませんでした(ワークスペースは変わっていません): {exc}"))
             else:
                 pending = 0 if unplaced is None else len(unplaced)
                 done[done_key] = f"{n} 件、位置未確定 {pending} 件"

@@ -14,19 +14,37 @@ from scgeo.report import match_report
 from scgeo.schema import NEED_STATUS_LABELS, WEEKDAYS
 
 ANY_DAY = "指定なし"
+TIME_WINDOWS = ["午前", "午後", "9:00-12:00", "10:00-12:00", "13:00-15:00", "13:00-17:00"]
 SELECT = "選択"
-HEADERS = {"need_id": "ニーズID", "category_label": "種別", "candidates": "候補(近い順)",
-           "assigned": "割り当て", "reason": "理由(候補・割り当てがないとき)"}
+HEADERS = {"need_id": "ニーズID", "category_label": "種別", "assigned": "割り当て",
+           "reason": "理由(候補・割り当てがないとき)"}
 
 
 @st.cache_data(max_entries=8, show_spinner="ニーズと資源をつないでいます…")
 def proposals(path: str, stamp: int, k: int, max_minutes: float, assign: bool, weekday: str | None,
-              provider_types: tuple[str, ...]) -> pd.DataFrame:
+              provider_types: tuple[str, ...], time_window: str | None = None) -> pd.DataFrame:
     """``match_report``'s one-row-per-need summary (no coordinates), cached per file state and choice."""
     _nearest, _assigned, summary = match_report(scgeo.Workspace.open(path), k=k, max_minutes=max_minutes,
-                                                assign=assign, weekday=weekday,
+                                                assign=assign, weekday=weekday, time_window=time_window,
                                                 provider_types=list(provider_types) or None)
     return summary
+
+
+def _failed_referral(resources: pd.DataFrame) -> None:
+    """A referral that did not work out (closed, moved, no answer): the resource turns 要確認."""
+    with st.expander("紹介がうまくいかなかった資源を知らせる(要確認にする)"):
+        names = dict(zip(resources["resource_id"], resources["name"], strict=True))
+        c = st.columns([3, 3, 1])
+        rid = c[0].selectbox("資源", sorted(names, key=names.get), format_func=names.get, index=None,
+                             placeholder="名前で選ぶ", key="matching_failed")
+        what = c[1].selectbox("何があったか", ["活動していなかった", "連絡がつかなかった", "内容が違っていた",
+                                               "受け入れてもらえなかった"], key="matching_failed_what")
+        if c[2].button("要確認にする", disabled=rid is None):
+            added = workspace().flag_resources([rid], reason="failed_referral", source=f"マッチング: {what}",
+                                               user=editor_name())
+            st.session_state["matching_flash"] = (
+                f"{names[rid]} を要確認にしました" if added else f"{names[rid]} はすでに要確認です", [])
+            written()
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -36,10 +54,10 @@ def need_statuses(path: str, stamp: int) -> pd.DataFrame:
     return pd.DataFrame(needs[["need_id", "status", "status_date"]])
 
 
-def _with_minutes(ids: object, minutes: object, names: dict, visiting: set) -> str:
-    """``"R1;R2"`` and ``"3.5;8"`` → ``"サロンA(3.5分)、配食B(訪問)"`` (visiting: area-served resources)."""
+def _named(ids: object, minutes: object, names: dict, visiting: set) -> list[str]:
+    """``"R1;R2"`` and ``"3.5;8"`` → ``["サロンA(徒歩3.5分)", "配食B(訪問・区域内)"]``."""
     if not isinstance(ids, str) or not ids:
-        return ""
+        return []
     mins = minutes.split(";") if isinstance(minutes, str) else []
     parts = []
     for i, rid in enumerate(ids.split(";")):
@@ -48,19 +66,24 @@ def _with_minutes(ids: object, minutes: object, names: dict, visiting: set) -> s
             parts.append(f"{name}(訪問・区域内)")
         else:
             parts.append(f"{name}(徒歩{mins[i]}分)" if i < len(mins) and mins[i] else name)
-    return "、".join(parts)
+    return parts
 
 
-def _table(summary: pd.DataFrame, resources: pd.DataFrame) -> pd.DataFrame:
+def _table(summary: pd.DataFrame, resources: pd.DataFrame, k: int) -> pd.DataFrame:
+    """One row per need: one column per candidate (so no text is cut off), and why when there is none."""
     names = dict(zip(resources["resource_id"], resources["name"], strict=True))
     visiting = set(resources.loc[resources["served_area_id"].notna(), "resource_id"])
     out = pd.DataFrame({SELECT: False, "need_id": summary["need_id"], "category_label": summary["category_label"]})
-    out["candidates"] = [_with_minutes(i, m, names, visiting)
-                         for i, m in zip(summary["resource_ids"], summary["minutes"], strict=True)]
+    found = [_named(i, m, names, visiting) for i, m in zip(summary["resource_ids"], summary["minutes"], strict=True)]
+    reasons = summary["reason"].fillna("").replace("", "—")
+    for rank in range(k):
+        out[f"候補{rank + 1}"] = [c[rank] if rank < len(c) else ("候補なし" if rank == 0 else "")
+                                 for c in found]
     if "assigned_resource_id" in summary:
-        out["assigned"] = [_with_minutes(i, f"{m:g}", names, visiting) if pd.notna(i) else ""
+        out["assigned"] = ["、".join(_named(i, f"{m:g}", names, visiting)) if pd.notna(i) else "割り当てなし"
                            for i, m in zip(summary["assigned_resource_id"], summary["assigned_minutes"], strict=True)]
-    out["reason"] = summary["reason"]
+    out["reason"] = [r if not c or a == "割り当てなし" else "" for r, c, a in
+                     zip(reasons, found, out.get("assigned", pd.Series("", index=out.index)), strict=True)]
     return out.rename(columns=HEADERS).reset_index(drop=True)
 
 
@@ -118,17 +141,20 @@ if layers is not None:
     providers = [p for p in tax.provider_types if p in set(resources["provider_type"].dropna())]
     by_label = {tax.label(p): p for p in providers}
     with st.form("matching_form"):
-        c = st.columns([1, 2, 1, 3])
+        c = st.columns([1, 2, 1, 1, 3])
         k = c[0].number_input("候補の数", min_value=1, max_value=10, value=3, step=1, key="matching_k")
         max_minutes = c[1].slider("徒歩の上限(分)", min_value=5, max_value=60, value=20, step=5, key="matching_max")
         weekday = c[2].selectbox("曜日", [ANY_DAY, *WEEKDAYS], key="matching_weekday")
-        provs = c[3].multiselect("提供主体", list(by_label), key="matching_providers", placeholder="すべての提供主体")
+        window = c[3].selectbox("時間帯", [ANY_DAY, *TIME_WINDOWS], key="matching_time",
+                                help="この時間帯に開いている資源だけ(曜日・時間の記載から判断)")
+        provs = c[4].multiselect("提供主体", list(by_label), key="matching_providers", placeholder="すべての提供主体")
         assign = st.checkbox("定員を考えて割り当てる", value=True, key="matching_assign",
                              help="定員の範囲で、全体の徒歩時間の合計が最小になるように1件ずつ割り当てます")
         if st.form_submit_button("マッチングを実行", type="primary"):
             st.session_state["matching_params"] = (int(k), float(max_minutes), bool(assign),
                                                    None if weekday == ANY_DAY else weekday,
-                                                   tuple(by_label[p] for p in provs))
+                                                   tuple(by_label[p] for p in provs),
+                                                   None if window == ANY_DAY else window)
     params = st.session_state.get("matching_params")
     if params is None:
         st.info("条件を選んで「マッチングを実行」を押すと、未対応のニーズごとに近い資源の候補が出ます。")
@@ -142,7 +168,7 @@ if layers is not None:
         st.info("未対応のニーズはありません。")
         st.stop()
 
-    table = _table(summary, resources)
+    table = _table(summary, resources, params[0])
     has_candidate = summary["resource_ids"].fillna("").ne("")
     m = st.columns(3)
     m[0].metric("未対応のニーズ", len(summary))
@@ -154,7 +180,11 @@ if layers is not None:
     key = f"matching_editor_{st.session_state.get('matching_version', 0)}"
     edited = st.data_editor(table, key=key, hide_index=True, num_rows="fixed", width="stretch", height=420,
                             disabled=[c for c in table.columns if c != SELECT],
-                            column_config={SELECT: st.column_config.CheckboxColumn(SELECT)})
+                            column_config={SELECT: st.column_config.CheckboxColumn(SELECT, width="small"),
+                                           HEADERS["need_id"]: st.column_config.TextColumn(width="small"),
+                                           HEADERS["reason"]: st.column_config.TextColumn(width="large"),
+                                           **{f"候補{r + 1}": st.column_config.TextColumn(width="medium")
+                                              for r in range(params[0])}})
     selected = edited.loc[edited[SELECT], HEADERS["need_id"]].tolist()
     if not editor_name():
         st.caption("サイドバーに編集者名を入れると、編集履歴に名前が残ります。")
@@ -163,3 +193,4 @@ if layers is not None:
         _mark(selected, "matched")
     if b[1].button(f"解決にする({len(selected)} 件)", disabled=not selected):
         _mark(selected, "resolved")
+    _failed_referral(resources)

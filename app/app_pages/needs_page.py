@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pandas as pd
 import streamlit as st
-from app_state import open_workspace, taxonomy
+from app_state import download_data, open_workspace, sandboxed, taxonomy
 
 import scgeo
 from scgeo.maps import offline_html, resource_map
-from scgeo.privacy import INTERNAL_MARK, SUPPRESSED_TEXT, TOTAL, aggregate_needs, write_aggregate
+from scgeo.privacy import INTERNAL_MARK, SUPPRESSED_TEXT, TOTAL, publish_needs, write_aggregate
 from scgeo.schema import NEED_STATUS_LABELS
 
 UNITS = {  # label → aggregate_needs keywords
@@ -24,20 +24,31 @@ UNITS = {  # label → aggregate_needs keywords
     "小学校区": {"level": "es_district"},
     "中学校区": {"level": "jhs_district"},
     "日常生活圏域": {"level": "living_area"},
-    "250mメッシュ": {"mesh": 250},
-    "500mメッシュ": {"mesh": 500},
-}
+}  # mesh tables list every cell of the town and take minutes to audit: `scgeo needs --mesh 250`
 STATUS_CHOICES = {"未対応のみ": ("open",), "すべての状態": None}
 TOTAL_LABEL = "合計"
 PAGE_ROWS = 50  # individual needs per page in the internal mode
 
 
-@st.cache_data(max_entries=16, show_spinner="ニーズを集計しています…")
+@st.cache_data(max_entries=16, show_spinner="ニーズを集計し、これまでの公開と合わせて監査しています…")
 def aggregate(path: str, stamp: int, unit: str, statuses: tuple[str, ...] | None) -> scgeo.privacy.AggregateResult:
-    """The suppressed aggregate of the workspace's needs (nothing individual leaves this function)."""
+    """The audited, suppressed aggregate (nothing individual leaves this function).
+
+    Audited against the workspace's ledger (shown on screen, not yet recorded): a download records
+    it there (:func:`record`), so that later tables are audited against it too.
+    """
     ws = scgeo.Workspace.open(path)
-    return aggregate_needs(ws.read("needs"), ws.areas(), blocks=ws.town_blocks(), statuses=statuses,
-                           **UNITS[unit])
+    result = publish_needs(ws, statuses=statuses, record=False, **UNITS[unit])
+    result.audit = None  # internal (true values): not kept in the cache
+    return result
+
+
+def record(path: str, stamp: int, unit: str, statuses: tuple[str, ...] | None) -> None:
+    """Record the downloaded table in the workspace's ledger (a re-release is not added twice)."""
+    from scgeo.privacy import record_release, release_of
+
+    result = aggregate(path, stamp, unit, statuses)
+    record_release(scgeo.Workspace.open(path), release_of(result, purpose=f"アプリ ニーズのページ({unit})"))
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -52,7 +63,7 @@ def public_files(path: str, stamp: int, unit: str, statuses: tuple[str, ...] | N
 @st.cache_data(max_entries=8, show_spinner="地図を描いています…")
 def map_html(path: str, stamp: int, unit: str, statuses: tuple[str, ...] | None, title: str,
              _areas, _resources) -> str:
-    """The map of need totals per unit (suppressed as 「<5」), self-contained HTML."""
+    """The map of need totals per unit (hidden ones as 「秘匿」), self-contained HTML."""
     counts = aggregate(path, stamp, unit, statuses).geometry.rename(columns={"unit_name": "name"})
     return offline_html(resource_map(_areas, _resources, title=title, need_counts=counts, today=dt.date.today(),
                                      sources="ニーズ: 個別相談・アセスメント(集計・秘匿済み) / 区域: 市町村資料"))
@@ -136,13 +147,14 @@ if layers is not None:
         st.stop()
     manifest = result.manifest
     suppressed = manifest["suppressed"]
-    m = st.columns(5)
-    m[0].metric("集計したニーズ", manifest["n_needs"])
+    m = st.columns(4)
+    m[0].metric("集計したニーズ", SUPPRESSED_TEXT if manifest["n_needs"] is None else manifest["n_needs"])
     m[1].metric("集計単位", manifest["n_units"])
     m[2].metric("秘匿の基準", f"{manifest['threshold']} 件未満")
-    m[3].metric("秘匿したセル(一次)", suppressed["primary"])
-    m[4].metric("秘匿したセル(二次)", suppressed["complementary"])
-    st.caption(f"{manifest['rule']} {manifest['outside']['note']}")
+    m[3].metric("秘匿したセル", f"{suppressed['cells']} / {suppressed['of']}")
+    st.caption(f"{manifest['rule']} {manifest['outside']['note']} これまでに公開した表 "
+               f"{manifest['audit']['releases_combined']} 件と組み合わせても逆算できないことを確かめました"
+               "(ダウンロードすると公開台帳に記録します)。")
 
     st.subheader(f"{unit} × 種別の件数")
     wide = _wide(result)
@@ -154,16 +166,17 @@ if layers is not None:
     if len(areas) or "mesh" in UNITS[unit]:
         html = map_html(path, stamp, unit, statuses, f"{info['muni_name']} ニーズ件数({unit})",
                         areas, layers["resources"].iloc[:0])  # the counts only: resources are on the 地図 page
-        st.iframe(html, height=560)
-        st.caption(f"「<{manifest['threshold']}」は秘匿した件数です。個々のニーズの位置は描いていません。")
+        st.iframe(sandboxed(html), height=560)
+        st.caption("「秘匿」は少ない件数、または逆算を防ぐために隠した件数です。個々のニーズの位置は描いていません。")
 
     st.subheader("ダウンロード(公開用)")
     csv, manifest_json = public_files(path, stamp, unit, statuses)
     stem = f"{info['muni_code']}_needs_by_{manifest['level']}"
     d = st.columns(2)
-    d[0].download_button("集計表(CSV)", csv, file_name=f"{stem}.csv", mime="text/csv", type="primary")
-    d[1].download_button("マニフェスト(JSON)", manifest_json, file_name=f"{stem}.csv.manifest.json",
-                         mime="application/json")
+    d[0].download_button("集計表(CSV)", download_data(csv), file_name=f"{stem}.csv", mime="text/csv", type="primary",
+                         on_click=record, args=(path, stamp, unit, statuses))
+    d[1].download_button("マニフェスト(JSON)", download_data(manifest_json), file_name=f"{stem}.csv.manifest.json",
+                         mime="application/json", on_click=record, args=(path, stamp, unit, statuses))
     with st.expander("マニフェストの内容(何を、なぜ秘匿したか)"):
         st.json(json.loads(manifest_json), expanded=1)
 

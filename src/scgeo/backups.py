@@ -36,6 +36,8 @@ from scgeo._errors import InputError
 __all__ = ["backup_dir", "generation_path", "keep_backup", "list_backups", "prune_backups"]
 
 _STAMP = "%Y%m%dT%H%M%S%f"
+_EDIT_FIELDS = ("at", "user", "layer", "action", "note")
+_LAST = tuple(f"last_{k}" for k in _EDIT_FIELDS)
 
 
 def backup_dir(path: str | Path) -> Path:
@@ -83,8 +85,8 @@ def prune_backups(path: str | Path, *, generations: int) -> list[Path]:
 def _summary(file: Path) -> dict:
     """When a backup was saved and the last edit it contains."""
     saved = dt.datetime.strptime(file.name.split(".")[-2], _STAMP).astimezone()
-    row = {"saved_at": saved.isoformat(timespec="seconds"), "updated_at": None, "last_edit": None,
-           "resources": None, "path": str(file)}
+    row = {"saved_at": saved.isoformat(timespec="seconds"), "updated_at": None, "resources": None,
+           **dict.fromkeys(_LAST), "path": str(file)}
     try:
         meta = pyogrio.read_dataframe(file, layer="meta")
         row["updated_at"] = dict(zip(meta["key"], meta["value"], strict=True)).get("updated_at")
@@ -92,8 +94,7 @@ def _summary(file: Path) -> dict:
         edits = pyogrio.read_dataframe(file, layer="edits", read_geometry=False)
         if len(edits):
             last = edits.sort_values("edit_id").iloc[-1]
-            row["last_edit"] = " ".join(str(v) for v in (last["user"], last["layer"], last["action"],
-                                                          last["note"]) if pd.notna(v) and str(v))
+            row.update({f"last_{k}": (None if pd.isna(last[k]) else str(last[k])) for k in _EDIT_FIELDS})
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, KeyError):
         pass  # an unreadable backup is still listed; restoring it is refused by Workspace.open
     return row
@@ -102,12 +103,13 @@ def _summary(file: Path) -> dict:
 def list_backups(path: str | Path) -> pd.DataFrame:
     """The backup generations of ``path``, newest first.
 
-    Columns: ``generation`` (1 = newest), ``saved_at`` (when the backup was made, local time),
-    ``updated_at`` (the workspace's last write in that generation), ``resources`` (count),
-    ``last_edit`` (user, layer, action, note of its last history row), ``path``.
+    Columns: ``generation`` (1 = newest), ``saved_at`` (when the backup was made, with its UTC
+    offset), ``updated_at`` (the workspace's last write in that generation), ``resources``
+    (count), ``last_at``, ``last_user``, ``last_layer``, ``last_action``, ``last_note`` (its last
+    history row), ``path``.
     """
     rows = [_summary(file) for file in _generations(Path(path))]
-    frame = pd.DataFrame(rows, columns=["saved_at", "updated_at", "resources", "last_edit", "path"])
+    frame = pd.DataFrame(rows, columns=["saved_at", "updated_at", "resources", *_LAST, "path"])
     frame.insert(0, "generation", range(1, len(frame) + 1))
     return frame
 

@@ -29,6 +29,7 @@ from scgeo._errors import InputError, WorkspaceError
 from scgeo._text import normalise_series
 from scgeo.io.recipe import Recipe, RecipeInput
 from scgeo.schema import AREA_LEVEL_LABELS, AREAS, ImportResult, validate
+from scgeo.sheets import write_csv
 
 __all__ = ["BuildReport", "InputReport", "build"]
 
@@ -191,7 +192,8 @@ def _boundary(state: _State, item: RecipeInput, log) -> None:
         population = opts.get("population") if opts["level"] == "town_block" else None
         reader = io.read_town_blocks if isinstance(population, dict) else partial(io.read_areas, level=opts["level"])
         result = reader(item.path, crs=opts.get("crs"), mapping=mapping | (population or {}),
-                        encoding=opts.get("encoding"), layer=opts.get("layer"), row_filter=opts.get("filter"))
+                        encoding=opts.get("encoding"), layer=opts.get("layer"), row_filter=opts.get("filter"),
+                        expect=_expected(state))
         ids = result.accepted["area_id"].astype(str)
         if "id_column" in opts and len(ids) and ids.str.fullmatch(r"\d+").all():
             # plain numbers (1, 2, 3 …) repeat across a city's layers: say which layer they number
@@ -201,12 +203,27 @@ def _boundary(state: _State, item: RecipeInput, log) -> None:
         if isinstance(population, dict):
             state.block_population = result.accepted.set_index("area_id")[[*population]]
     accepted = result.accepted
+    if fmt in ("estat", "ksj", "n03"):  # national files carry their CRS: check where they landed
+        from scgeo.location import check_location
+
+        check_location(accepted, _expected(state), what=item.path.name)
     level = str(accepted["level"].iloc[0]) if len(accepted) else opts.get("level")
     state.areas.setdefault(level or "", []).append(accepted)
     entry = _entry(item, result, level=level)
     state.report.inputs.append(entry)
     _reject(state, item.path, result.rejected)
     log(f"{item.path.name}: {AREA_LEVEL_LABELS.get(level, level)} {result.summary()}")
+
+
+def _expected(state: _State):
+    """Where the next boundary must lie: near the municipality's 役場, on the boundaries read so far."""
+    from scgeo.location import Expected
+
+    expected = Expected(state.recipe.muni_code, reference_label="この build で先に読んだ区域")
+    for frames in state.areas.values():
+        for frame in frames:
+            expected = expected.including(frame)
+    return expected
 
 
 def _levels(state: _State) -> dict[str, gpd.GeoDataFrame]:
@@ -591,7 +608,7 @@ def _after(state: _State, path: Path, review_file: Path, rejected_dir, log) -> N
             if stems.count(label) > 1:  # several lists called data.xlsx: name them by folder too
                 label = f"{item.parent.name}_{label}"
             out = folder.resolve() / f"{path.stem}_rejected_{label}.csv"
-            rejected.to_csv(out, index=False, encoding="utf-8-sig")
+            write_csv(rejected, out)
             report.rejected_files.append(str(out))
     tables = [t for t in state.category_tables if len(t)]
     if tables:

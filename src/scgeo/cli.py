@@ -19,7 +19,7 @@ from pathlib import Path
 from scgeo._errors import InputError, ScgeoError
 from scgeo.commands import level_arg
 
-__all__ = ["main"]
+__all__ = ["main", "rejected_path"]
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
 def _point_imports() -> tuple[str, ...]:
@@ -30,6 +30,8 @@ def _point_imports() -> tuple[str, ...]:
 
 POINT_IMPORTS = _point_imports()  # tables of points, geocoded when coordinates are missing
 IMPORT_LAYERS = ("areas", "town_blocks", *POINT_IMPORTS, "network")
+# Rejected rows for people: the row number as the file shows it and the reason, under Japanese headers.
+REJECTED_HEADERS = {"file_row": "行番号", "reason": "除外の理由"}
 
 
 # argparse's own messages, in Japanese (Python's wording of 3.11–3.13)
@@ -145,7 +147,7 @@ def _read_for_layer(args, ws):
     from scgeo import io
 
     mapping = _parse_mapping(args.mapping)
-    existing = None if args.replace else ws.ids(
+    existing = None if args.replace or getattr(args, "refresh", None) else ws.ids(
         "areas" if args.layer in ("areas", "town_blocks") else args.layer)
     common = {"mapping": mapping, "encoding": args.encoding}
     if args.layer in POINT_IMPORTS:
@@ -159,10 +161,15 @@ def _read_for_layer(args, ws):
             ws.set_meta({"geocode_source": source}, user=args.user)
             print(f"位置の求め方「{source}」をこのワークスペースの既定にしました。")
         return result
+    from scgeo.location import Expected
+
+    replaced = () if not args.replace else ("town_block",) if args.layer == "town_blocks" else (
+        tuple(ws.areas()["level"].unique()) if args.level is None else (args.level,))
+    expect = Expected.for_workspace(ws, exclude_levels=replaced)
     if args.layer == "areas":
-        result = io.read_areas(args.file, level=args.level, crs=args.crs, **common)
+        result = io.read_areas(args.file, level=args.level, crs=args.crs, expect=expect, **common)
     else:
-        result = io.read_town_blocks(args.file, crs=args.crs, **common)
+        result = io.read_town_blocks(args.file, crs=args.crs, expect=expect, **common)
     if existing and len(result.accepted):
         clash = result.accepted["area_id"].isin(existing)
         if clash.any():
@@ -208,6 +215,7 @@ def _duplicates(args, ws, result):
 
 
 def _cmd_import(args) -> int:
+    from scgeo.sheets import write_csv
     from scgeo.workspace import Workspace
 
     if not Path(args.file).is_file():
@@ -218,27 +226,65 @@ def _cmd_import(args) -> int:
     result = _read_for_layer(args, ws)
     for message in result.messages:
         print(f"注意: {message}")
+    if args.refresh and args.layer != "resources":
+        raise InputError("--refresh(一覧の再取込)は --layer resources のときだけ使えます。")
+    mode = "refresh" if args.refresh else "replace" if args.replace else "append"
     updates = None
     if args.layer in POINT_IMPORTS:
         result, updates = _duplicates(args, ws, result)
-    written = ws.import_result(args.layer, result, mode="replace" if args.replace else "append",
-                               user=args.user, source=Path(args.file).name, updates=updates)
-    updated = f"(うち既存の更新 {len(updates)} 件)" if updates is not None and len(updates) else ""
+    before = len(ws.review_flags())
     pending = result.unplaced if result.unplaced is not None else []
+    written = 0
+    if len(result.accepted) or (updates is not None and len(updates)) or len(pending):
+        written = ws.import_result(args.layer, result, mode=mode, user=args.user, source=Path(args.file).name,
+                                   list_name=args.refresh, updates=updates)
+    updated = f"(うち既存の更新 {len(updates)} 件)" if updates is not None and len(updates) else ""
     unplaced = f"、位置未確定 {len(pending)} 件" if len(pending) else ""
     print(f"{args.layer}: 取込 {written} 件{updated}{unplaced}、除外 {len(result.rejected)} 件")
     if len(pending):
         print("位置未確定の行は地図に載りません。`scgeo unplaced` で一覧を表示し、--place で配置できます:")
         for _, row in pending.head(5).iterrows():
             print(f"  {row['file_row']}行目 {row['name'] or row['feature_id']}: {row['address'] or '(住所なし)'}")
+    if args.refresh:
+        missing = len(ws.review_flags()) - before
+        print(f"「{args.refresh}」の一覧に見当たらなくなった資源: {missing} 件を要確認にしました")
     if len(result.rejected):
-        source = Path(args.file)
-        out = source.with_name(f"{source.stem}_rejected.csv")
-        result.rejected.to_csv(out, index=False, encoding="utf-8-sig")
-        print(f"除外した行と理由: {out}")
+        out = rejected_path(ws.path, Path(args.file), layer=args.layer, folder=args.rejected_dir)
+        if args.layer == "needs":  # 要配慮個人情報: internal, marked, schema columns only unless --internal
+            from scgeo.privacy import rejected_needs, write_internal_table
+
+            rows = rejected_needs(result.rejected, mapping=_parse_mapping(args.mapping), internal=args.internal)
+            out = write_internal_table(rows, out)
+            kept = "すべての列" if args.internal else "スキーマの列と理由のみ(自由記述・要介護度・座標は除外)"
+            print(f"除外した行と理由(内部資料 — 個人情報を含む、{kept}): {out}")
+        else:
+            # for people: the row number and the reason under Japanese headers, the file's own columns as they were
+            people = result.rejected.drop(columns="source_row") if "file_row" in result.rejected else \
+                result.rejected.rename(columns={"source_row": "file_row"})
+            write_csv(people.rename(columns=REJECTED_HEADERS), out)
+            print(f"除外した行と理由: {out}")
         for _, row in result.rejected.head(5).iterrows():
             print(f"  {row.get('file_row', row['source_row'])}行目: {row['reason']}")
+    if not written and not len(pending):
+        raise InputError(f"{Path(args.file).name} から取り込める行がありませんでした(ワークスペースは変えていません)。"
+                         + ("除外の理由を確かめてください。" if len(result.rejected) else ""))
     return EXIT_OK
+
+
+def rejected_path(workspace: Path, source: Path, *, layer: str, folder: str | Path | None = None) -> Path:
+    """Where the rejected rows of an import go: never into the user's data folder.
+
+    ``rejected/`` beside the workspace (or ``folder``). The needs layer's rejected rows keep the
+    original cells of personal records: an internal output, always in ``internal/`` beside the
+    workspace.
+    """
+    if layer == "needs":
+        folder = workspace.parent / "internal"
+    elif folder is None:
+        folder = workspace.parent / "rejected"
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"{source.stem}_rejected.csv"
 
 
 def _import_network(args, ws) -> int:
@@ -254,6 +300,9 @@ def _import_network(args, ws) -> int:
         data = read_osm(source)
         nodes, edges, lines = data.nodes, data.edges, data.lines
         net = WalkNetwork.from_frames(nodes, edges)
+    from scgeo.location import Expected, check_location
+
+    check_location(nodes, Expected.for_workspace(ws), what=source.name)
     ws.write_network(nodes, edges, lines, user=args.user, source=source.name)
     print(f"歩行ネットワーク: 交点 {len(nodes)}、道 {len(edges)}、"
           f"最大の連結成分 {net.component_share():.1%}")
@@ -261,6 +310,7 @@ def _import_network(args, ws) -> int:
 
 
 def _cmd_info(args) -> int:
+    from scgeo.schema import AREA_LEVEL_LABELS
     from scgeo.workspace import Workspace
 
     info = Workspace.open(args.path).info()
@@ -273,15 +323,18 @@ def _cmd_info(args) -> int:
               "needs": "ニーズ", "unplaced": "位置未確定", "edits": "編集履歴",
               "network_nodes": "歩行ネットワークの交点",
               "network_edges": "歩行ネットワークの道", "basemap_lines": "背景の線(川・鉄道)",
+              "confirmations": "確認の記録", "review_flags": "要確認の知らせ",
               "venues": "活動の場(会場)"}
     for name, count in info["layers"].items():
         print(f"  {labels.get(name, name)} ({name}): {count} 件")
     for level, count in info["area_levels"].items():
-        print(f"    区域 {level}: {count}")
+        print(f"    {AREA_LEVEL_LABELS.get(level, level)} ({level}): {count}")
     if info["extent"]:
         print("範囲 (経度・緯度): {:.5f}, {:.5f} – {:.5f}, {:.5f}".format(*info["extent"]))
+    from scgeo.report import describe_edit
+
     last = info["last_edit"]
-    print(f"最終更新: {last['at']} {last['user']} {last['layer']} {last['action']}" if last else "最終更新: なし")
+    print(f"最終更新 (日本時間): {describe_edit(last)}" if last else "最終更新: なし")
     return EXIT_OK
 
 
@@ -367,7 +420,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--on-duplicate", choices=("skip", "update", "add"), default="skip",
                    help="既存の資源やファイル内の行と重複する行: skip 取り込まない (既定)、"
                         "update 既存を更新、add 追加する")
+    p.add_argument("--refresh", metavar="一覧の名前",
+                   help="公開一覧の再取込 (社会資源): 同じIDは更新、新しいIDは追加、出典にこの名前を含む資源で"
+                        "ファイルにないものは消さずに「要確認」にする (例: 介護サービス情報公表)")
     p.add_argument("--user", help="編集履歴に記録する名前")
+    p.add_argument("--internal", action="store_true",
+                   help="ニーズの除外行をすべての列のまま書き出す (内部資料。既定はスキーマの列と理由のみ)")
+    p.add_argument("--rejected-dir", help="除外した行のファイルを書くフォルダ (既定: ワークスペースの隣の rejected/。"
+                                          "ニーズは internal/)")
     p.set_defaults(func=_cmd_import)
 
     p = sub.add_parser("info", help="ワークスペースの内容を表示する")

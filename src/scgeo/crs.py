@@ -65,9 +65,22 @@ def check_crs(gdf: gpd.GeoDataFrame, *, what: str = "データ") -> CRS:
     return CRS.from_user_input(gdf.crs)
 
 
-def to_workspace(gdf: gpd.GeoDataFrame, *, what: str = "データ") -> gpd.GeoDataFrame:
-    """Reproject ``gdf`` to the workspace CRS (EPSG:6668), after checking it has a CRS."""
+def to_workspace(gdf: gpd.GeoDataFrame, *, what: str = "データ", expect=None) -> gpd.GeoDataFrame:
+    """Reproject ``gdf`` to the workspace CRS (EPSG:6668), after checking where it lies.
+
+    Every layer must have a CRS, and under a geographic CRS its coordinates must be degrees
+    (:func:`scgeo.location.check_degrees`). With ``expect`` (a :class:`scgeo.location.Expected`:
+    the municipality and the areas it must overlap) the layer must also lie in Japan, near the
+    municipality's 役場 and on the reference (:func:`scgeo.location.check_location`). Raises
+    ``CRSError`` with the candidate CRSs otherwise.
+    """
+    from scgeo.location import check_degrees, check_location
+
     check_crs(gdf, what=what)
+    if expect is not None:
+        check_location(gdf, expect, what=what)
+    else:
+        check_degrees(gdf, what=what)
     return gdf.to_crs(get_settings().workspace_crs)
 
 

@@ -17,15 +17,17 @@ import pyogrio
 from scgeo import backups
 from scgeo._errors import InputError, ScgeoError
 from scgeo.io import read_areas, read_needs, read_resources, read_town_blocks
+from scgeo.io.organisations import read_network_table
 from scgeo.io.osm import read_osm
-from scgeo.privacy import aggregate_needs, write_aggregate
+from scgeo.privacy import INTERNAL_DIR, publish_needs
 from scgeo.report import gap_report, match_report, write_blank_zones, write_gap_table, write_matches
 from scgeo.settings import get_settings
 from scgeo.workspace import Workspace
 
 __all__ = ["DEMO_USER", "SAMPLE_LAYERS", "build_sample_workspace", "find_sample_data", "keep_user_edits", "run_demo"]
 
-DEMO_USER = "scgeo demo"  # the editor name of the demo's own writes
+DEMO_USER = "デモ(scgeo)"  # the editor name of the demo's own writes, shown in the history
+_OLD_DEMO_USERS = {"scgeo demo"}  # the same, in workspaces made by earlier versions
 
 # (file under data/, workspace layer, area level)
 SAMPLE_LAYERS = (
@@ -37,6 +39,11 @@ SAMPLE_LAYERS = (
     ("resources/resources.csv", "resources", None),
     ("needs/needs.csv", "needs", None),
     ("network/sakura.osm", "network", None),
+    ("organisations/organisations.csv", "organisations", None),
+    ("organisations/councils.csv", "councils", None),
+    ("organisations/ties.csv", "ties", None),
+    ("organisations/council_meetings.csv", "council_meetings", None),
+    ("organisations/helpers.csv", "helpers", None),
 )
 
 
@@ -97,8 +104,10 @@ def _build(ws: Workspace, data_dir: Path, log: Callable[[str], None]) -> Workspa
             result = read_town_blocks(file)
         elif layer == "resources":
             result = read_resources(file)
-        else:
+        elif layer == "needs":
             result = read_needs(file)
+        else:
+            result = read_network_table(file, layer)
         if len(result.rejected):
             reasons = "; ".join(result.rejected["reason"].head(3))
             raise InputError(f"サンプルデータ {file} に不正な行があります: {reasons}")
@@ -121,7 +130,7 @@ def keep_user_edits(path: str | Path) -> Path | None:
         users = set(Workspace.open(path).edits()["user"])
     except (ScgeoError, pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError):
         users = {"?"}  # not a (readable) workspace: kept as well, never overwritten blindly
-    if users <= {DEMO_USER}:
+    if users <= {DEMO_USER, *_OLD_DEMO_USERS}:
         return None
     target = path.with_name(f"{path.stem}.{dt.datetime.now():%Y%m%d-%H%M%S}{path.suffix}")
     shutil.copy2(path, target)
@@ -152,17 +161,22 @@ def run_demo(out_dir: str | Path = "out", *, data_dir: str | Path | None = None,
     log(f"空白地帯分析: {table['area_id'].nunique()} 区域 × {table['category'].nunique()} 種別、"
         f"空白地帯 {len(zones)} か所")
     _, assigned, matches = match_report(ws, k=3, max_minutes=20, assign=True)
-    outputs["matches"] = write_matches(matches, out_dir / "matches.csv")
-    log(f"マッチング: 未対応のニーズ {len(matches)} 件のうち {assigned['resource_id'].notna().sum()} 件を割り当て")
-    by_area = aggregate_needs(ws.read("needs"), ws.areas(), level="jhs_district", blocks=ws.town_blocks())
-    outputs["needs_by_area"] = write_aggregate(by_area, out_dir / "needs_by_area.csv")
+    # internal: need ids and per-need minutes, kept apart from the public files and marked
+    outputs["matches"] = write_matches(matches, out_dir / INTERNAL_DIR / "matches.csv")
+    log(f"マッチング: 未対応のニーズ {len(matches)} 件のうち {assigned['resource_id'].notna().sum()} 件を割り当て"
+        f"(内部資料: {outputs['matches']})")
+    by_area = publish_needs(ws, level="jhs_district", out=out_dir / "needs_by_area.csv", user="scgeo demo",
+                            purpose="デモ: 中学校区別のニーズ件数(表と地図)")
+    outputs["needs_by_area"] = out_dir / "needs_by_area.csv"
 
     from scgeo.maps.council import export_council_map
     from scgeo.maps.static import print_map
 
     outputs["resource_map"] = export_council_map(ws, out_dir / "resource_map.html", blank_zones=zones,
                                                  need_counts=by_area.geometry)  # public: suppressed counts only
-    outputs["print_map"] = print_map(ws, out_dir / "print_map.pdf", per_area=True)[0]  # 1 page per 圏域
+    salon_gaps = zones[zones["category"] == "salon"]  # the print map's gap layer: one category stays readable
+    outputs["print_map"] = print_map(ws, out_dir / "print_map.pdf", per_area=True,  # 1 page per 圏域
+                                     blank_zones=salon_gaps)[0]
 
     log("出力:")
     for name, path in outputs.items():

@@ -115,6 +115,8 @@ def filter_resources(
     stale: bool | None = None,
     keyword: str | None = None,
     today: dt.date | None = None,
+    states: Iterable[str] | None = None,
+    review_flags: pd.DataFrame | None = None,
 ) -> gpd.GeoDataFrame:
     """The resources that pass every given filter (a filter left as ``None`` keeps everything).
 
@@ -142,6 +144,11 @@ def filter_resources(
         separated by spaces must all be found).
     today
         Reference date for the confirmation filters (default: today).
+    states
+        Confirmation states to keep (``confirmed``, ``due``, ``overdue``, ``long_unconfirmed``,
+        ``needs_review``: :func:`scgeo.analysis.freshness.freshness`).
+    review_flags
+        The workspace's ``review_flags`` (for the 要確認 state).
 
     Returns
     -------
@@ -167,6 +174,11 @@ def filter_resources(
         keep &= fresh.to_numpy(dtype=bool)
     if stale is not None:
         keep &= (is_stale(resources, today=today) == stale).to_numpy(dtype=bool)
+    if states is not None:
+        from scgeo.analysis.freshness import freshness
+
+        found = freshness(resources, today=today, flags=review_flags)["state"]
+        keep &= found.isin(list(states)).to_numpy(dtype=bool)
     if keyword and keyword.strip():
         folded = unicodedata.normalize("NFKC", keyword).casefold().split()
         columns = [c for c in KEYWORD_COLUMNS if c in resources]

@@ -42,6 +42,11 @@ class Municipality:
     lat: float
     lon: float
 
+    @property
+    def hall(self) -> str:
+        """The name of its office: 「出雲市役所」「奥出雲町役場」「札幌市 中央区役所」."""
+        return self.name + ("役所" if self.name.endswith(("市", "区")) else "役場")
+
 
 def check_digit(code: str) -> int:
     """The check digit of a 5-digit code (JIS X 0402: weights 6…2, modulus 11).

@@ -29,7 +29,14 @@ __all__ = [
     "AREA_LEVEL_ALIASES",
     "BASEMAP_LINES",
     "COARSE_MATCH_LEVELS",
+    "CONFIRMATIONS",
+    "CONFIRMATION_FINDINGS",
+    "CONFIRMATION_METHODS",
+    "COUNCILS",
+    "COUNCIL_MEETINGS",
+    "COUNCIL_TIERS",
     "EDITS",
+    "HELPERS",
     "LAYERS",
     "MATCH_LEVELS",
     "MATCH_LEVEL_LABELS",
@@ -38,10 +45,26 @@ __all__ = [
     "NEED_STATUS_LABELS",
     "NETWORK_EDGES",
     "NETWORK_NODES",
+    "NODE_TYPES",
+    "NODE_TYPE_LABELS",
+    "ORGANISATIONS",
+    "PERSON_NAME_HEADERS",
     "POPULATION",
+    "PUBLICATIONS",
     "RESOURCES",
     "RESOURCE_STATUSES",
     "RESOURCE_STATUS_LABELS",
+    "REVIEW_FLAGS",
+    "SITING_AREAS",
+    "SITING_SCENARIOS",
+    "SITING_SITES",
+    "TIES",
+    "TIE_KINDS",
+    "TIE_KIND_LABELS",
+    "TIE_STATUSES",
+    "TIE_STATUS_LABELS",
+    "TIE_STRENGTHS",
+    "TIE_STRENGTH_LABELS",
     "TOWN_BLOCKS",
     "UNPLACED",
     "VENUES",
@@ -91,9 +114,9 @@ def resolve_level(value: str) -> str:
     return code
 
 
-RESOURCE_STATUSES = ("active", "paused", "closed")
+RESOURCE_STATUSES = ("active", "paused", "closed", "planned")
 NEED_STATUSES = ("open", "matched", "resolved")
-RESOURCE_STATUS_LABELS = {"active": "活動中", "paused": "休止中", "closed": "廃止"}
+RESOURCE_STATUS_LABELS = {"active": "活動中", "paused": "休止中", "closed": "廃止", "planned": "計画中(案)"}
 NEED_STATUS_LABELS = {"open": "未対応", "matched": "対応済み(つなぎ済み)", "resolved": "解決"}
 WEEKDAYS = ("月", "火", "水", "木", "金", "土", "日")
 # How a point was placed, finest first (``match_level``): coordinates in the file, a house
@@ -103,11 +126,17 @@ MATCH_LEVEL_LABELS = {"source": "ファイルの座標", "banchi": "番地", "ga
                       "oaza": "大字・町", "municipality": "市区町村", "manual": "手動で配置"}
 # Placed at the representative point of a 町丁目 or 大字: drawn hollow, counted apart.
 COARSE_MATCH_LEVELS = ("chome", "oaza")
+# How a resource was confirmed, and what was found (codes → Japanese labels).
+CONFIRMATION_METHODS = {"phone": "電話", "visit": "訪問", "letter": "書面", "provider_reply": "事業者の回答",
+                        "open_data": "公開データの更新", "prior_record": "以前の記録"}
+CONFIRMATION_FINDINGS = {"unchanged": "変わりなし", "changed": "内容変更", "paused": "休止", "closed": "廃止",
+                         "unreachable": "連絡つかず"}
 
 _STATUS_ALIASES = {
     "active": ("active", "活動中", "実施中", "開催中", "運営中", "稼働", "有効", "営業中"),
     "paused": ("paused", "休止", "休止中", "一時休止", "中断", "休会"),
     "closed": ("closed", "廃止", "終了", "閉鎖", "解散", "閉所"),
+    "planned": ("planned", "計画中", "計画中(案)", "計画", "予定", "開設予定"),
     "open": ("open", "未対応", "対応中", "受付", "未解決", "新規"),
     "matched": ("matched", "マッチング済", "マッチング済み", "つなぎ済", "つなぎ済み", "紹介済"),
     "resolved": ("resolved", "解決", "解決済", "解決済み", "完了", "終結"),
@@ -201,6 +230,7 @@ RESOURCES = Layer(
         _c("name", "str", "名称", "施設名", "事業所名", "団体名", "資源名", "活動名", required=True),
         _c("category", "str", "種別", "カテゴリ", "分類", "資源の種類", "type", required=True),
         _c("provider_type", "str", "提供主体", "運営主体", "実施主体", "provider", "運営"),
+        _c("operator_id", "str", "運営団体ID", "運営団体", "operator"),
         _c("address", "str", "住所", "所在地", "場所", "開催場所", "addr"),
         _c("schedule", "str", "曜日・時間", "開催日時", "日時", "開催日", "時間", "活動日"),
         _c("days_of_week", "str", "曜日", "開催曜日", "days", "weekday"),
@@ -232,6 +262,8 @@ NEEDS = Layer(
         _c("town_block_id", "str", "町丁目ID", "町丁目コード", "town_block"),
         # no matched_address: for a need it would be close to the person's address
         _c("match_level", "str", "位置の精度", choices=MATCH_LEVELS),
+        _c("wanted_days", "str", "希望の曜日", "希望曜日", "曜日の希望", "都合のよい曜日"),
+        _c("wanted_time", "str", "希望の時間帯", "希望時間", "時間帯の希望", "都合のよい時間"),
     ),
     geometry="Point",
     id_column="need_id",
@@ -275,6 +307,60 @@ EDITS = Layer(
         _c("note", "str", "メモ"),
     ),
     id_column="edit_id",
+)
+
+CONFIRMATIONS = Layer(
+    "confirmations",
+    "確認の記録",
+    (
+        _c("confirmation_id", "str", "確認番号", required=True),
+        _c("resource_id", "str", "資源ID", required=True),
+        _c("confirmed_on", "date", "確認日", required=True),
+        _c("method", "str", "確認方法", required=True, choices=tuple(CONFIRMATION_METHODS)),
+        _c("found", "str", "確認結果", required=True, choices=tuple(CONFIRMATION_FINDINGS)),
+        _c("confirmed_by", "str", "確認者"),
+        _c("changes", "str", "変更内容"),
+        _c("source", "str", "記録元"),
+        _c("note", "str", "メモ"),
+    ),
+    id_column="confirmation_id",
+)
+
+REVIEW_FLAGS = Layer(
+    "review_flags",
+    "要確認の知らせ",
+    (
+        _c("flag_id", "str", "番号", required=True),
+        _c("resource_id", "str", "資源ID", required=True),
+        _c("raised_on", "date", "日付", required=True),
+        _c("reason", "str", "理由", required=True,
+           choices=("missing_from_source", "failed_referral", "unreachable")),
+        _c("source", "str", "出どころ"),
+        _c("resolved_on", "date", "解消日"),
+    ),
+    id_column="flag_id",
+)
+
+PUBLICATIONS = Layer(
+    "publications",
+    "公開台帳(ニーズの集計)",
+    (
+        _c("release_id", "str", "公開番号", required=True),
+        _c("released_at", "str", "公開日時", required=True),
+        _c("user", "str", "公開者", required=True),
+        _c("purpose", "str", "用途"),
+        _c("unit_system", "str", "集計単位", required=True),
+        _c("categories", "str", "種別", required=True),
+        _c("statuses", "str", "状態", required=True),
+        _c("period_start", "str", "期間の始め"),
+        _c("period_end", "str", "期間の終わり"),
+        _c("threshold", "int", "秘匿の基準", required=True),
+        _c("n_cells", "int", "セル数", required=True),
+        _c("n_hidden", "int", "秘匿セル数", required=True),
+        _c("cells", "str", "公開した値", required=True),
+        _c("outputs", "str", "出力"),
+    ),
+    id_column="release_id",
 )
 
 NETWORK_NODES = Layer(
@@ -348,11 +434,180 @@ BASEMAP_LINES = Layer(
     id_column="feature_id",
 )
 
+# 資源開発 scenarios (scgeo.report.scenarios): inputs and figures, proposed sites, coverage per area.
+SITING_SCENARIOS = Layer(
+    "siting_scenarios",
+    "資源開発シナリオ",
+    (
+        _c("scenario_id", "str", "シナリオID", required=True),
+        _c("name", "str", "シナリオ名", required=True),
+        _c("created_at", "str", "作成日時", required=True),
+        _c("author", "str", "作成者"),
+        _c("category", "str", "種別", required=True),
+        _c("model", "str", "モデル", required=True, choices=("mclp", "pmedian", "lscp")),
+        _c("k_new", "int", "新しい場所の数"),
+        _c("minutes", "float", "徒歩(分)"),
+        _c("speed_m_per_min", "float", "歩行速度(m/分)"),
+        _c("demand", "str", "数えた人"),
+        _c("candidates", "str", "候補地"),
+        _c("optimal", "int", "最適解"),
+        _c("covered_before", "float", "徒歩圏内(前)"),
+        _c("covered_after", "float", "徒歩圏内(後)"),
+        _c("demand_total", "float", "対象の人(合計)"),
+        _c("greedy_gap_pct", "float", "貪欲法との差(%)"),
+        _c("seconds", "float", "計算時間(秒)"),
+        _c("note", "str", "注意"),
+        _c("params", "str", "入力と結果(JSON)"),
+    ),
+    id_column="scenario_id",
+)
+
+SITING_SITES = Layer(
+    "siting_sites",
+    "資源開発シナリオの候補地",
+    (
+        _c("site_id", "str", "ID", required=True),
+        _c("scenario_id", "str", "シナリオID", required=True),
+        _c("rank", "int", "順位", required=True),
+        _c("candidate_id", "str", "候補地ID", required=True),
+        _c("name", "str", "名称"),
+        _c("address", "str", "住所"),
+        _c("kind", "str", "種類"),
+        _c("capacity", "int", "定員"),
+        _c("gain_65plus", "float", "新たに徒歩圏の65歳以上"),
+        _c("gain_75plus", "float", "新たに徒歩圏の75歳以上"),
+        _c("gain_demand", "float", "新たに徒歩圏の人"),
+        _c("source", "str", "出典"),
+    ),
+    geometry="Point",
+    id_column="site_id",
+)
+
+SITING_AREAS = Layer(
+    "siting_areas",
+    "資源開発シナリオの区域別の前後",
+    (
+        _c("scenario_id", "str", "シナリオID", required=True),
+        _c("level", "str", "区域の種類", required=True),
+        _c("area_id", "str", "区域ID", required=True),
+        _c("area_name", "str", "区域"),
+        _c("demand", "float", "対象の人"),
+        _c("covered_before", "float", "徒歩圏内(前)"),
+        _c("covered_after", "float", "徒歩圏内(後)"),
+        _c("gain", "float", "増える人"),
+        _c("pop_65plus", "float", "65歳以上人口"),
+        _c("gain_65plus", "float", "増える65歳以上"),
+    ),
+)
+
+# ---------------------------------------------------------------- ネットワーク構築 (organisations and ties)
+
+TIE_KINDS = ("operates", "partner", "member", "referral", "support")
+TIE_KIND_LABELS = {"operates": "運営", "partner": "連携", "member": "参加", "referral": "紹介", "support": "支援"}
+TIE_STRENGTHS = ("weak", "medium", "strong")
+TIE_STRENGTH_LABELS = {"weak": "弱", "medium": "中", "strong": "強"}
+TIE_STATUSES = ("accepted", "proposed")
+TIE_STATUS_LABELS = {"accepted": "確認済み", "proposed": "提案(未確認)"}
+#: What a tie's end can be: an organisation, a resource, a 協議体, or the coordinator (``sc``).
+NODE_TYPES = ("organisation", "resource", "council", "coordinator")
+NODE_TYPE_LABELS = {"organisation": "団体", "resource": "社会資源", "council": "協議体",
+                    "coordinator": "生活支援コーディネーター"}
+COUNCIL_TIERS = ("1", "2")
+
+ORGANISATIONS = Layer(
+    "organisations",
+    "関係団体",
+    (
+        _c("org_id", "str", "団体ID", "id", "番号", "団体番号", required=True),
+        _c("name", "str", "団体名", "名称", "label", "機関名", "組織名", required=True),
+        _c("kind", "str", "団体の種類", "種別", "種類", "type", "分類", required=True),
+        _c("area_id", "str", "活動区域ID", "区域ID", "担当区域", "area"),
+        _c("address", "str", "住所", "所在地", "addr"),
+        _c("contact", "str", "連絡先(団体)", "連絡先", "電話番号", "電話", "tel", "email", "メール"),
+        _c("status", "str", "状態", "活動状況", "状況", choices=RESOURCE_STATUSES),
+        _c("lat", "float", "緯度", "latitude", "y"),
+        _c("lon", "float", "経度", "longitude", "lng", "x"),
+        _c("notes", "str", "備考", "description", "説明", "メモ"),
+        _c("source", "str", "出典", "情報源"),
+    ),
+    id_column="org_id",
+)
+
+TIES = Layer(
+    "ties",
+    "つながり",
+    (
+        _c("tie_id", "str", "つながりID", "id", required=True),
+        _c("kind", "str", "つながりの種類", "種類", "type", required=True, choices=TIE_KINDS),
+        _c("source_type", "str", "起点の種類", required=True, choices=NODE_TYPES),
+        _c("source_id", "str", "起点ID", "from", required=True),
+        _c("target_type", "str", "終点の種類", required=True, choices=NODE_TYPES),
+        _c("target_id", "str", "終点ID", "to", required=True),
+        _c("strength", "str", "強さ", "strength", choices=TIE_STRENGTHS),
+        _c("started", "date", "開始日", "start", "開始"),
+        _c("ended", "date", "終了日", "end", "終了"),
+        _c("status", "str", "確認状態", choices=TIE_STATUSES),
+        _c("origin", "str", "記録のもと", "origin"),
+        _c("notes", "str", "備考", "description", "説明", "メモ"),
+    ),
+    id_column="tie_id",
+)
+
+COUNCILS = Layer(
+    "councils",
+    "協議体",
+    (
+        _c("council_id", "str", "協議体ID", "id", required=True),
+        _c("name", "str", "協議体名", "名称", required=True),
+        _c("tier", "str", "層", "第何層", "tier", required=True, choices=COUNCIL_TIERS),
+        _c("area_id", "str", "区域ID", "担当区域"),
+        _c("notes", "str", "備考", "メモ"),
+    ),
+    id_column="council_id",
+)
+
+COUNCIL_MEETINGS = Layer(
+    "council_meetings",
+    "協議体の開催",
+    (
+        _c("meeting_id", "str", "開催ID", "id", required=True),
+        _c("council_id", "str", "協議体ID", required=True),
+        _c("date", "date", "開催日", "日付", required=True),
+        _c("attendees", "str", "参加団体ID", "参加団体", "出席団体"),
+        _c("agenda", "str", "議題", "テーマ"),
+        _c("notes", "str", "記録", "議事メモ", "メモ"),
+    ),
+    id_column="meeting_id",
+)
+
+#: 担い手 are kept as counts per organisation or area and activity, never as named people.
+HELPERS = Layer(
+    "helpers",
+    "担い手(人数)",
+    (
+        _c("helper_id", "str", "記録ID", "id", required=True),
+        _c("org_id", "str", "団体ID", "団体"),
+        _c("area_id", "str", "区域ID", "区域"),
+        _c("activity", "str", "できる活動", "活動", "種別", required=True),
+        _c("trained", "int", "養成講座修了者数", "修了者数", "養成数"),
+        _c("active", "int", "活動中の人数", "活動者数", "活動人数", required=True),
+        _c("as_of", "date", "時点", "基準日", "集計日"),
+        _c("notes", "str", "備考", "メモ"),
+    ),
+    id_column="helper_id",
+)
+
+#: Headers that name people: never imported into the network layers (organisations only).
+PERSON_NAME_HEADERS = ("氏名", "代表者", "代表者名", "担当者", "担当者名", "会長", "会長名", "責任者",
+                       "person", "contactperson", "フリガナ", "ふりがな", "生年月日")
+
 LAYERS = {
     layer.name: layer
-    for layer in (AREAS, POPULATION, TOWN_BLOCKS, RESOURCES, NEEDS, EDITS, NETWORK_NODES, NETWORK_EDGES,
-                  BASEMAP_LINES, VENUES, UNPLACED)
+    for layer in (AREAS, POPULATION, TOWN_BLOCKS, RESOURCES, NEEDS, EDITS, CONFIRMATIONS, REVIEW_FLAGS,
+                  NETWORK_NODES, NETWORK_EDGES, BASEMAP_LINES, VENUES, SITING_SCENARIOS, SITING_SITES, SITING_AREAS,
+                  PUBLICATIONS, UNPLACED)
 }
+LAYERS.update({layer.name: layer for layer in (ORGANISATIONS, TIES, COUNCILS, COUNCIL_MEETINGS, HELPERS)})
 
 # Headers that would carry a person's identity: never imported into the needs layer.
 PERSONAL_HEADERS = ("氏名", "名前", "name", "フリガナ", "ふりがな", "生年月日", "電話番号", "電話", "住所",
@@ -401,6 +656,7 @@ class Category:
     icon: str = "circle"
     aliases: tuple[str, ...] = ()
     serves_needs: tuple[str, ...] = ()
+    confirm_months: int | None = None
 
 
 @dataclass(frozen=True)
@@ -441,6 +697,13 @@ class Taxonomy:
         return [c.code for c in self.categories.values() if c.mode == "area"]
 
 
+NUL = "\x00"
+NUL_MARK = "\u2400"  # ␀: what the CSV reader puts where the file had a NUL byte
+
+
+_HEX_COLOR = re.compile(r"#[0-9A-Fa-f]{6}|#[0-9A-Fa-f]{3}")
+
+
 def _entries(table: dict, base: dict[str, Category] | None = None) -> dict[str, Category]:
     out = dict(base or {})
     for code, spec in table.items():
@@ -452,6 +715,11 @@ def _entries(table: dict, base: dict[str, Category] | None = None) -> dict[str, 
         merged["serves_needs"] = tuple(merged.get("serves_needs", (code,)))
         if "label" not in merged:
             raise InputError(f"カテゴリ {code} に label (日本語名) がありません")
+        if not _HEX_COLOR.fullmatch(str(merged.get("color", "#666666"))):  # colours go into the maps' CSS
+            raise InputError(f"カテゴリ {code} の color「{merged['color']}」は #RRGGBB の形で指定してください")
+        months = merged.get("confirm_months")
+        if months is not None and (not isinstance(months, int) or isinstance(months, bool) or months < 1):
+            raise InputError(f"{code} の confirm_months (確認の間隔、月) は1以上の整数にしてください(値: {months})")
         out[code] = Category(**merged)
     return out
 
@@ -519,7 +787,7 @@ class ImportResult:
 
 
 def _present(value: object) -> bool:
-    if value is None or value is pd.NA:
+    if value is None or value is pd.NA or value is pd.NaT:
         return False
     if isinstance(value, float) and np.isnan(value):
         return False
@@ -660,6 +928,11 @@ def validate(
         for pos in np.flatnonzero(mask.to_numpy(dtype=bool)):
             reasons[pos].append(texts.iloc[pos])
 
+    for name in df.columns:  # a NUL byte cuts a text short in most programs: the row is refused
+        if name != "geometry" and df[name].dtype in (object, "str", "string"):
+            nul = df[name].map(lambda v: isinstance(v, str) and (NUL in v or NUL_MARK in v)).astype(bool)
+            label = layer.column(name).label if name in layer.names else str(name)
+            flag(nul, f"「{label}」に NUL 文字(0x00)が含まれています。ファイルが壊れていないか確かめてください")
     if "status" in layer.names and "status" not in work:
         work["status"] = None  # statuses default to their first choice (active / open)
     for col in layer.columns:
@@ -692,7 +965,7 @@ def validate(
             values = codes
         elif col.name == "kind" and layer.name == "venues":
             values = values.map(lambda v: resolve_venue_kind(v) if _present(v) else None)
-        elif col.name == "days_of_week":
+        elif col.name in ("days_of_week", "wanted_days"):
             values = values.map(lambda v: _parse_days(v) if _present(v) else None)
         elif col.name == "status":
             codes = values.map(lambda v, c=col: _status(v, c.choices) if _present(v) else c.choices[0])

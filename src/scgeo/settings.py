@@ -4,6 +4,8 @@ Example ``scgeo.toml`` in the working directory (or given with ``load_settings(p
 
     walk_speed_m_per_min = 55.0
     stale_months = 6
+    confirm_months = 12
+    confidence_weights = { due = 0.8, overdue = 0.4 }
     taxonomy_file = "my_city_categories.toml"
 """
 
@@ -16,7 +18,10 @@ from pathlib import Path
 
 from scgeo._errors import InputError
 
-__all__ = ["Settings", "get_settings", "load_settings", "set_settings"]
+__all__ = ["DEFAULT_CONFIDENCE", "Settings", "get_settings", "load_settings", "set_settings"]
+
+# Supply weight of a resource by its confirmation state (see scgeo.analysis.freshness).
+DEFAULT_CONFIDENCE = {"confirmed": 1.0, "due": 0.7, "overdue": 0.3, "long_unconfirmed": 0.0, "needs_review": 0.3}
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,18 @@ class Settings:
         Optional TOML file that extends the bundled category taxonomy.
     max_upload_mb
         Largest file the app accepts for import.
+    confirm_months
+        Months between two confirmations of a resource when neither its category nor its
+        provider type sets ``confirm_months`` in the taxonomy (住民主体 6, care providers 12).
+    confirm_leeway_months
+        After the interval, a resource is 確認時期 (due) for this many months, then 期限切れ.
+    confirm_long_factor
+        A resource unconfirmed for this many intervals (or never confirmed) is 長期未確認.
+    confidence_weights
+        Supply weight by confirmation state (``confirmed``, ``due``, ``overdue``,
+        ``long_unconfirmed``, ``needs_review``), used by effective coverage and matching.
+    verify_return_address
+        Return address printed on the 確認依頼 sheets (default: the municipality's SC).
     geocode_source
         Where addresses without coordinates are looked up on import when the workspace stores
         no source of its own (``gazetteer:FILE``, ``jageocoder:DIR``, ``town-blocks`` …; see
@@ -50,6 +67,24 @@ class Settings:
     backup_generations
         How many earlier versions of a workspace file are kept (in ``<name>.backups/`` beside
         it) each time it is replaced; ``scgeo restore`` brings one back. 0 keeps none.
+    max_rows
+        Most data rows read from one CSV/xlsx file (stopped while streaming; Japanese message, rc 2).
+    max_cells
+        Most cells (rows × columns) read from one CSV/xlsx file.
+    max_unzipped_mb
+        Most megabytes a zip (a zipped Shapefile, an xlsx) may unpack to, by its own declaration.
+    max_zip_ratio
+        Highest compression ratio of a zip member larger than 1 MB (zip bombs compress thousands
+        of times; real Shapefiles far less).
+    max_zip_files
+        Most files in one zip.
+    login_free_failures, login_lockout_failures, login_global_lockout_failures, login_lockout_minutes
+        The app's login (off loopback): wrong passwords in a session before each further try must
+        wait (1, 2, 4 … up to 30 seconds), wrong passwords that lock the session, wrong passwords
+        over all sessions within the lockout time that lock every login, and the lockout time.
+    lock_timeout_s
+        How long a write waits for another writer of the same workspace before giving up
+        with 「他の人が更新中です」.
     """
 
     workspace_crs: str = "EPSG:6668"
@@ -60,8 +95,23 @@ class Settings:
     japan_bbox: tuple[float, float, float, float] = (122.0, 20.0, 154.0, 46.0)
     taxonomy_file: str | None = None
     max_upload_mb: int = 50
+    confirm_months: int = 12
+    confirm_leeway_months: int = 2
+    confirm_long_factor: float = 2.0
+    confidence_weights: dict = field(default_factory=lambda: dict(DEFAULT_CONFIDENCE))
+    verify_return_address: str | None = None
     geocode_source: str | None = None
     backup_generations: int = 10
+    max_rows: int = 200_000
+    max_cells: int = 10_000_000
+    max_unzipped_mb: int = 512
+    max_zip_ratio: float = 200.0
+    max_zip_files: int = 1000
+    login_free_failures: int = 3
+    login_lockout_failures: int = 10
+    login_global_lockout_failures: int = 30
+    login_lockout_minutes: float = 15.0
+    lock_timeout_s: float = 30.0
     extra: dict = field(default_factory=dict)
 
     def replace(self, **changes) -> Settings:
@@ -77,6 +127,14 @@ def _build(values: dict) -> Settings:
     for key in ("walk_thresholds_min", "japan_bbox"):
         if key in values and not isinstance(values[key], tuple):
             values[key] = tuple(values[key])
+    if "confidence_weights" in values:
+        weights = {**DEFAULT_CONFIDENCE, **dict(values["confidence_weights"])}
+        unknown = sorted(set(weights) - set(DEFAULT_CONFIDENCE))
+        bad = [k for k, v in weights.items() if not isinstance(v, (int, float)) or not 0 <= v <= 1]
+        if unknown or bad:
+            raise InputError(f"confidence_weights の項目 {', '.join(unknown + bad)} が不正です。"
+                             f"使える項目: {', '.join(DEFAULT_CONFIDENCE)}(値は0〜1)")
+        values["confidence_weights"] = {k: float(v) for k, v in weights.items()}
     return Settings(**values)
 
 

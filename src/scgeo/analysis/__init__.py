@@ -1,5 +1,6 @@
 """Analysis: pure functions, GeoDataFrames in, GeoDataFrames/DataFrames out (no I/O, no UI)."""
 
+from scgeo.analysis.basis import analysis_notes, data_notes, population_basis
 from scgeo.analysis.coverage import (
     Coverage,
     CoverageRules,
@@ -15,10 +16,13 @@ __all__ = [
     "Coverage",
     "CoverageRules",
     "analyse_coverage",
+    "analysis_notes",
     "area_membership",
     "blank_zones",
     "catchments",
     "coverage_table",
+    "data_notes",
+    "population_basis",
     "population_points",
     "travel_minutes",
 ]

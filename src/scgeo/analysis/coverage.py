@@ -5,12 +5,21 @@ sources, :meth:`scgeo.network.WalkNetwork.node_distance`) gives every street nod
 distance to the nearest resource; population points, needs and catchments all reuse it.
 
 Rules that the numbers rest on:
-- only ``active`` resources count; paused and closed ones do not;
+- only ``active`` resources count; paused and closed ones do not, planned ones (計画中(案)) only
+  with ``include_planned=True``;
 - a resource with a ``served_area_id`` comes to people: it covers every town block of that
   area, whatever the distance; any other resource covers what lies within the walking time;
 - a resource whose ``last_confirmed`` is missing or older than ``settings.stale_months`` counts,
   but coverage that rests only on such resources is reported in ``covered_65plus_unconfirmed``;
-- without a walking network, distances are straight lines × a detour factor (``method`` says so).
+- without a walking network, distances are straight lines × a detour factor (``method`` says so);
+- effective coverage weighs each resource (``weights``, 0–1: confirmation state × weekly-available
+  share, :func:`scgeo.analysis.freshness.supply_weights`): an older resident counts for the
+  largest weight among the resources that cover them, so ``coverage_effective_pct`` never exceeds
+  ``coverage_pct`` and equals it when every weight is 1 (see docs/coverage.md).
+- a category with no resource registered at all (any status) is 「データなし」, not a gap: the
+  data are missing, not the resources; blank zones are built only for categories with data;
+- when 65+ is unknown (``population_basis="total"``) the analysis runs on the total population,
+  and the ``basis`` column says so (:mod:`scgeo.analysis.basis`).
 """
 
 from __future__ import annotations
@@ -23,6 +32,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from scgeo.analysis.basis import apply_population_basis, method_note, population_basis_note
 from scgeo.analysis.population import area_membership, population_points
 from scgeo.network import DEFAULT_DETOUR_FACTOR, Snap, WalkNetwork, straight_line_m
 from scgeo.schema import AREA_LEVELS, COARSE_MATCH_LEVELS, Taxonomy, load_taxonomy
@@ -39,6 +49,7 @@ __all__ = [
 ]
 
 STATUS_SUFFICIENT, STATUS_SHORT, STATUS_BLANK, STATUS_NONE = "充足", "不足", "空白", "対象者なし"
+STATUS_NO_DATA = "データなし"  # no resource of the category registered anywhere: unknown, not a gap
 
 
 @dataclass(frozen=True)
@@ -46,11 +57,13 @@ class CoverageRules:
     """How a coverage percentage becomes a status.
 
     ``充足`` at or above ``sufficient_pct``; ``空白`` below ``blank_pct``; ``不足`` between;
-    ``対象者なし`` where no one aged 65+ lives.
+    ``対象者なし`` where no one aged 65+ lives. ``basis`` says which percentage decides:
+    ``plain`` (``coverage_pct``) or ``effective`` (``coverage_effective_pct``).
     """
 
     sufficient_pct: float = 80.0
     blank_pct: float = 20.0
+    basis: str = "plain"
 
     def status(self, pct: pd.Series) -> pd.Series:
         """Statuses for coverage percentages (NaN: no older residents)."""
@@ -89,6 +102,20 @@ class Coverage:
     speed_m_per_min: float
     rules: CoverageRules = field(default_factory=CoverageRules)
     node_distance: dict[str, np.ndarray] = field(default_factory=dict)
+    weights_label: str = "なし(すべて1)"
+    population_basis: str = "age"       # age / estimated / total (scgeo.analysis.basis)
+    aging_rate: float | None = None
+    no_data: tuple[str, ...] = ()       # categories with no resource registered at all
+
+    @property
+    def basis_note(self) -> str:
+        """How 65+ was counted, in Japanese (the ``basis`` column)."""
+        return population_basis_note(self.population_basis, self.aging_rate) or "65歳以上人口(年齢別)"
+
+    @property
+    def method_note(self) -> str:
+        """How distances were measured, in Japanese (the ``method_note`` column)."""
+        return method_note(self.method)
 
     def table(self, levels: list[str] | None = None) -> pd.DataFrame:
         """The tidy coverage table: one row per area × category (see :func:`coverage_table`)."""
@@ -102,7 +129,8 @@ class Coverage:
         cats = self.categories
         sums = {}
         for name, weight, prefix in (("covered_65plus", "pop_65plus", "cov"), ("covered_75plus", "pop_75plus", "cov"),
-                                     ("covered_65plus_confirmed", "pop_65plus", "conf")):
+                                     ("covered_65plus_confirmed", "pop_65plus", "conf"),
+                                     ("covered_65plus_effective", "pop_65plus", "eff")):
             values = pts[[f"{prefix}_{c}" for c in cats]].to_numpy() * pts[[weight]].to_numpy()
             sums[name] = pd.DataFrame(values, columns=cats).groupby(pts["area_id"].to_numpy()).sum().stack()
         pops = pts.groupby("area_id")[["pop_65plus", "pop_75plus"]].sum()
@@ -121,15 +149,31 @@ class Coverage:
     def _finish(self, table: pd.DataFrame) -> pd.DataFrame:
         pct = (100 * table["covered_65plus"] / table["pop_65plus"]).where(table["pop_65plus"] > 0)
         table["coverage_pct"] = pct.round(1)
+        # never above plain coverage, also after floating-point sums
+        effective = np.minimum(table["covered_65plus_effective"], table["covered_65plus"])
+        table["covered_65plus_effective"] = effective
+        eff_pct = (100 * effective / table["pop_65plus"]).where(table["pop_65plus"] > 0)
+        table["coverage_effective_pct"] = eff_pct.round(1)
+        table["weights"] = self.weights_label
         table["covered_65plus_unconfirmed"] = table["covered_65plus"] - table["covered_65plus_confirmed"]
         table["resources_per_1000_65plus"] = (1000 * table["n_resources"] / table["pop_65plus"]).where(
             table["pop_65plus"] > 0).round(2)
-        table["status"] = self.rules.status(pct)
+        table["status"] = self.rules.status(eff_pct if self.rules.basis == "effective" else pct)
+        no_data = table["category"].isin(self.no_data)
+        if no_data.any():  # nothing registered: coverage unknown, not 0 %
+            unknown = ["covered_65plus", "coverage_pct", "covered_65plus_unconfirmed", "covered_75plus",
+                       "resources_per_1000_65plus", "covered_65plus_effective", "coverage_effective_pct"]
+            table.loc[no_data, unknown] = np.nan
+            table.loc[no_data, "status"] = STATUS_NO_DATA
+        if self.population_basis == "total":  # 75+ is unknown too
+            table[["pop_75plus", "covered_75plus"]] = np.nan
         table["category_label"] = table["category"].map(self.taxonomy.label)
         table["minutes"] = self.minutes
         table["method"] = self.method
+        table["method_note"] = self.method_note
+        table["basis"] = self.basis_note
         for col in ("pop_65plus", "pop_75plus", "covered_65plus", "covered_75plus",
-                    "covered_65plus_unconfirmed"):
+                    "covered_65plus_unconfirmed", "covered_65plus_effective"):
             table[col] = table[col].round(1)
         return table[TABLE_COLUMNS]
 
@@ -166,9 +210,11 @@ class Coverage:
 
 TABLE_COLUMNS = [
     "level", "area_id", "area_name", "category", "category_label", "minutes", "method",
-    "pop_65plus", "covered_65plus", "coverage_pct", "covered_65plus_unconfirmed", "pop_75plus",
-    "covered_75plus", "n_resources", "n_resources_unconfirmed", "n_resources_town_point", "resources_per_1000_65plus",
-    "needs_open", "needs_uncovered", "status",
+    "pop_65plus", "covered_65plus", "coverage_pct", "covered_65plus_effective", "coverage_effective_pct",
+    "weights", "covered_65plus_unconfirmed", "pop_75plus",
+    "covered_75plus", "n_resources", "n_resources_unconfirmed", "n_resources_town_point",
+    "resources_per_1000_65plus",
+    "needs_open", "needs_uncovered", "status", "basis", "method_note",
 ]
 
 
@@ -200,6 +246,11 @@ def analyse_coverage(
     today: dt.date | None = None,
     taxonomy: Taxonomy | None = None,
     speed_m_per_min: float | None = None,
+    weights: pd.Series | None = None,
+    weights_label: str | None = None,
+    population_basis: str = "age",
+    aging_rate: float | None = None,
+    include_planned: bool = False,
 ) -> Coverage:
     """Compute who is covered, per category, once; see :class:`Coverage` for what it gives.
 
@@ -221,6 +272,17 @@ def analyse_coverage(
         Status rules (default :class:`CoverageRules`).
     today
         Reference date for stale resources.
+    weights
+        Supply weight (0–1) of each resource, indexed by ``resource_id``, for effective
+        coverage (missing: 1); ``None``: every weight 1, effective equals plain coverage.
+    weights_label
+        What the weights rest on, shown in the table's ``weights`` column.
+    population_basis, aging_rate
+        ``age`` (default), ``estimated`` (``pop_65plus`` = total × ``aging_rate``, already in the
+        blocks) or ``total`` (65+ unknown: the total population is counted instead); see
+        :func:`scgeo.analysis.basis.population_basis`.
+    include_planned
+        Count ``planned`` resources (計画中(案), e.g. from a 資源開発 scenario) as if active.
     """
     settings = get_settings()
     taxonomy = taxonomy or load_taxonomy()
@@ -230,12 +292,18 @@ def analyse_coverage(
     stale_before = pd.Timestamp(today) - pd.DateOffset(months=settings.stale_months)
     metric_crs = network.crs if network is not None else None
 
+    registered = set(resources["category"].dropna())
+    no_data = tuple(c for c in categories if c not in registered)
+    blocks = apply_population_basis(blocks, population_basis)
     points = population_points(blocks, network)
     metric_crs = points.crs
     membership = area_membership(blocks.to_crs(metric_crs), areas)
-    active = resources[resources["status"] == "active"].to_crs(metric_crs).copy()
+    statuses = ["active", "planned"] if include_planned else ["active"]
+    active = resources[resources["status"].isin(statuses)].to_crs(metric_crs).copy()
     active["stale"] = (active["last_confirmed"].isna() | (active["last_confirmed"] < stale_before)).to_numpy()
     active["blocks"] = _served_blocks(active, blocks.to_crs(metric_crs), membership)
+    given = pd.Series(1.0, index=active.index) if weights is None else active["resource_id"].map(weights)
+    active["weight"] = np.clip(given.astype(float).fillna(1.0).to_numpy(), 0.0, 1.0)
     by_area = active["served_area_id"].notna() & active["served_area_id"].isin(membership["area_id"])
 
     needs_m = None
@@ -250,7 +318,10 @@ def analyse_coverage(
     limit = minutes * speed
     cov = Coverage(minutes, "network" if network is not None else f"straight_line×{DEFAULT_DETOUR_FACTOR}",
                    points, membership, areas, active, needs_m, categories, taxonomy, network, speed,
-                   rules or CoverageRules())
+                   rules or CoverageRules(), population_basis=population_basis, aging_rate=aging_rate,
+                   no_data=no_data)
+    if weights is not None:
+        cov.weights_label = weights_label or "資源ごとの重み"
     for code in categories:
         mine = active[active["category"] == code]
         for prefix, subset in (("cov", mine), ("conf", mine[~mine["stale"]])):
@@ -263,7 +334,34 @@ def analyse_coverage(
                 points[f"min_{code}"] = d_points / speed
             if needs_m is not None and prefix == "cov":
                 needs_m[f"cov_{code}"] = (d_needs <= limit) | needs_m["block_id"].isin(served).to_numpy()
+
+        def reached(subset, code=code):
+            walk = subset[~by_area.loc[subset.index]]
+            served = set(subset[by_area.loc[subset.index]]["blocks"].explode().dropna())
+            d_points, _ = _distances(network, walk, points, point_snap, None, None, limit, {}, "")
+            return (d_points <= limit) | points["block_id"].isin(served).to_numpy()
+
+        points[f"eff_{code}"] = _effective(mine, points[f"cov_{code}"].to_numpy(), reached)
     return cov
+
+
+def _effective(resources: gpd.GeoDataFrame, covered: np.ndarray, reached) -> np.ndarray:
+    """Per population point, the largest weight among the resources that cover it (0 if none).
+
+    One reach computation per distinct weight level (descending): the points reached by the
+    resources weighing at least ``w`` are worth at least ``w``. With every weight 1 this is the
+    plain coverage itself, without another shortest-path run.
+    """
+    weight = np.round(resources["weight"].to_numpy(dtype=float), 3)
+    levels = np.unique(weight[weight > 0])[::-1]
+    out = np.zeros(len(covered))
+    for level in levels:
+        keep = weight >= level
+        hit = covered if keep.all() else reached(resources[keep])
+        out = np.maximum(out, np.where(hit, level, 0.0))
+        if keep.all():
+            break
+    return np.minimum(out, covered.astype(float))
 
 
 def _snap_of(points: gpd.GeoDataFrame) -> Snap:
@@ -299,7 +397,10 @@ def coverage_table(areas, blocks, resources, needs=None, *, levels: list[str] | 
     ``n_resources`` (active resources located in or serving the area),
     ``n_resources_unconfirmed``, ``resources_per_1000_65plus``, ``needs_open`` (open needs of the
     category), ``needs_uncovered`` (of those, with no resource within the threshold), ``status``
-    (充足 / 不足 / 空白 / 対象者なし). Keyword arguments go to :func:`analyse_coverage`.
+    (充足 / 不足 / 空白 / 対象者なし / データなし: no resource of the category registered at all),
+    ``basis`` (how 65+ was counted: 「65歳以上人口が不明なため総人口で計算」 when it is unknown),
+    ``method_note`` (how distances were measured, in Japanese). Keyword arguments go to
+    :func:`analyse_coverage`.
     """
     return analyse_coverage(areas, blocks, resources, needs, **kwargs).table(levels)
 
@@ -372,7 +473,8 @@ def blank_zones(coverage: Coverage, *, buffer_m: float = 120.0, min_65plus: floa
     network) are buffered by ``buffer_m``, merged, cut by ``split_level`` areas (中学校区 by
     default, so that each zone belongs to one district a council can act on) and split into
     separate zones; each carries the older population living in it and its district
-    (``area_id``, ``area_name``). Sorted by category, then by ``pop_65plus`` descending.
+    (``area_id``, ``area_name``) and ``basis``. Sorted by category, then by ``pop_65plus``
+    descending. Categories with no data (:attr:`Coverage.no_data`) have no blank zones.
     """
     pts = coverage.points
     districts = coverage.areas[coverage.areas["level"] == split_level].to_crs(pts.crs)
@@ -381,6 +483,8 @@ def blank_zones(coverage: Coverage, *, buffer_m: float = 120.0, min_65plus: floa
     districts = districts[["area_id", "name", "geometry"]].rename(columns={"name": "area_name"})
     rows = []
     for code in coverage.categories:
+        if code in coverage.no_data:
+            continue
         out = pts[~pts[f"cov_{code}"] & (pts["pop_65plus"] > 0)]
         if not len(out):
             continue
@@ -402,11 +506,14 @@ def blank_zones(coverage: Coverage, *, buffer_m: float = 120.0, min_65plus: floa
         zones["area_m2"] = zones.area.round(0)
         rows.append(zones)
     columns = ["zone_id", "category", "category_label", "area_id", "area_name", "minutes", "pop_65plus",
-               "pop_75plus", "area_m2", "geometry"]
+               "pop_75plus", "area_m2", "basis", "geometry"]
     if not rows:
         return gpd.GeoDataFrame(pd.DataFrame(columns=columns), geometry="geometry", crs=pts.crs)
     out = pd.concat(rows, ignore_index=True)
     out[["pop_65plus", "pop_75plus"]] = out[["pop_65plus", "pop_75plus"]].round(1)
+    out["basis"] = coverage.basis_note
+    if coverage.population_basis == "total":
+        out["pop_75plus"] = np.nan
     out = out.sort_values(["category", "pop_65plus"], ascending=[True, False]).reset_index(drop=True)
     out.insert(0, "zone_id", [f"{c}-{i + 1}" for c, i in zip(out["category"], out.groupby("category").cumcount(),
                                                               strict=True)])

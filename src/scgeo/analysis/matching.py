@@ -6,6 +6,11 @@ in ``serves_needs``. Candidates are found per resource category with one bounded
 loop of pairwise shortest paths. Area-served resources (``served_area_id``) answer the needs
 inside their served area, at 0 minutes (they come to the person).
 
+Schedules count: a weekday / time window asked for the whole run (``weekday``, ``time_window``)
+or by a need (``wanted_days``, ``wanted_time``) keeps only the resources whose schedule text
+(:func:`scgeo.analysis.schedule.parse_schedule`) says they are open then; a need whose nearby
+resources are all closed then gets the reason 「…に開いている資源が…分以内にありません」.
+
 The capacity-aware assignment is a transportation problem solved exactly as a linear program
 by HiGHS (its constraint matrix is totally unimodular, so the optimum is integral): every need
 is assigned to at most one resource, no resource beyond its ``capacity`` (no capacity:
@@ -22,6 +27,7 @@ from scipy import sparse
 from scipy.optimize import linprog
 
 from scgeo.analysis.population import area_membership
+from scgeo.analysis.schedule import parse_time_window, schedule_table
 from scgeo.network import DEFAULT_DETOUR_FACTOR, WalkNetwork, pairs_within
 from scgeo.schema import Taxonomy, load_taxonomy
 from scgeo.settings import get_settings
@@ -37,6 +43,7 @@ __all__ = [
 REASONS = {
     "no_resource": "該当する種別の資源がありません",
     "none_within": "{minutes:g}分以内に資源がありません",
+    "closed_then": "{when}に開いている資源が{minutes:g}分以内にありません",
     "all_full": "近くの資源は定員に達しています",
     "too_far_from_street": "道から遠く、位置を道に合わせられません",
 }
@@ -44,13 +51,59 @@ _RESOURCE_COLUMNS = ["resource_id", "name", "category", "provider_type", "schedu
                      "capacity", "last_confirmed", "served_area_id"]
 
 
-def _eligible_resources(resources, *, weekday, provider_types):
+def _eligible_resources(resources, *, provider_types):
     res = resources[resources["status"] == "active"]
-    if weekday:
-        res = res[res["days_of_week"].fillna("").str.contains(weekday, regex=False)]
     if provider_types:
         res = res[res["provider_type"].isin(provider_types)]
     return res
+
+
+def _window(text: str | None) -> tuple[int | None, int | None]:
+    if text is None or (not isinstance(text, str) and pd.isna(text)) or not str(text).strip():
+        return None, None
+    try:
+        return parse_time_window(text)
+    except ValueError:
+        return None, None
+
+
+def _when(days: str | None, time: str | None) -> str:
+    """「水・金曜 10:00-12:00」: the wish as said in a reason."""
+    parts = []
+    if isinstance(days, str) and days.strip():
+        parts.append("・".join(d for d in days.split(",") if d) + "曜")
+    if isinstance(time, str) and time.strip():
+        parts.append(str(time).strip())
+    return " ".join(parts)
+
+
+def _open_then(pairs: pd.DataFrame, needs: pd.DataFrame, resources: pd.DataFrame, *, weekday: str | None,
+               time_window: str | None) -> np.ndarray:
+    """Whether each (need, resource) pair's resource is open when the run or the need asks."""
+    wish = needs.set_index("need_id")
+    days = pairs["need_id"].map(wish["wanted_days"]) if "wanted_days" in wish else pd.Series(None, index=pairs.index)
+    times = pairs["need_id"].map(wish["wanted_time"]) if "wanted_time" in wish else pd.Series(None, index=pairs.index)
+    if weekday:
+        days = pd.Series(weekday, index=pairs.index)
+    if time_window:
+        times = pd.Series(time_window, index=pairs.index)
+    asks = days.notna() | times.notna()
+    if not asks.any():
+        return np.ones(len(pairs), dtype=bool)
+    schedules = schedule_table(resources.drop_duplicates("resource_id")).set_index(
+        resources.drop_duplicates("resource_id")["resource_id"].to_numpy())["schedule"]
+    keys = pd.DataFrame({"rid": pairs["resource_id"], "days": days.fillna("").astype(str),
+                         "time": times.fillna("").astype(str)})[asks.to_numpy()]
+    combos = keys.drop_duplicates().reset_index(drop=True)
+    ok = []
+    for rid, want_days, want_time in combos.itertuples(index=False):  # once per distinct resource × wish
+        start, end = _window(want_time)
+        wanted = [d for d in want_days.split(",") if d] or [None]
+        ok.append(any(schedules[rid].is_open(d, start, end) for d in wanted))
+    combos["ok"] = ok
+    out = np.ones(len(pairs), dtype=bool)
+    out[asks.to_numpy()] = keys.merge(combos, on=["rid", "days", "time"], how="left")["ok"].to_numpy(dtype=bool)
+    return out
 
 
 def candidate_pairs(
@@ -60,6 +113,7 @@ def candidate_pairs(
     network: WalkNetwork | None = None,
     max_minutes: float = 30.0,
     weekday: str | None = None,
+    time_window: str | None = None,
     provider_types: list[str] | None = None,
     blocks: gpd.GeoDataFrame | None = None,
     areas: gpd.GeoDataFrame | None = None,
@@ -77,7 +131,10 @@ def candidate_pairs(
     max_minutes
         Walking-time limit.
     weekday
-        Keep only resources held on this weekday (``月`` … ``日``).
+        Keep only resources held on this weekday (``月`` … ``日``), by their schedule text.
+    time_window
+        Keep only resources open during this window (``10:00-12:00``, ``午前`` …). A need's own
+        ``wanted_days`` / ``wanted_time`` apply to it when the run asks for none.
     provider_types
         Keep only resources of these provider-type codes.
     blocks, areas
@@ -87,12 +144,14 @@ def candidate_pairs(
     -------
     DataFrame
         ``need_id``, ``resource_id``, ``minutes``, ``distance_m`` (NaN for area-served),
-        ``mode`` (``walk`` / ``area``), ``method`` (``network`` / ``straight_line×1.3``).
+        ``mode`` (``walk`` / ``area``), ``method`` (``network`` / ``straight_line×1.3``),
+        ``open_then`` (the resource is open when asked; pairs with ``False`` are kept only so
+        that the reason of an unmatched need can say so, and are never proposed).
     """
     taxonomy = taxonomy or load_taxonomy()
     speed = speed_m_per_min or get_settings().walk_speed_m_per_min
     open_needs = needs[needs["status"] == "open"].reset_index(drop=True)
-    res = _eligible_resources(resources, weekday=weekday, provider_types=provider_types).reset_index(drop=True)
+    res = _eligible_resources(resources, provider_types=provider_types).reset_index(drop=True)
     method = "network" if network is not None else f"straight_line×{DEFAULT_DETOUR_FACTOR}"
     served_blocks = _served_blocks(res, blocks, areas)
     need_snap = network.snap(open_needs) if network is not None else None  # once for all categories
@@ -113,7 +172,9 @@ def candidate_pairs(
     pairs = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
     pairs = pairs.sort_values(["need_id", "minutes", "resource_id"]).drop_duplicates(["need_id", "resource_id"])
     pairs["method"] = np.where(pairs["mode"] == "walk", method, "area")
-    return pairs.reset_index(drop=True)
+    pairs = pairs.reset_index(drop=True)
+    pairs["open_then"] = _open_then(pairs, open_needs, res, weekday=weekday, time_window=time_window)
+    return pairs
 
 
 def _walk_pairs(needs, need_snap, resources, network, limit_m, speed) -> pd.DataFrame:
@@ -169,14 +230,29 @@ def _area_pairs(needs, resources, served_blocks, blocks) -> pd.DataFrame:
     return pairs.assign(minutes=0.0, distance_m=np.nan, mode="area")
 
 
-def _reasons(needs, resources, pairs, *, max_minutes, taxonomy, weekday=None, provider_types=None) -> pd.Series:
+def _usable(pairs: pd.DataFrame) -> pd.DataFrame:
+    """The pairs that may be proposed (open when asked)."""
+    return pairs[pairs["open_then"].astype(bool)] if "open_then" in pairs else pairs
+
+
+def _reasons(needs, resources, pairs, *, max_minutes, taxonomy, provider_types=None, weekday=None,
+             time_window=None) -> pd.Series:
     """Why each open need has no candidate (empty string when it has one)."""
-    res = _eligible_resources(resources, weekday=weekday, provider_types=provider_types)
+    res = _eligible_resources(resources, provider_types=provider_types)
     available = set(res["category"])
     can_answer = needs["category"].map(
         lambda c: bool(set(taxonomy.resource_categories_for_need(c)) & available))
     reason = np.where(~can_answer, REASONS["no_resource"], REASONS["none_within"].format(minutes=max_minutes))
-    return pd.Series(np.where(needs["need_id"].isin(pairs["need_id"]), "", reason), index=needs.index)
+    closed = needs["need_id"].isin(pairs["need_id"]).to_numpy()
+    if closed.any():
+        days = pd.Series(weekday, index=needs.index) if weekday else needs.get("wanted_days")
+        times = pd.Series(time_window, index=needs.index) if time_window else needs.get("wanted_time")
+        when = [_when(d, t) for d, t in zip(days if days is not None else [None] * len(needs),
+                                            times if times is not None else [None] * len(needs), strict=True)]
+        said = np.array([REASONS["closed_then"].format(when=w or "希望の時間", minutes=max_minutes) for w in when])
+        reason = np.where(closed, said, reason)
+    usable = needs["need_id"].isin(_usable(pairs)["need_id"]).to_numpy()
+    return pd.Series(np.where(usable, "", reason), index=needs.index)
 
 
 def nearest_resources(
@@ -200,7 +276,7 @@ def nearest_resources(
     if pairs is None:
         pairs = candidate_pairs(needs, resources, max_minutes=max_minutes, taxonomy=taxonomy, **kwargs)
     open_needs = needs[needs["status"] == "open"]
-    ranked = pairs.sort_values(["need_id", "minutes", "resource_id"]).copy()
+    ranked = _usable(pairs).sort_values(["need_id", "minutes", "resource_id"]).copy()
     ranked["rank"] = ranked.groupby("need_id").cumcount() + 1
     ranked = ranked[ranked["rank"] <= k]
     details = pd.DataFrame(resources[_RESOURCE_COLUMNS]).rename(columns={"name": "resource_name",
@@ -208,7 +284,8 @@ def nearest_resources(
     ranked = ranked.merge(details, on="resource_id", how="left")
     ranked = open_needs[["need_id", "category"]].merge(ranked, on="need_id", how="left")
     reasons = _reasons(open_needs, resources, pairs, max_minutes=max_minutes, taxonomy=taxonomy,
-                       weekday=kwargs.get("weekday"), provider_types=kwargs.get("provider_types"))
+                       weekday=kwargs.get("weekday"), time_window=kwargs.get("time_window"),
+                       provider_types=kwargs.get("provider_types"))
     ranked["reason"] = ranked["need_id"].map(dict(zip(open_needs["need_id"], reasons, strict=True)))
     ranked["rank"] = ranked["rank"].fillna(0).astype(int)
     ranked["minutes"] = ranked["minutes"].round(1)
@@ -223,6 +300,9 @@ def assign_needs(
     *,
     max_minutes: float = 30.0,
     taxonomy: Taxonomy | None = None,
+    weekday: str | None = None,
+    time_window: str | None = None,
+    weights: pd.Series | None = None,
 ) -> pd.DataFrame:
     """Assign open needs to resources within capacity, minimising the total walking time.
 
@@ -231,7 +311,15 @@ def assign_needs(
     needs, resources
         The workspace layers (open needs, active resources).
     pairs
-        Candidates from :func:`candidate_pairs` (the same ``max_minutes``).
+        Candidates from :func:`candidate_pairs` (the same ``max_minutes``); pairs not open when
+        asked (``open_then``) are not assigned.
+    weekday, time_window
+        As given to :func:`candidate_pairs`, for the reasons.
+    weights
+        Supply weight (0–1) by ``resource_id`` (:func:`scgeo.analysis.freshness.supply_weights`):
+        a pair costs its minutes + (1 − weight) × ``max_minutes``, so a confirmed, weekly
+        resource is preferred to a stale or monthly one unless it is much further. ``None``: the
+        plain total walking time.
 
     Returns
     -------
@@ -242,18 +330,24 @@ def assign_needs(
     """
     taxonomy = taxonomy or load_taxonomy()
     open_needs = needs[needs["status"] == "open"].reset_index(drop=True)
-    cand = pairs[pairs["need_id"].isin(open_needs["need_id"])].reset_index(drop=True)
+    usable = _usable(pairs)
+    cand = usable[usable["need_id"].isin(open_needs["need_id"])].reset_index(drop=True)
     need_pos = pd.Series(np.arange(len(open_needs)), index=open_needs["need_id"].to_numpy())
     res_ids = np.sort(cand["resource_id"].unique())
     res_pos = pd.Series(np.arange(len(res_ids)), index=res_ids)
     capacity = resources.drop_duplicates("resource_id").set_index("resource_id")["capacity"]
     capacity = capacity.reindex(res_ids).astype("float64").fillna(len(open_needs)).to_numpy()
+    cost = cand["minutes"].to_numpy(dtype=float)
+    if weights is not None:  # a resource less sure to be there, or less often open, costs up to one more walk
+        w = np.clip(cand["resource_id"].map(weights).astype(float).fillna(1.0).to_numpy(), 0.0, 1.0)
+        cost = cost + (1.0 - w) * max_minutes
     chosen = _solve_transport(need_pos.loc[cand["need_id"]].to_numpy(), res_pos.loc[cand["resource_id"]].to_numpy(),
-                              cand["minutes"].to_numpy(dtype=float), len(open_needs), capacity, max_minutes)
+                              cost, len(open_needs), capacity, max_minutes * 2)
     taken = cand[chosen]
     out = open_needs[["need_id", "category"]].merge(taken[["need_id", "resource_id", "minutes"]], on="need_id",
                                                     how="left")
-    no_candidate = _reasons(open_needs, resources, pairs, max_minutes=max_minutes, taxonomy=taxonomy)
+    no_candidate = _reasons(open_needs, resources, pairs, max_minutes=max_minutes, taxonomy=taxonomy,
+                            weekday=weekday, time_window=time_window)
     reason = np.where(out["resource_id"].notna(), "",
                       np.where(no_candidate.to_numpy() != "", no_candidate.to_numpy(), REASONS["all_full"]))
     out["reason"] = reason

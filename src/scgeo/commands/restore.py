@@ -7,6 +7,7 @@ __all__ = ["register"]
 
 def _cmd_restore(args) -> int:
     from scgeo.backups import backup_dir
+    from scgeo.report import describe_edit, to_jst
     from scgeo.workspace import Workspace
 
     ws = Workspace.open(args.path)
@@ -16,10 +17,10 @@ def _cmd_restore(args) -> int:
             print(f"{ws.path} のバックアップはまだありません(保存先: {backup_dir(ws.path)})。")
             return 0
         print(f"{ws.path} のバックアップ ({len(table)} 世代、新しい順。保存先: {backup_dir(ws.path)}):")
-        for row in table.itertuples():
-            count = "?" if row.resources is None else row.resources
-            print(f"  世代 {row.generation}: 保存 {row.saved_at}  社会資源 {count} 件  "
-                  f"最後の編集: {row.last_edit or 'なし'}")
+        for row in table.to_dict("records"):
+            count = "?" if row["resources"] is None else row["resources"]
+            print(f"  世代 {row['generation']}: 保存 {to_jst(row['saved_at'])} (日本時間)  社会資源 {count} 件  "
+                  f"最後の編集: {describe_edit(row)}")
         print("復元するには: scgeo restore PATH 世代の番号")
         return 0
     generation = 1 if args.generation is None else args.generation

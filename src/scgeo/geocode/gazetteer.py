@@ -32,6 +32,7 @@ from scgeo.geocode.base import empty_result
 from scgeo.geocode.normalise import PREFECTURES, normalise_address, normalise_addresses
 from scgeo.io._encoding import detect_encoding
 from scgeo.io._tables import read_table
+from scgeo.settings import get_settings
 
 __all__ = ["GAZETTEER_COLUMNS", "Gazetteer", "write_gazetteer"]
 
@@ -239,7 +240,8 @@ class Gazetteer:
         elif path.suffix.lower() in (".csv", ".txt"):
             frame = _read_csv(path, encoding)
         else:
-            frame = read_table(path, encoding=encoding)
+            # 位置参照情報 of a whole prefecture (街区) can hold millions of rows: 25 times the table limit
+            frame = read_table(path, encoding=encoding, max_rows=25 * get_settings().max_rows)
         picked = _pick(list(frame.columns))
         if not {"town", "lat", "lon"} <= set(picked):
             raise InputError(f"{path.name} は地名辞書として読めません: 町名・緯度・経度の列が"

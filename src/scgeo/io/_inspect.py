@@ -26,8 +26,9 @@ from scgeo.io._mapping import COORDINATE_ALIASES
 from scgeo.io._tables import TABLE_SUFFIXES, read_table
 from scgeo.io._vector import extracted_zip
 
-__all__ = ["FileSample", "age_band_columns", "code_filter", "coordinate_columns", "inspect_file",
-           "level_by_content", "population_columns"]
+__all__ = ["FileSample", "age_band_columns", "code_filter", "coordinate_columns", "filter_rows",
+           "inspect_file", "level_by_content", "looks_like_degrees", "name_column", "numbers",
+           "population_columns", "read_rows"]
 
 MAX_ROWS = 200_000
 NETWORK_SUFFIXES = (".osm", ".pbf", ".graphml")
@@ -354,15 +355,6 @@ def age_band_columns(columns: list[str], labels: dict[str, str] | None = None
     chosen = plain or by_sex
     starts = sorted(set(chosen.values()))
     return chosen if len(starts) >= 4 and any(s >= 65 for s in starts) else {}
-
-
-def numeric_share(frame: pd.DataFrame, column: str) -> float:
-    """Share of the non-blank cells of ``column`` that are numbers."""
-    values = frame[column].dropna().astype(str).str.replace(",", "").str.strip()
-    values = values[values != ""]
-    if not len(values):
-        return 0.0
-    return float(pd.to_numeric(values, errors="coerce").notna().mean())
 
 
 def numbers(frame: pd.DataFrame, column: str) -> pd.Series:

@@ -23,6 +23,7 @@ from scgeo.crs import to_workspace
 from scgeo.io._mapping import match_columns
 from scgeo.io._points import rejected_rows, require_columns
 from scgeo.io._vector import read_vector
+from scgeo.location import Expected
 from scgeo.schema import (
     AREA_LEVEL_ALIASES,
     AREA_LEVEL_LABELS,
@@ -46,7 +47,8 @@ _POPULATION = ("pop_total", "pop_65plus", "pop_75plus", "pop_65plus_alone")
 
 def read_areas(path: str | Path, *, level: str | None = None, crs: object = None,
                mapping: Mapping[str, str] | None = None, layer: str | None = None,
-               encoding: str | None = None, row_filter: dict | None = None) -> ImportResult:
+               encoding: str | None = None, row_filter: dict | None = None,
+               expect: Expected | None = None) -> ImportResult:
     """Read area polygons (市町村, 日常生活圏域, 中学校区, 小学校区, 町丁目).
 
     Parameters
@@ -69,6 +71,10 @@ def read_areas(path: str | Path, *, level: str | None = None, crs: object = None
     row_filter
         Keep one municipality's features of a wider layer (a recipe's ``filter``:
         ``{"column", "kind", "value"}``, see :func:`scgeo.io._inspect.filter_rows`).
+    expect
+        Where the layer must lie (:class:`scgeo.location.Expected`: near the municipality's
+        役場, overlapping the workspace's areas); ``Expected.for_workspace(ws)`` for an import.
+        Without it only impossible coordinates (metres under a geographic CRS) are refused.
 
     Returns
     -------
@@ -83,37 +89,41 @@ def read_areas(path: str | Path, *, level: str | None = None, crs: object = None
     InputError
         Unreadable or unsupported file, no way to know the level, a missing required column.
     CRSError
-        The file has no CRS and ``crs`` was not given.
+        The file has no CRS and ``crs`` was not given, or the layer does not lie where it must:
+        the message lists the CRSs that would put it there.
     """
     return _read(path, AREAS, level=level, crs=crs, mapping=mapping, layer=layer,
-                 encoding=encoding, row_filter=row_filter)
+                 encoding=encoding, row_filter=row_filter, expect=expect)
 
 
 def read_town_blocks(path: str | Path, *, crs: object = None,
                      mapping: Mapping[str, str] | None = None, layer: str | None = None,
-                     encoding: str | None = None, row_filter: dict | None = None) -> ImportResult:
+                     encoding: str | None = None, row_filter: dict | None = None,
+                     expect: Expected | None = None) -> ImportResult:
     """Read 町丁目 polygons with their population (:data:`scgeo.schema.TOWN_BLOCKS`).
 
-    Like :func:`read_areas` with ``level="town_block"`` (also ``row_filter``); the file must
-    also carry the total population (``pop_total``), and may carry 65+ and 75+ (``pop_65plus``,
-    ``pop_75plus``; headers such as ``総人口``, ``65歳以上人口``, ``75歳以上人口``). An area
-    stored as several features with the same id and name (e-Stat does this) becomes one
-    MultiPolygon whose population is the sum of the parts.
+    Like :func:`read_areas` with ``level="town_block"`` (also ``row_filter`` and ``expect``); the
+    file must also carry the total population (``pop_total``; headers such as ``総人口``,
+    ``JINKO``) and may carry 65+ and 75+ (``pop_65plus``, ``pop_75plus``; ``65歳以上人口``,
+    ``75歳以上人口``): left out, they are null (unknown) and analyses run on the total population
+    and say so. An area stored as several features with the same id and name (e-Stat does this)
+    becomes one MultiPolygon whose population is the sum of the parts.
     """
     return _read(path, TOWN_BLOCKS, level="town_block", crs=crs, mapping=mapping, layer=layer,
-                 encoding=encoding, row_filter=row_filter)
+                 encoding=encoding, row_filter=row_filter, expect=expect)
 
 
 def _read(path: str | Path, schema: Layer, *, level: str | None, crs: object,
           mapping: Mapping[str, str] | None, layer: str | None,
-          encoding: str | None, row_filter: dict | None = None) -> ImportResult:
+          encoding: str | None, row_filter: dict | None = None,
+          expect: Expected | None = None) -> ImportResult:
     from scgeo.io._inspect import filter_rows
 
     path = Path(path)
     gdf, messages = read_vector(path, layer=layer, encoding=encoding)
     gdf, note = filter_rows(gdf, row_filter)
     messages += [note] if note else []
-    gdf = to_workspace(_with_crs(gdf, crs, messages), what=path.name)
+    gdf = to_workspace(_with_crs(gdf, crs, messages), what=path.name, expect=expect)
     attrs = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
     attrs.index = pd.RangeIndex(1, len(gdf) + 1, name="source_row")
     geometry = gpd.GeoSeries(shapely.force_2d(gdf.geometry.to_numpy()), index=attrs.index,

@@ -32,7 +32,8 @@ PAGE_CSS = """
 .scgeo-label-jhs_district span { font-size: 12px; font-weight: 600; color: #3d5875; }
 .scgeo-label-town_block span { font-size: 10px; color: #5f6b76; }
 .scgeo-label-count span { font-size: 13px; font-weight: 800; color: #6a1b9a; background: rgba(255,255,255,.85);
-  border: 1px solid #6a1b9a; border-radius: 9px; padding: 0 6px; text-shadow: none; }
+  border: 1px solid #6a1b9a; border-radius: 9px; padding: 0 6px; text-shadow: none; transform: translate(-50%, 55%); }
+.scgeo-legend .scgeo-label-count span { transform: none; }
 .scgeo-popup table { border-collapse: collapse; font-size: 12px; }
 .scgeo-popup th { text-align: left; color: #555; font-weight: 600; padding: 1px 8px 1px 0; white-space: nowrap;
   vertical-align: top; }
@@ -48,7 +49,12 @@ PAGE_CSS = """
 .scgeo-legend .swatch { width: 18px; height: 12px; border: 1px solid #555; display: inline-block; }
 .scgeo-legend .line { width: 24px; height: 0; display: inline-block; }
 .scgeo-legend .n { color: #666; margin-left: auto; padding-left: 8px; }
-.scgeo-title { position: absolute; top: 10px; left: 56px; z-index: 1000; padding: 6px 14px; }
+.scgeo-legend .hint { width: 18px; text-align: center; color: #555; }
+.scgeo-layers-open .scgeo-legend, .scgeo-layers-open .scgeo-title { display: none; }
+.leaflet-control-attribution { max-width: calc(100% - 190px); white-space: normal; text-align: right; }
+.leaflet-control-layers-expanded { max-height: calc(100% - 60px); overflow-y: auto; }
+.scgeo-title { position: absolute; top: 10px; left: 56px; z-index: 1000; padding: 6px 14px;
+  max-width: calc(100% - 130px); box-sizing: border-box; }
 .scgeo-title .t { font-size: 18px; font-weight: 800; color: #14304f; }
 .scgeo-title .s { font-size: 11px; color: #444; }
 .scgeo-banner { position: absolute; top: 0; left: 0; right: 0; z-index: 1001; background: #c62828; color: #fff;
@@ -75,6 +81,69 @@ window.scgeo = window.scgeo || {categories: {}, needs: {}, areas: {}, overlays: 
     return L.marker(latlng, {interactive: false, keyboard: false, pane: 'tooltipPane', icon: L.divIcon({
       className: 'scgeo-label scgeo-label-' + kind, html: '<span>' + S.esc(text) + '</span>', iconSize: null})});
   };
+  // The map's furniture: the legend lists only what is switched on (rows with data-layers), hints
+  // (data-unless) while a layer is off; the legend steps aside while the layer list is open; the
+  // tile basemap gives way to the built-in street map when its tiles cannot load (offline).
+  S.furniture = function (map, control, tiles, vector) {
+    var byName = {}, box = map.getContainer().querySelector('.scgeo-legend');
+    control._layers.forEach(function (o) { byName[o.name] = o.layer; });
+    S.layersControl = control;
+    function on(name) { return byName[name] ? map.hasLayer(byName[name]) : false; }
+    S.syncLegend = function () {
+      if (!box) return;
+      box.querySelectorAll('.row').forEach(function (r) {
+        var show = true;
+        if (r.dataset.layers) show = JSON.parse(r.dataset.layers).some(on);
+        if (r.dataset.unless) show = show && !on(r.dataset.unless);
+        r.style.display = show ? '' : 'none';
+      });
+      box.querySelectorAll('section').forEach(function (sec) {
+        var any = [].some.call(sec.querySelectorAll('.row'), function (r) { return r.style.display !== 'none'; });
+        sec.style.display = any ? '' : 'none';
+      });
+    };
+    map.on('overlayadd overlayremove baselayerchange', S.syncLegend);
+    S.syncLegend();
+    var details = box && box.querySelector('details');  // a narrow map (a frame in the app): legend folded
+    if (details && map.getContainer().clientWidth < 720) details.open = false;
+    var ctl = control.getContainer(), container = map.getContainer();
+    new MutationObserver(function () {
+      container.classList.toggle('scgeo-layers-open', ctl.classList.contains('leaflet-control-layers-expanded'));
+    }).observe(ctl, {attributes: true, attributeFilter: ['class']});
+    if (tiles && vector) {
+      var loaded = false;
+      tiles.on('tileload', function () { loaded = true; });
+      tiles.on('tileerror', function () {
+        if (loaded || !map.hasLayer(tiles)) return;
+        loaded = true;  // once: the user may pick the tiles again from the layer list
+        map.removeLayer(tiles); map.addLayer(vector);
+        S.basemapFallback = true; S.syncLegend();
+      });
+    }
+  };
+  // Show only the resources whose ids are given (null: all), without redrawing the page: the app
+  // sends the ids of a filter change instead of a new map. Category groups need ids (click hook).
+  S.show = function (ids) {
+    var want = ids ? new Set(ids.map(String)) : null, total = 0, counts = {};
+    Object.keys(S.categories).forEach(function (code) {
+      var g = S.categories[code], all = g._scgeoMarkers, gid = g._scgeoIds;
+      if (!all || !gid) return;
+      var keep = all.filter(function (m, i) { return !want || want.has(String(gid[i])); });
+      g.clearLayers();
+      if (g.addLayers) g.addLayers(keep); else keep.forEach(function (m) { g.addLayer(m); });
+      counts[code] = keep.length; total += keep.length;
+    });
+    var box = S.map && S.map.getContainer().querySelector('.scgeo-legend');
+    if (box) box.querySelectorAll('.row[data-code]').forEach(function (r) {
+      var n = r.querySelector('.n'), c = counts[r.dataset.code];
+      if (n && c !== undefined) n.textContent = c.toLocaleString();
+    });
+    S.shown = total;
+    return total;
+  };
+  window.addEventListener('message', function (e) {
+    if (e.source === window.parent && e.data && e.data.scgeoShow !== undefined) S.show(e.data.scgeoShow);
+  });
   S.popup = function (fields, row, offset) {
     var html = '<div class="scgeo-popup"><table>';
     for (var i = 0; i < fields.length; i++) {
@@ -139,6 +208,7 @@ window.scgeo = window.scgeo || {categories: {}, needs: {}, areas: {}, overlays: 
     });
     if (spec.cluster && !spec.circles) group.addLayers(markers);
     else markers.forEach(function (m) { group.addLayer(m); });
+    group._scgeoMarkers = markers;
     group.options.attribution = spec.attribution || null;
     S[spec.registry || 'categories'][spec.code] = group;
     S.pointsMs = (S.pointsMs || 0) + performance.now() - t0;

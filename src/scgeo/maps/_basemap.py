@@ -14,11 +14,10 @@ import shapely
 
 from scgeo.maps._layers import VectorLayer, round_geojson
 
-__all__ = ["STREET_CLASSES", "STREET_STYLES", "VECTOR_ATTRIBUTION", "VECTOR_BASEMAP", "add_vector_basemap",
-           "basemap_frame", "street_class"]
+__all__ = ["STREET_CLASSES", "STREET_STYLES", "VECTOR_BASEMAP", "add_vector_basemap",
+           "basemap_frame", "basemap_kinds", "street_class", "vector_attribution"]
 
 VECTOR_BASEMAP = "簡易地図(道路網・オフライン)"
-VECTOR_ATTRIBUTION = "道路・川・鉄道: OpenStreetMap 形式のデータ (ワークスペース)"
 STREET_CLASSES = {
     "major": ("motorway", "trunk", "primary", "motorway_link", "trunk_link", "primary_link"),
     "secondary": ("secondary", "secondary_link"),
@@ -37,6 +36,26 @@ STREET_STYLES = {
     "major": {"color": "#db8f45", "weight": 4.2, "opacity": 1},
     "rail": {"color": "#333333", "weight": 3, "dashArray": "14 5", "opacity": 1},
 }
+
+
+def basemap_kinds(streets: gpd.GeoDataFrame | None, lines: gpd.GeoDataFrame | None) -> dict[str, bool]:
+    """Which background layers exist: ``roads``, ``rivers``, ``rails`` (legends list only these)."""
+    kinds = set(lines["kind"].astype(str)) if lines is not None and len(lines) else set()
+    return {"roads": streets is not None and len(streets) > 0,
+            "rivers": bool(kinds & {"river", "stream", "canal"}), "rails": "rail" in kinds}
+
+
+def vector_attribution(streets: gpd.GeoDataFrame | None, lines: gpd.GeoDataFrame | None) -> str | None:
+    """The credit of the built-in basemap for the layers that exist (``None`` when there are none).
+
+    Examples
+    --------
+    >>> vector_attribution(None, None) is None
+    True
+    """
+    have = basemap_kinds(streets, lines)
+    names = [label for key, label in (("roads", "道路"), ("rivers", "川"), ("rails", "鉄道")) if have[key]]
+    return f"{'・'.join(names)}: OpenStreetMap 形式のデータ (ワークスペース)" if names else None
 
 
 def street_class(highway: pd.Series) -> pd.Series:
@@ -73,7 +92,8 @@ def add_vector_basemap(m, streets: gpd.GeoDataFrame | None, lines: gpd.GeoDataFr
         {"kind": list(dict.fromkeys(kinds))},
         geometry=[shapely.multilinestrings(parts[kinds == k]) for k in dict.fromkeys(kinds)], crs=4326)
     layer = VectorLayer(round_geojson(merged, ["kind"]), styles={**STREET_STYLES, "*": STREET_STYLES["minor"]},
-                        name=VECTOR_BASEMAP, overlay=False, show=show, attribution=VECTOR_ATTRIBUTION,
+                        name=VECTOR_BASEMAP, overlay=False, show=show,
+                        attribution=vector_attribution(streets, lines) or "",
                         registry="overlays")
     layer.add_to(m)
     return layer

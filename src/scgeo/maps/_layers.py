@@ -19,8 +19,8 @@ from jinja2 import Template
 
 from scgeo.maps._assets import PAGE_CSS, PAGE_JS
 
-__all__ = ["ClickToPlace", "Labels", "MetricScale", "PageAssets", "PointCluster", "Ready", "VectorLayer", "js_json",
-           "round_geojson"]
+__all__ = ["ClickToPlace", "Furniture", "Labels", "MetricScale", "PageAssets", "PointCluster", "Ready", "VectorLayer",
+           "js_json", "round_geojson"]
 
 _CLUSTER_CDN = "https://cdnjs.cloudflare.com/ajax/libs/leaflet.markercluster/1.1.0/"
 
@@ -65,7 +65,8 @@ class PointCluster(JSCSSMixin, Layer):
         The layer's name in the layer control.
     ids
         Resource IDs (one per row): clicking a marker then posts ``{scgeoResource: id}`` to
-        ``window.parent`` (for an app that shows the map in a frame). ``None``: no click hook.
+        ``window.parent`` (for an app that shows the map in a frame), and ``scgeo.show(ids)``
+        (or a ``{scgeoShow: ids}`` message from the parent) shows only some. ``None``: neither.
     """
 
     default_js: ClassVar = [("markerclusterjs", _CLUSTER_CDN + "leaflet.markercluster.js")]
@@ -74,7 +75,7 @@ class PointCluster(JSCSSMixin, Layer):
     _template = Template(
         "{% macro script(this, kwargs) %}"
         "{% if this.ids_json %}"  # opt-in: a click on a marker tells the page holding the map its resource ID
-        "var {{ this.get_name() }} = (function (spec, ids) { var group = scgeo.points(spec);"
+        "var {{ this.get_name() }} = (function (spec, ids) { var group = scgeo.points(spec); group._scgeoIds = ids;"
         " group.on('click', function (e) { var ll = e.layer.getLatLng(), t = e.layer.options.title;"
         "  for (var i = 0; i < spec.rows.length; i++) { var r = spec.rows[i];"
         "   if (r[0] === ll.lng && r[1] === ll.lat && (t === undefined || r[4 + spec.nameIndex] === t)) {"
@@ -121,7 +122,7 @@ class VectorLayer(Layer):
         "  interactive: {{ this.interactive_json }},"
         "  style: function (f) { return styles[f.properties[key]] || styles['*']; }"
         "  {% if this.tooltip %}, onEachFeature: function (f, l) { if (f.properties.tip)"
-        "   l.bindTooltip(f.properties.tip, {sticky: true}); }{% endif %}});"
+        "   l.bindTooltip(scgeo.esc(f.properties.tip), {sticky: true}); }{% endif %}});"
         " var group = L.layerGroup([layer], {attribution: {{ this.attribution_json }}});"
         " scgeo[{{ this.registry_json }}][{{ this.layer_name_json }}] = group; return group; })();"
         "{% endmacro %}"
@@ -178,6 +179,32 @@ class Ready(MacroElement):
         "scgeo.map = {{ this._parent.get_name() }}; scgeo.ready = true; scgeo.readyAt = performance.now();"
         "{% endmacro %}"
     )
+
+
+class Furniture(MacroElement):
+    """Wires the legend to the layer list and the tile basemap to its offline fallback (``scgeo.furniture``).
+
+    Parameters
+    ----------
+    control
+        The map's ``folium.LayerControl`` (added before this element).
+    tiles, vector
+        The tile basemap shown first and the built-in street map to switch to when no tile loads;
+        ``None`` for no fallback.
+    """
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}"
+        "scgeo.furniture({{ this._parent.get_name() }}, {{ this.control.get_name() }},"
+        " {{ this.tiles.get_name() if this.tiles else 'null' }},"
+        " {{ this.vector.get_name() if this.vector else 'null' }});"
+        "{% endmacro %}"
+    )
+
+    def __init__(self, control, *, tiles=None, vector=None) -> None:
+        super().__init__()
+        self._name = "Furniture"
+        self.control, self.tiles, self.vector = control, tiles, vector
 
 
 class MetricScale(MacroElement):

@@ -24,32 +24,50 @@ def badge_html(letter: str, color: str, cls: str = "") -> str:
             f"{html.escape(letter)}</span>")
 
 
-def row(symbol: str, label: str, count: int | None = None) -> str:
+def row(symbol: str, label: str, count: int | None = None, *, layer: str | tuple[str, ...] | None = None,
+        unless: str | None = None, code: str | None = None) -> str:
+    """One legend row.
+
+    ``layer``: shown only while that layer (or one of those) is on the map; ``unless``: shown
+    only while that layer is off (a hint on how to switch it on). Names as in the layer list.
+    ``code``: the category whose shown count the page may update (``scgeo.show``).
+    """
     n = f'<span class="n">{count:,}</span>' if count is not None else ""
-    return f'<div class="row">{symbol}<span>{html.escape(label)}</span>{n}</div>'
+    attrs = ""
+    if layer is not None:
+        names = (layer,) if isinstance(layer, str) else layer
+        attrs += f' data-layers="{html.escape(js_json(list(names)))}"'
+    if unless is not None:
+        attrs += f' data-unless="{html.escape(unless)}"'
+    if code is not None:
+        attrs += f' data-code="{html.escape(code)}"'
+    return f'<div class="row"{attrs}>{symbol}<span>{html.escape(label)}</span>{n}</div>'
 
 
-def swatch_row(fill: str, label: str, *, border: str = "#555", opacity: float = 1.0, count: int | None = None) -> str:
+def swatch_row(fill: str, label: str, *, border: str = "#555", opacity: float = 1.0, count: int | None = None,
+               layer: str | tuple[str, ...] | None = None) -> str:
     """A filled square and its label."""
     return row(f'<span class="swatch" style="background:{fill};opacity:{opacity};border-color:{border}"></span>',
-                label, count)
+               label, count, layer=layer)
 
 
-def line_row(color: str, label: str, *, width: float = 3, dash: str | None = None) -> str:
+def line_row(color: str, label: str, *, width: float = 3, dash: str | None = None,
+             layer: str | tuple[str, ...] | None = None) -> str:
     """A line sample and its label."""
     style = "dashed" if dash else "solid"
-    return row(f'<span class="line" style="border-top:{width}px {style} {color}"></span>', label)
+    return row(f'<span class="line" style="border-top:{width}px {style} {color}"></span>', label, layer=layer)
 
 
-def class_rows(breaks: list[float], colors: list[str], *, fmt: str = "{:,.0f}") -> list[str]:
+def class_rows(breaks: list[float], colors: list[str], *, fmt: str = "{:,.0f}",
+               layer: str | None = None) -> list[str]:
     """Legend rows of a classed choropleth: ``a – b`` per class, lowest first."""
-    return [swatch_row(c, f"{fmt.format(lo)} – {fmt.format(hi)}", opacity=0.8)
+    return [swatch_row(c, f"{fmt.format(lo)} – {fmt.format(hi)}", opacity=0.8, layer=layer)
             for lo, hi, c in zip(breaks[:-1], breaks[1:], colors, strict=True)]
 
 
 def legend_html(sections: list[tuple[str, list[str]]], *, title: str = "凡例") -> str:
     """The legend box: ``(heading, rows)`` sections inside a collapsible ``<details>``."""
-    body = "".join(f"<h4>{html.escape(h)}</h4>{''.join(rows)}" for h, rows in sections if rows)
+    body = "".join(f"<section><h4>{html.escape(h)}</h4>{''.join(rows)}</section>" for h, rows in sections if rows)
     return (f'<div class="scgeo-box scgeo-legend"><details open><summary>{html.escape(title)}</summary>'
             f"{body}</details></div>")
 

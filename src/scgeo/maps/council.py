@@ -14,6 +14,7 @@ from pathlib import Path
 import geopandas as gpd
 
 from scgeo._errors import InputError
+from scgeo.analysis.basis import data_notes, population_basis
 from scgeo.crs import to_metric
 from scgeo.maps.offline import save_offline
 from scgeo.maps.resource_map import VECTOR_BASEMAP, resource_map
@@ -56,6 +57,11 @@ class AreaView:
     areas, resources, venues, streets, lines, needs, town_blocks
         The layers, filtered: points inside the area, areas whose representative point lies in
         it, streets and lines within ``_MARGIN_M`` metres of it.
+    notes
+        What the workspace's analyses stand on, said on every map and page
+        (:func:`scgeo.analysis.data_notes`: no walking network, 65+ unknown or estimated).
+    population_basis
+        ``age``, ``estimated`` or ``total`` (:func:`scgeo.analysis.population_basis`).
     """
 
     def __init__(self, ws, area: str | None = None, *, internal: bool = False) -> None:
@@ -72,6 +78,9 @@ class AreaView:
         self.needs = ws.read("needs") if internal else None
         blocks = ws.town_blocks()
         self.town_blocks = blocks
+        meta = ws.meta()
+        self.population_basis = population_basis(blocks, meta)[0]
+        self.notes = data_notes(blocks, meta, has_network=ws.count("network_edges") > 0)
         self.areas = areas[areas["level"].isin(("living_area", "jhs_district", "town_block"))]
         if self.area is None:
             return
@@ -122,13 +131,20 @@ def council_map(ws, *, area: str | None = None, internal: bool = False, today: d
         ``need_counts``, ``indicator`` …).
     """
     view = AreaView(ws, area, internal=internal)
-    if "indicator" not in options and len(view.town_blocks) and view.town_blocks["pop_65plus"].notna().any():
-        options.update(indicator=view.town_blocks[["area_id", "name", "pop_65plus", "geometry"]],
-                       indicator_column="pop_65plus", indicator_label="65歳以上人口(町丁目)", indicator_show=False)
+    blocks = view.town_blocks
+    if "indicator" not in options and len(blocks) and blocks["pop_total"].notna().any():
+        column, label = {"total": ("pop_total", "総人口(町丁目、65歳以上人口が不明)"),
+                         "estimated": ("pop_65plus", "65歳以上人口(町丁目、推計)")}.get(
+            view.population_basis, ("pop_65plus", "65歳以上人口(町丁目)"))
+        if blocks[column].notna().any():
+            options.update(indicator=blocks[["area_id", "name", column, "geometry"]], indicator_column=column,
+                           indicator_label=label, indicator_show=False)
+    options.setdefault("notes", view.notes)
     sources = "地域資源: ワークスペースの社会資源 / 区域・人口: ワークスペース"
     return resource_map(
         view.areas, view.resources, title=(title or view.title) + ("(内部資料)" if internal else ""),
         basemap=VECTOR_BASEMAP, streets=view.streets, basemap_lines=view.lines, today=today,
+        review_flags=ws.review_flags(),
         sources=sources, needs=view.needs if internal else None, internal=internal,
         focus=view.area, venues=options.pop("venues", view.venues), **options)
 

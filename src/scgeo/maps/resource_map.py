@@ -16,11 +16,23 @@ import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from folium.map import Layer
 
 from scgeo._errors import ScgeoError
+from scgeo.analysis.freshness import FreshnessRules, freshness
 from scgeo.maps import _legend as lg
-from scgeo.maps._basemap import STREET_STYLES, VECTOR_ATTRIBUTION, VECTOR_BASEMAP, add_vector_basemap
-from scgeo.maps._layers import Labels, MetricScale, PageAssets, PointCluster, Ready, VectorLayer, round_geojson
+from scgeo.maps._basemap import STREET_STYLES, VECTOR_BASEMAP, add_vector_basemap, basemap_kinds, vector_attribution
+from scgeo.maps._layers import (
+    Furniture,
+    Labels,
+    MetricScale,
+    PageAssets,
+    PointCluster,
+    Ready,
+    VectorLayer,
+    round_geojson,
+)
+from scgeo.maps._proposed import add_proposed
 from scgeo.maps.offline import leaflet_only
 from scgeo.schema import (
     AREA_LEVEL_LABELS,
@@ -52,13 +64,28 @@ _AREA_STYLE = {
 _POPUP_FIELDS = {
     "name": "名称", "category_label": "種別", "provider_label": "提供主体", "schedule": "曜日・時間",
     "capacity": "定員", "fee": "費用", "contact": "連絡先", "address": "住所", "confirmed": "最終確認日",
+    "freshness": "確認の状態",
     "position": "位置",
 }
 COARSE_NOTE = "位置は町丁目の代表点"  # the popup of a resource placed at a 町丁目 / 大字 point
+# Confirmation states drawn with the red "!" (scgeo.analysis.freshness).
+_STALE_STATES = ("overdue", "long_unconfirmed", "needs_review")
 
 
 class MapPrivacyError(ScgeoError):
     """Individual needs were passed to a public (non-internal) map."""
+
+
+def _escape(text: object) -> str:
+    return html.escape(str(text))
+
+
+def _escape_layer_names(m) -> None:
+    """Leaflet's layer control writes layer names as HTML: names built from data are escaped."""
+    for child in m._children.values():
+        if isinstance(child, Layer) and child.control and not getattr(child, "_scgeo_escaped", False):
+            child.layer_name = _escape(child.layer_name)
+            child._scgeo_escaped = True
 
 
 def category_letters(taxonomy: Taxonomy) -> dict[str, str]:
@@ -93,13 +120,19 @@ def classify(values: pd.Series, *, classes: int = 5, breaks: Sequence[float] | N
     return edges, np.where(np.isnan(v), -1, index)
 
 
-def _resource_rows(resources: gpd.GeoDataFrame, taxonomy: Taxonomy, stale_before: pd.Timestamp) -> pd.DataFrame:
+def _resource_rows(resources: gpd.GeoDataFrame, taxonomy: Taxonomy, today: dt.date,
+                   review_flags: pd.DataFrame | None) -> pd.DataFrame:
     out = pd.DataFrame(index=resources.index)
     for col in _POPUP_FIELDS:
         out[col] = resources[col] if col in resources else None
     out["category_label"] = resources["category"].map(taxonomy.label)
     out["provider_label"] = resources["provider_type"].map(taxonomy.label, na_action="ignore")
-    stale = resources["last_confirmed"].isna() | (resources["last_confirmed"] < stale_before)
+    fresh = freshness(resources, today=today, rules=FreshnessRules.from_settings(taxonomy=taxonomy),
+                      flags=review_flags)
+    stale = fresh["state"].isin(_STALE_STATES)
+    due = fresh["due_date"].dt.strftime("(期限 %Y-%m-%d)").fillna("")
+    reason = fresh["review_reason"].where(fresh["review_reason"] == "", ": " + fresh["review_reason"])
+    out["freshness"] = fresh["state_label"] + reason + due.where(fresh["state"] != "needs_review", "")
     out["confirmed"] = resources["last_confirmed"].dt.strftime("%Y-%m-%d").fillna("未確認")
     status = resources["status"].map(RESOURCE_STATUS_LABELS)
     active = resources["status"] == "active"
@@ -134,16 +167,21 @@ def _add_areas(m, areas: gpd.GeoDataFrame, legend: list[str]) -> None:
         if not len(layer):
             continue
         label = AREA_LEVEL_LABELS[level]
-        group = folium.FeatureGroup(name=f"{label}(境界・名称)", show=show)
-        folium.GeoJson(
-            layer[["area_id", "name", "geometry"]], style_function=lambda _f, s=_AREA_STYLE[level]: s,
+        name = f"{label}(境界・名称)"
+        group = folium.FeatureGroup(name=name, show=show)
+        folium.GeoJson(  # GeoJsonTooltip writes its values as HTML: they are escaped here
+            layer[["area_id", "name", "geometry"]].assign(name=layer["name"].map(_escape, na_action="ignore")),
+            style_function=lambda _f, s=_AREA_STYLE[level]: s,
             tooltip=folium.GeoJsonTooltip(["name"], aliases=[label]), smooth_factor=0.5,
         ).add_to(group)
         Labels(layer.geometry.representative_point(), layer["name"], kind=level).add_to(group)
         group.add_to(m)
         style = _AREA_STYLE[level]
         legend.append(lg.line_row(style["color"], f"{label}の境界", width=max(1, style["weight"] - 0.5),
-                                  dash=style.get("dashArray")))
+                                  dash=style.get("dashArray"), layer=name))
+        if not show:
+            legend.append(lg.row('<span class="hint">☰</span>', f"{label}の境界と名前: 右上のレイヤ一覧で表示",
+                                 unless=name))
 
 
 _VENUE_COLOR = "#6a1b9a"
@@ -160,7 +198,8 @@ def _add_venues(m, venues: gpd.GeoDataFrame, legend: list[str]) -> None:
                                     f"利用時間 {hours}" if isinstance(hours, str) and hours else "") if part)
         for kind, cap, hours in zip(kinds, venues["capacity"], venues["opening_hours"], strict=True)]
     tips = [html.escape(f"{name}({detail})") for name, detail in zip(venues["name"], details, strict=True)]
-    group = folium.FeatureGroup(name=f"活動の場(会場) ({len(venues)})", show=True)
+    name = f"活動の場(会場) ({len(venues)})"
+    group = folium.FeatureGroup(name=name, show=True)
     folium.GeoJson(
         venues.assign(tip=tips)[["tip", "geometry"]],
         marker=folium.CircleMarker(radius=5, color=_VENUE_COLOR, weight=2.5, fill=True, fill_color="#ffffff",
@@ -170,7 +209,7 @@ def _add_venues(m, venues: gpd.GeoDataFrame, legend: list[str]) -> None:
     group.add_to(m)
     symbol = (f'<span style="display:inline-block;width:9px;height:9px;border-radius:50%;'
               f'border:2.5px solid {_VENUE_COLOR};background:#fff;margin:0 5px"></span>')
-    legend.append(lg.row(symbol, "活動の場(会場)・社会資源には数えません", len(venues)))
+    legend.append(lg.row(symbol, "活動の場(会場)・社会資源には数えません", len(venues), layer=name))
 
 
 def _add_choropleth(m, areas, indicator, column, label, breaks, classes, legend_sections, *, show=True) -> None:
@@ -184,19 +223,23 @@ def _add_choropleth(m, areas, indicator, column, label, breaks, classes, legend_
     fill = [colors[i] if i >= 0 else "#d0d0d0" for i in index]
     data = frame.assign(_fill=fill, _value=pd.to_numeric(frame[column], errors="coerce"))
     name = data["name"] if "name" in data else pd.Series("", index=data.index)
-    tips = [f"{n} {label}: {v:,.1f}" if not np.isnan(v) else f"{n} {label}: データなし"
-            for n, v in zip(name.fillna(""), data["_value"], strict=True)]
+    tips = [_escape(f"{n} {label}: {v:,.1f}" if not np.isnan(v) else f"{n} {label}: データなし")
+            for n, v in zip(name.fillna(""), data["_value"], strict=True)]  # GeoJsonTooltip writes HTML
+    layer_name = f"{label}(塗り分け)"
     folium.GeoJson(
-        data.assign(tip=tips)[["_fill", "tip", "geometry"]], name=f"{label}(塗り分け)", show=show,
+        data.assign(tip=tips)[["_fill", "tip", "geometry"]], name=layer_name, show=show,
         style_function=lambda f: {"fillColor": f["properties"]["_fill"], "fillOpacity": 0.55, "color": "#ffffff",
                                   "weight": 0.6},
         tooltip=folium.GeoJsonTooltip(["tip"], labels=False),
     ).add_to(m)
-    rows = lg.class_rows(edges, colors, fmt="{:,.1f}" if (np.diff(edges) < 10).any() else "{:,.0f}")
+    rows = lg.class_rows(edges, colors, fmt="{:,.1f}" if (np.diff(edges) < 10).any() else "{:,.0f}",
+                         layer=layer_name)
     if (index < 0).any():
-        rows.append(lg.swatch_row("#d0d0d0", "データなし"))
-    heading = f"{label}(5分位)" if breaks is None else label
-    legend_sections.append((heading if show else f"{heading} ※レイヤで表示", rows))
+        rows.append(lg.swatch_row("#d0d0d0", "データなし", layer=layer_name))
+    if not show:
+        rows.append(lg.row('<span class="hint">☰</span>', f"{label}の塗り分け: 右上のレイヤ一覧で表示",
+                           unless=layer_name))
+    legend_sections.append((f"{label}(5分位)" if breaks is None else label, rows))
 
 
 def _add_catchments(m, catchments, taxonomy, legend: list[str]) -> None:
@@ -208,21 +251,28 @@ def _add_catchments(m, catchments, taxonomy, legend: list[str]) -> None:
         VectorLayer(_polygons(part, [f"{name}"] * len(part)), name=name, style_by="kind",
                     styles={"*": {"color": color, "weight": 1, "fillColor": color, "fillOpacity": 0.18}},
                     show=frame["category"].nunique() == 1, tooltip=True).add_to(m)
-        legend.append(lg.swatch_row(color, name, opacity=0.35))
+        legend.append(lg.swatch_row(color, name, opacity=0.35, layer=name))
 
 
 def _add_blank_zones(m, zones, taxonomy, legend: list[str]) -> None:
     frame = zones.to_crs(4326)
     single = frame["category"].nunique() == 1
+    names = []
     for code, part in frame.groupby("category", sort=False):
         pop = pd.to_numeric(part["pop_65plus"], errors="coerce") if "pop_65plus" in part else [np.nan] * len(part)
-        tips = [f"空白地帯: {taxonomy.label(code)}" + (f" / 65歳以上 約{p:,.0f}人" if pd.notna(p) else "")
+        total = "basis" in part and part["basis"].astype(str).str.contains("総人口で計算").any()
+        who = "人口(総人口)" if total else "65歳以上"  # 65+ unknown: the zones count everyone
+        tips = [f"空白地帯: {taxonomy.label(code)}" + (f" / {who} 約{p:,.0f}人" if pd.notna(p) else "")
                 for p in pop]
-        VectorLayer(_polygons(part, tips), name=f"空白地帯: {taxonomy.label(code)} ({len(part)})", style_by="kind",
-                    tooltip=True, show=single,
+        names.append(f"空白地帯: {taxonomy.label(code)} ({len(part)})")
+        VectorLayer(_polygons(part, tips), name=names[-1], style_by="kind", tooltip=True, show=single,
                     styles={"*": {"color": "#b71c1c", "weight": 1.2, "dashArray": "4 3", "fillColor": "#e53935",
                                   "fillOpacity": 0.28}}).add_to(m)
-    legend.append(lg.swatch_row("#e53935", "空白地帯(種別ごとにレイヤで表示)", border="#b71c1c", opacity=0.5))
+    legend.append(lg.swatch_row("#e53935", "空白地帯(徒歩圏に資源のない高齢者の住む所)", border="#b71c1c",
+                                opacity=0.5, layer=tuple(names)))
+    if not single:
+        legend.append(lg.row('<span class="hint">☰</span>', "空白地帯: 右上のレイヤ一覧で種別ごとに表示",
+                             unless=names[0]))
 
 
 def _polygons(frame: gpd.GeoDataFrame, tips: Sequence[str]) -> dict:
@@ -232,21 +282,22 @@ def _polygons(frame: gpd.GeoDataFrame, tips: Sequence[str]) -> dict:
 def _add_need_counts(m, counts, column, legend: list[str]) -> None:
     frame = counts.to_crs(4326)
     threshold = get_settings().suppress_below
+    numbers = pd.to_numeric(frame[column], errors="coerce")
+    # hidden counts all read 「秘匿」: a small count is not told from one hidden to protect another
     suppressed = frame["suppressed"].fillna(True).astype(bool) if "suppressed" in frame else (
-        pd.to_numeric(frame[column], errors="coerce").fillna(0) < threshold)
-    texts = [f"<{threshold}" if s else f"{int(n):,}件" for s, n in
-             zip(suppressed, pd.to_numeric(frame[column], errors="coerce").fillna(0), strict=True)]
+        numbers.isna() | (numbers < threshold))
+    texts = ["秘匿" if s else f"{int(n):,}件" for s, n in zip(suppressed, numbers.fillna(0), strict=True)]
     group = folium.FeatureGroup(name="ニーズ件数(集計)")
     names = frame["name"] if "name" in frame else pd.Series("", index=frame.index)
-    tips = [f"{n} ニーズ {t if not s else '秘匿(' + str(threshold) + '件未満)'}"
-            for n, t, s in zip(names.fillna(""), texts, suppressed, strict=True)]
+    tips = [f"{n} ニーズ {t}" for n, t in zip(names.fillna(""), texts, strict=True)]
     VectorLayer(_polygons(frame, tips), name="ニーズ件数の区域", style_by="kind", tooltip=True,
                 styles={"*": {"color": "#6a1b9a", "weight": 0.8, "fillOpacity": 0.0, "fill": True}}).add_to(group)
     Labels(frame.geometry.representative_point(), texts, kind="count").add_to(group)
     group.add_to(m)
     legend.append(lg.row('<span class="scgeo-label-count"><span style="position:static;transform:none">'
-                          "12件</span></span>", "ニーズ件数(区域ごとの集計)"))
-    legend.append(lg.row("", f"「<{threshold}」は{threshold}件未満のため秘匿"))
+                          "12件</span></span>", "ニーズ件数(区域ごとの集計)", layer="ニーズ件数(集計)"))
+    legend.append(lg.row("", f"「秘匿」は0〜{threshold - 1}件、または逆算を防ぐために秘匿した件数",
+                         layer="ニーズ件数(集計)"))
 
 
 def _add_needs(m, needs, taxonomy, letters, legend: list[str]) -> None:
@@ -259,9 +310,10 @@ def _add_needs(m, needs, taxonomy, letters, legend: list[str]) -> None:
     spec = {"code": "needs", "registry": "needs", "color": "#6a1b9a", "letter": "N", "perRow": True,
             "fields": _fields(["ニーズID", "種別", "状態"]), "nameIndex": 0, "rows": rows, "cluster": True,
             "clusterRadius": 30, "clusterOffAt": 16}
-    PointCluster(spec, name=f"ニーズ(個別・内部資料) ({len(rows)})").add_to(m)
-    legend.append(lg.row('<span class="scgeo-badge need" style="background:#999;color:#fff">字</span>',
-                          "ニーズ(個別、種別の色と文字)", len(rows)))
+    name = f"ニーズ(個別・内部資料) ({len(rows)})"
+    PointCluster(spec, name=name).add_to(m)
+    legend.append(lg.row('<span class="scgeo-badge need" style="background:#999;color:#fff"></span>',
+                          "ニーズ(個別、種別の色と文字の四角)", len(rows), layer=name))
 
 
 def resource_map(
@@ -273,6 +325,7 @@ def resource_map(
     show_inactive: bool = True,
     basemap: str = "地理院タイル(淡色地図)",
     today: dt.date | None = None,
+    review_flags: pd.DataFrame | None = None,
     sources: str = "地域資源: 社会資源調査 / 区域: 市町村資料",
     streets: gpd.GeoDataFrame | None = None,
     basemap_lines: gpd.GeoDataFrame | None = None,
@@ -292,7 +345,10 @@ def resource_map(
     markers: str = "auto",
     focus: gpd.GeoDataFrame | None = None,
     click_events: bool = False,
+    proposed: gpd.GeoDataFrame | None = None,
+    proposed_area: gpd.GeoDataFrame | None = None,
     venues: gpd.GeoDataFrame | None = None,
+    notes: Sequence[str] = (),
 ):
     """Build the 地域資源マップ.
 
@@ -311,9 +367,13 @@ def resource_map(
         Draw paused and closed resources greyed out (``False`` hides them).
     basemap
         The basemap shown first: a key of :data:`BASEMAPS`, or :data:`VECTOR_BASEMAP` (needs
-        ``streets``) for the built-in street map that works offline.
+        ``streets``) for the built-in street map that works offline. With ``streets``, a tile
+        basemap whose tiles cannot load (no internet) gives way to the built-in street map.
     today
-        Reference date for "stale" (not confirmed for ``settings.stale_months``) and the map's date.
+        Reference date of the confirmation states (確認済み / 確認時期 / 期限切れ / 長期未確認 / 要確認,
+        :func:`scgeo.analysis.freshness.freshness`; the last three get a red "!") and the map's date.
+    review_flags
+        The workspace's ``review_flags`` layer: open ones show as 要確認 with their reason.
     sources
         Data sources written on the map.
     streets, basemap_lines
@@ -344,6 +404,13 @@ def resource_map(
         up to :data:`BADGE_LIMIT` resources, circles beyond.
     focus
         Zoom to these geometries (default: all areas).
+    notes
+        What the analysis stood on, in Japanese (「歩行ネットワークがないため直線距離×迂回係数1.3で計算」,
+        「65歳以上人口が不明なため総人口で計算」): written under the title and in the legend.
+    proposed, proposed_area
+        Proposed sites of a 資源開発 run (``rank``, ``name``, ``gain_demand``) and the area they
+        bring within walking distance: the layer 「候補地(案)」, with planned resources
+        (status ``planned``) drawn there too, apart from the existing ones.
     click_events
         Clicking a resource also posts ``{scgeoResource: resource_id}`` to ``window.parent``, for
         an app that shows the map in a frame (off: files for others stay as they are).
@@ -369,9 +436,10 @@ def resource_map(
         raise ScgeoError("内蔵の簡易地図には道路網(streets)が必要です。")
     taxonomy = taxonomy or load_taxonomy()
     today = today or dt.date.today()
-    stale_before = pd.Timestamp(today) - pd.DateOffset(months=get_settings().stale_months)
     areas = areas.to_crs(4326)
     resources = resources.to_crs(4326)
+    planned = resources[resources["status"] == "planned"]
+    resources = resources[resources["status"] != "planned"]
     if not show_inactive:
         resources = resources[resources["status"] == "active"]
 
@@ -379,11 +447,12 @@ def resource_map(
     m.options.update(minZoom=8, maxZoom=19)  # the vector basemap has no zoom range of its own
     leaflet_only(m)  # no jQuery, Bootstrap or icon fonts from CDNs
     PageAssets().add_to(m)
-    if streets is not None:
-        add_vector_basemap(m, streets, basemap_lines, show=basemap == VECTOR_BASEMAP)
+    vector = add_vector_basemap(m, streets, basemap_lines, show=basemap == VECTOR_BASEMAP) \
+        if streets is not None else None
+    tiles = {}
     for name, (url, attribution) in BASEMAPS.items():
-        folium.TileLayer(url, attr=attribution, name=name, max_zoom=18, overlay=False,
-                         show=name == basemap).add_to(m)
+        tiles[name] = folium.TileLayer(url, attr=attribution, name=name, max_zoom=18, overlay=False,
+                                       show=name == basemap).add_to(m)
 
     sections: list[tuple[str, list[str]]] = []
     if indicator is not None:
@@ -402,14 +471,16 @@ def resource_map(
         _add_venues(m, venues, area_rows)
     if need_counts is not None and len(need_counts):
         _add_need_counts(m, need_counts, need_count_column, analysis)
+    if (proposed is not None and len(proposed)) or len(planned):
+        add_proposed(m, proposed, planned, proposed_area, analysis)
 
     if markers not in ("auto", "badge", "circle"):
         raise ScgeoError(f"markers は auto / badge / circle のどれかです(指定: {markers})。")
     circles = markers == "circle" or (markers == "auto" and len(resources) > BADGE_LIMIT)
     letters = category_letters(taxonomy)
-    rows = _resource_rows(resources, taxonomy, stale_before)
+    rows = _resource_rows(resources, taxonomy, today, review_flags)
     labels = list(_POPUP_FIELDS.values())
-    category_rows = []
+    category_rows, category_names = [], []
     for code, category in taxonomy.categories.items():
         subset = rows[resources["category"].to_numpy() == code]
         if not len(subset):
@@ -419,37 +490,51 @@ def resource_map(
                 "rows": subset.to_numpy().tolist(), "cluster": cluster, "circles": circles,
                 "clusterRadius": 28, "clusterOffAt": 16}
         ids = resources["resource_id"][resources["category"].to_numpy() == code].tolist() if click_events else None
-        PointCluster(spec, name=f"{category.label} ({len(subset)})", ids=ids).add_to(m)
+        name = f"{category.label} ({len(subset)})"
+        PointCluster(spec, name=name, ids=ids).add_to(m)
+        category_names.append(name)
         symbol = lg.badge_html("" if circles else letters[code], category.color)
-        category_rows.append(lg.row(symbol, category.label, len(subset)))
+        category_rows.append(lg.row(symbol, category.label, len(subset), layer=name, code=code))
     n_coarse = int(_coarse(resources).sum())
     if n_coarse:
         hollow = '<div class="scgeo-badge coarse" style="color:#555">字</div>'
-        category_rows.append(lg.row(hollow, f"{COARSE_NOTE}(住所から、番地まで分からない)", n_coarse))
+        category_rows.append(lg.row(hollow, f"{COARSE_NOTE}(住所から、番地まで分からない)", n_coarse,
+                                    layer=tuple(category_names)))
     if show_inactive and (resources["status"] != "active").any():
-        category_rows.append(lg.row(lg.badge_html("字", "#d9d9d9", "inactive"), "休止中・廃止"))
+        category_rows.append(lg.row(lg.badge_html("", "#d9d9d9", "inactive"), "休止中・廃止(灰色・点線の枠)",
+                                    layer=tuple(category_names)))
     if not circles:
         category_rows.append(lg.row('<span style="color:#c62828;font-weight:700;width:18px;text-align:center">!</span>',
-                                     f"{get_settings().stale_months}か月以上 未確認"))
+                                     "期限切れ・長期未確認・要確認", layer=tuple(category_names)))
     if needs is not None and len(needs):
         _add_needs(m, needs, taxonomy, letters, analysis)
 
-    if streets is not None:
-        st = STREET_STYLES
-        area_rows += [lg.line_row(st["major"]["color"], "主要道路", width=3),
-                      lg.line_row(st["river"]["color"], "川", width=4),
-                      lg.line_row(st["rail"]["color"], "鉄道", width=3, dash="14 5")]
-    sections = [("社会資源の種別", category_rows), *sections, ("分析結果", analysis), ("区域・背景", area_rows)]
-    background = VECTOR_ATTRIBUTION if basemap == VECTOR_BASEMAP else "地理院タイル・OpenStreetMap"
-    subtitle = (f"作成日 {today:%Y-%m-%d} / {html.escape(sources)} / 背景: {background}"
-                f" / 社会資源 {len(resources):,}件")
+    have = basemap_kinds(streets, basemap_lines)  # only layers that exist are in the legend
+    st = STREET_STYLES
+    area_rows += [row for key, row in (
+        ("roads", lg.line_row(st["major"]["color"], "主要道路", width=3, layer=VECTOR_BASEMAP)),
+        ("rivers", lg.line_row(st["river"]["color"], "川", width=4, layer=VECTOR_BASEMAP)),
+        ("rails", lg.line_row(st["rail"]["color"], "鉄道", width=3, dash="14 5", layer=VECTOR_BASEMAP))) if have[key]]
+    note_rows = [lg.row("", f"※ {note}") for note in notes]
+    sections = [("社会資源の種別", category_rows), *sections, ("分析結果", analysis), ("計算の前提", note_rows),
+                ("区域・背景", area_rows)]
+    if basemap == VECTOR_BASEMAP:
+        background = vector_attribution(streets, basemap_lines) or "なし(ワークスペースに背景の線がありません)"
+    else:
+        background = "地理院タイル・OpenStreetMap"
+    subtitle = (f"作成日 {today:%Y-%m-%d} / {html.escape(sources)} / 背景: {html.escape(background)}"
+                f" / 社会資源 {len(resources):,}件"
+                + "".join(f"<br>※ {html.escape(note)}" for note in notes))
     lg.MapBox(lg.title_html(title, subtitle)).add_to(m)
     if internal:
         banner = '<div class="scgeo-banner">内部資料 — 個人情報を含む</div>'
         lg.MapBox(banner, container_class="scgeo-internal").add_to(m)
     lg.MapBox(lg.legend_html(sections), position="bottomright").add_to(m)
     MetricScale().add_to(m)
-    folium.LayerControl(collapsed=True, position="topright").add_to(m)
+    _escape_layer_names(m)
+    control = folium.LayerControl(collapsed=True, position="topright").add_to(m)
+    Furniture(control, tiles=tiles.get(basemap) if vector is not None else None, vector=vector).add_to(m)
+    m.get_root().title = html.escape(title)
     target = (focus.to_crs(4326) if focus is not None else areas) if len(areas) else resources
     if len(target):
         xmin, ymin, xmax, ymax = target.total_bounds

@@ -4,7 +4,9 @@ Drawn with matplotlib in the workspace's metric CRS (so the scale bar is true), 
 workspace's own street network (no tiles), in IPAex Gothic shipped by ``japanize-matplotlib``
 (embedded as TrueType, so the PDF renders on any machine). Resources are numbered markers in
 their category colour, with the numbered list of names beside the map (continued on further
-pages when long).
+pages when long). Crowded markers move to free spots with a leader line to their place
+(:mod:`scgeo.maps._placement`), so every number stays readable; 町丁目 names are printed small
+under them, and blank zones (空白地帯) of chosen categories can be drawn with their own legend.
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ from matplotlib.patches import Rectangle
 
 from scgeo._errors import ScgeoError
 from scgeo.crs import to_metric
-from scgeo.maps._basemap import VECTOR_ATTRIBUTION, basemap_frame
+from scgeo.maps._basemap import basemap_frame, basemap_kinds, vector_attribution
+from scgeo.maps._placement import place_markers
 from scgeo.maps.council import AreaView
 from scgeo.schema import Taxonomy, load_taxonomy
 
@@ -88,11 +91,11 @@ def _clip(text: str, limit: int = 24) -> str:
 def _list_entries(numbered: pd.DataFrame, taxonomy: Taxonomy) -> list[tuple[str, str, str]]:
     """``(kind, text, colour)`` lines: a heading per category, then ``number name``."""
     entries = []
-    status = {"paused": "(休止中)", "closed": "(廃止)"}
+    status = {"paused": "(休止中)", "closed": "(廃止)", "planned": "(計画中・案)"}
     for code, part in numbered.groupby("category", sort=False):
         color = taxonomy.categories[code].color if code in taxonomy.categories else "#777777"
         entries.append(("head", f"{taxonomy.label(code)} ({len(part)})", color))
-        entries.extend(("item", _clip(f"{n:>3}  {name}{status.get(s, '')}"), color if s == "active" else "#9e9e9e")
+        entries.extend(("item", _clip(f"{n:>3}  {name}{status.get(s, '')}"), color)
                        for n, name, s in zip(part["number"], part["name"], part["status"], strict=True))
     return entries
 
@@ -111,13 +114,36 @@ def _draw_list(fig, entries, box, *, columns: int, font: FontProperties, size: f
                      path_effects=[patheffects.withStroke(linewidth=0.8, foreground="#333")])
             fig.text(x + 0.012, y, text, color="#1a1a1a", fontproperties=font, fontsize=size + 0.5, weight="bold")
         else:
-            fig.text(x + 0.004, y, text, color="#222" if color != "#9e9e9e" else color, fontproperties=font,
-                     fontsize=size)
+            fig.text(x + 0.004, y, text, color="#222", fontproperties=font, fontsize=size)
     return len(shown)
 
 
-def _draw_map(ax, view: AreaView, numbered: gpd.GeoDataFrame, metric_crs, taxonomy, font) -> None:
-    ax.set_facecolor("#f6f4ef")
+_MARKER_PT = 10.5  # marker diameter on paper (points)
+_INACTIVE = "#ffffff"  # 休止中・廃止: a white disc with a dashed dark ring (readable, not faint)
+
+
+def _points_per_metre(ax) -> float:
+    x0, x1 = ax.get_xlim()
+    return ax.get_position().width * ax.figure.get_figwidth() * 72 / (x1 - x0)
+
+
+def _inside(ax, x: float, y: float, text: str, size: float, scale: float) -> tuple[float, float]:
+    """(x, y) moved so that a centred label of ``text`` at ``size`` pt stays inside the axes."""
+    half_w = (len(text) * size * 0.55 + 4) / scale
+    half_h = (size * 0.7 + 3) / scale
+    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+    return min(max(x, x0 + half_w), x1 - half_w), min(max(y, y0 + half_h), y1 - half_h)
+
+
+def _halo_text(ax, x: float, y: float, text: str, *, zorder: float, **style) -> None:
+    """Text with a white halo: the halo drawn as an outline below, the text itself as text on top
+    (a text drawn with path effects becomes an outline in the PDF: not searchable, not copyable).
+    """
+    ax.text(x, y, text, **{**style, "color": "white"}, path_effects=_HALO, zorder=zorder)
+    ax.text(x, y, text, **style, zorder=zorder + 0.01)
+
+
+def _draw_basemap(ax, view: AreaView, metric_crs) -> None:
     lines = basemap_frame(view.streets, view.lines).to_crs(metric_crs)
     for kind, (color, width, dashes) in _LINE_STYLE.items():
         part = lines[lines["kind"] == kind]
@@ -129,24 +155,71 @@ def _draw_map(ax, view: AreaView, numbered: gpd.GeoDataFrame, metric_crs, taxono
         if dashes:
             collection.set_linestyle((0, dashes))
         ax.add_collection(collection)
+
+
+def _draw_gaps(ax, zones: gpd.GeoDataFrame | None, metric_crs, taxonomy) -> list:
+    """Blank zones per category, hatched in the category's colour; returns legend handles."""
+    handles = []
+    if zones is None or not len(zones):
+        return handles
+    zones = zones.to_crs(metric_crs)
+    for code, part in zones.groupby("category", sort=False):
+        color = taxonomy.categories[code].color if code in taxonomy.categories else "#b71c1c"
+        part.plot(ax=ax, facecolor=color, alpha=0.22, edgecolor="none", zorder=1.5)
+        part.plot(ax=ax, facecolor="none", edgecolor=color, hatch="////", linewidth=0.6, zorder=1.6)
+        handles.append(Rectangle((0, 0), 1, 1, facecolor=color, alpha=0.35, edgecolor=color, hatch="////",
+                                 label=f"空白地帯: {taxonomy.label(code)}"))
+    return handles
+
+
+def _draw_map(ax, view: AreaView, numbered: gpd.GeoDataFrame, metric_crs, taxonomy, font) -> None:
+    """Areas, 町丁目 names and numbered markers (after the axes limits are set)."""
+    scale = _points_per_metre(ax)
     areas = view.areas.to_crs(metric_crs)
     jhs = areas[areas["level"] == "jhs_district"]
     living = areas[areas["level"] == "living_area"]
-    jhs.boundary.plot(ax=ax, color="#3d5875", linewidth=0.9, linestyle=(0, (5, 3)), zorder=2)
-    living.boundary.plot(ax=ax, color="#14304f", linewidth=2.4, zorder=3)
+    if len(jhs):  # geopandas warns on plotting an empty layer (a town without 圏域)
+        jhs.boundary.plot(ax=ax, color="#3d5875", linewidth=0.9, linestyle=(0, (5, 3)), zorder=2)
+    if len(living):
+        living.boundary.plot(ax=ax, color="#14304f", linewidth=2.4, zorder=3)
+    blocks = view.town_blocks.to_crs(metric_crs) if len(view.town_blocks) else None
+    if blocks is not None:
+        blocks.boundary.plot(ax=ax, color="#9aa3ad", linewidth=0.35, zorder=1.8)
+        (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+        for point, name in zip(blocks.geometry.representative_point(), blocks["name"].astype(str), strict=True):
+            if x0 < point.x < x1 and y0 < point.y < y1:
+                _halo_text(ax, point.x, point.y, name, fontproperties=font, fontsize=5, color="#5f6b76",
+                           ha="center", va="center", zorder=4)
     for frame, size, color in ((jhs, 8, "#3d5875"), (living, 14, "#14304f")):
-        for point, name in zip(frame.geometry.representative_point(), frame["name"], strict=True):
-            ax.text(point.x, point.y, name, fontproperties=font, fontsize=size, color=color, ha="center",
-                    va="center", weight="bold", path_effects=_HALO, zorder=6, alpha=0.9)
+        for point, name in zip(frame.geometry.representative_point(), frame["name"].astype(str), strict=True):
+            x, y = _inside(ax, point.x, point.y, name, size, scale)
+            _halo_text(ax, x, y, name, fontproperties=font, fontsize=size, color=color, ha="center",
+                       va="center", weight="bold", zorder=6, alpha=0.9)
     pts = numbered.to_crs(metric_crs)
-    colors = [taxonomy.categories[c].color if c in taxonomy.categories else "#777777" for c in pts["category"]]
+    if not len(pts):
+        return
+    colors = np.array([taxonomy.categories[c].color if c in taxonomy.categories else "#777777"
+                       for c in pts["category"]])
     active = (pts["status"] == "active").to_numpy()
-    colors = np.where(active, colors, "#d9d9d9")
-    ax.scatter(pts.geometry.x, pts.geometry.y, s=105, c=colors, edgecolors=np.where(active, "#222", "#777"),
-               linewidths=0.6, zorder=7)
-    for x, y, n, c in zip(pts.geometry.x, pts.geometry.y, pts["number"], colors, strict=True):
-        ax.text(x, y, str(n), fontproperties=font, fontsize=5.6 if n < 100 else 4.6, color=_text_color(c),
-                ha="center", va="center", zorder=8, weight="bold")
+    true_xy = np.column_stack([pts.geometry.x, pts.geometry.y])
+    page_xy = place_markers(true_xy * scale, radius=_MARKER_PT / 2 + 0.4, keep_out=true_xy * scale)
+    xy = page_xy / scale
+    moved = np.linalg.norm(xy - true_xy, axis=1) > 1e-6
+    if moved.any():
+        ax.add_collection(LineCollection(np.stack([true_xy[moved], xy[moved]], axis=1), colors="#333",
+                                         linewidths=0.5, zorder=6.5))
+        ax.scatter(true_xy[moved, 0], true_xy[moved, 1], s=6, c=colors[moved], edgecolors="#222", linewidths=0.3,
+                   zorder=6.6)
+    fill = np.where(active, colors, _INACTIVE)
+    for ok, style in ((True, "solid"), (False, (0, (2, 1.2)))):
+        mask = active == ok
+        if mask.any():
+            ax.scatter(xy[mask, 0], xy[mask, 1], s=_MARKER_PT ** 2, c=fill[mask],
+                       edgecolors="#222" if ok else "#333", linewidths=0.6 if ok else 0.9, linestyles=style,
+                       zorder=7)
+    for (x, y), n, c, ok in zip(xy, pts["number"], fill, active, strict=True):
+        ax.text(x, y, str(n), fontproperties=font, fontsize=5.6 if n < 100 else 4.6,
+                color=_text_color(c) if ok else "#222", ha="center", va="center", zorder=8, weight="bold")
 
 
 def _scale_and_north(ax, font) -> None:
@@ -168,26 +241,36 @@ def _scale_and_north(ax, font) -> None:
             weight="bold", zorder=9)
 
 
-def _line_legend(ax, font) -> None:
-    handles = [
-        Line2D([], [], color="#14304f", lw=2.4, label="日常生活圏域"),
-        Line2D([], [], color="#3d5875", lw=0.9, ls=(0, (5, 3)), label="中学校区"),
-        Line2D([], [], color=_LINE_STYLE["major"][0], lw=2.3, label="主要道路"),
-        Line2D([], [], color=_LINE_STYLE["river"][0], lw=4, label="川"),
-        Line2D([], [], color=_LINE_STYLE["rail"][0], lw=1.4, ls=(0, (5, 3)), label="鉄道"),
-        Line2D([], [], color="#777", marker="o", markerfacecolor="#d9d9d9", lw=0, ms=7, label="休止中・廃止"),
-    ]
+def _line_legend(ax, view: AreaView, font, extra: list) -> None:
+    """The legend of lines: only the layers that exist in the workspace (no 道路 without a network)."""
+    have = basemap_kinds(view.streets, view.lines)
+    levels = set(view.areas["level"])
+    handles = [handle for shown, handle in (
+        ("living_area" in levels, Line2D([], [], color="#14304f", lw=2.4, label="日常生活圏域")),
+        ("jhs_district" in levels, Line2D([], [], color="#3d5875", lw=0.9, ls=(0, (5, 3)), label="中学校区")),
+        (have["roads"], Line2D([], [], color=_LINE_STYLE["major"][0], lw=2.3, label="主要道路")),
+        (have["rivers"], Line2D([], [], color=_LINE_STYLE["river"][0], lw=4, label="川")),
+        (have["rails"], Line2D([], [], color=_LINE_STYLE["rail"][0], lw=1.4, ls=(0, (5, 3)), label="鉄道")),
+        ((view.resources["status"] != "active").any(),
+         Line2D([], [], color="#333", marker="o", markerfacecolor=_INACTIVE, lw=0, ms=7, label="休止中・廃止")),
+        (True, Line2D([], [], color="#333", lw=0.5, marker="o", ms=2, markevery=[0], label="引き出し線(位置)")),
+        (len(view.town_blocks) > 0, Line2D([], [], color="#9aa3ad", lw=0.6, label="町丁目")),
+    ) if shown]
+    handles += extra
     ax.legend(handles=handles, loc="lower right", prop=font, fontsize=7, ncols=3, framealpha=0.9,
               edgecolor="#bbb").set_zorder(10)
 
 
-def _map_page(view: AreaView, taxonomy: Taxonomy, font, paper: str, today: dt.date):
+def _map_page(view: AreaView, taxonomy: Taxonomy, font, paper: str, today: dt.date,
+              blank_zones: gpd.GeoDataFrame | None = None):
     """One map page and the list entries that did not fit beside it."""
     fig = Figure(figsize=PAPER_SIZES_IN[paper])
     metric = to_metric(view.areas if len(view.areas) else view.resources, muni_code=view.muni_code).crs
     numbered = _numbered(view.resources, taxonomy)
     ax = fig.add_axes((0.02, 0.06, 0.68, 0.84))
-    _draw_map(ax, view, numbered, metric, taxonomy, font)
+    ax.set_facecolor("#f6f4ef")
+    _draw_basemap(ax, view, metric)
+    gap_handles = _draw_gaps(ax, blank_zones, metric, taxonomy)
     focus = (view.area if view.area is not None else view.areas[view.areas["level"] == "living_area"])
     focus = focus if len(focus) else view.areas
     xmin, ymin, xmax, ymax = focus.to_crs(metric).total_bounds
@@ -199,19 +282,27 @@ def _map_page(view: AreaView, taxonomy: Taxonomy, font, paper: str, today: dt.da
     half_h = half_w * box_h / box_w
     ax.set_xlim(cx - half_w, cx + half_w)
     ax.set_ylim(cy - half_h, cy + half_h)
+    for spine in ax.spines.values():
+        spine.set_color("#888")
+    ax.set_autoscale_on(False)
+    _draw_map(ax, view, numbered, metric, taxonomy, font)
     ax.set_xticks([])
     ax.set_yticks([])
     ax.set_xlabel("")
     ax.set_ylabel("")
-    for spine in ax.spines.values():
-        spine.set_color("#888")
     _scale_and_north(ax, font)
-    _line_legend(ax, font)
+    _line_legend(ax, view, font, gap_handles)
     fig.text(0.02, 0.955, view.title, fontproperties=font, fontsize=20, weight="bold", color="#14304f")
     fig.text(0.02, 0.925, f"作成日 {today:%Y年%m月%d日} / 社会資源 {len(numbered)} 件 / 番号は右の一覧と対応",
              fontproperties=font, fontsize=9, color="#444")
-    fig.text(0.02, 0.03, f"{VECTOR_ATTRIBUTION} / 区域・社会資源: ワークスペース ({view.muni_name}) / "
-             "灰色の番号は休止中・廃止", fontproperties=font, fontsize=7, color="#555")
+    gaps = None if blank_zones is None or not len(blank_zones) else \
+        f"空白地帯: 徒歩{blank_zones['minutes'].iloc[0]:g}分で資源に届かない高齢者の住む所(ギャップ分析)"
+    credits = [vector_attribution(view.streets, view.lines), f"区域・社会資源: ワークスペース ({view.muni_name})",
+               "白い丸の番号は休止中・廃止", gaps]
+    fig.text(0.02, 0.03, " / ".join(c for c in credits if c), fontproperties=font, fontsize=7, color="#333")
+    if view.notes:
+        fig.text(0.02, 0.012, "※ " + " / ".join(view.notes), fontproperties=font, fontsize=8, color="#8a4b00",
+                 weight="bold")
     legend = fig.add_axes((0.72, 0.06, 0.27, 0.84))
     legend.axis("off")
     fig.text(0.72, 0.91, "番号と名称", fontproperties=font, fontsize=11, weight="bold", color="#14304f")
@@ -233,7 +324,8 @@ def _list_pages(entries, view: AreaView, font, paper: str) -> list[Figure]:
 
 
 def print_map(ws, path: str | Path, *, area: str | None = None, paper: str = "A3", per_area: bool = False,
-              today: dt.date | None = None, taxonomy: Taxonomy | None = None) -> tuple[Path, int]:
+              today: dt.date | None = None, taxonomy: Taxonomy | None = None,
+              blank_zones: gpd.GeoDataFrame | None = None) -> tuple[Path, int]:
     """Write a print map of workspace ``ws`` to ``path`` (``.pdf`` or ``.png``).
 
     Parameters
@@ -247,11 +339,15 @@ def print_map(ws, path: str | Path, *, area: str | None = None, paper: str = "A3
     paper
         ``"A3"`` (default) or ``"A4"``, landscape.
     per_area
-        One map page per 日常生活圏域 in one PDF (``area`` is then ignored).
+        One map page per 日常生活圏域 in one PDF (``area`` is then ignored); a municipality
+        without 日常生活圏域 gets one page per 中学校区, and without either one page for the whole town.
     today
         Date printed on the map (default: today).
     taxonomy
         Category labels and colours (default: :func:`scgeo.load_taxonomy`).
+    blank_zones
+        Blank zones to draw (``category``, ``minutes``, geometry; from
+        :func:`scgeo.analysis.blank_zones`), hatched per category with a legend entry each.
 
     Returns
     -------
@@ -266,12 +362,18 @@ def print_map(ws, path: str | Path, *, area: str | None = None, paper: str = "A3
     taxonomy = taxonomy or load_taxonomy()
     today = today or dt.date.today()
     if per_area:
-        views = [AreaView(ws, name) for name in ws.areas("living_area")["name"]]
+        per = next((lv for lv in ("living_area", "jhs_district") if ws.count("areas") and len(ws.areas(lv))), None)
+        keys = ws.areas(per)["area_id"].astype(str).tolist() if per else [None]
+        views = [AreaView(ws, key) for key in keys]
     else:
         views = [AreaView(ws, area)]
     pages: list[Figure] = []
     for view in views:
-        fig, rest = _map_page(view, taxonomy, font, paper, today)
+        zones = None
+        if blank_zones is not None and len(blank_zones):
+            zones = blank_zones if view.area is None else \
+                blank_zones[blank_zones.to_crs(view.area.crs).intersects(view.area.geometry.iloc[0])]
+        fig, rest = _map_page(view, taxonomy, font, paper, today, zones)
         pages.append(fig)
         if path.suffix.lower() == ".pdf":
             pages.extend(_list_pages(rest, view, font, paper))

@@ -13,12 +13,12 @@ import pandas as pd
 from scgeo._errors import InputError
 from scgeo.crs import WORKSPACE_CRS
 from scgeo.privacy._merge import merge_units
-from scgeo.privacy._suppress import TOTAL, suppression_plan
-from scgeo.privacy._units import OUTSIDE, area_units, hex_units, mesh_units
+from scgeo.privacy._suppress import TOTAL, suppression_plan, with_totals
+from scgeo.privacy._units import OUTSIDE, unit_system_key, units_and_membership
 from scgeo.schema import AREA_LEVEL_LABELS, NEED_STATUSES, load_taxonomy, resolve_level
 from scgeo.settings import get_settings
 
-__all__ = ["PUBLIC_MARK", "SUPPRESSED_TEXT", "AggregateResult", "aggregate_needs"]
+__all__ = ["PUBLIC_MARK", "SUPPRESSED_TEXT", "AggregateResult", "aggregate_needs", "hide_cells"]
 
 PUBLIC_MARK = "公開用 — 個人を特定できる情報を含みません"
 SUPPRESSED_TEXT = "秘匿"
@@ -40,12 +40,16 @@ class AggregateResult:
         The units (EPSG:6668): ``unit_id``, ``unit_name``, ``count`` (the unit's total, ``<NA>``
         when suppressed), ``suppressed``, ``geometry``.
     manifest
-        What was counted and what was hidden, and why (JSON-serialisable).
+        What was counted, how many cells were hidden and by which rules (JSON-serialisable).
+    audit
+        After :func:`scgeo.privacy.publish_needs`: the audit against the ledger (internal: it
+        holds the true values of hidden cells; never write it out).
     """
 
     table: pd.DataFrame
     geometry: gpd.GeoDataFrame
     manifest: dict = field(default_factory=dict)
+    audit: object = None
 
     def wide(self) -> pd.DataFrame:
         """The table as units × categories of display strings (``秘匿`` where suppressed)."""
@@ -53,32 +57,12 @@ class AggregateResult:
         return wide.loc[self.table["unit_id"].unique(), self.table["category"].unique()]
 
 
-def _level_name(level: str, mesh: int | None, hex_size_m: float | None) -> str:
-    if mesh is not None:
-        return f"mesh_{mesh}m"
-    if hex_size_m is not None:
-        return f"hex_{float(hex_size_m):g}m"
-    return level
-
-
-def _units(needs, areas, *, level, blocks, mesh, hex_size_m):
-    if mesh is not None and hex_size_m is not None:
-        raise InputError("mesh と hex_size_m はどちらか一方だけ指定してください。")
-    if mesh is not None:
-        return mesh_units(needs, int(mesh))
-    if hex_size_m is not None:
-        muni = areas.loc[areas["level"] == "municipality", "area_id"] if areas is not None else pd.Series()
-        return hex_units(needs, hex_size_m, muni_code=str(muni.iloc[0]) if len(muni) else None)
-    if areas is None:
-        raise InputError("区域で集計するには areas (ワークスペースの区域) が必要です。")
-    return area_units(needs, areas, level, blocks)
-
-
 def aggregate_needs(needs: gpd.GeoDataFrame, areas: gpd.GeoDataFrame | None, *, level: str = "town_block",
                     blocks: gpd.GeoDataFrame | None = None, categories: Sequence[str] | None = None,
                     statuses: Sequence[str] | None = ("open",), threshold: int | None = None,
                     mesh: int | None = None, hex_size_m: float | None = None,
-                    method: str = "suppress") -> AggregateResult:
+                    method: str = "suppress",
+                    period: tuple[dt.date | str | None, dt.date | str | None] | None = None) -> AggregateResult:
     """Count needs by unit × category with small counts hidden, for a council or a public map.
 
     Parameters
@@ -98,19 +82,27 @@ def aggregate_needs(needs: gpd.GeoDataFrame, areas: gpd.GeoDataFrame | None, *, 
     statuses
         Statuses counted (default: open needs only); ``None`` counts every status.
     threshold
-        Counts ``1 .. threshold - 1`` are not published; default ``settings.suppress_below``.
+        Counts ``0 .. threshold - 1`` are not published (the band 「5未満」 holds the zeros too);
+        default ``settings.suppress_below``.
     mesh
-        250, 500 (or 1000): count by JIS X 0410 mesh cell instead of by area.
+        250, 500 (or 1000): count by JIS X 0410 mesh cell instead of by area; every cell of
+        the municipality is listed, occupied or not.
     hex_size_m
-        Count by regular hexagons of this circumradius in metres instead of by area.
+        Count by regular hexagons of this circumradius in metres instead of by area (every
+        hexagon of the municipality listed).
     method
         ``suppress`` (cell suppression, the default) or ``merge`` (small units merged into a
         neighbour first, then suppression of what merging cannot fix).
+    period
+        ``(start, end)``: count only needs recorded between these dates (inclusive; ``None``
+        leaves an end open).
 
     Returns
     -------
     AggregateResult
-        The tidy table, the unit polygons and the manifest.
+        The tidy table, the unit polygons and the manifest. This table is suppressed on its
+        own; :func:`scgeo.privacy.publish_needs` also audits it against everything published
+        before and records it in the ledger — use that for anything that leaves the workspace.
     """
     threshold = int(get_settings().suppress_below if threshold is None else threshold)
     if method not in ("suppress", "merge"):
@@ -120,6 +112,11 @@ def aggregate_needs(needs: gpd.GeoDataFrame, areas: gpd.GeoDataFrame | None, *, 
         if unknown:
             raise InputError(f"状態 {', '.join(unknown)} はありません。使える状態: {', '.join(NEED_STATUSES)}")
         needs = needs[needs["status"].isin(list(statuses))]
+    period = _period(period)
+    if period != (None, None):
+        dates = needs["recorded_date"]
+        needs = needs[(dates >= pd.Timestamp(period[0] or "1900-01-01"))
+                      & (dates <= pd.Timestamp(period[1] or "2999-12-31"))]
     taxonomy = load_taxonomy()
     if mesh is None and hex_size_m is None:
         level = resolve_level(level)  # 中学校区 as well as jhs_district
@@ -133,20 +130,20 @@ def aggregate_needs(needs: gpd.GeoDataFrame, areas: gpd.GeoDataFrame | None, *, 
     else:
         present = set(needs["category"].dropna())
         categories = [c for c in taxonomy.categories if c in present] + sorted(present - set(taxonomy.categories))
-    units, unit_of = _units(needs, areas, level=level, blocks=blocks, mesh=mesh, hex_size_m=hex_size_m)
+    level_name = unit_system_key(level=level, mesh=mesh, hex_size_m=hex_size_m)
+    units, unit_of = units_and_membership(level_name, needs, areas, blocks)
     inside = (unit_of != OUTSIDE).to_numpy()
     counts = pd.crosstab(unit_of[inside], needs["category"][inside]) if inside.any() else pd.DataFrame()
     counts = counts.reindex(index=units["unit_id"], columns=categories, fill_value=0).astype(np.int64)
     counts.index.name, counts.columns.name = None, None
-    level_name = _level_name(level, mesh, hex_size_m)
     merged: list[dict] = []
     if method == "merge":
         units, counts, merged = merge_units(units, counts, threshold)
-    plan = suppression_plan(counts, threshold)
+    mask = suppression_plan(counts, threshold).mask  # the audit (publish_needs) completes it
 
     names = dict(zip(units["unit_id"], units["unit_name"], strict=True)) | {TOTAL: TOTAL_LABEL}
     labels = {c: taxonomy.label(c) for c in categories} | {TOTAL: TOTAL_LABEL}
-    extended, mask = plan.table, plan.mask
+    extended = with_totals(counts)
     long = extended.stack().rename("n").reset_index().set_axis(["unit_id", "category", "n"], axis=1)
     hidden = mask.stack().to_numpy()
     count = pd.array(long["n"].to_numpy(), dtype="Int64")
@@ -162,47 +159,74 @@ def aggregate_needs(needs: gpd.GeoDataFrame, areas: gpd.GeoDataFrame | None, *, 
     })
     table["display"] = np.where(hidden, SUPPRESSED_TEXT, long["n"].astype(str).to_numpy())
 
+    n_outside = int((~inside).sum())
+    result = AggregateResult(table, units, {})
+    result.manifest = {
+        "mark": PUBLIC_MARK,
+        "generated_at": dt.datetime.now(dt.UTC).astimezone().isoformat(timespec="seconds"),
+        "method": method,
+        "threshold": threshold,
+        "rule": (f"0〜{threshold - 1} 件のセル(0 を含む)と、ほかのセルや過去に公開した表から逆算できるセルは"
+                 f"「{SUPPRESSED_TEXT}」と書きます(どちらの理由かは区別しません)。"),
+        "level": level_name,
+        "level_label": AREA_LEVEL_LABELS.get(level_name, level_name),
+        "mesh_m": mesh, "hex_size_m": hex_size_m,
+        "statuses": list(statuses) if statuses is not None else list(NEED_STATUSES),
+        "categories": list(categories),
+        "period": {"start": period[0], "end": period[1]},
+        "n_units": len(units),
+        "outside": {"label": OUTSIDE, "n_needs": n_outside},
+        "merged": merged,
+    }
+    return hide_cells(result, np.zeros(len(table), dtype=bool), outside_hidden=threshold > 1 and n_outside < threshold)
+
+
+def _period(period) -> tuple[str | None, str | None]:
+    if period is None:
+        return (None, None)
+    start, end = period
+    try:
+        as_text = [None if p is None or p == "" else pd.Timestamp(p).date().isoformat() for p in (start, end)]
+    except (ValueError, TypeError) as exc:
+        raise InputError(f"期間の日付を読めません(指定: {start}〜{end})。"
+                         "2026-04-01 のように指定してください。") from exc
+    if as_text[0] and as_text[1] and as_text[0] > as_text[1]:
+        raise InputError(f"期間の始め {as_text[0]} が終わり {as_text[1]} より後です。")
+    return as_text[0], as_text[1]
+
+
+def hide_cells(result: AggregateResult, extra: np.ndarray, *, outside_hidden: bool | None = None) -> AggregateResult:
+    """``result`` with the rows ``extra`` of its table hidden too; geometry and manifest follow.
+
+    The manifest tells how many cells are hidden and by which rules, never which cell was
+    hidden for which reason (a cell marked as a small count would tell its range).
+    """
+    table = result.table.copy()
+    hidden = table["suppressed"].to_numpy() | np.asarray(extra, dtype=bool)
+    count = table["count"].astype("Int64").copy()
+    count[hidden] = pd.NA
+    table["count"], table["suppressed"] = count, hidden
+    table["display"] = np.where(hidden, SUPPRESSED_TEXT, table["display"].to_numpy())
+    units = result.geometry
     totals = table[table["category"] == TOTAL].set_index("unit_id")
     geometry = gpd.GeoDataFrame({
         "unit_id": units["unit_id"].to_numpy(), "unit_name": units["unit_name"].to_numpy(),
         "count": totals.loc[units["unit_id"], "count"].array,
         "suppressed": totals.loc[units["unit_id"], "suppressed"].to_numpy(),
     }, geometry=units.geometry.to_numpy(), crs=WORKSPACE_CRS)
-
-    def cell(row: str, col: str) -> str:
-        return f"{names[row]} × {labels[col]}"
-
-    reasons = []
-    for r in plan.reasons.itertuples(index=False):
-        if r.kind == "primary":
-            why = f"primary: count < {threshold}"
-        elif r.line == "cycle":
-            why = (f"complementary: protects {cell(r.protects_row, r.protects_column)}, "
-                   "otherwise recoverable from the row and column totals around it")
-        else:
-            where = f"row {names[r.row]}" if r.line == "row" else f"column {labels[r.column]}"
-            why = f"complementary: protects {cell(r.protects_row, r.protects_column)} in {where}"
-        reasons.append({"unit_id": str(r.row), "unit_name": names[r.row], "category": str(r.column),
-                        "category_label": labels[r.column], "kind": r.kind, "reason": why})
-    n_outside = int((~inside).sum())
-    manifest = {
-        "mark": PUBLIC_MARK,
-        "generated_at": dt.datetime.now(dt.UTC).astimezone().isoformat(timespec="seconds"),
-        "method": method,
-        "threshold": threshold,
-        "rule": f"1〜{threshold - 1} 件のセルは秘匿(一次秘匿)。合計から逆算できないよう二次秘匿を追加。0 は公開。",
-        "level": level_name,
-        "level_label": AREA_LEVEL_LABELS.get(level_name, level_name),
-        "mesh_m": mesh, "hex_size_m": hex_size_m,
-        "statuses": list(statuses) if statuses is not None else list(NEED_STATUSES),
-        "categories": list(categories),
-        "n_units": len(units),
-        "n_needs": int(inside.sum()),
-        "outside": {"label": OUTSIDE, "n_needs": n_outside,
-                    "note": f"どの集計単位にも入らないニーズ {n_outside} 件は表に含めていません。"},
-        "suppressed": {"primary": int((plan.reasons["kind"] == "primary").sum()),
-                       "complementary": int((plan.reasons["kind"] == "complementary").sum()),
-                       "cells": reasons},
-        "merged": merged,
-    }
+    manifest = dict(result.manifest)
+    outside = dict(manifest["outside"])
+    if outside_hidden is not None:
+        outside["hidden"] = bool(outside_hidden)
+    n_out = outside.get("n_needs") if not outside.get("hidden") else None
+    outside.update({"n_needs": n_out,
+                    "note": (f"どの集計単位にも入らないニーズ {n_out} 件は表に含めていません。"
+                             if n_out is not None else
+                             f"どの集計単位にも入らないニーズの件数は「{SUPPRESSED_TEXT}」です。")})
+    grand = table[(table["unit_id"] == TOTAL) & (table["category"] == TOTAL)]
+    manifest.update({
+        "n_needs": None if grand["suppressed"].iloc[0] else int(grand["count"].iloc[0]),
+        "outside": outside,
+        "suppressed": {"cells": int(hidden.sum()), "of": len(table), "rule": manifest["rule"]},
+    })
     return AggregateResult(table, geometry, manifest)

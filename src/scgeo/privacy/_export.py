@@ -8,19 +8,16 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from scgeo._errors import InputError, ScgeoError
+from scgeo._errors import InputError
 from scgeo.crs import WORKSPACE_CRS
 from scgeo.privacy._aggregate import SUPPRESSED_TEXT, AggregateResult
+from scgeo.privacy._audit import PrivacyError
+from scgeo.privacy._internal import INTERNAL_MARK, internal_path, write_internal_table
+from scgeo.sheets import write_csv
 
-__all__ = ["INTERNAL_MARK", "PrivacyError", "export_needs", "write_aggregate"]
-
-INTERNAL_MARK = "内部資料 — 個人情報を含む"
+__all__ = ["export_needs", "write_aggregate"]
 # columns of the public CSV, in order; ``count`` holds the display text (a number or 秘匿)
 PUBLIC_COLUMNS = ("unit_id", "unit_name", "level", "category", "category_label", "count", "suppressed")
-
-
-class PrivacyError(ScgeoError):
-    """An output would reveal individual needs (要配慮個人情報) without the internal mode."""
 
 
 def write_aggregate(result: AggregateResult, path_csv: str | Path) -> Path:
@@ -41,7 +38,7 @@ def write_aggregate(result: AggregateResult, path_csv: str | Path) -> Path:
     out.insert(PUBLIC_COLUMNS.index("count"), "count", table["display"].astype(str))
     if table["suppressed"].any() and out.loc[table["suppressed"].to_numpy(), "count"].ne(SUPPRESSED_TEXT).any():
         raise PrivacyError("秘匿すべきセルに数値が残っています。出力を中止しました。")
-    out.to_csv(path, index=False, encoding="utf-8-sig")
+    write_csv(out, path)
     manifest = path.with_name(path.name + ".manifest.json")
     manifest.write_text(json.dumps(result.manifest, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
     return path
@@ -50,9 +47,16 @@ def write_aggregate(result: AggregateResult, path_csv: str | Path) -> Path:
 def export_needs(needs: gpd.GeoDataFrame, path: str | Path, *, internal: bool = False) -> Path:
     """Write individual needs, marked 「内部資料 — 個人情報を含む」; only with ``internal=True``.
 
-    ``.csv``: UTF-8 with BOM, a first column ``注意`` holding the mark on every row, then the
-    needs' columns and ``longitude``/``latitude`` (EPSG:6668). ``.geojson``/``.json``: a
-    FeatureCollection whose top-level ``name`` and ``description`` hold the mark.
+    The file name gets 「内部資料」 when it does not have it (``needs.csv`` →
+    ``needs_内部資料.csv``). ``.csv``: UTF-8 with BOM, a first column ``注意`` holding the mark
+    on every row, then the needs' columns and ``longitude``/``latitude`` (EPSG:6668).
+    ``.geojson``/``.json``: a FeatureCollection whose top-level ``name`` and ``description``
+    hold the mark.
+
+    Returns
+    -------
+    Path
+        The file written.
 
     Raises
     ------
@@ -64,7 +68,7 @@ def export_needs(needs: gpd.GeoDataFrame, path: str | Path, *, internal: bool = 
             "ニーズは要配慮個人情報のため、1件ずつの出力は内部資料として明示した場合だけできます"
             "(Python: export_needs(..., internal=True))。協議体や公開用には、町丁目・メッシュ・六角形で"
             "集計し少数を秘匿した集計表(aggregate_needs と write_aggregate)を使ってください。")
-    path = Path(path)
+    path = internal_path(path)
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".geojson", ".json"):
         raise InputError(f"ニーズの内部出力は .csv か .geojson です(指定: {path.name})。")
@@ -78,8 +82,7 @@ def export_needs(needs: gpd.GeoDataFrame, path: str | Path, *, internal: bool = 
         valid = ~gdf.geometry.isna() & ~gdf.geometry.is_empty
         frame["longitude"] = gdf.geometry.x.where(valid)
         frame["latitude"] = gdf.geometry.y.where(valid)
-        frame.insert(0, "注意", INTERNAL_MARK)
-        frame.to_csv(path, index=False, encoding="utf-8-sig")
+        write_internal_table(frame, path)
     else:
         collection = json.loads(gdf.to_json(drop_id=True, to_wgs84=False))
         collection = {"type": "FeatureCollection", "name": INTERNAL_MARK, "description": INTERNAL_MARK,

@@ -4,7 +4,8 @@ The table is extended with a ``total`` row and a ``total`` column; totals are ce
 other. A *line* is a row or a column of the extended table: its interior cells add up to its
 total cell.
 
-1. **Primary**: every cell (totals included) with ``1 <= count < threshold`` is suppressed.
+1. **Primary**: every cell (totals included) with ``0 <= count < threshold`` is suppressed: the
+   public band 「5未満」 covers 0 to 4, so a published table never tells a zero from a small count.
 2. **Complementary, line rule**: while a line has exactly one suppressed cell, that cell equals
    the line's total minus its published cells, so the smallest non-zero published cell of the
    line is suppressed too (an interior cell when there is one, the total otherwise).
@@ -17,9 +18,9 @@ total cell.
 
 When no suppressed cell is a bridge, every hidden cell lies on a cycle of hidden cells, and
 moving ±1 around the cycle keeps every row and column total: with all hidden cells ``>= 1``,
-no hidden value is pinned by the totals (the tests check this with a linear-programming audit).
-Zeros are published; they are never primary, and are only chosen as complementary cells when a
-bridge cannot be closed otherwise.
+no hidden value is pinned by this one table's totals. Whether the table is safe together with
+everything published before is decided by the audit (:mod:`scgeo.privacy._audit`), which adds
+suppression where this per-table plan is not enough.
 """
 
 from __future__ import annotations
@@ -111,7 +112,7 @@ def _bridge_fix(values: np.ndarray, hidden: np.ndarray) -> tuple[tuple[int, int]
     return (row_node[1], col_node[1]), _pick(values, hidden, cells, n_rows - 1, n_cols - 1)
 
 
-def suppression_plan(counts: pd.DataFrame, threshold: int) -> Suppression:
+def suppression_plan(counts: pd.DataFrame, threshold: int, *, hide_zeros: bool = True) -> Suppression:
     """Primary and complementary suppression of a count table and its totals.
 
     Parameters
@@ -120,7 +121,11 @@ def suppression_plan(counts: pd.DataFrame, threshold: int) -> Suppression:
         Non-negative integer counts, one row per unit and one column per category, *without*
         totals (they are added by :func:`with_totals`).
     threshold
-        Counts ``1 .. threshold - 1`` are suppressed (``settings.suppress_below``, 5).
+        Counts ``0 .. threshold - 1`` are suppressed (``settings.suppress_below``, 5); a threshold
+        of 1 publishes everything.
+    hide_zeros
+        ``False`` publishes zeros (the per-table rule of earlier versions, kept to measure what
+        the audit fixes); the default hides them with the small counts.
 
     Returns
     -------
@@ -132,12 +137,15 @@ def suppression_plan(counts: pd.DataFrame, threshold: int) -> Suppression:
     >>> plan = suppression_plan(pd.DataFrame({"a": [3, 9], "b": [8, 7]}, index=["x", "y"]), 5)
     >>> int(plan.mask.to_numpy().sum()), plan.reasons["kind"].value_counts().to_dict()
     (4, {'complementary': 3, 'primary': 1})
+    >>> int(suppression_plan(pd.DataFrame({"a": [0, 9], "b": [8, 7]}), 5).mask.to_numpy().sum())
+    4
     """
     if int(threshold) < 1:
         raise InputError(f"秘匿の基準 threshold は 1 以上の整数にしてください(指定: {threshold})。")
     table = with_totals(counts)
     values = table.to_numpy()
-    hidden = (values >= 1) & (values < int(threshold))
+    lowest = 0 if hide_zeros and int(threshold) > 1 else 1
+    hidden = (values >= lowest) & (values < int(threshold))
     reasons: list[tuple] = [(int(i), int(j), "primary", -1, -1, "") for i, j in zip(*np.nonzero(hidden), strict=True)]
     n_rows, n_cols = values.shape
     while True:
@@ -171,8 +179,13 @@ def suppression_plan(counts: pd.DataFrame, threshold: int) -> Suppression:
     return Suppression(table, pd.DataFrame(hidden, index=table.index, columns=table.columns), out)
 
 
-def suppress(counts: pd.DataFrame, threshold: int) -> pd.DataFrame:
-    """The suppression mask of ``counts`` with its totals (see :func:`suppression_plan`).
+def suppress(counts: pd.DataFrame, threshold: int, *, hide_zeros: bool = True) -> pd.DataFrame:
+    """The suppression mask of ``counts`` with its totals, audited.
+
+    :func:`suppression_plan` first; with zeros hidden its cycle argument no longer holds (a
+    hidden zero cannot go down), so the integer-programming audit of the table and its totals
+    (:func:`scgeo.privacy.complete_suppression`) then hides more cells until no hidden cell is
+    pinned or shown to lie in ``1 .. threshold - 1``.
 
     Returns
     -------
@@ -181,7 +194,20 @@ def suppress(counts: pd.DataFrame, threshold: int) -> pd.DataFrame:
 
     Examples
     --------
-    >>> bool(suppress(pd.DataFrame({"a": [5, 0], "b": [6, 7]}), 5).to_numpy().any())
+    >>> bool(suppress(pd.DataFrame({"a": [5, 9], "b": [6, 7]}), 5).to_numpy().any())
     False
     """
-    return suppression_plan(counts, threshold).mask
+    mask = suppression_plan(counts, threshold, hide_zeros=hide_zeros).mask
+    if not hide_zeros or int(threshold) <= 1 or not mask.to_numpy().any():
+        return mask
+    from scgeo.privacy._audit import PrivacyError, table_model
+    from scgeo.privacy._publish import complete_suppression
+
+    model = table_model(counts, int(threshold))
+    everything = np.ones(len(model.rows), dtype=bool)
+
+    def refuse(cell: int) -> PrivacyError:
+        return PrivacyError("この表はどう秘匿しても少ない件数が合計から分かってしまいます。")
+
+    shown, _ = complete_suppression(model, everything, ~mask.to_numpy().ravel(), refuse=refuse)
+    return pd.DataFrame(~shown.reshape(mask.shape), index=mask.index, columns=mask.columns)

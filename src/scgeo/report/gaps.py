@@ -9,21 +9,33 @@ import geopandas as gpd
 import pandas as pd
 
 from scgeo._errors import InputError
-from scgeo.analysis.coverage import Coverage, analyse_coverage, blank_zones
+from scgeo.analysis.basis import population_basis
+from scgeo.analysis.coverage import Coverage, CoverageRules, analyse_coverage, blank_zones
+from scgeo.analysis.freshness import supply_weights
 from scgeo.network import WalkNetwork
 from scgeo.report.tables import for_people
 from scgeo.schema import load_taxonomy, resolve_level
+from scgeo.sheets import write_csv, write_xlsx
 
-__all__ = ["NEED_COLUMNS", "gap_report", "write_blank_zones", "write_gap_table"]
+__all__ = ["EFFECTIVE_WEIGHTS_LABEL", "NEED_COLUMNS", "gap_report", "write_blank_zones", "write_gap_table"]
+
+
+EFFECTIVE_WEIGHTS_LABEL = "確認状態×開催頻度"
 
 
 def gap_report(workspace, *, categories: list[str] | None = None, minutes: float = 15.0,
-               levels: list[str] | None = None, today: dt.date | None = None,
+               levels: list[str] | None = None, today: dt.date | None = None, effective: bool = True,
+               rules: CoverageRules | None = None, include_planned: bool = False,
                ) -> tuple[pd.DataFrame, gpd.GeoDataFrame, Coverage]:
     """Coverage table and blank zones of a workspace, on its walking network when it has one.
 
-    Returns ``(table, blank_zones, coverage)``; ``table["method"]`` says whether the walking
-    network or straight lines × a detour factor were used.
+    Returns ``(table, blank_zones, coverage)``; ``table["method"]`` / ``method_note`` say whether
+    the walking network or straight lines × a detour factor were used, ``table["basis"]`` how
+    65+ was counted (workspace meta ``population_basis``, else inferred from the data), and
+    categories with no resource registered at all have the status 「データなし」. ``include_planned``
+    counts planned resources (計画中(案)) as if active.
+    With ``effective`` (default) each resource weighs its confirmation state × weekly-available
+    share (:func:`scgeo.analysis.freshness.supply_weights`) in ``coverage_effective_pct``.
     """
     levels = [resolve_level(level) for level in levels] if levels else None  # 中学校区 or jhs_district
     if categories:
@@ -32,9 +44,18 @@ def gap_report(workspace, *, categories: list[str] | None = None, minutes: float
     if not workspace.count("population"):
         raise InputError("町丁目別人口がありません。先に `scgeo import … --layer town_blocks` で取り込んでください。")
     network = WalkNetwork.from_workspace(workspace) if workspace.count("network_edges") else None
-    coverage = analyse_coverage(workspace.areas(), workspace.town_blocks(), workspace.read("resources"),
+    blocks = workspace.town_blocks()
+    basis, rate = population_basis(blocks, workspace.meta())
+    resources = workspace.read("resources")
+    weights = None
+    if effective:
+        supply = supply_weights(resources, today=today, flags=workspace.review_flags())
+        weights = pd.Series(supply["weight"].to_numpy(), index=supply["resource_id"].to_numpy())
+    coverage = analyse_coverage(workspace.areas(), blocks, resources,
                                 workspace.read("needs"), network=network, minutes=minutes,
-                                categories=categories, today=today)
+                                categories=categories, today=today, population_basis=basis,
+                                aging_rate=rate, weights=weights, rules=rules, include_planned=include_planned,
+                                weights_label=EFFECTIVE_WEIGHTS_LABEL if effective else None)
     return coverage.table(levels), blank_zones(coverage), coverage
 
 
@@ -47,24 +68,33 @@ def write_gap_table(table: pd.DataFrame, path: str | Path, *, areas: gpd.GeoData
 
     Need counts per area are personal data at small sizes and could be worked back from totals
     across levels, so the written file leaves out ``needs_open`` / ``needs_uncovered`` unless
-    ``internal=True`` (then the file is marked 内部資料); published need counts come from
-    :func:`scgeo.privacy.aggregate_needs`, with small counts suppressed. GeoJSON needs ``areas``
+    ``internal=True`` (then the file is an internal document: 「内部資料」 in its name, a first
+    column ``注意`` with the mark); published need counts come from
+    :func:`scgeo.privacy.publish_needs`, with small counts suppressed. GeoJSON needs ``areas``
     to attach each row's area polygon. People are written as whole persons; ``headers="ja"``
     writes Japanese column headers (CSV and Excel; GeoJSON keeps the English names).
-    """
-    if internal:
-        from scgeo.privacy import INTERNAL_MARK
 
+    Returns
+    -------
+    Path
+        The file written.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if internal:
+        from scgeo.privacy import INTERNAL_MARK, internal_path, write_internal_table
+
+        if suffix in (".csv", ".xlsx"):
+            return write_internal_table(for_people(table, headers=headers), path)
+        path = internal_path(path)
         table = table.assign(注意=INTERNAL_MARK)
     else:
         table = table.drop(columns=[c for c in NEED_COLUMNS if c in table])
-    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    suffix = path.suffix.lower()
     if suffix == ".csv":
-        for_people(table, headers=headers).to_csv(path, index=False, encoding="utf-8-sig")
+        write_csv(for_people(table, headers=headers), path)
     elif suffix == ".xlsx":
-        for_people(table, headers=headers).to_excel(path, index=False, sheet_name="カバー率")
+        write_xlsx(for_people(table, headers=headers), path, sheet_name="カバー率")
     elif suffix in (".geojson", ".json") and areas is not None:
         shapes = areas[["area_id", "geometry"]].merge(for_people(table), on="area_id").to_crs(4326)
         shapes.to_file(path, driver="GeoJSON")

@@ -32,10 +32,13 @@ JA_HEADERS = {
     "category": "種別コード", "category_label": "種別", "minutes": "徒歩(分)", "method": "計算方法",
     "pop_65plus": "65歳以上人口", "covered_65plus": "カバーされている65歳以上人口", "coverage_pct": "カバー率(%)",
     "covered_65plus_unconfirmed": "確認が古い資源だけでカバーされている65歳以上人口",
+    "covered_65plus_effective": "重み付きでカバーされている65歳以上人口", "coverage_effective_pct": "実効カバー率(%)",
+    "weights": "実効カバー率の重み",
     "pop_75plus": "75歳以上人口", "covered_75plus": "カバーされている75歳以上人口",
     "n_resources": "資源数", "n_resources_unconfirmed": "確認が古い資源数",
     "resources_per_1000_65plus": "65歳以上千人あたりの資源数", "needs_open": "未対応ニーズ",
     "needs_uncovered": "資源が届かない未対応ニーズ", "status": "判定", "注意": "注意",
+    "basis": "人口の数え方", "method_note": "距離の測り方",
     # matches.csv
     "need_id": "ニーズID", "resource_ids": "候補の資源ID", "assigned_resource_id": "割り当てた資源ID",
     "assigned_minutes": "割り当て先までの徒歩(分)", "reason": "理由",

@@ -11,8 +11,8 @@ Examples
 >>> import tempfile
 >>> paths = generate(tempfile.mkdtemp())
 >>> sorted(paths)  # doctest: +NORMALIZE_WHITESPACE
-['es_districts', 'jhs_districts', 'living_areas', 'municipality', 'needs', 'network',
- 'resources', 'town_blocks']
+['council_meetings', 'councils', 'es_districts', 'helpers', 'jhs_districts', 'living_areas',
+ 'municipality', 'needs', 'network', 'organisations', 'resources', 'ties', 'town_blocks']
 >>> paths["network"].name
 'sakura.osm'
 """
@@ -27,6 +27,7 @@ import shapely
 
 from scgeo.sample._areas import MUNI_CODE, MUNI_NAME, Town, make_town
 from scgeo.sample._geom import GRID_DEG, to_lonlat
+from scgeo.sample._network import NETWORK_FILES, make_network_tables
 from scgeo.sample._places import REFERENCE_DATE, make_needs, make_resources
 from scgeo.sample._streets import make_network
 from scgeo.sample._write import write_csv, write_geojson, write_osm
@@ -57,6 +58,7 @@ _FILES = {
     "resources": "resources/resources.csv",
     "needs": "needs/needs.csv",
     "network": "network/sakura.osm",
+    **NETWORK_FILES,
 }
 _LEVEL_OF = {"municipality": "municipality", "living_areas": "living_area",
              "jhs_districts": "jhs_district", "es_districts": "es_district"}
@@ -78,14 +80,18 @@ def generate(out_dir: str | Path, *, seed: int = SAMPLE_SEED) -> dict[str, Path]
     dict[str, Path]
         The path of each file by logical name: ``municipality``, ``living_areas``,
         ``jhs_districts``, ``es_districts``, ``town_blocks`` (GeoJSON, EPSG:6668), ``resources``,
-        ``needs`` (CSV with ``lat``/``lon``) and ``network`` (OSM XML).
+        ``needs`` (CSV with ``lat``/``lon``), ``network`` (OSM XML), and the coordinator's network of
+        organisations: ``organisations``, ``ties``, ``councils``, ``council_meetings``, ``helpers``
+        (CSV).
     """
     out = Path(out_dir)
-    town_rng, street_rng, resource_rng, need_rng = np.random.default_rng(seed).spawn(4)
+    town_rng, street_rng, resource_rng, need_rng, network_rng = np.random.default_rng(seed).spawn(5)
     town = make_town(town_rng)
     network = make_network(town, street_rng)
     resources = make_resources(town, network, town.gap_blocks, resource_rng)
     needs = make_needs(town, network, town.gap_blocks, need_rng)
+    tables, operators = make_network_tables(town, resources, _lonlat, network_rng)
+    resources = resources.assign(operator_id=operators.to_numpy())
 
     paths = {name: out / relative for name, relative in _FILES.items()}
     for path in paths.values():
@@ -96,14 +102,20 @@ def generate(out_dir: str | Path, *, seed: int = SAMPLE_SEED) -> dict[str, Path]
         frame, geoms = _districts_lonlat(town, blocks, block_geoms, level)
         write_geojson(paths[name], name, frame, geoms)
     write_csv(paths["resources"], _with_lonlat(resources, [*_typed(RESOURCES), "lat", "lon"]))
-    write_csv(paths["needs"], _with_lonlat(needs, [*_typed(NEEDS), "lat", "lon"]))
+    write_csv(paths["needs"], _with_lonlat(needs, [*SAMPLE_NEED_COLUMNS, "lat", "lon"]))
     write_osm(paths["network"], _lonlat(network.node_xy), network.node_tags, network.ways)
+    for name, frame in tables.items():
+        write_csv(paths[name], frame)
     return paths
 
 
 def _typed(layer) -> list[str]:
     """The columns a town's own list has: not those an import fills (how each point was placed)."""
     return [c for c in layer.names if c not in ("match_level", "matched_address")]
+
+
+# The sample's needs carry no weekday or time wishes (optional columns of the needs layer).
+SAMPLE_NEED_COLUMNS = [c for c in _typed(NEEDS) if c not in ("wanted_days", "wanted_time")]
 
 
 def _lonlat(xy: np.ndarray) -> np.ndarray:

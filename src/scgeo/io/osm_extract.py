@@ -1,0 +1,238 @@
+"""Cutting a regional OpenStreetMap extract (``.osm.pbf``) to a municipality plus a buffer.
+
+A Geofabrik region is hundreds of MB; the municipality needs a few MB of it. The file is
+streamed three times with pyosmium, keeping only what the area needs, so memory grows with the
+municipality, not with the region:
+
+1. nodes: the ids and locations of the nodes inside the area's bounding box, then (vectorised,
+   in batches) which of them lie inside the area;
+2. ways (only those with ``highway``, ``waterway`` or ``railway``, filtered in libosmium):
+   walkable ways and basemap lines with at least one node inside; the ids of their nodes
+   outside the box are noted;
+3. nodes again: the locations of those outside nodes, so that a way crossing the edge is cut
+   exactly at the boundary (its inside part is kept up to the crossing point, which becomes a
+   dead end of the network).
+
+A segment whose two ends both lie outside the area (a long straight way clipping a corner)
+is left out. Progress (bytes read, when the platform tells it) goes to ``progress``.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from scgeo._errors import InputError
+from scgeo.crs import WORKSPACE_CRS
+from scgeo.io.osm import _RAILWAYS, _WATERWAYS, OsmData, _split_at_junctions, is_walkable
+
+__all__ = ["extract_osm"]
+
+_BATCH = 200_000
+_STAGES = ("ノード", "道・川・鉄道", "境界の外のノード")
+
+
+def _position(path: Path) -> int | None:
+    """How far libosmium has read ``path`` (Linux ``/proc``; ``None`` elsewhere)."""
+    try:
+        for fd in os.listdir("/proc/self/fd"):
+            if os.path.realpath(f"/proc/self/fd/{fd}") == str(path):
+                with open(f"/proc/self/fdinfo/{fd}") as info:
+                    return int(info.readline().split()[1])
+    except OSError:
+        return None
+    return None
+
+
+class _Progress:
+    """Calls ``report(stage, share)`` about twice a second while a pass streams the file."""
+
+    def __init__(self, path: Path, report: Callable[[str, float | None], None] | None) -> None:
+        self.path, self.report = path.resolve(), report
+        self.size = max(path.stat().st_size, 1)
+        self.last = 0.0
+
+    def tick(self, stage: int, count: int) -> None:
+        if self.report is None or count % 50_000:
+            return
+        now = time.monotonic()
+        if now - self.last < 0.5:
+            return
+        self.last = now
+        pos = _position(self.path)
+        share = None if pos is None else min(pos / self.size, 1.0)
+        self.report(f"{stage + 1}/3 {_STAGES[stage]}", share)
+
+    def done(self, stage: int) -> None:
+        if self.report is not None:
+            self.report(f"{stage + 1}/3 {_STAGES[stage]}", 1.0)
+
+
+def _processor(path: Path, entities, *keys: str):
+    import osmium
+
+    processor = osmium.FileProcessor(str(path), entities)
+    return processor.with_filter(osmium.filter.KeyFilter(*keys)) if keys else processor
+
+
+def _inside_nodes(path: Path, area, progress: _Progress) -> tuple[dict[int, tuple[float, float]], set[int]]:
+    """Pass 1: locations of the nodes in the area's box, and the ids of those inside the area."""
+    import osmium
+
+    xmin, ymin, xmax, ymax = area.bounds
+    ids: list[int] = []
+    xs: list[float] = []
+    ys: list[float] = []
+    for count, node in enumerate(_processor(path, osmium.osm.NODE), 1):
+        loc = node.location
+        if loc.valid():
+            lon, lat = loc.lon, loc.lat
+            if xmin <= lon <= xmax and ymin <= lat <= ymax:
+                ids.append(node.id)
+                xs.append(lon)
+                ys.append(lat)
+        progress.tick(0, count)
+    progress.done(0)
+    x, y = np.asarray(xs), np.asarray(ys)
+    inside = np.zeros(len(ids), dtype=bool)
+    shapely.prepare(area)
+    for start in range(0, len(ids), _BATCH):  # vectorised point-in-polygon, in bounded batches
+        inside[start:start + _BATCH] = shapely.contains_xy(area, x[start:start + _BATCH], y[start:start + _BATCH])
+    located = dict(zip(ids, zip(xs, ys, strict=True), strict=True))
+    return located, {i for i, keep in zip(ids, inside, strict=True) if keep}
+
+
+def _kept_ways(path: Path, inside: set[int], progress: _Progress) -> tuple[list, list]:
+    """Pass 2: walkable ways and basemap lines with at least one node inside the area."""
+    import osmium
+
+    walk, lines = [], []
+    for count, way in enumerate(_processor(path, osmium.osm.WAY, "highway", "waterway", "railway"), 1):
+        progress.tick(1, count)
+        refs = [n.ref for n in way.nodes]
+        if len(refs) < 2 or not any(r in inside for r in refs):
+            continue
+        tags = dict(way.tags)
+        if is_walkable(tags):
+            walk.append((tags.get("highway"), tags.get("name"), refs))
+        elif tags.get("waterway") in _WATERWAYS or tags.get("railway") in _RAILWAYS:
+            lines.append((f"w{way.id}", _WATERWAYS.get(tags.get("waterway", ""), "rail"), tags.get("name"), refs))
+    progress.done(1)
+    return walk, lines
+
+
+def _outside_locations(path: Path, wanted: set[int], located: dict, progress: _Progress) -> None:
+    """Pass 3: add the locations of ``wanted`` nodes (outside the box) to ``located``."""
+    import osmium
+
+    if not wanted:
+        return
+    for count, node in enumerate(_processor(path, osmium.osm.NODE), 1):
+        progress.tick(2, count)
+        if node.id in wanted and node.location.valid():
+            located[node.id] = (node.location.lon, node.location.lat)
+    progress.done(2)
+
+
+def _crossing(a: tuple[float, float], b: tuple[float, float], boundary) -> tuple[float, float]:
+    """Where the segment from inside point ``a`` to outside point ``b`` meets the boundary."""
+    hit = shapely.intersection(shapely.LineString([a, b]), boundary)
+    points = shapely.get_coordinates(hit)
+    if not len(points):  # on the boundary within rounding: keep the inside end
+        return a
+    return tuple(points[np.argmin(np.hypot(points[:, 0] - a[0], points[:, 1] - a[1]))])
+
+
+def _clip_way(refs, located, inside, boundary, new_id) -> list[tuple[list[int], list]]:
+    """The parts of a way inside the area, each extended to its boundary crossings."""
+    flags = [r in inside for r in refs]
+    parts, i, n = [], 0, len(refs)
+    while i < n:
+        if not flags[i]:
+            i += 1
+            continue
+        j = i
+        while j + 1 < n and flags[j + 1]:
+            j += 1
+        ids, coords = list(refs[i:j + 1]), [located[r] for r in refs[i:j + 1]]
+        if i > 0 and refs[i - 1] in located:
+            ids.insert(0, new_id())
+            coords.insert(0, _crossing(coords[0], located[refs[i - 1]], boundary))
+        if j < n - 1 and refs[j + 1] in located:
+            ids.append(new_id())
+            coords.append(_crossing(coords[-1], located[refs[j + 1]], boundary))
+        if len(ids) >= 2:
+            parts.append((ids, coords))
+        i = j + 1
+    return parts
+
+
+def extract_osm(path: str | Path, area, *, progress: Callable[[str, float | None], None] | None = None
+                ) -> OsmData:
+    """The walking network and basemap lines of ``area`` from a regional ``.osm.pbf`` extract.
+
+    Parameters
+    ----------
+    path
+        An ``.osm.pbf`` (or ``.osm``) file, e.g. a Geofabrik region.
+    area
+        A shapely polygon in EPSG:4326 / 6668 (the municipality plus a buffer).
+    progress
+        ``progress(stage, share)`` is called while the file streams (``share`` 0–1, or ``None``
+        when the read position is unknown).
+
+    Returns
+    -------
+    OsmData
+        As :func:`scgeo.io.osm.read_osm`, cut to ``area``: ways crossing its edge keep their
+        inside part up to the crossing point.
+
+    Raises
+    ------
+    InputError
+        Missing or unreadable file, or no walkable way inside the area.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"OpenStreetMap ファイル {path} が見つかりません。")
+    ticker = _Progress(path, progress)
+    try:
+        located, inside = _inside_nodes(path, area, ticker)
+        walk, lines = _kept_ways(path, inside, ticker)
+        wanted = {r for way in (*walk, *lines) for r in way[-1] if r not in located}
+        _outside_locations(path, wanted, located, ticker)
+    except RuntimeError as exc:
+        raise InputError(f"OpenStreetMap ファイル {path} を読めません: {exc}") from exc
+    boundary = area.boundary
+    counter = iter(range(-1, -10**12, -1))
+
+    def new_id() -> int:
+        return next(counter)
+
+    walk_ways = []
+    for highway, name, refs in walk:
+        for ids, coords in _clip_way(refs, located, inside, boundary, new_id):
+            walk_ways.append((highway, name, ids, coords))
+    if not walk_ways:
+        raise InputError(f"{path.name} の市町村の範囲に歩行できる道(highway)がありません。"
+                         "地域のファイル(都道府県・地方)が市町村を含んでいるか確かめてください。")
+    nodes, edges = _split_at_junctions(walk_ways)
+    rows = []
+    for feature_id, kind, name, refs in lines:
+        coords = [located[r] for r in refs if r in located]
+        if len(coords) >= 2:
+            clipped = shapely.intersection(shapely.LineString(coords), area)
+            merged = shapely.line_merge(clipped) if clipped.geom_type == "MultiLineString" else clipped
+            parts = [p for p in shapely.get_parts(merged) if p.geom_type == "LineString" and not p.is_empty]
+            rows += [(feature_id if k == 0 else f"{feature_id}-{k}", kind, name, part)
+                     for k, part in enumerate(parts)]
+    frame = pd.DataFrame(rows, columns=["feature_id", "kind", "name", "geometry"])
+    line_frame = gpd.GeoDataFrame(frame, geometry="geometry", crs=WORKSPACE_CRS)
+    return OsmData(nodes, edges, line_frame)

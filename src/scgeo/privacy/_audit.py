@@ -1,0 +1,558 @@
+"""The attacker's problem over everything published: integer bounds of every hidden cell.
+
+An attacker holds every released table (the ledger) and the public geometry of the units. The
+needs are unknown non-negative integers, one per *variable*: an atom of space (the piece of the
+municipality lying in one unit of every unit system involved) × a category × a status × a slice
+of time (between the boundaries of the releases' periods). Every cell of every table is the sum
+of some variables; a shown cell fixes its sum, a hidden cell is only known to be ``>= 0``.
+
+A hidden cell is **pinned** when its minimum equals its maximum over all integer solutions, and
+**shown small** when its minimum is ``>= 1`` and its maximum ``<= threshold - 1``. The audit
+proves every hidden cell is neither, or names those that are:
+
+- Atoms are found by sampling the municipality on a grid (40 m, coarser for large cities) plus a point in every
+  unit and every need's own point, each assigned to a unit of each system exactly as the tables
+  assign needs. Pieces thinner than the grid are missed, which only gives the attacker more
+  knowledge (the audit errs on the safe side).
+- Variables that lie in exactly the same cells are merged (their sum is all anyone can learn),
+  and cells with the same variables are merged (a cell shown anywhere is shown).
+- Bounds come from HiGHS (:func:`scipy.optimize.milp`). The true counts are one solution; a few
+  solves minimising and maximising the sum of the undecided cells give more; a cell is proven
+  safe as soon as two solutions differ on it and one of them is 0 or ``>= threshold``. Only the
+  cells left undecided get their own exact minimum and maximum.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+import shapely
+from scipy.optimize import Bounds, LinearConstraint, linprog, milp
+
+from scgeo._errors import ScgeoError
+from scgeo.crs import WORKSPACE_CRS, to_metric
+from scgeo.privacy._ledger import Release
+from scgeo.privacy._suppress import TOTAL
+from scgeo.privacy._units import OUTSIDE, study_extent, units_and_membership
+from scgeo.schema import NEED_STATUSES
+
+__all__ = ["AuditModel", "AuditResult", "PrivacyError", "audit_releases", "build_model", "table_model"]
+
+GRID_M = 40.0  # finest spacing of the sample grid (metres)
+MAX_SAMPLES = 100_000
+SOLVE_SECONDS = 20.0
+BATCH_ROUNDS = 12
+
+
+class PrivacyError(ScgeoError):
+    """An output would reveal individual needs (要配慮個人情報); the message says why."""
+
+
+@dataclass
+class AuditResult:
+    """Bounds of every hidden cell given everything published.
+
+    Attributes
+    ----------
+    cells
+        One row per distinct hidden cell: ``release`` (position in ``releases``),
+        ``release_id``, ``unit_id``, ``category``, ``value`` (the true count, internal only),
+        ``lo``, ``hi`` (bounds the attacker can prove, or proven wider), ``status``
+        (``ok``, ``pinned`` or ``small``).
+    releases
+        The releases combined, in order.
+    skipped
+        ``(release, reason)`` of ledger releases that could not be combined (the needs or the
+        areas have changed since).
+    seconds, n_variables, n_solves
+        Cost of the audit.
+    """
+
+    cells: pd.DataFrame
+    releases: list[Release]
+    skipped: list[tuple[Release, str]] = field(default_factory=list)
+    seconds: float = 0.0
+    n_variables: int = 0
+    n_solves: int = 0
+
+    @property
+    def failing(self) -> pd.DataFrame:
+        """The hidden cells that are pinned or shown to lie in ``1 .. threshold - 1``."""
+        return self.cells[self.cells["status"] != "ok"]
+
+    @property
+    def ok(self) -> bool:
+        """No hidden cell is pinned or shown small."""
+        return not len(self.failing)
+
+    def summary(self) -> dict:
+        """Counts for a manifest or a report (nothing about which cell is which)."""
+        status = self.cells["status"].value_counts()
+        return {"releases": len(self.releases), "skipped": len(self.skipped), "hidden_cells": len(self.cells),
+                "pinned": int(status.get("pinned", 0)), "small": int(status.get("small", 0)),
+                "variables": self.n_variables, "solves": self.n_solves, "seconds": round(self.seconds, 2)}
+
+
+def _sample_points(needs: gpd.GeoDataFrame, areas: gpd.GeoDataFrame | None,
+                   units: dict[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
+    """Grid points over the municipality and one point inside every unit (within the municipality)."""
+    extent = study_extent(areas)
+    if extent is None:
+        valid = needs.geometry[~needs.geometry.isna() & ~needs.geometry.is_empty]
+        if not len(valid):
+            return gpd.GeoDataFrame(geometry=[], crs=WORKSPACE_CRS)
+        extent = valid.to_crs(WORKSPACE_CRS).union_all().envelope.buffer(1e-4)
+    shape = gpd.GeoDataFrame(geometry=[extent], crs=WORKSPACE_CRS)
+    metric = to_metric(shape)
+    area = float(metric.area.iloc[0])
+    step = max(GRID_M, float(np.sqrt(area / MAX_SAMPLES)))
+    x0, y0, x1, y1 = metric.total_bounds
+    gx, gy = np.meshgrid(np.arange(x0 + step / 2, x1, step), np.arange(y0 + step / 2, y1, step))
+    gx, gy = gx.ravel(), gy.ravel()
+    region = metric.geometry.to_numpy()[0]
+    shapely.prepare(region)
+    inside = shapely.contains_xy(region, gx, gy)
+    grid = gpd.GeoSeries(gpd.points_from_xy(gx[inside], gy[inside]), crs=metric.crs).to_crs(WORKSPACE_CRS)
+    inner = []
+    for frame in units.values():
+        if len(frame):
+            pieces = frame.geometry.intersection(extent)
+            pieces = pieces[~pieces.is_empty]
+            inner.append(pieces.representative_point())
+    points = pd.concat([grid, *inner], ignore_index=True) if inner else grid
+    return gpd.GeoDataFrame(geometry=gpd.GeoSeries(points, crs=WORKSPACE_CRS).to_numpy(), crs=WORKSPACE_CRS)
+
+
+def _period_cuts(releases: Sequence[Release]) -> np.ndarray:
+    cuts = set()
+    for r in releases:
+        start, end = r.period
+        if start:
+            cuts.add(np.datetime64(start, "D"))
+        if end:
+            cuts.add(np.datetime64(end, "D") + np.timedelta64(1, "D"))
+    return np.array(sorted(cuts), dtype="datetime64[D]")
+
+
+def _buckets_of(release: Release, cuts: np.ndarray) -> np.ndarray:
+    """Which time slices (0 .. len(cuts)) a release's period covers."""
+    lo = np.r_[np.datetime64("0001-01-01", "D"), cuts]
+    hi = np.r_[cuts, np.datetime64("9999-12-31", "D")]
+    start = np.datetime64(release.period[0], "D") if release.period[0] else lo[0]
+    end = (np.datetime64(release.period[1], "D") + np.timedelta64(1, "D")) if release.period[1] else hi[-1]
+    return np.flatnonzero((lo >= start) & (hi <= end))
+
+
+@dataclass
+class AuditModel:
+    """The attacker's linear system, built once for a set of releases (see :func:`build_model`).
+
+    ``matrix`` has one row per cell of every combined release and one column per variable;
+    ``rows`` describes the rows (``release``, ``unit_id``, ``category``, ``shown``, ``value``,
+    ``lo``, ``hi``, ``threshold``).
+    """
+
+    releases: list[Release]
+    skipped: list[tuple[Release, str]]
+    matrix: sp.csr_matrix
+    truth: np.ndarray
+    rows: pd.DataFrame
+    group: np.ndarray = field(default=None)  # row → distinct cell
+    merged: sp.csr_matrix = field(default=None)  # distinct cells × merged variables
+    merged_truth: np.ndarray = field(default=None)
+    witness_lo: np.ndarray = field(default=None)  # per distinct cell, over solutions found
+    witness_hi: np.ndarray = field(default=None)
+    n_solves: int = 0
+
+    def __post_init__(self) -> None:
+        self._merge()
+
+    def _merge(self) -> None:
+        rng = np.random.default_rng(12)
+        m = self.matrix
+        used = np.flatnonzero(np.asarray(m.sum(axis=0)).ravel() > 0)
+        m = m[:, used].tocsr()
+        truth = self.truth[used]
+        w = rng.random((m.shape[1], 2))
+        row_sig = np.round(m @ w, 9)
+        _, first, group = np.unique(row_sig, axis=0, return_index=True, return_inverse=True)
+        self.group = group.ravel()
+        cells = m[first].tocsc()
+        r = rng.random((2, cells.shape[0]))
+        col_sig = np.round((r @ cells).T, 9)
+        _, col_first, col_group = np.unique(col_sig, axis=0, return_index=True, return_inverse=True)
+        col_group = col_group.ravel()
+        self.merged = cells[:, col_first].tocsr()
+        self.merged_truth = np.bincount(col_group, weights=truth, minlength=len(col_first)).astype(np.int64)
+        values = self.merged @ self.merged_truth
+        self.witness_lo, self.witness_hi = values.copy(), values.copy()
+
+    def cell_shown(self, shown_rows: np.ndarray) -> np.ndarray:
+        """Distinct cells shown by at least one of ``shown_rows`` (booleans over rows)."""
+        out = np.zeros(self.merged.shape[0], dtype=bool)
+        out[self.group[shown_rows]] = True
+        return out
+
+    def _cell_bounds(self, shown: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        rows = self.rows
+        lo = np.zeros(len(shown))
+        hi = np.full(len(shown), np.inf)
+        np.maximum.at(lo, self.group, rows["lo"].to_numpy(dtype=float))
+        np.minimum.at(hi, self.group, rows["hi"].to_numpy(dtype=float))
+        threshold = np.zeros(len(shown), dtype=np.int64)
+        np.maximum.at(threshold, self.group, rows["threshold"].to_numpy(dtype=np.int64))
+        return lo, hi, threshold
+
+    def _move_witnesses(self, fixed: np.ndarray, hidden: np.ndarray) -> None:
+        """Witnesses for free: needs moved among variables that lie in the same fixed cells.
+
+        Variables lying in exactly the same shown (or bounded) cells form a group; any split of
+        the group's needs among its variables keeps every shown cell, so a hidden cell can hold
+        as little as the groups lying wholly inside it and as much as the groups touching it.
+        Both are counts of feasible integer solutions (one per cell), found without a solver.
+        """
+        a = (self.merged > 0).astype(np.float64).tocsr()
+        rng = np.random.default_rng(7)
+        weights = rng.random(int(fixed.sum()))
+        signature = np.round(weights @ a[fixed], 9) if fixed.any() else np.zeros(a.shape[1])
+        _, group = np.unique(signature, return_inverse=True)
+        group = group.ravel()
+        n_groups = int(group.max()) + 1 if len(group) else 0
+        mass = np.bincount(group, weights=self.merged_truth, minlength=n_groups)
+        size = np.bincount(group, minlength=n_groups)
+        member = sp.csr_matrix((np.ones(len(group)), (np.arange(len(group)), group)), shape=(len(group), n_groups))
+        touch = (a[hidden] @ member).tocsr()  # hidden cells × groups: how many of the group's variables
+        rows = np.repeat(np.arange(touch.shape[0]), np.diff(touch.indptr))
+        inside = touch.data >= size[touch.indices] - 0.5
+        low = np.bincount(rows[inside], weights=mass[touch.indices[inside]], minlength=len(hidden))
+        high = np.bincount(rows, weights=mass[touch.indices], minlength=len(hidden))
+        np.minimum.at(self.witness_lo, hidden, np.round(low).astype(np.int64))
+        np.maximum.at(self.witness_hi, hidden, np.round(high).astype(np.int64))
+
+    def determined(self, cells: np.ndarray, shown_rows: np.ndarray) -> np.ndarray:
+        """Whether each distinct cell in ``cells`` is worked out exactly from ``shown_rows``.
+
+        Solved apart from :meth:`attack` (its solutions are not kept as witnesses).
+        """
+        shown = self.cell_shown(shown_rows)
+        a = self.merged
+        values = a @ self.merged_truth
+        eq = (a[shown], values[shown]) if shown.any() else (None, None)
+        constraints = [LinearConstraint(a[shown], values[shown], values[shown])] if shown.any() else []
+        cap = float(max(int(self.rows["threshold"].max()), int(values.max(initial=0)))) + 1
+        out = np.zeros(len(cells), dtype=bool)
+        for k, cell in enumerate(cells):
+            c = a[cell].toarray().ravel().astype(float)
+            low = _optimum(c, eq, (None, None), constraints, cap)
+            high = _optimum(-c, eq, (None, None), constraints, cap)
+            self.n_solves += 2
+            out[k] = low is not None and high is not None and c @ low == c @ high
+        return out
+
+    def attack(self, shown_rows: np.ndarray, *, exact: bool = False) -> pd.DataFrame:
+        """Bounds of every hidden distinct cell when the rows ``shown_rows`` are shown.
+
+        Returns one row per hidden distinct cell: ``cell``, ``value``, ``lo``, ``hi``,
+        ``exact_lo``, ``exact_hi``, ``threshold``, ``status``. With ``exact`` every bound is
+        solved for (for tests); otherwise only as far as needed to decide each cell.
+        """
+        shown = self.cell_shown(shown_rows)
+        known_lo, known_hi, threshold = self._cell_bounds(shown)
+        a = self.merged
+        values = a @ self.merged_truth
+        hidden = np.flatnonzero(~shown)
+        n = a.shape[1]
+        constraints = []
+        if shown.any():
+            constraints.append(LinearConstraint(a[shown], values[shown], values[shown]))
+        bounded = hidden[(known_lo[hidden] > 0) | np.isfinite(known_hi[hidden])]
+        if len(bounded):
+            constraints.append(LinearConstraint(a[bounded], known_lo[bounded], known_hi[bounded]))
+        cap = float(max(int(threshold.max(initial=1)), int(values.max(initial=0)))) + 1
+        lo, hi = self.witness_lo, self.witness_hi
+        exact_lo = np.zeros(a.shape[0], dtype=bool)
+        exact_hi = np.zeros(a.shape[0], dtype=bool)
+        h = a[hidden]
+
+        eq = (a[shown], values[shown]) if shown.any() else (None, None)
+        ub = ((sp.vstack([a[bounded], -a[bounded]]).tocsr(),
+               np.r_[np.where(np.isfinite(known_hi[bounded]), known_hi[bounded], cap * a.shape[1]),
+                     -known_lo[bounded]]) if len(bounded) else (None, None))
+
+        def solve(c: np.ndarray) -> np.ndarray | None:
+            self.n_solves += 1
+            x = _optimum(c, eq, ub, constraints, cap)
+            if x is None:
+                return None
+            cells = a @ x
+            np.minimum(lo, cells, out=lo)
+            np.maximum(hi, cells, out=hi)
+            return cells
+
+        def spread(cells: np.ndarray) -> None:
+            """One solution taking as many ``cells`` as possible up to their target.
+
+            Maximises the sum of ``min(cell, target)`` (``target`` = 1 for a cell seen only at 0,
+            else ``max(threshold, lo + 1)``), so the needs are spread over the cells instead of
+            piled on one of them.
+            """
+            self.n_solves += 1
+            k = len(cells)
+            target = np.where(lo[cells] == 0, 1, np.maximum(threshold[cells], lo[cells] + 1)).astype(float)
+            # variables: x (integers), z (one per cell, 0 <= z <= target, z <= cell(x))
+            link = sp.hstack([-a[cells], sp.identity(k)]).tocsr()
+            parts = [LinearConstraint(link, -np.inf, 0)]
+            for con in constraints:
+                parts.append(LinearConstraint(sp.hstack([con.A, sp.csr_matrix((con.A.shape[0], k))]).tocsr(),
+                                              con.lb, con.ub))
+            c = np.r_[np.zeros(n), -np.ones(k)]
+            upper = np.r_[np.full(n, cap), target]
+            # the LP first (its vertex is often integral in x), then branch and bound; a feasible
+            # point found before the time limit is still a witness
+            extra = [] if ub[0] is None else [sp.hstack([ub[0], sp.csr_matrix((ub[0].shape[0], k))])]
+            a_ub = sp.vstack([link, *extra])
+            b_ub = np.r_[np.zeros(k), [] if ub[1] is None else ub[1]]
+            a_eq = None if eq[0] is None else sp.hstack([eq[0], sp.csr_matrix((eq[0].shape[0], k))]).tocsr()
+            res = linprog(c, A_ub=a_ub.tocsr(), b_ub=b_ub, A_eq=a_eq, b_eq=eq[1], bounds=np.c_[np.zeros(n + k), upper],
+                          method="highs-ds")
+            if res.status != 0 or np.abs(res.x[:n] - np.round(res.x[:n])).max(initial=0) > 1e-6:
+                res = milp(c, integrality=np.r_[np.ones(n), np.zeros(k)], bounds=Bounds(0, upper),
+                           constraints=parts, options={"time_limit": SOLVE_SECONDS / 4})
+            if res.x is None:
+                return
+            x = np.round(res.x[:n]).astype(np.int64)
+            values_x = a @ x
+            np.minimum(lo, values_x, out=lo)
+            np.maximum(hi, values_x, out=hi)
+
+        def safe() -> np.ndarray:
+            lo_h, hi_h, t = lo[hidden], hi[hidden], threshold[hidden]
+            return (hi_h > lo_h) & ((lo_h == 0) | (hi_h >= t))
+
+        def safe_one(cell: int) -> bool:
+            return bool(hi[cell] > lo[cell] and (lo[cell] == 0 or hi[cell] >= threshold[cell]))
+
+        if len(hidden) and not exact:
+            self._move_witnesses(shown | np.isin(np.arange(len(shown)), bounded), hidden)
+            for _ in range(BATCH_ROUNDS):
+                before = int(safe().sum())
+                open_ = ~safe()
+                if not open_.any():
+                    break
+                down = open_ & (lo[hidden] > 0)
+                up = open_
+                if down.any():
+                    solve(np.asarray(h[down].sum(axis=0)).ravel().astype(float))
+                if up.any():
+                    spread(hidden[up])
+                if int(safe().sum()) == before:
+                    break
+        for cell in hidden:
+            if not exact and safe_one(cell):
+                continue
+            c = a[cell].toarray().ravel().astype(float)
+            if exact or lo[cell] > 0:
+                out = solve(c)
+                if out is not None:
+                    exact_lo[cell] = True
+                    lo[cell] = out[cell]
+            if exact or not safe_one(cell):
+                out = solve(-c)
+                if out is not None:
+                    exact_hi[cell] = True
+                    hi[cell] = out[cell]
+        lo_h, hi_h, t = lo[hidden], hi[hidden], threshold[hidden]
+        ok = safe()
+        status = np.where(ok, "ok", np.where(hi_h == lo_h, "pinned", "small"))
+        return pd.DataFrame({"cell": hidden, "value": values[hidden], "lo": lo_h, "hi": hi_h,
+                             "exact_lo": exact_lo[hidden], "exact_hi": exact_hi[hidden],
+                             "threshold": t, "status": status})
+
+
+def _optimum(c: np.ndarray, eq: tuple, ub: tuple, constraints: list, cap: float) -> np.ndarray | None:
+    """An integer solution minimising ``c @ x`` (``None`` if the solver gives up).
+
+    The LP relaxation is solved first (dual simplex: a vertex); when that vertex is integral it
+    is also the integer optimum, otherwise HiGHS's branch and bound (:func:`scipy.optimize.milp`).
+    """
+    res = linprog(c, A_eq=eq[0], b_eq=eq[1], A_ub=ub[0], b_ub=ub[1], bounds=(0, cap), method="highs-ds")
+    x = res.x if res.status == 0 else None
+    if x is None or np.abs(x - np.round(x)).max(initial=0) > 1e-6:
+        res = milp(c, integrality=np.ones(len(c)), bounds=Bounds(0, cap), constraints=constraints,
+                   options={"time_limit": SOLVE_SECONDS})
+        if res.x is None or res.status != 0:
+            return None
+        x = res.x
+    return np.round(x).astype(np.int64)
+
+
+def table_model(counts: pd.DataFrame, threshold: int) -> AuditModel:
+    """The attacker's system for one table and its totals alone (variables = the inner cells).
+
+    Rows follow ``with_totals(counts).stack()``: row-major over the extended table.
+    """
+    values = counts.to_numpy(dtype=np.int64)
+    n_r, n_c = values.shape
+    inner = np.arange(n_r * n_c).reshape(n_r, n_c)
+    rows_ext, cols_ext = n_r + 1, n_c + 1
+    pairs = []
+    for i in range(rows_ext):
+        for j in range(cols_ext):
+            cells = inner[i if i < n_r else slice(None), j if j < n_c else slice(None)]
+            pairs.append(np.ravel(cells))
+    row_index = np.repeat(np.arange(len(pairs)), [len(p) for p in pairs])
+    matrix = sp.csr_matrix((np.ones(len(row_index)), (row_index, np.concatenate(pairs))),
+                           shape=(len(pairs), n_r * n_c))
+    units = [*map(str, counts.index), TOTAL]
+    cats = [*map(str, counts.columns), TOTAL]
+    truth = values.ravel()
+    rows = pd.DataFrame({"release": 0, "unit_id": np.repeat(units, cols_ext), "category": np.tile(cats, rows_ext),
+                         "shown": True, "value": matrix @ truth, "lo": 0.0, "hi": np.inf, "threshold": int(threshold)})
+    return AuditModel([], [], matrix, truth, rows)
+
+
+def build_model(releases: Sequence[Release], needs: gpd.GeoDataFrame, areas: gpd.GeoDataFrame | None,
+                blocks: gpd.GeoDataFrame | None = None) -> AuditModel:
+    """The attacker's system for ``releases`` over the current needs and areas.
+
+    A release whose shown values the current needs no longer reproduce (the needs changed
+    after it was published) or whose units no longer exist is left out and listed in
+    ``skipped``; the last release (the one being checked) must fit.
+    """
+    releases = list(releases)
+    systems = list(dict.fromkeys(r.unit_system for r in releases))
+    membership, unit_lists = {}, {}
+    for s in systems:
+        units, of_need = units_and_membership(s, needs, areas, blocks)
+        unit_lists[s] = units
+        membership[s] = of_need
+    samples = _sample_points(needs, areas, unit_lists)
+    codes = []
+    for s in systems:
+        ids = pd.Index(unit_lists[s]["unit_id"].astype(str))
+        of_sample = units_and_membership(s, samples, areas, None)[1]
+        codes.append(np.r_[ids.get_indexer(of_sample.astype(str)), ids.get_indexer(membership[s].astype(str))])
+    codes = np.column_stack(codes) if codes else np.zeros((0, 0), dtype=np.int64)
+    atoms, inverse = np.unique(codes, axis=0, return_inverse=True)
+    need_atom = inverse.ravel()[len(samples):]
+
+    categories = list(dict.fromkeys(c for r in releases for c in r.categories))
+    cat_index = pd.Index(categories)
+    statuses = list(NEED_STATUSES)
+    cuts = _period_cuts(releases)
+    n_a, n_c, n_s, n_b = len(atoms), len(categories), len(statuses), len(cuts) + 1
+    n_vars = n_a * n_c * n_s * n_b
+    need_cat = cat_index.get_indexer(needs["category"].astype(str))
+    need_status = pd.Index(statuses).get_indexer(needs["status"].astype(str))
+    dates = needs["recorded_date"].to_numpy(dtype="datetime64[D]")
+    need_bucket = np.searchsorted(cuts, dates, side="right")
+    keep = (need_cat >= 0) & (need_status >= 0)
+    var_of_need = ((need_atom * n_c + need_cat) * n_s + need_status) * n_b + need_bucket
+    truth = np.bincount(var_of_need[keep], minlength=n_vars).astype(np.int64)
+
+    var = np.arange(n_vars)
+    v_bucket = var % n_b
+    v_status = (var // n_b) % n_s
+    v_cat = (var // (n_b * n_s)) % n_c if n_c else var * 0
+    v_atom = var // (n_b * n_s * n_c) if n_c else var * 0
+    row_parts, col_parts, meta, skipped, combined = [], [], [], [], []
+    n_rows = 0
+    for k, r in enumerate(releases):
+        s_pos = systems.index(r.unit_system)
+        ids = pd.Index(unit_lists[r.unit_system]["unit_id"].astype(str))
+        cells = r.cells.reset_index(drop=True)
+        u = ids.get_indexer(cells["unit_id"].astype(str))
+        u = np.where(cells["unit_id"] == TOTAL, -2, np.where(cells["unit_id"] == OUTSIDE, -1, u))
+        c = np.where(cells["category"] == TOTAL, -1, cat_index.get_indexer(cells["category"].astype(str)))
+        known = ((cells["unit_id"].isin([TOTAL, OUTSIDE])) | (u >= 0)) & ((cells["category"] == TOTAL) | (c >= 0))
+        if not known.all():
+            skipped.append((r, "集計単位または種別が今のワークスペースにありません(区域が変わった可能性があります)"))
+            continue
+        eligible = (np.isin(v_cat, cat_index.get_indexer(list(r.categories)))
+                    & np.isin(v_status, pd.Index(statuses).get_indexer(list(r.statuses)))
+                    & np.isin(v_bucket, _buckets_of(r, cuts)))
+        ev = var[eligible]
+        eu = atoms[v_atom[ev], s_pos] if n_a else np.zeros(0, dtype=np.int64)
+        ec = v_cat[ev]
+        inside = eu >= 0
+        keys_u = np.r_[eu[inside], eu[inside], np.full(inside.sum(), -2), np.full(inside.sum(), -2),
+                       np.full((~inside).sum(), -1), np.full((~inside).sum(), -1)]
+        keys_c = np.r_[ec[inside], np.full(inside.sum(), -1), ec[inside], np.full(inside.sum(), -1),
+                       ec[~inside], np.full((~inside).sum(), -1)]
+        key_var = np.r_[ev[inside], ev[inside], ev[inside], ev[inside], ev[~inside], ev[~inside]]
+        width = n_c + 1
+        cell_key = pd.Index((u + 2) * width + (c + 1))
+        pos = cell_key.get_indexer((keys_u + 2) * width + (keys_c + 1))
+        hit = pos >= 0
+        matrix = sp.csr_matrix((np.ones(hit.sum()), (pos[hit], key_var[hit])), shape=(len(cells), n_vars))
+        matrix.data[:] = 1.0
+        computed = np.rint(matrix @ truth).astype(np.int64)
+        shown = cells["value"].notna().to_numpy()
+        stored = cells["value"].to_numpy(dtype="float64", na_value=np.nan)
+        differ = shown & (computed != np.nan_to_num(stored, nan=-1))
+        if differ.any() and k < len(releases) - 1:
+            skipped.append((r, "公開後にニーズが変わったため組み合わせていません"
+                               f"({int(differ.sum())} セルの値が今のデータと違います)"))
+            continue
+        lo = cells["lo"].to_numpy(dtype=float) if "lo" in cells else np.zeros(len(cells))
+        hi = cells["hi"].to_numpy(dtype=float) if "hi" in cells else np.full(len(cells), np.inf)
+        row_parts.append(matrix)
+        meta.append(pd.DataFrame({"release": len(combined), "unit_id": cells["unit_id"].astype(str),
+                                  "category": cells["category"].astype(str), "shown": shown,
+                                  "value": computed, "lo": np.where(shown, 0, np.nan_to_num(lo, nan=0.0)),
+                                  "hi": np.where(shown, np.inf, np.nan_to_num(hi, nan=np.inf)),
+                                  "threshold": int(r.threshold)}))
+        combined.append(r)
+        n_rows += len(cells)
+    if not row_parts:
+        raise PrivacyError("監査する表がありません。")
+    matrix = sp.vstack(row_parts).tocsr()
+    rows = pd.concat(meta, ignore_index=True)
+    del col_parts
+    return AuditModel(combined, skipped, matrix, truth, rows)
+
+
+def audit_releases(releases: Sequence[Release], needs: gpd.GeoDataFrame, areas: gpd.GeoDataFrame | None,
+                   blocks: gpd.GeoDataFrame | None = None, *, exact: bool = False) -> AuditResult:
+    """Solve the attacker's problem over ``releases`` (the ledger plus, last, a new table).
+
+    Parameters
+    ----------
+    releases
+        Releases as kept in the ledger (:func:`scgeo.privacy.read_ledger`), the new one last.
+    needs, areas, blocks
+        The workspace's needs, areas and town blocks (the truth, never published).
+    exact
+        Solve the exact minimum and maximum of every hidden cell (slower; for tests and
+        reports). By default each cell is solved only as far as needed to decide it.
+
+    Returns
+    -------
+    AuditResult
+        Bounds and status of every distinct hidden cell.
+    """
+    start = time.perf_counter()
+    model = build_model(releases, needs, areas, blocks)
+    result = model.attack(model.rows["shown"].to_numpy(), exact=exact)
+    return _result(model, result, time.perf_counter() - start)
+
+
+def _result(model: AuditModel, attack: pd.DataFrame, seconds: float) -> AuditResult:
+    rows = model.rows
+    first = pd.Series(np.arange(len(rows))).groupby(model.group).first()
+    where = first.loc[attack["cell"]].to_numpy()
+    ids = [r.release_id for r in model.releases]
+    cells = pd.DataFrame({
+        "release": rows["release"].to_numpy()[where],
+        "release_id": [ids[i] for i in rows["release"].to_numpy()[where]],
+        "unit_id": rows["unit_id"].to_numpy()[where], "category": rows["category"].to_numpy()[where],
+        "value": attack["value"].to_numpy(), "lo": attack["lo"].to_numpy(), "hi": attack["hi"].to_numpy(),
+        "status": attack["status"].to_numpy(),
+    })
+    return AuditResult(cells, model.releases, model.skipped, seconds, int(model.merged.shape[1]), model.n_solves)

@@ -1,0 +1,49 @@
+"""The council map of a workspace with its analysis layers: the one map the CLI, the app and the demo give.
+
+:func:`council_layers` runs what the map shows besides the inventory — blank zones (空白地帯)
+of the gap analysis and need counts per 中学校区 with small counts suppressed — and
+:func:`export_council` writes :func:`scgeo.maps.council.export_council_map` with them, so
+``scgeo export-map``, the app's 出力 page and ``make demo`` hand out the same file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import geopandas as gpd
+
+from scgeo.maps.council import export_council_map, select_area
+from scgeo.privacy import aggregate_needs
+from scgeo.report.gaps import gap_report
+
+__all__ = ["council_layers", "export_council"]
+
+
+def council_layers(ws, *, area: str | None = None, need_level: str = "jhs_district") -> dict:
+    """``{"blank_zones": …, "need_counts": …}`` for the council map (public: no individual needs).
+
+    Blank zones need town-block population; need counts need needs and areas of ``need_level``.
+    A layer that cannot be made is ``None`` (the map then simply has no such layer). With
+    ``area``, only the blank zones touching that 日常生活圏域 / 中学校区 are kept.
+    """
+    layers: dict[str, gpd.GeoDataFrame | None] = {"blank_zones": None, "need_counts": None}
+    areas = ws.areas()
+    shape = select_area(areas, area).geometry.iloc[0] if area is not None else None
+    if ws.count("population") and ws.count("resources"):
+        zones = gap_report(ws)[1]
+        if shape is not None and len(zones):
+            zones = zones[zones.to_crs(areas.crs).geometry.intersects(shape)]
+        layers["blank_zones"] = zones
+    if ws.count("needs") and (areas["level"] == need_level).any():
+        counts = aggregate_needs(ws.read("needs"), areas, level=need_level, blocks=ws.town_blocks()).geometry
+        if shape is not None:
+            counts = counts[counts.to_crs(areas.crs).geometry.representative_point().covered_by(shape)]
+        layers["need_counts"] = counts
+    return layers
+
+
+def export_council(ws, path: str | Path, *, area: str | None = None, internal: bool = False,
+                   today: dt.date | None = None) -> Path:
+    """Write the council map (offline HTML) with blank zones and suppressed need counts; returns the path."""
+    return export_council_map(ws, path, area=area, internal=internal, today=today, **council_layers(ws, area=area))

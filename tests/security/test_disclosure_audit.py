@@ -1,0 +1,122 @@
+"""The integer-program attack over every table the CLI publishes, and the audit against brute force."""
+
+import itertools
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from scgeo.cli import main
+from scgeo.privacy import TOTAL, Release, audit_releases, read_ledger
+from scgeo.privacy._audit import AuditModel
+
+# every area table `scgeo needs` can publish, open needs and all statuses (the mesh and hexagon
+# tables, every cell of the town listed, are audited too but take minutes: benchmarks/bench_privacy.py)
+SURFACE = [["--level", lv] for lv in ("jhs_district", "es_district", "town_block", "living_area", "municipality")]
+
+
+def release_from_files(path) -> Release:
+    """What an attacker holding the published CSV and its manifest knows."""
+    import json
+
+    table = pd.read_csv(path, encoding="utf-8-sig", dtype=str)
+    manifest = json.loads(path.with_name(path.name + ".manifest.json").read_text(encoding="utf-8"))
+    value = pd.to_numeric(table["count"], errors="coerce").astype("Int64")
+    cells = pd.DataFrame({"unit_id": table["unit_id"], "category": table["category"], "value": value})
+    if manifest["outside"]["n_needs"] is not None:
+        cells.loc[len(cells)] = ["区域外", TOTAL, manifest["outside"]["n_needs"]]
+    return Release(unit_system=manifest["level"], categories=tuple(manifest["categories"]),
+                   statuses=tuple(manifest["statuses"]), threshold=manifest["threshold"], cells=cells,
+                   period=(manifest["period"]["start"], manifest["period"]["end"]))
+
+
+def test_every_table_the_cli_publishes_pins_nothing(sample_copy, tmp_path, capsys):
+    ws = sample_copy
+    files = []
+    for k, options in enumerate(SURFACE):
+        for statuses in ([], ["--all-statuses"]):
+            out = tmp_path / f"needs_{k}_{len(statuses)}.csv"
+            assert main(["needs", str(ws.path), "--out", str(out), *options, *statuses]) == 0
+            files.append(out)
+    text = capsys.readouterr().out
+    assert text.count("組み合わせて監査しました") == len(files)
+    releases = [release_from_files(f) for f in files]
+    ledger = read_ledger(ws)
+    assert len(ledger) == len(files)
+    for file_release, kept in zip(releases, ledger, strict=True):  # the ledger holds what was shown
+        hidden = kept.cells["value"].isna().sum(), file_release.cells["value"].isna().sum()
+        assert kept.same_table(file_release) or hidden[0] == hidden[1]
+    needs, areas, blocks = ws.read("needs"), ws.areas(), ws.town_blocks()
+    audit = audit_releases(releases, needs, areas, blocks)
+    assert not audit.skipped
+    assert len(audit.cells) > 1000
+    assert audit.ok, audit.failing.head()
+    # nothing published lies in 0..4, and every grid table lists the cells holding no need
+    for release in releases:
+        shown = release.cells["value"].dropna()
+        assert not shown.between(0, 4).any()
+
+
+def test_audit_finds_what_per_table_suppression_leaves(sample_copy):
+    """Positive control: two area tables suppressed on their own are undone by the attack."""
+    from scgeo.privacy import aggregate_needs, release_of
+
+    ws = sample_copy
+    needs, areas, blocks = ws.read("needs"), ws.areas(), ws.town_blocks()
+    tables = [release_of(aggregate_needs(needs, areas, level=lv, blocks=blocks))
+              for lv in ("jhs_district", "es_district", "living_area")]
+    audit = audit_releases(tables, needs, areas, blocks)
+    assert not audit.ok and (audit.failing["status"] == "pinned").any()
+    # a pinned cell's bound is its true value
+    pinned = audit.failing[audit.failing["status"] == "pinned"]
+    assert (pinned["lo"] == pinned["value"]).all() and (pinned["hi"] == pinned["value"]).all()
+
+
+# ---------------------------------------------------------------- the audit against brute force
+
+
+@st.composite
+def instances(draw):
+    n_vars = draw(st.integers(2, 4))
+    truth = np.array(draw(st.lists(st.integers(0, 6), min_size=n_vars, max_size=n_vars)))
+    n_rows = draw(st.integers(2, 6))
+    rows = [draw(st.lists(st.booleans(), min_size=n_vars, max_size=n_vars).filter(any)) for _ in range(n_rows)]
+    shown = draw(st.lists(st.booleans(), min_size=n_rows, max_size=n_rows))
+    threshold = draw(st.integers(2, 5))
+    return truth, np.array(rows, dtype=float), np.array(shown), threshold
+
+
+def brute_force(truth, rows, shown, cap):
+    """Min and max of every row over all integer points 0..cap satisfying the shown rows."""
+    grid = np.array(list(itertools.product(range(int(cap) + 1), repeat=len(truth))))
+    values = grid @ rows.T
+    fits = (values[:, shown] == (rows[shown] @ truth)).all(axis=1)
+    feasible = values[fits]
+    return feasible.min(axis=0), feasible.max(axis=0)
+
+
+@settings(max_examples=60, deadline=None)
+@given(instances())
+def test_audit_bounds_equal_brute_force(instance):
+    truth, rows, shown, threshold = instance
+    n_rows = len(rows)
+    frame = pd.DataFrame({"release": 0, "unit_id": [f"u{i}" for i in range(n_rows)], "category": "c",
+                          "shown": shown, "value": rows @ truth, "lo": 0.0, "hi": np.inf, "threshold": threshold})
+    model = AuditModel([], [], sp.csr_matrix(rows), truth.astype(np.int64), frame)
+    exact = model.attack(shown, exact=True)
+    fast = AuditModel([], [], sp.csr_matrix(rows), truth.astype(np.int64), frame).attack(shown)
+    values = rows @ truth
+    cap = max(threshold, int(values.max(initial=0))) + 1  # the audit's box on each unknown
+    low, high = brute_force(truth, rows, shown, cap)
+    first = pd.Series(np.arange(n_rows)).groupby(model.group).first()
+    for r in exact.itertuples():
+        row = first[r.cell]
+        assert r.lo == low[row]
+        # the audit boxes each unknown (merged ones too) by ``cap``: at or past it, "unbounded"
+        assert r.hi == high[row] or (r.hi >= cap and high[row] >= cap)
+        pinned = low[row] == high[row]
+        small = low[row] >= 1 and high[row] <= threshold - 1
+        assert r.status == ("pinned" if pinned else "small" if small else "ok")
+    assert fast.set_index("cell")["status"].to_dict() == exact.set_index("cell")["status"].to_dict()
