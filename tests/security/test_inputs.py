@@ -58,5 +58,5 @@ def test_an_import_with_no_rows_writes_nothing(tmp_path, workspace, capsys):
     assert cli.main(["import", str(workspace.path), str(bad), "--layer", "resources"]) == 2
     captured = capsys.readouterr()
     assert "取込 0 件、除外 1 件" in captured.out and "除外した行と理由" in captured.out
-    assert (tmp_path / "bad_rejected.csv").exists()
+    assert (workspace.path.parent / "rejected" / "bad_rejected.csv").exists()
     assert (workspace.version(), workspace.path.read_bytes()) == before and len(workspace.edits()) == 0
