@@ -367,7 +367,9 @@ def test_every_page_in_japanese_without_overlaps(server, browser_page, screensho
             assert not page.locator("[role=dialog]").count(), f"{where}: a dialog (page not found?)"
             assert not page.locator("[data-testid='stException']").count(), where
             text = page.evaluate(VISIBLE_TEXT)
-            assert _english(text) == [], f"{where}: English left in the page"
+            left = _english(text)
+            context = [text[max(0, text.find(w) - 40):text.find(w) + 40] for w in left[:3]]
+            assert left == [], f"{where}: English left in the page: {context}"
             for frame in _map_windows(page):
                 _check_map(frame, where)
             if size["width"] == 1280:

@@ -126,14 +126,23 @@ def test_addresses_to_a_council_map(app, screenshot_dir, tmp_path):
             page.screenshot(path=screenshot_dir / "geocode_import.png", full_page=True)
 
             page.get_by_role("tab", name="地図で確認").click()
-            preview = page.wait_for_selector("[data-testid='stIFrame']", timeout=60_000).content_frame()
+            holder = page.wait_for_selector("[data-testid='stIFrame']", timeout=60_000).content_frame()
+            # the map runs in a frame sandboxed to scripts only, inside the Streamlit frame
+            preview = holder.wait_for_selector("iframe", state="attached", timeout=60_000).content_frame()
             preview.wait_for_function("() => window.scgeo && window.scgeo.ready", timeout=60_000)
             assert preview.evaluate("() => document.querySelectorAll('.scgeo-badge.coarse').length") >= 1
             page.wait_for_timeout(500)
             page.screenshot(path=screenshot_dir / "geocode_preview.png", full_page=True)
 
-            page.get_by_role("button", name="ワークスペースに書き込む").click()
-            page.wait_for_selector("text=を書き込みました", timeout=60_000)
+            _idle(page)  # the page settled: the click is not lost in a rerun
+            write = page.get_by_role("button", name="ワークスペースに書き込む")
+            write.click()
+            try:
+                page.wait_for_selector("text=を書き込みました", timeout=30_000)
+            except PlaywrightTimeout:  # a click lost in a rerun of a loaded machine: once more (the button
+                if write.is_enabled():  # is disabled once written, so this cannot write twice)
+                    write.click()
+                page.wait_for_selector("text=を書き込みました", timeout=120_000)
             _idle(page)
             assert ws.count("resources") == before + 3 and len(ws.unplaced()) == 1
 
@@ -177,6 +186,8 @@ def test_addresses_to_a_council_map(app, screenshot_dir, tmp_path):
             page.goto(f"{app['url']}/export")
             page.wait_for_selector("h1:has-text('出力')", timeout=60_000)
             _idle(page)
+            page.get_by_role("button", name="地図を作る").click()  # built on request (it runs the gap analysis)
+            page.wait_for_selector("button:has-text('地図をダウンロード')", timeout=180_000)
             with page.expect_download(timeout=120_000) as download:
                 page.get_by_role("button", name="地図をダウンロード").click()
             html = Path(download.value.path()).read_text(encoding="utf-8")

@@ -51,7 +51,7 @@ def test_import_reports_counts_and_writes_rejected_rows(ws_path, tmp_path, capsy
     assert "resources: 取込 2 件、除外 3 件" in out
     assert list((tmp_path / "data").iterdir()) == [csv]  # nothing written into the user's data folder
     rejected = pd.read_csv(tmp_path / "rejected" / "shigen_rejected.csv", encoding="utf-8-sig")
-    assert rejected["行番号"].tolist() == [3, 4, 5]  # Japanese headers: the file is for people
+    assert rejected["行番号"].tolist() == [4, 5, 6]  # Japanese headers and Excel's row numbers: the file is for people
     assert rejected["除外の理由"].str.len().gt(0).all() and "施設名" in rejected.columns
     ws = Workspace.open(ws_path)
     assert sorted(ws.read("resources")["name"]) == ["本町サロン", "東体操"]

@@ -194,7 +194,7 @@ def test_gaps_command_writes_tables(sample_workspace, tmp_path, capsys):
     assert set(table["category"]) == {"salon"} and list(table.columns) == public_columns
     internal = tmp_path / "internal.csv"
     assert main(["gaps", str(sample_workspace.path), "--category", "サロン", "--out", str(internal), "--internal"]) == 0
-    marked = pd.read_csv(internal, encoding="utf-8-sig")
+    marked = pd.read_csv(tmp_path / "internal_内部資料.csv", encoding="utf-8-sig")  # marked in its name too
     assert {"needs_open", "needs_uncovered"} <= set(marked.columns) and (marked["注意"] == INTERNAL_MARK).all()
     geo = tmp_path / "gaps.geojson"
     assert main(["gaps", str(sample_workspace.path), "--minutes", "10", "--out", str(geo)]) == 0

@@ -30,7 +30,7 @@ STATUS_STYLE = {"充足": "background-color: #c8e6c9; color: #1b5e20",   # green
                 "不足": "background-color: #ffe0b2; color: #8a4b00",   # amber
                 "空白": "background-color: #ffcdd2; color: #b71c1c",   # red
                 "データなし": "background-color: #eeeeee; color: #555555"}  # grey: unknown, not a gap
-ZONE_COLUMNS = {"zone_id": "空白地帯ID", "category_label": "種別", "area_name": "中学校区",
+ZONE_COLUMNS = {"category_label": "種別", "area_name": "中学校区",  # no zone ids: internal codes
                 "pop_65plus": "65歳以上人口", "pop_75plus": "75歳以上人口", "area_ha": "面積(ha)"}
 PCT_BREAKS = (0, 20, 40, 60, 80, 100)  # 20 % and 80 % are the 空白 / 充足 limits
 

@@ -229,9 +229,10 @@ def _cmd_import(args) -> int:
     if args.refresh and args.layer != "resources":
         raise InputError("--refresh(一覧の再取込)は --layer resources のときだけ使えます。")
     mode = "refresh" if args.refresh else "replace" if args.replace else "append"
-    updates = None
-    if args.layer in POINT_IMPORTS:
+    updates, offered = None, len(result.accepted)
+    if args.layer in POINT_IMPORTS and not args.refresh:  # a refresh re-imports known ids by design
         result, updates = _duplicates(args, ws, result)
+    skipped = offered - len(result.accepted) - (0 if updates is None else len(updates))
     before = len(ws.review_flags())
     pending = result.unplaced if result.unplaced is not None else []
     written = 0
@@ -240,7 +241,8 @@ def _cmd_import(args) -> int:
                                    list_name=args.refresh, updates=updates)
     updated = f"(うち既存の更新 {len(updates)} 件)" if updates is not None and len(updates) else ""
     unplaced = f"、位置未確定 {len(pending)} 件" if len(pending) else ""
-    print(f"{args.layer}: 取込 {written} 件{updated}{unplaced}、除外 {len(result.rejected)} 件")
+    dropped = f"、重複のため取り込まなかった行 {skipped} 件" if skipped else ""
+    print(f"{args.layer}: 取込 {written} 件{updated}{unplaced}{dropped}、除外 {len(result.rejected)} 件")
     if len(pending):
         print("位置未確定の行は地図に載りません。`scgeo unplaced` で一覧を表示し、--place で配置できます:")
         for _, row in pending.head(5).iterrows():
@@ -265,7 +267,7 @@ def _cmd_import(args) -> int:
             print(f"除外した行と理由: {out}")
         for _, row in result.rejected.head(5).iterrows():
             print(f"  {row.get('file_row', row['source_row'])}行目: {row['reason']}")
-    if not written and not len(pending):
+    if not written and not len(pending) and not skipped:
         raise InputError(f"{Path(args.file).name} から取り込める行がありませんでした(ワークスペースは変えていません)。"
                          + ("除外の理由を確かめてください。" if len(result.rejected) else ""))
     return EXIT_OK

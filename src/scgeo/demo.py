@@ -165,7 +165,7 @@ def run_demo(out_dir: str | Path = "out", *, data_dir: str | Path | None = None,
     outputs["matches"] = write_matches(matches, out_dir / INTERNAL_DIR / "matches.csv")
     log(f"マッチング: 未対応のニーズ {len(matches)} 件のうち {assigned['resource_id'].notna().sum()} 件を割り当て"
         f"(内部資料: {outputs['matches']})")
-    by_area = publish_needs(ws, level="jhs_district", out=out_dir / "needs_by_area.csv", user="scgeo demo",
+    by_area = publish_needs(ws, level="jhs_district", out=out_dir / "needs_by_area.csv", user=DEMO_USER,
                             purpose="デモ: 中学校区別のニーズ件数(表と地図)")
     outputs["needs_by_area"] = out_dir / "needs_by_area.csv"
 

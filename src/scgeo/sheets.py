@@ -72,14 +72,17 @@ def neutralise(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def write_csv(frame: pd.DataFrame, path: str | Path, *, index: bool = False) -> Path:
+def write_csv(frame: pd.DataFrame, path: str | Path, *, index: bool = False, encoding: str = "utf-8-sig",
+              lineterminator: str = "\r\n") -> Path:
     """Write ``frame`` (neutralised) as CSV in UTF-8 with BOM and CRLF line ends, as Excel expects.
 
     With CRLF as the line end, a cell holding a line break or a carriage return is quoted.
+    Exchange formats that prescribe plain UTF-8 and LF (HSDS) pass ``encoding`` and
+    ``lineterminator``; their cells are neutralised all the same.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    neutralise(frame).to_csv(path, index=index, encoding="utf-8-sig", lineterminator="\r\n")
+    neutralise(frame).to_csv(path, index=index, encoding=encoding, lineterminator=lineterminator)
     return path
 
 

@@ -42,7 +42,7 @@ WORKER = textwrap.dedent("""
         if job["kind"] == "import":
             with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()) as err:
                 out["rc"] = cli.main(["import", job["path"], job["file"], "--layer", "resources",
-                                      "--user", job["user"]])
+                                      "--on-duplicate", "add", "--user", job["user"]])  # synthetic rows sit close
             if out["rc"]:
                 out["error"] = err.getvalue()
         elif job["kind"] == "edit":
@@ -171,7 +171,8 @@ def test_a_held_lock_times_out_with_a_japanese_message(small, capsys):
                 small.update_feature("resources", "R1", {"notes": "x"})
             source = small.path.with_name("more.csv")
             _resources(["R9"]).to_csv(source, index=False)
-            assert cli.main(["import", str(small.path), str(source), "--layer", "resources"]) == 2
+            assert cli.main(["import", str(small.path), str(source), "--layer", "resources",
+                             "--on-duplicate", "add"]) == 2
             assert "他の人が更新中です" in capsys.readouterr().err
         assert isinstance(WorkspaceBusyError("x"), WorkspaceError)
     finally:

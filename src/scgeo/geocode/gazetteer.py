@@ -33,6 +33,7 @@ from scgeo.geocode.normalise import PREFECTURES, normalise_address, normalise_ad
 from scgeo.io._encoding import detect_encoding
 from scgeo.io._tables import read_table
 from scgeo.settings import get_settings
+from scgeo.sheets import write_csv
 
 __all__ = ["GAZETTEER_COLUMNS", "Gazetteer", "write_gazetteer"]
 
@@ -429,7 +430,5 @@ def write_gazetteer(out: str | Path, paths: Sequence[str | Path]) -> pd.DataFram
     table = pd.DataFrame({"pref": "", "city": table["city"].fillna(""), "town": table["display"],
                           "koaza": "", "block": table["block"], "level": table["level"],
                           "lat": table["lat"].round(6), "lon": table["lon"].round(6)})
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    table.to_csv(out, index=False, encoding="utf-8")
+    out = write_csv(table, out)  # opened in Excel too: UTF-8 with BOM, formulas neutralised
     return table

@@ -87,7 +87,7 @@ def read_table(path: str | Path, *, sheet: str | int | None = None, encoding: st
     body.index = pd.Index(grid.index[header + 1:] - grid.index[header], name="source_row")
     body = body[body.notna().any(axis=1)]
     budget.check_rows(len(body))  # the exact count of data rows (title rows and the header excluded)
-    body.attrs["header_row"] = header + 1  # the header's row number in the file (Excel counts it)
+    body.attrs["header_row"] = int(grid.index[header]) + 1  # the header's row number in the file (as Excel counts)
     return body if head is None else body.head(head)
 
 

@@ -41,7 +41,7 @@ import pandas as pd
 
 from scgeo._errors import InputError
 from scgeo.schema import RESOURCES, ImportResult, load_taxonomy, validate
-from scgeo.sheets import neutralise, restore_text
+from scgeo.sheets import restore_text, write_csv
 
 __all__ = ["HSDS_FILES", "HSDS_VERSION", "export_hsds", "read_hsds"]
 
@@ -436,7 +436,7 @@ def export_hsds(
     for name in HSDS_FILES:
         frame = _frame(name, tables[name])
         path = out / name
-        neutralise(frame).to_csv(path, index=False, encoding="utf-8", lineterminator="\n")  # safe in Excel
+        write_csv(frame, path, encoding="utf-8", lineterminator="\n")  # HSDS: plain UTF-8; formulas neutralised
         written[name] = path
     written["datapackage.json"] = _write_datapackage(out, muni, muni_name)
     return written

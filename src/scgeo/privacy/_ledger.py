@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from scgeo.schema import PUBLICATIONS
+from scgeo.privacy._units import unit_system_label
+from scgeo.schema import NEED_STATUS_LABELS, PUBLICATIONS
 
 __all__ = ["Release", "read_ledger", "record_release", "release_cells"]
 
@@ -61,8 +62,9 @@ class Release:
     def label(self) -> str:
         """A short Japanese description (for messages)."""
         when = f"{self.released_at[:10]} " if self.released_at else ""
-        what = self.purpose or self.unit_system
-        return f"{when}{what}({self.unit_system}・{'/'.join(self.statuses)})"
+        unit = unit_system_label(self.unit_system)
+        statuses = "/".join(NEED_STATUS_LABELS.get(s, s) for s in self.statuses)
+        return f"{when}{self.purpose or unit}({unit}・{statuses})"
 
     def same_table(self, other: Release) -> bool:
         """Whether ``other`` shows the same cells with the same values (a re-release)."""
@@ -121,7 +123,7 @@ def record_release(workspace, release: Release, *, user: str | None = None) -> R
 
     now = dt.datetime.now(dt.UTC).astimezone().isoformat(timespec="seconds")
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d%H%M%S")
-    rid = f"P{stamp}-{uuid.uuid4().hex[:6]}"
+    rid = f"P{stamp}-{uuid.uuid4().int % 10**6:06d}"  # digits only: an id, not a word
     who = _user(user or release.user or None)
     hidden = int(release.cells["value"].isna().sum())
     row = pd.DataFrame([{
@@ -132,12 +134,12 @@ def record_release(workspace, release: Release, *, user: str | None = None) -> R
         "n_hidden": hidden, "cells": _cells_json(release.cells),
         "outputs": json.dumps(list(release.outputs), ensure_ascii=False) if release.outputs else None,
     }])
-    current = workspace.read(PUBLICATIONS.name)
-    frame = pd.concat([current, row], ignore_index=True) if len(current) else row
-    with workspace.transaction() as tx:
+    with workspace.transaction() as tx:  # read under the lock: a concurrent release is not lost
+        current = workspace.read(PUBLICATIONS.name)
+        frame = pd.concat([current, row], ignore_index=True) if len(current) else row
         tx.write(PUBLICATIONS.name, frame)
         tx.record(user=who, layer=PUBLICATIONS.name, action="publish", feature_id=rid,
-                  new=f"{release.unit_system} {len(release.cells)} セル(秘匿 {hidden})",
+                  new=f"{unit_system_label(release.unit_system)} {len(release.cells)} セル(秘匿 {hidden})",
                   note=release.purpose or None)
     return Release(**{**release.__dict__, "release_id": rid, "released_at": now, "user": who})
 

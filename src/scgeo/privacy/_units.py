@@ -13,7 +13,7 @@ from scgeo.crs import WORKSPACE_CRS, to_metric
 from scgeo.schema import AREA_LEVEL_LABELS, AREA_LEVELS
 
 __all__ = ["OUTSIDE", "area_units", "hex_units", "mesh_units", "parse_unit_system", "study_extent",
-           "unit_system_key", "units_and_membership"]
+           "unit_system_key", "unit_system_label", "units_and_membership"]
 
 OUTSIDE = "区域外"
 # mesh size in metres → JIS X 0410 level of jismesh
@@ -204,6 +204,22 @@ def unit_system_key(*, level: str = "town_block", mesh: int | None = None, hex_s
     if hex_size_m is not None:
         return f"hex_{float(hex_size_m):g}m"
     return level
+
+
+def unit_system_label(key: str) -> str:
+    """A unit system's name in Japanese: 中学校区, 250 m メッシュ, 六角形 (一辺 300 m).
+
+    >>> unit_system_label("mesh_250m"), unit_system_label("hex_300m")
+    ('250 m メッシュ', '六角形 (一辺 300 m)')
+    """
+    from scgeo.schema import AREA_LEVEL_LABELS
+
+    parsed = parse_unit_system(key)
+    if parsed["mesh"] is not None:
+        return f"{parsed['mesh']} m メッシュ"
+    if parsed["hex_size_m"] is not None:
+        return f"六角形 (一辺 {parsed['hex_size_m']:g} m)"
+    return AREA_LEVEL_LABELS.get(key, key)
 
 
 def parse_unit_system(key: str) -> dict:

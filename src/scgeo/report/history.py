@@ -17,6 +17,7 @@ import pandas as pd
 
 from scgeo.schema import (
     EDITS,
+    LAYERS,
     NEED_STATUS_LABELS,
     RESOURCE_STATUS_LABELS,
     Taxonomy,
@@ -27,10 +28,12 @@ __all__ = ["ACTION_LABELS", "JST", "LAYER_LABELS", "describe_edit", "labelled_ed
 
 JST = dt.timezone(dt.timedelta(hours=9), "JST")  # Japan keeps no summer time
 ACTION_LABELS = {
-    "import:append": "取込(追加)", "import:replace": "取込(置き換え)", "import": "取込", "insert": "追加",
-    "update": "変更", "delete": "削除", "restore": "バックアップから復元",
+    "import:append": "取込(追加)", "import:replace": "取込(置き換え)", "import:refresh": "取込(一覧の再取込)",
+    "import": "取込", "insert": "追加", "update": "変更", "delete": "削除", "restore": "バックアップから復元",
+    "build": "作成", "confirm": "確認", "flag": "要確認", "place": "位置を配置", "publish": "ニーズの集計を公開",
 }
-LAYER_LABELS = {
+# Every layer by its schema label; the names the history uses besides the layers
+LAYER_LABELS = {name: layer.label for name, layer in LAYERS.items()} | {
     "areas": "区域", "town_blocks": "町丁目", "population": "町丁目別人口", "resources": "社会資源",
     "needs": "ニーズ", "network": "歩行ネットワーク", "workspace": "ワークスペース",
 }
