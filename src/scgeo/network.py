@@ -186,9 +186,11 @@ class WalkNetwork:
         return NodeGrid(self.node_xy)
 
     @cached_property
-    def _edge_tree(self) -> shapely.STRtree:
-        """Spatial index of the street segments, built once per network."""
-        return shapely.STRtree(self.edges.geometry.to_numpy())
+    def _segments(self):
+        """Index of the street segments' pieces (:class:`scgeo._snapping.SegmentIndex`), built once."""
+        from scgeo._snapping import SegmentIndex
+
+        return SegmentIndex(self.edges.geometry.to_numpy())
 
     def snap(self, points: gpd.GeoSeries | gpd.GeoDataFrame, *,
              max_snap_m: float = DEFAULT_MAX_SNAP_M) -> Snap:
@@ -201,23 +203,18 @@ class WalkNetwork:
             raise CRSError("点の座標系が分かりません。")
         geoms = geoms.to_crs(self.crs).to_numpy()
         empty = shapely.is_empty(geoms) | shapely.is_missing(geoms)
-        lines = self.edges.geometry.to_numpy()
-        tree = self._edge_tree
         edge = np.zeros(len(geoms), dtype=np.int64)
         snap_m = np.full(len(geoms), np.inf)
-        if (~empty).any():
-            (idx_point, idx_edge), dist = tree.query_nearest(geoms[~empty], max_distance=max_snap_m,
-                                                             return_distance=True, all_matches=False)
-            rows = np.flatnonzero(~empty)[idx_point]
-            edge[rows] = idx_edge
-            snap_m[rows] = dist
-            rest = np.flatnonzero(~empty & np.isinf(snap_m))  # beyond max_snap_m: measure how far
-            if len(rest):
-                (idx_point, idx_edge), dist = tree.query_nearest(geoms[rest], return_distance=True,
-                                                                 all_matches=False)
-                edge[rest[idx_point]] = idx_edge
-                snap_m[rest[idx_point]] = dist
-        along = np.where(empty, 0.0, shapely.line_locate_point(lines[edge], geoms))
+        along = np.zeros(len(geoms))
+        point = ~empty & (shapely.get_type_id(geoms) == 0)
+        rows = np.flatnonzero(point)
+        if len(rows):
+            xy = shapely.get_coordinates(geoms[rows])
+            edge[rows], along[rows], snap_m[rows] = self._segments.nearest(xy)
+            along[rows] = np.clip(along[rows], 0.0, self.edges["length_m"].to_numpy()[edge[rows]])  # rounding
+        rows = np.flatnonzero(~empty & ~point)  # other shapes: their nearest point, by the R-tree
+        if len(rows):
+            edge[rows], along[rows], snap_m[rows] = self._segments.nearest_geoms(geoms[rows])
         return Snap(edge, along, snap_m, empty | (snap_m > max_snap_m))
 
     # ------------------------------------------------------------ travel
@@ -233,13 +230,16 @@ class WalkNetwork:
         length = self.edges["length_m"].to_numpy()[usable.edge]
         w_u = usable.snap_m + usable.along_m
         w_v = usable.snap_m + (length - usable.along_m)
-        links = pd.DataFrame({"b": np.concatenate([u, v]), "w": np.concatenate([w_u, w_v])})
-        links = links.groupby("b")["w"].min()  # one link per node: the shortest
+        node, w = np.concatenate([u, v]), np.concatenate([w_u, w_v])
+        order = np.lexsort((w, node))
+        node, w = node[order], w[order]
+        first = np.concatenate([[True], node[1:] != node[:-1]])  # one link per node: the shortest
+        node, w = node[first], w[first]
         # the graph plus one row for the virtual source, appended without re-sorting the matrix
         base = self.graph
-        data = np.concatenate([base.data, np.maximum(links.to_numpy(), _EPS_M)])
-        indices = np.concatenate([base.indices, links.index.to_numpy(dtype=base.indices.dtype)])
-        indptr = np.concatenate([base.indptr, [base.indptr[-1] + len(links)]]).astype(base.indptr.dtype)
+        data = np.concatenate([base.data, np.maximum(w, _EPS_M)])
+        indices = np.concatenate([base.indices, node.astype(base.indices.dtype)])
+        indptr = np.concatenate([base.indptr, [base.indptr[-1] + len(node)]]).astype(base.indptr.dtype)
         graph = sparse.csr_matrix((data, indices, indptr), shape=(n + 1, n + 1))
         return dijkstra(graph, directed=True, indices=n, limit=limit_m)[:n]
 
@@ -306,15 +306,19 @@ def _adjacency(u: np.ndarray, v: np.ndarray, length: np.ndarray, n: int) -> spar
 def _same_edge_distance(targets: Snap, sources: Snap) -> np.ndarray:
     """For targets sharing a segment with a source: the distance along it (else ``inf``)."""
     out = np.full(len(targets), np.inf)
-    if not len(sources):
+    if not len(sources) or not len(targets):
         return out
-    src = pd.DataFrame({"edge": sources.edge, "s_along": sources.along_m, "s_snap": sources.snap_m})
-    tgt = pd.DataFrame({"edge": targets.edge, "t_along": targets.along_m, "pos": np.arange(len(targets))})
-    pairs = tgt.merge(src, on="edge")
-    if len(pairs):
-        pairs["d"] = (pairs["t_along"] - pairs["s_along"]).abs() + pairs["s_snap"]
-        best = pairs.groupby("pos")["d"].min()
-        out[best.index.to_numpy()] = best.to_numpy()
+    order = np.argsort(sources.edge, kind="stable")
+    s_edge = sources.edge[order]
+    first = np.searchsorted(s_edge, targets.edge, side="left")
+    count = np.searchsorted(s_edge, targets.edge, side="right") - first
+    hit = np.flatnonzero(count)
+    if len(hit):
+        reps = count[hit]
+        t_of = np.repeat(hit, reps)
+        s_of = order[np.arange(int(reps.sum())) - np.repeat(np.cumsum(reps) - reps - first[hit], reps)]
+        d = np.abs(targets.along_m[t_of] - sources.along_m[s_of]) + sources.snap_m[s_of]
+        out[hit] = np.minimum.reduceat(d, np.cumsum(reps) - reps)
     return out
 
 

@@ -294,7 +294,7 @@ def analyse_coverage(
     metric_crs = points.crs
     membership = area_membership(blocks.to_crs(metric_crs), areas)
     statuses = ["active", "planned"] if include_planned else ["active"]
-    active = resources[resources["status"].isin(statuses)].to_crs(metric_crs).copy()
+    active = resources[resources["status"].isin(statuses)].to_crs(metric_crs).reset_index(drop=True)
     active["stale"] = (active["last_confirmed"].isna() | (active["last_confirmed"] < stale_before)).to_numpy()
     active["blocks"] = _served_blocks(active, blocks.to_crs(metric_crs), membership)
     given = pd.Series(1.0, index=active.index) if weights is None else active["resource_id"].map(weights)
@@ -317,24 +317,26 @@ def analyse_coverage(
                    no_data=no_data)
     if weights is not None:
         cov.weights_label = weights_label or "資源ごとの重み"
+    in_blocks = _BlockLookup(points["block_id"], needs_m["block_id"] if needs_m is not None else None)
+    reach = _Reach(network, active, points, point_snap, needs_m, need_snap, limit, in_blocks)
     for code in categories:
         mine = active[active["category"] == code]
         for prefix, subset in (("cov", mine), ("conf", mine[~mine["stale"]])):
             walk = subset[~by_area.loc[subset.index]]
             served = set(subset[by_area.loc[subset.index]]["blocks"].explode().dropna())
-            d_points, d_needs = _distances(network, walk, points, point_snap, needs_m, need_snap, limit,
-                                           cov.node_distance, f"{prefix}_{code}")
-            points[f"{prefix}_{code}"] = (d_points <= limit) | points["block_id"].isin(served).to_numpy()
+            d_points, d_needs, node_dist = reach.distances(walk)
+            if node_dist is not None:
+                cov.node_distance[f"{prefix}_{code}"] = node_dist
+            points[f"{prefix}_{code}"] = (d_points <= limit) | in_blocks.points(served)
             if prefix == "cov":
                 points[f"min_{code}"] = d_points / speed
             if needs_m is not None and prefix == "cov":
-                needs_m[f"cov_{code}"] = (d_needs <= limit) | needs_m["block_id"].isin(served).to_numpy()
+                needs_m[f"cov_{code}"] = (d_needs <= limit) | in_blocks.needs(served)
 
-        def reached(subset, code=code):
+        def reached(subset):
             walk = subset[~by_area.loc[subset.index]]
             served = set(subset[by_area.loc[subset.index]]["blocks"].explode().dropna())
-            d_points, _ = _distances(network, walk, points, point_snap, None, None, limit, {}, "")
-            return (d_points <= limit) | points["block_id"].isin(served).to_numpy()
+            return (reach.distances(walk)[0] <= limit) | in_blocks.points(served)
 
         points[f"eff_{code}"] = _effective(mine, points[f"cov_{code}"].to_numpy(), reached)
     return cov
@@ -364,21 +366,62 @@ def _snap_of(points: gpd.GeoDataFrame) -> Snap:
                 points["snap_m"].to_numpy(dtype=float), points["too_far"].to_numpy(dtype=bool))
 
 
-def _distances(network, sources, points, point_snap, needs, need_snap, limit, cache, key):
-    """Distances (m) of population points and needs to the nearest source, one Dijkstra run."""
-    n_needs = 0 if needs is None else len(needs)
-    if not len(sources):
-        return np.full(len(points), np.inf), np.full(n_needs, np.inf)
-    if network is None:
-        d_points = straight_line_m(sources.geometry, points.geometry)
-        d_needs = straight_line_m(sources.geometry, needs.geometry) if n_needs else np.array([])
-        return d_points, d_needs
-    src = network.snap(sources)
-    node_dist = network.node_distance(src, limit_m=limit)
-    cache[key] = node_dist
-    d_points = network.point_distance(node_dist, point_snap, sources=src)
-    d_needs = network.point_distance(node_dist, need_snap, sources=src) if n_needs else np.array([])
-    return d_points, d_needs
+class _BlockLookup:
+    """Which points and needs lie in a set of town blocks, by integer codes (no string ``isin``)."""
+
+    def __init__(self, point_blocks: pd.Series, need_blocks: pd.Series | None) -> None:
+        self.codes, self.names = pd.factorize(point_blocks)
+        self.need_codes = None if need_blocks is None else self.names.get_indexer(need_blocks)
+
+    def _mask(self, codes: np.ndarray, blocks: set) -> np.ndarray:
+        if not blocks:
+            return np.zeros(len(codes), dtype=bool)
+        wanted = np.zeros(len(self.names) + 1, dtype=bool)
+        found = self.names.get_indexer(list(blocks))
+        wanted[found[found >= 0]] = True
+        return wanted[codes]  # code -1 (a need outside every block) reads the last, False, slot
+
+    def points(self, blocks: set) -> np.ndarray:
+        return self._mask(self.codes, blocks)
+
+    def needs(self, blocks: set) -> np.ndarray:
+        return self._mask(self.need_codes, blocks)
+
+
+class _Reach:
+    """Distances of the points and needs to sets of resources: one Dijkstra per distinct set.
+
+    The resources are snapped once; confirmed and all-resource coverage of a category share
+    one run when their walking resources are the same.
+    """
+
+    def __init__(self, network, resources, points, point_snap, needs, need_snap, limit, in_blocks) -> None:
+        self.network, self.points, self.needs = network, points, needs
+        self.point_snap, self.need_snap, self.limit = point_snap, need_snap, limit
+        self.position = pd.Series(np.arange(len(resources)), index=resources.index)
+        self.snap = network.snap(resources) if network is not None and len(resources) else None
+        self.memo: dict[tuple, tuple] = {}
+
+    def distances(self, sources: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """Distances (m) of the points and the needs to the nearest of ``sources``, and per node."""
+        key = tuple(self.position.loc[sources.index].to_numpy().tolist())
+        if key not in self.memo:
+            self.memo[key] = self._run(sources, np.asarray(key, dtype=np.int64))
+        return self.memo[key]
+
+    def _run(self, sources, rows):
+        n_needs = 0 if self.needs is None else len(self.needs)
+        if not len(sources):
+            return np.full(len(self.points), np.inf), np.full(n_needs, np.inf), None
+        if self.network is None:
+            d_points = straight_line_m(sources.geometry, self.points.geometry)
+            d_needs = straight_line_m(sources.geometry, self.needs.geometry) if n_needs else np.array([])
+            return d_points, d_needs, None
+        src = self.snap.subset(rows)
+        node_dist = self.network.node_distance(src, limit_m=self.limit)
+        d_points = self.network.point_distance(node_dist, self.point_snap, sources=src)
+        d_needs = self.network.point_distance(node_dist, self.need_snap, sources=src) if n_needs else np.array([])
+        return d_points, d_needs, node_dist
 
 
 def coverage_table(areas, blocks, resources, needs=None, *, levels: list[str] | None = None,
