@@ -83,5 +83,6 @@ class SegmentIndex:
         (i_geom, i_line), d = self._strtree.query_nearest(geoms, return_distance=True, all_matches=False)
         line, along, dist = np.zeros(len(geoms), dtype=np.int64), np.zeros(len(geoms)), np.full(len(geoms), np.inf)
         line[i_geom], dist[i_geom] = i_line, d
-        along[i_geom] = shapely.line_locate_point(self.lines[i_line], geoms[i_geom])
+        on_line = shapely.get_point(shapely.shortest_line(self.lines[i_line], geoms[i_geom]), 0)
+        along[i_geom] = shapely.line_locate_point(self.lines[i_line], on_line)
         return line, along, dist

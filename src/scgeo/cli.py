@@ -208,9 +208,11 @@ def _import_network(args, ws) -> int:
         nodes, edges = net.to_frames()
         lines = None
     else:
-        data = read_osm(source)
+        data = read_osm(source, muni_code=ws.meta().get("muni_code"))
         nodes, edges, lines = data.nodes, data.edges, data.lines
         net = WalkNetwork.from_frames(nodes, edges)
+        if data.cut_ways:
+            print(f"ファイルの範囲の端で切れている道 {data.cut_ways:,} 本は、範囲内の部分を取り込みました。")
     from scgeo.location import Expected, check_location
 
     check_location(nodes, Expected.for_workspace(ws), what=source.name)

@@ -135,12 +135,17 @@ class WalkNetwork:
         return cls.from_frames(ws.read("network_nodes"), ws.read("network_edges"), crs=crs)
 
     @classmethod
-    def from_osm(cls, path: str | Path, *, crs: CRS | str | None = None) -> WalkNetwork:
-        """Build from an ``.osm`` / ``.osm.pbf`` file (see :func:`scgeo.io.osm.read_osm`)."""
+    def from_osm(cls, path: str | Path, *, crs: CRS | str | None = None,
+                 muni_code: str | None = None) -> WalkNetwork:
+        """Build from an ``.osm`` / ``.osm.pbf`` file (see :func:`scgeo.io.osm.read_osm`).
+
+        ``crs`` defaults to the plane-rectangular zone of ``muni_code``, else the data's UTM zone.
+        """
+        from scgeo.crs import plane_zone_epsg
         from scgeo.io.osm import read_osm
 
-        data = read_osm(path)
-        return cls.from_frames(data.nodes, data.edges, crs=crs)
+        data = read_osm(path, muni_code=muni_code)
+        return cls.from_frames(data.nodes, data.edges, crs=crs or plane_zone_epsg(muni_code))
 
     @classmethod
     def from_graphml(cls, path: str | Path, *, crs: CRS | str | None = None) -> WalkNetwork:
