@@ -127,3 +127,22 @@ def test_ways_cut_by_the_extract_keep_their_inside_parts(tmp_path: Path):
 def test_metric_crs_from_the_data(lon, lat, muni, epsg):
     frame = gpd.GeoDataFrame(geometry=[shapely.Point(lon, lat)], crs=4326)
     assert metric_crs(frame, muni_code=muni).to_epsg() == epsg
+
+
+def test_vectorised_pieces_equal_shapely_substring():
+    from shapely.ops import substring
+
+    from scgeo.analysis.coverage import _pieces
+
+    rng = np.random.default_rng(0)
+    lines = np.array([shapely.LineString(np.cumsum(rng.normal(0, 30, (rng.integers(2, 6), 2)), axis=0))
+                      for _ in range(300)])
+    length = shapely.length(lines)
+    start = rng.uniform(0, 1, len(lines)) * length
+    end = np.minimum(start + rng.uniform(0, 1, len(lines)) * length, length)
+    start[:20], end[20:40], end[40:50] = 0.0, length[20:40], start[40:50]  # from an end, to an end, a point
+    got = _pieces(lines, start, end)
+    expected = np.array([substring(g, a, b) for g, a, b in zip(lines, start, end, strict=True)], dtype=object)
+    assert (shapely.get_type_id(got) == shapely.get_type_id(expected)).all()
+    np.testing.assert_allclose(shapely.hausdorff_distance(got, expected), 0.0, atol=1e-9)
+    np.testing.assert_allclose(shapely.length(got), end - start, atol=1e-9)

@@ -491,11 +491,34 @@ def catchments(coverage: Coverage, *, thresholds_min: tuple[float, ...] | None =
 
 
 def _pieces(lines: np.ndarray, start_m: np.ndarray, end_m: np.ndarray) -> np.ndarray:
-    """The parts of ``lines`` between two positions (only the partly reachable segments)."""
-    from shapely.ops import substring
+    """The parts of ``lines`` between two positions along them, in numpy (no loop over lines).
 
-    return np.array([substring(line, a, b) for line, a, b in zip(lines, start_m, end_m, strict=True)],
-                    dtype=object)
+    Each part runs from the point at ``start_m`` through the line's vertices strictly between
+    the two positions to the point at ``end_m``; where the positions meet, the part is that point
+    (as ``shapely.ops.substring`` gives).
+    """
+    out = np.empty(len(lines), dtype=object)
+    if not len(lines):
+        return out
+    first = shapely.line_interpolate_point(lines, start_m)
+    last = shapely.line_interpolate_point(lines, end_m)
+    point = end_m <= start_m
+    out[point] = first[point]
+    keep = np.flatnonzero(~point)
+    if len(keep):
+        xy, owner = shapely.get_coordinates(lines[keep], return_index=True)
+        step = np.hypot(*np.diff(xy, axis=0).T)
+        step = np.concatenate([[0.0], np.where(owner[1:] == owner[:-1], step, 0.0)])
+        cum = np.cumsum(step)
+        cum -= cum[np.searchsorted(owner, owner, side="left")]  # distance along each line
+        inner = (cum > start_m[keep][owner]) & (cum < end_m[keep][owner])
+        k = len(keep)
+        line = np.concatenate([np.arange(k), owner[inner], np.arange(k)])
+        rank = np.concatenate([np.full(k, -1.0), cum[inner], np.full(k, np.inf)])
+        coords = np.vstack([shapely.get_coordinates(first[keep]), xy[inner], shapely.get_coordinates(last[keep])])
+        order = np.lexsort((rank, line))
+        out[keep] = shapely.linestrings(coords[order], indices=line[order])
+    return out
 
 
 def _area_served(coverage: Coverage) -> pd.Series:
