@@ -146,3 +146,21 @@ def test_vectorised_pieces_equal_shapely_substring():
     assert (shapely.get_type_id(got) == shapely.get_type_id(expected)).all()
     np.testing.assert_allclose(shapely.hausdorff_distance(got, expected), 0.0, atol=1e-9)
     np.testing.assert_allclose(shapely.length(got), end - start, atol=1e-9)
+
+
+def test_nested_catchments_equal_each_built_alone(net):
+    from scgeo.analysis.coverage import Coverage, catchments
+    from scgeo.schema import load_taxonomy
+
+    pts = _points(net, 12, 5)
+    res = gpd.GeoDataFrame({"category": ["salon", "medical"] * 6, "served_area_id": None}, geometry=pts.to_numpy(),
+                           crs=METRIC)
+    cov = Coverage(15.0, "network", gpd.GeoDataFrame(geometry=[], crs=METRIC),
+                   gpd.GeoDataFrame({"block_id": [], "level": [], "area_id": []}), gpd.GeoDataFrame(), res, None,
+                   ["salon", "medical"], load_taxonomy(), net, 60.0)
+    nested = catchments(cov, thresholds_min=(3, 6, 10)).set_index(["category", "minutes"]).geometry
+    for minutes in (3, 6, 10):
+        alone = catchments(cov, thresholds_min=(minutes,)).set_index(["category", "minutes"]).geometry
+        for key, shape in alone.items():
+            assert nested[key].symmetric_difference(shape).area < 1e-6 * shape.area
+    assert (nested.xs("salon").area.diff().dropna() > 0).all()  # longer walks reach more

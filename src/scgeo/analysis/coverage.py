@@ -468,6 +468,7 @@ def catchments(coverage: Coverage, *, thresholds_min: tuple[float, ...] | None =
             continue
         snap = net.snap(src)
         node_dist = net.node_distance(snap, limit_m=thresholds[-1] * coverage.speed_m_per_min)
+        polygon, done = None, np.zeros(len(lines), dtype=bool)  # streets whole in a shorter catchment
         for minutes in thresholds:
             reach = minutes * coverage.speed_m_per_min
             from_u = np.clip(reach - node_dist[u], 0, None)
@@ -475,15 +476,19 @@ def catchments(coverage: Coverage, *, thresholds_min: tuple[float, ...] | None =
             whole = from_u + from_v >= length
             at_u, at_v = ~whole & (from_u > 0), ~whole & (from_v > 0)
             own = np.clip(reach - snap.snap_m, 0, None)  # along the source's own segment
+            # the catchments nest: a longer one is the shorter one plus what it reaches beyond it
+            # (a street whole before stays whole; a part grows), so only those are merged in
+            new, at_u, at_v = whole & ~done, at_u & ~done, at_v & ~done
             parts = [
-                lines[whole],
+                lines[new],
                 _pieces(lines[at_u], np.zeros(at_u.sum()), from_u[at_u]),
                 _pieces(lines[at_v], (length - from_v)[at_v], length[at_v]),
                 _pieces(lines[snap.edge], np.clip(snap.along_m - own, 0, None),
                         np.minimum(snap.along_m + own, length[snap.edge])),
             ]
-            reached = np.concatenate(parts)
-            polygon = shapely.union_all(shapely.buffer(reached, buffer_m, quad_segs=4))
+            shapes = shapely.buffer(np.concatenate(parts), buffer_m, quad_segs=4)
+            polygon = shapely.union_all(shapes if polygon is None else np.append(shapes, polygon))
+            done |= whole
             rows.append({"category": code, "category_label": coverage.taxonomy.label(code),
                          "minutes": minutes, "geometry": polygon})
     columns = ["category", "category_label", "minutes", "geometry"]
