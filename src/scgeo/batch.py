@@ -243,6 +243,8 @@ def run_batch(manifest: Manifest, *, out_dir: str | Path = "out/batch", schedule
 
 def combine(manifest: Manifest, out_dir: str | Path) -> tuple[pd.DataFrame, dict[str, Path]]:
     """The prefecture/nation table and choropleth map from the finished municipalities."""
+    from scgeo.sheets import write_csv
+
     out = Path(out_dir)
     frames = [pd.read_parquet(out / m.muni_code / SUMMARY) for m in manifest.municipalities
               if (out / m.muni_code / SUMMARY).is_file()]
@@ -250,19 +252,10 @@ def combine(manifest: Manifest, out_dir: str | Path) -> tuple[pd.DataFrame, dict
     table = table.sort_values(["muni_code", "category"]).reset_index(drop=True)
     outputs = {"parquet": out / "coverage_by_municipality.parquet", "csv": out / "coverage_by_municipality.csv"}
     table.to_parquet(outputs["parquet"], index=False)
-    _write_csv(table, outputs["csv"])
+    write_csv(table, outputs["csv"])  # formulas neutralised, as every spreadsheet scgeo writes
     if len(table):
         outputs["map"] = _choropleth(manifest, table, out / "coverage_by_municipality.png")
     return table, outputs
-
-
-def _write_csv(table: pd.DataFrame, path: Path) -> None:
-    try:  # every spreadsheet through the formula neutraliser, once it is there
-        from scgeo.sheets import write_csv
-    except ImportError:
-        table.to_csv(path, index=False, encoding="utf-8-sig")
-    else:
-        write_csv(table, path)
 
 
 def _choropleth(manifest: Manifest, table: pd.DataFrame, path: Path) -> Path:
