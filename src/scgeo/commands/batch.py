@@ -39,6 +39,11 @@ def _cmd_batch(args) -> int:
               f"ワーカーの最大メモリ {runs['peak_rss_mb'].max():,.0f} MB")
     for name, path in result.outputs.items():
         print(f"  {name}: {path}")
+    if result.failed:
+        print(f"処理できなかった市町村: {len(result.failed)} (次に実行するとこれらだけを処理します)", file=sys.stderr)
+        for code, exc in result.failed.items():
+            print(f"  {code}: {exc}", file=sys.stderr)
+        return 2 if all(isinstance(e, InputError) for e in result.failed.values()) else 1
     return 0
 
 
