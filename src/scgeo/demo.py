@@ -24,7 +24,8 @@ from scgeo.report import gap_report, match_report, write_blank_zones, write_gap_
 from scgeo.settings import get_settings
 from scgeo.workspace import Workspace
 
-__all__ = ["DEMO_USER", "SAMPLE_LAYERS", "build_sample_workspace", "find_sample_data", "keep_user_edits", "run_demo"]
+__all__ = ["DEMO_USER", "SAMPLE_LAYERS", "build_sample_workspace", "find_sample_data", "keep_user_edits",
+           "replay_sample_year", "run_demo"]
 
 DEMO_USER = "scgeo demo"  # the editor name of the demo's own writes
 
@@ -43,6 +44,8 @@ SAMPLE_LAYERS = (
     ("organisations/ties.csv", "ties", None),
     ("organisations/council_meetings.csv", "council_meetings", None),
     ("organisations/helpers.csv", "helpers", None),
+    ("activities/plans.csv", "plans", None),
+    ("activities/activities.csv", "activities", None),
 )
 
 
@@ -105,6 +108,14 @@ def _build(ws: Workspace, data_dir: Path, log: Callable[[str], None]) -> Workspa
             result = read_resources(file)
         elif layer == "needs":
             result = read_needs(file)
+        elif layer in ("plans", "activities"):
+            from scgeo.report.year import import_activities, import_plans
+
+            result = (import_plans if layer == "plans" else import_activities)(ws, file, user=DEMO_USER)
+            if len(result.rejected):
+                raise InputError(f"サンプルデータ {file} に不正な行があります: {result.rejected['reason'].iloc[0]}")
+            log(f"  {relative}: {len(result.accepted)} 件")
+            continue
         else:
             result = read_network_table(file, layer)
         if len(result.rejected):
@@ -113,6 +124,33 @@ def _build(ws: Workspace, data_dir: Path, log: Callable[[str], None]) -> Workspa
         ws.import_result(layer, result, user=DEMO_USER, source=relative)
         log(f"  {relative}: {len(result.accepted)} 件")
     return ws
+
+
+def replay_sample_year(ws: Workspace, data_dir: str | Path, *,
+                       log: Callable[[str], None] = lambda _m: None) -> list[str]:
+    """Take the sample year's month-end snapshots (March to September 2026) in ``ws``.
+
+    The sample's resources are as they are at the end of the year; each month's resources are
+    those of the sample's dated changes undone after that month (``activities/resource_changes.csv``),
+    and each snapshot says so in its note. Returns the snapshot ids.
+    """
+    import pandas as pd
+
+    from scgeo.network import WalkNetwork
+    from scgeo.report.snapshots import resources_as_of, take_snapshot
+    from scgeo.sample import YEAR_MONTHS
+
+    changes = pd.read_csv(Path(data_dir) / "activities" / "resource_changes.csv", dtype=str, keep_default_na=False)
+    network = WalkNetwork.from_workspace(ws) if ws.count("network_edges") else None
+    resources = ws.read("resources")
+    ids = []
+    for month in YEAR_MONTHS:
+        end = pd.Period(month, freq="M").end_time.normalize()
+        ids.append(take_snapshot(ws, month=month, user=DEMO_USER, network=network,
+                                 resources=resources_as_of(resources, changes, end),
+                                 note="サンプルの町: 社会資源はその月末の状態を開設・廃止の日付から再構成"))
+    log(f"  月末スナップショット: {', '.join(YEAR_MONTHS)}")
+    return ids
 
 
 def keep_user_edits(path: str | Path) -> Path | None:
@@ -154,6 +192,7 @@ def run_demo(out_dir: str | Path = "out", *, data_dir: str | Path | None = None,
     ws = build_sample_workspace(out_dir / "workspace.gpkg", data, log=log)
     outputs = {"workspace": ws.path} | ({"kept_workspace": kept} if kept is not None else {})
 
+    replay_sample_year(ws, data, log=log)
     table, zones, _ = gap_report(ws)
     outputs["gaps"] = write_gap_table(table, out_dir / "gaps.csv")
     outputs["blank_zones"] = write_blank_zones(zones, out_dir / "blank_zones.geojson")
