@@ -25,7 +25,7 @@ from scgeo.settings import get_settings
 from scgeo.workspace import Workspace
 
 __all__ = ["DEMO_USER", "SAMPLE_LAYERS", "build_sample_workspace", "find_sample_data", "keep_user_edits",
-           "replay_sample_year", "run_demo"]
+           "replay_sample_year", "run_demo", "write_year_reports"]
 
 DEMO_USER = "scgeo demo"  # the editor name of the demo's own writes
 
@@ -126,9 +126,9 @@ def _build(ws: Workspace, data_dir: Path, log: Callable[[str], None]) -> Workspa
     return ws
 
 
-def replay_sample_year(ws: Workspace, data_dir: str | Path, *,
+def replay_sample_year(ws: Workspace, data_dir: str | Path, *, months: tuple[str, ...] | None = None,
                        log: Callable[[str], None] = lambda _m: None) -> list[str]:
-    """Take the sample year's month-end snapshots (March to September 2026) in ``ws``.
+    """Take the sample year's month-end snapshots (March to September 2026, or ``months``) in ``ws``.
 
     The sample's resources are as they are at the end of the year; each month's resources are
     those of the sample's dated changes undone after that month (``activities/resource_changes.csv``),
@@ -141,16 +141,45 @@ def replay_sample_year(ws: Workspace, data_dir: str | Path, *,
     from scgeo.sample import YEAR_MONTHS
 
     changes = pd.read_csv(Path(data_dir) / "activities" / "resource_changes.csv", dtype=str, keep_default_na=False)
+    opened = changes[changes["status_before"] == ""]  # the coordinator saw each new resource on its first day
+    ws.record_confirmations([{"resource_id": r.resource_id, "confirmed_on": r.date, "method": "visit",
+                              "found": "unchanged", "note": "開設の日に訪問"} for r in opened.itertuples()],
+                            user=DEMO_USER, source="サンプルの町の1年")
     network = WalkNetwork.from_workspace(ws) if ws.count("network_edges") else None
     resources = ws.read("resources")
     ids = []
-    for month in YEAR_MONTHS:
+    months = months or YEAR_MONTHS
+    for month in months:
         end = pd.Period(month, freq="M").end_time.normalize()
         ids.append(take_snapshot(ws, month=month, user=DEMO_USER, network=network,
                                  resources=resources_as_of(resources, changes, end),
                                  note="サンプルの町: 社会資源はその月末の状態を開設・廃止の日付から再構成"))
-    log(f"  月末スナップショット: {', '.join(YEAR_MONTHS)}")
+    log(f"  月末スナップショット: {', '.join(months)}")
     return ids
+
+
+SAMPLE_PACK_AREA = "LA3"  # the 協議体 of 第3圏域 meets next on SAMPLE_PACK_DATE
+SAMPLE_PACK_DATE = "2026-10-20"
+SAMPLE_MAP_URL = "https://www.city.sakura.example/chiiki-shigen-map/"  # reserved .example domain: fictional
+
+
+def write_year_reports(ws: Workspace, out_dir: Path, *, log: Callable[[str], None] = print) -> dict[str, Path]:
+    """The sample year's reports: 月次報告 (September, xlsx), 年次報告書 (PDF), a 協議体 pack (PDF and HTML)."""
+    from scgeo.report.annual import annual_report, write_annual_pdf
+    from scgeo.report.monthly import monthly_report, write_monthly_xlsx
+    from scgeo.report.pack import council_pack, write_pack_html, write_pack_pdf
+    from scgeo.sample import YEAR_MONTHS
+
+    month = YEAR_MONTHS[-1]
+    outputs = {"monthly_report": write_monthly_xlsx(monthly_report(ws, month), out_dir / "monthly_report.xlsx")}
+    path, pages = write_annual_pdf(annual_report(ws, 2026, through=month), ws, out_dir / "annual_report.pdf")
+    outputs["annual_report"] = path
+    pack = council_pack(ws, area=SAMPLE_PACK_AREA, date=SAMPLE_PACK_DATE, map_url=SAMPLE_MAP_URL)
+    target = out_dir / f"council_pack_{SAMPLE_PACK_AREA}.pdf"
+    outputs["council_pack"], pack_pages = write_pack_pdf(pack, ws, target)
+    outputs["council_pack_html"] = write_pack_html(pack, ws, target.with_suffix(".html"))
+    log(f"報告: 月次報告 {month}、年次報告書 {pages} ページ、協議体資料 {pack_pages} ページ")
+    return outputs
 
 
 def keep_user_edits(path: str | Path) -> Path | None:
@@ -210,6 +239,7 @@ def run_demo(out_dir: str | Path = "out", *, data_dir: str | Path | None = None,
     outputs["resource_map"] = export_council_map(ws, out_dir / "resource_map.html", blank_zones=zones,
                                                  need_counts=by_area.geometry)  # public: suppressed counts only
     outputs["print_map"] = print_map(ws, out_dir / "print_map.pdf", per_area=True)[0]  # 1 page per 圏域
+    outputs |= write_year_reports(ws, out_dir, log=log)
 
     log("出力:")
     for name, path in outputs.items():

@@ -16,7 +16,7 @@ from scgeo.schema import ACTIVITY_FUNCTION_LABELS, ACTIVITY_FUNCTIONS
 __all__ = [
     "activity_meetings",
     "activity_summary",
-    "areas_within",
+    "area_ids_within",
     "fiscal_months",
     "fiscal_year_of",
     "in_period",
@@ -57,21 +57,18 @@ def in_period(dates: pd.Series, start: object, end: object) -> pd.Series:
     return (day >= pd.Timestamp(start)) & (day <= pd.Timestamp(end))
 
 
-def areas_within(areas: pd.DataFrame, area_id: str | None) -> set[str] | None:
-    """``area_id`` and every area below it (by ``parent_id``); ``None`` (no filter) for no area."""
+def area_ids_within(areas: pd.DataFrame, area_id: str | None) -> set[str] | None:
+    """Ids of ``area_id`` and of every area lying in it (:func:`scgeo.filters.areas_within`).
+
+    ``None`` (no filter) for no area; an id the workspace does not know stands for itself alone.
+    """
+    from scgeo.filters import areas_within
+
     if area_id is None or (not isinstance(area_id, str) and pd.isna(area_id)):
         return None
-    children: dict[str, list[str]] = {}
-    for child, parent in zip(areas["area_id"].astype(str), areas["parent_id"], strict=True):
-        if isinstance(parent, str):
-            children.setdefault(parent, []).append(child)
-    found, todo = set(), [str(area_id)]
-    while todo:
-        current = todo.pop()
-        if current not in found:
-            found.add(current)
-            todo.extend(children.get(current, ()))
-    return found
+    if area_id not in set(areas["area_id"]):
+        return {str(area_id)}
+    return set(areas_within(areas, str(area_id))["area_id"].astype(str))
 
 
 def activity_summary(activities: pd.DataFrame, *, start: object, end: object, user: str | None = None,
@@ -87,7 +84,7 @@ def activity_summary(activities: pd.DataFrame, *, start: object, end: object, us
     user
         Only the activities recorded by this coordinator.
     area_ids
-        Only activities in these areas (see :func:`areas_within`).
+        Only activities in these areas (see :func:`area_ids_within`).
     types
         Activity types (:func:`scgeo.io.activities.load_activity_types`) for the labels.
 

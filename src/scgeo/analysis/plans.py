@@ -12,12 +12,21 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from scgeo.analysis.activities import areas_within, fiscal_months, in_period, month_range
+from scgeo.analysis.activities import area_ids_within, fiscal_months, in_period, month_range
 from scgeo.schema import PLAN_INDICATOR_LABELS
 
-__all__ = ["PlanInputs", "indicator_series", "plan_progress"]
+__all__ = ["PlanInputs", "indicator_series", "plan_progress", "snapshot_of"]
 
 _LIVE = ("status:active", "status:paused")
+
+
+def snapshot_of(snapshots: pd.DataFrame, month: str) -> str | None:
+    """The id of the snapshot standing for ``month``: its month-end one, else its latest on-demand one."""
+    rows = snapshots[snapshots["month"] == month]
+    if not len(rows):
+        return None
+    ends = rows[rows["kind"] == "month_end"]
+    return str((ends if len(ends) else rows).sort_values(["as_of", "taken_at"]).iloc[-1]["snapshot_id"])
 
 
 class PlanInputs:
@@ -41,12 +50,8 @@ class PlanInputs:
         self.areas = areas
 
     def snapshot_of(self, month: str) -> str | None:
-        """The snapshot standing for ``month`` (month-end first, else the latest on-demand one)."""
-        rows = self.snapshots[self.snapshots["month"] == month]
-        if not len(rows):
-            return None
-        ends = rows[rows["kind"] == "month_end"]
-        return str((ends if len(ends) else rows).sort_values(["as_of", "taken_at"]).iloc[-1]["snapshot_id"])
+        """The snapshot standing for ``month`` (:func:`snapshot_of`)."""
+        return snapshot_of(self.snapshots, month)
 
     def baseline_snapshot(self, fy: int) -> str | None:
         """The snapshot of the state at the start of ``fy``: March's month end, else the year's first."""
@@ -103,13 +108,13 @@ def _snapshot_value(inputs: PlanInputs, sid: str | None, goal) -> float:
 def _log_value(inputs: PlanInputs, goal, start, end) -> float:
     if goal.indicator == "council_meetings":
         meetings = inputs.council_meetings[in_period(inputs.council_meetings["date"], start, end)]
-        within = areas_within(inputs.areas, goal.area_id)
+        within = area_ids_within(inputs.areas, goal.area_id)
         if within is not None:
             councils = set(inputs.councils.loc[inputs.councils["area_id"].isin(within), "council_id"])
             meetings = meetings[meetings["council_id"].isin(councils)]
         return float(len(meetings))
     rows = inputs.activities[in_period(inputs.activities["date"], start, end)]
-    within = areas_within(inputs.areas, goal.area_id)
+    within = area_ids_within(inputs.areas, goal.area_id)
     if within is not None:
         rows = rows[rows["area_id"].isin(within)]
     if isinstance(goal.activity_type, str):

@@ -133,9 +133,10 @@ def resident_headers(headers: Iterable[object]) -> list[str]:
 
 def id_list(value: object) -> list[str]:
     """The ids of a list cell (``G001;G017``, ``G001、G017`` …), in order, without repeats."""
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
+    text = None if value is None or (not isinstance(value, str) and pd.isna(value)) else normalise_cell(value)
+    if text is None or not str(text).strip():
         return []
-    return list(dict.fromkeys(x for x in _SPLIT.split(str(normalise_cell(value))) if x))
+    return list(dict.fromkeys(x for x in _SPLIT.split(str(text)) if x))
 
 
 def _read(path: str | Path | pd.DataFrame, spec: Layer, *, mapping, sheet,

@@ -71,6 +71,22 @@ def _changes(town, resources, rng) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["resource_id", "date", "status_before", "status_after"])
 
 
+# 成果と課題 as a coordinator writes them at the half-year (the manual goal has them in its row).
+_REVIEW = {
+    "P00001": ("南台・寿町で体操の通いの場が2か所立ち上がった(6月・9月)。会場は集会所、担い手は老人クラブ",
+               "南沢など山あいの地区は会場と担い手が見つからず、移動支援との組み合わせを検討"),
+    "P00002": ("5月・9月に生活支援サポーター養成講座を開催。修了者が見守り・ごみ出しの担い手に",
+               "3回目は2月に予定。修了者が活動につながる仕組み(登録・紹介)が課題"),
+    "P00003": ("第3圏域にサロンが1か所増え、市全体のカバー率がわずかに上がった",
+               "南中学校区・西中学校区は徒歩15分の外に住む高齢者が多く、新しい会場が必要"),
+    "P00004": ("地区社協と自治会の協力で新しいサロンが開設", "担い手の高齢化で休止が心配な会がある"),
+    "P00005": ("移動販売の停留所、配食と見守りの連携を事業者と調整",
+               "商店・銀行など福祉以外の機関との調整はまだ少ない"),
+    "P00006": ("隔月で開催し、サロンの担い手不足・移動支援を協議", "参加する団体が固定しがち。若い世代の参加が課題"),
+    "P00007": ("ごみ出し支援・サロンへの参加などのつなぎが増えた", "つないだ後の継続の確認(3か月後)が十分でない"),
+}
+
+
 def _plans() -> pd.DataFrame:
     rows = [
         ("P00001", "J05", "resource_development", "南中学校区で通いの場を2か所創出", "resources_created",
@@ -93,6 +109,8 @@ def _plans() -> pd.DataFrame:
     columns = ["goal_id", "area_id", "function", "goal", "indicator", "category", "activity_type", "minutes",
                "baseline", "target", "unit", "result_manual", "achievements", "issues"]
     frame = pd.DataFrame(rows, columns=columns)
+    for goal_id, (achievements, issues) in _REVIEW.items():
+        frame.loc[frame["goal_id"] == goal_id, ["achievements", "issues"]] = [achievements, issues]
     frame.insert(1, "fy", _FY)
     return frame
 
