@@ -73,6 +73,16 @@ def test_quick_entry_takes_defaults_from_the_last_entry(sample_copy):
         add_activity(sample_copy, {"date": "2026-10-03", "type": "会議", "area_id": "NOWHERE"})
 
 
+def test_minutes_of_a_meeting_become_an_activity(sample_copy):
+    meeting = sample_copy.read("council_meetings").iloc[-1]
+    row = add_activity(sample_copy, {"meeting_id": meeting["meeting_id"], "outcome": "次回は移動支援を協議",
+                                     "hours": 2}, user="test")
+    assert row["date"] == meeting["date"] and row["type"] == "council" and row["function"] == "council"
+    assert row["counterparts"] == meeting["attendees"] and row["area_id"] == "LA3"
+    with pytest.raises(InputError, match="記録にありません"):
+        add_activity(sample_copy, {"meeting_id": "M999"})
+
+
 def test_activity_summary_equals_brute_force(sample_workspace):
     log = sample_workspace.read("activities")
     start, end = month_range("2026-07")

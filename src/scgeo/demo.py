@@ -176,8 +176,11 @@ def write_year_reports(ws: Workspace, out_dir: Path, *, log: Callable[[str], Non
     outputs["annual_report"] = path
     pack = council_pack(ws, area=SAMPLE_PACK_AREA, date=SAMPLE_PACK_DATE, map_url=SAMPLE_MAP_URL)
     target = out_dir / f"council_pack_{SAMPLE_PACK_AREA}.pdf"
-    outputs["council_pack"], pack_pages = write_pack_pdf(pack, ws, target)
-    outputs["council_pack_html"] = write_pack_html(pack, ws, target.with_suffix(".html"))
+    from scgeo.maps.static import map_figure
+
+    page = map_figure(ws, area=SAMPLE_PACK_AREA, paper="A4")  # drawn once for both
+    outputs["council_pack_html"] = write_pack_html(pack, ws, target.with_suffix(".html"), map_page=page)
+    outputs["council_pack"], pack_pages = write_pack_pdf(pack, ws, target, map_page=page)
     log(f"報告: 月次報告 {month}、年次報告書 {pages} ページ、協議体資料 {pack_pages} ページ")
     return outputs
 

@@ -75,8 +75,11 @@ def _cmd_pack(args) -> int:
         write_pack_html(pack, ws, out)
         print(f"協議体資料を書き出しました → {out}")
         return 0
-    _, pages = write_pack_pdf(pack, ws, out)
-    html = write_pack_html(pack, ws, out.with_suffix(".html"))
+    from scgeo.maps.static import map_figure
+
+    page = map_figure(ws, area=pack.area_id, paper="A4")
+    html = write_pack_html(pack, ws, out.with_suffix(".html"), map_page=page)
+    _, pages = write_pack_pdf(pack, ws, out, map_page=page)
     print(f"協議体資料を書き出しました ({pages} ページ) → {out}、{html}")
     return 0
 

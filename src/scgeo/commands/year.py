@@ -33,16 +33,18 @@ def _cmd_log_add(args) -> int:
     from scgeo.workspace import Workspace
 
     ws = Workspace.open(args.path)
-    values = {k: v for k, v in quick_entry_defaults(ws, user=args.user).items() if k != "hours"}
-    given = {"date": args.date or dt.date.today().isoformat(), "hours": args.hours, "tier": args.tier,
-             "user": args.user, "area_id": args.area, "function": args.function, "type": args.type,
+    values = {} if args.meeting else {k: v for k, v in quick_entry_defaults(ws, user=args.user).items()
+                                      if k != "hours"}
+    today = None if args.meeting else dt.date.today().isoformat()  # a meeting gives its own date
+    given = {"date": args.date or today, "hours": args.hours, "tier": args.tier, "user": args.user,
+             "area_id": args.area, "function": args.function, "type": args.type,
              "counterparts": args.counterparts, "resource_ids": args.resources, "need_ids": args.needs,
              "scenario_ids": args.scenarios, "meeting_id": args.meeting, "participants": args.participants,
              "outcome": args.outcome}
     values |= {k: v for k, v in given.items() if v is not None}
     if args.type is not None and args.function is None:
         values.pop("function", None)  # the function follows the new type
-    if "type" not in values:
+    if "type" not in values and not args.meeting:
         raise InputError("活動の種類を --type で指定してください(例: --type 個別訪問)。")
     row = add_activity(ws, values, user=args.user)
     print(f"活動を記録しました: {row['activity_id']} {row['date']:%Y-%m-%d} {row['type']} ({row['function']})")

@@ -206,8 +206,11 @@ def _qr(url: str):
     return segno.make(url, error="m")
 
 
-def write_pack_pdf(pack: CouncilPack, workspace, path: str | Path) -> tuple[Path, int]:
-    """The pack as a PDF (A4; the map page A4 landscape). Returns the path and the page count."""
+def write_pack_pdf(pack: CouncilPack, workspace, path: str | Path, *, map_page=None) -> tuple[Path, int]:
+    """The pack as a PDF (A4; the map page A4 landscape). Returns the path and the page count.
+
+    ``map_page``: the area's map figure (:func:`scgeo.maps.static.map_figure`) when already drawn.
+    """
     import numpy as np
 
     from scgeo.maps.static import map_figure
@@ -232,7 +235,7 @@ def write_pack_pdf(pack: CouncilPack, workspace, path: str | Path) -> tuple[Path
         from scgeo.report._pages import cell
 
         pages.text(fig, 0.79, 0.085, cell(pack.map_url, 60), size=6.5, ha="center", color="#444")
-    pages.add(map_figure(workspace, area=pack.area_id, paper="A4"))
+    pages.add(map_page if map_page is not None else map_figure(workspace, area=pack.area_id, paper="A4"))
     fig = pages.page("カバー率が低い種別と前回からの変化", subheading=f"{pack.area_name}  スナップショット "
                      f"{pack.since_snapshot or 'なし'} → {pack.now_snapshot or 'なし'}")
     y = pages.section(fig, 0.895, "カバー率が低い種別(徒歩15分、65歳以上、50%未満)")
@@ -267,15 +270,19 @@ def _html_table(frame: pd.DataFrame) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def write_pack_html(pack: CouncilPack, workspace, path: str | Path) -> Path:
-    """The pack as one self-contained HTML file (the map as an embedded image, the QR code as SVG)."""
+def write_pack_html(pack: CouncilPack, workspace, path: str | Path, *, map_page=None) -> Path:
+    """The pack as one self-contained HTML file (the map as an embedded image, the QR code as SVG).
+
+    ``map_page`` as for :func:`write_pack_pdf`.
+    """
     from matplotlib import rc_context
 
     from scgeo.maps.static import map_figure
 
     buffer = io.BytesIO()
     with rc_context({"savefig.dpi": 110}):
-        map_figure(workspace, area=pack.area_id, paper="A4").savefig(buffer, format="png", facecolor="white")
+        page = map_page if map_page is not None else map_figure(workspace, area=pack.area_id, paper="A4")
+        page.savefig(buffer, format="png", facecolor="white")
     image = base64.b64encode(buffer.getvalue()).decode("ascii")
     qr = _qr(pack.map_url).svg_inline(scale=4) if pack.map_url else ""
     e = html.escape

@@ -49,15 +49,36 @@ def add_activity(workspace, values: Mapping[str, object], *, user: str | None = 
     """Add one activity (the app's quick entry, ``scgeo log add``); returns the row written.
 
     ``values`` uses the layer's column names (``date``, ``hours``, ``type`` …, Japanese words
-    allowed); a missing ``activity_id`` is numbered after the log. Raises ``InputError`` with the
+    allowed); a missing ``activity_id`` is numbered after the log. With a ``meeting_id`` (the
+    minutes of a 協議体 meeting), the meeting gives what the entry leaves out: its date, its
+    attendees as counterparts, the council's area, type 協議体. Raises ``InputError`` with the
     reason when the entry is not valid (nothing is written then).
     """
+    values = {k: v for k, v in values.items() if v is not None}
+    if values.get("meeting_id"):
+        values = _from_meeting(workspace, values)
     result = read_activities(pd.DataFrame([dict(values)]), existing_ids=workspace.ids("activities"),
                              organisations=workspace.read("organisations"), known_ids=known_ids(workspace))
     if len(result.rejected):
         raise InputError(str(result.rejected["reason"].iloc[0]))
     workspace.import_result("activities", result, user=user, source="活動記録の入力")
     return result.accepted.iloc[0]
+
+
+def _from_meeting(workspace, values: dict) -> dict:
+    meetings = workspace.read("council_meetings")
+    match = meetings[meetings["meeting_id"] == values["meeting_id"]]
+    if not len(match):
+        raise InputError(f"協議体の開催 {values['meeting_id']} は記録にありません(`scgeo org import --layer "
+                         "council_meetings` で記録します)。")
+    meeting = match.iloc[0]
+    councils = workspace.read("councils")
+    area = councils.loc[councils["council_id"] == meeting["council_id"], "area_id"]
+    tier = councils.loc[councils["council_id"] == meeting["council_id"], "tier"]
+    found = {"date": meeting["date"], "counterparts": meeting["attendees"], "type": "council", "function": "council",
+             "area_id": area.iloc[0] if len(area) and isinstance(area.iloc[0], str) else None,
+             "tier": tier.iloc[0] if len(tier) else None}
+    return {k: v for k, v in found.items() if v is not None and not (not isinstance(v, str) and pd.isna(v))} | values
 
 
 def quick_entry_defaults(workspace, *, user: str | None = None) -> dict:
