@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import hmac
+import html as html_lib
 import os
+import re
 import sys
+import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import streamlit as st
@@ -13,7 +16,9 @@ import streamlit.components.v1 as components
 
 import scgeo
 from scgeo.app_runner import PASSWORD_ENV, is_loopback
+from scgeo.login import LoginGuard
 from scgeo.schema import AREA_LEVEL_LABELS, RESOURCE_STATUS_LABELS, RESOURCES
+from scgeo.workspace import find_workspaces
 
 # Our own component (components/scgeo_map/index.html, no third-party code): shows the offline map
 # and returns the resource clicked on it. Declared here, in a module: a page run by st.navigation
@@ -39,12 +44,33 @@ def _expected_password() -> str | None:
         return None
 
 
+@st.cache_resource
+def login_guard(expected: str) -> LoginGuard:
+    """One guard per server (and password): failures counted per session and over all sessions."""
+    settings = scgeo.get_settings()
+    return LoginGuard(expected, free_failures=settings.login_free_failures,
+                      session_lockout_failures=settings.login_lockout_failures,
+                      global_lockout_failures=settings.login_global_lockout_failures,
+                      lockout_s=settings.login_lockout_minutes * 60)
+
+
+def _login_token() -> dict:
+    """This session's login state, also read by its deferred downloads (which run off the script)."""
+    if "_scgeo_login" not in st.session_state:
+        st.session_state["_scgeo_login"] = {"ok": False, "session": uuid.uuid4().hex}
+    return st.session_state["_scgeo_login"]
+
+
 def password_gate() -> bool:
     """True when the app may be shown: loopback address, or the right password was entered.
 
-    On any other address only a login form is drawn (the caller stops the script).
+    On any other address only a login form is drawn (the caller stops the script). Repeated
+    wrong passwords make the session wait longer and longer, then lock it (and, past a count
+    over all sessions, every login) for a while: :class:`scgeo.login.LoginGuard`.
     """
+    token = _login_token()
     if is_loopback(st.get_option("server.address")) or st.session_state.get("authenticated"):
+        token["ok"] = True
         return True
     st.title("scgeo ログイン")
     expected = _expected_password()
@@ -52,15 +78,36 @@ def password_gate() -> bool:
         st.error("このアプリはネットワークに公開されていますが、パスワードが設定されていません。"
                  f"環境変数 {PASSWORD_ENV} か .streamlit/secrets.toml の password を設定して起動し直してください。")
         return False
+    guard = login_guard(expected)
     with st.form("login"):
         given = st.text_input("パスワード", type="password")
         submitted = st.form_submit_button("ログイン")
     if submitted:
-        if hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8")):
+        outcome = guard.attempt(token["session"], given)
+        if outcome.ok:
             st.session_state["authenticated"] = True
+            token["ok"] = True
             st.rerun()
-        st.error("パスワードが違います。")
+        st.error(outcome.message)
     return False
+
+
+def download_data(data: bytes | str) -> Callable[[], bytes | str]:
+    """``data`` for ``st.download_button``, handed over only when a logged-in session clicks.
+
+    Streamlit serves a download's bytes under ``/media/…`` to anyone who has the URL, without a
+    session (streamlit issue #8148): so nothing is put there when a page is drawn. The button
+    gets this callable (a deferred download); it runs on the click, through the session's own
+    connection, and gives the bytes only while the session is logged in.
+    """
+    token = _login_token()
+
+    def deliver() -> bytes | str:
+        if not token["ok"]:
+            raise PermissionError("ログインしていないセッションにはダウンロードを渡しません。")
+        return data
+
+    return deliver
 
 
 # ------------------------------------------------------------------ workspace
@@ -92,7 +139,7 @@ def found_workspaces() -> list[str]:
     """
     here = Path.cwd().resolve()
     seen: dict[Path, None] = {}
-    for candidate in (default_workspace(), *sorted(Path("out").glob("*.gpkg"))):
+    for candidate in (default_workspace(), *find_workspaces("out")):  # never scratch copies or hidden files
         if candidate.is_file() and not candidate.name.startswith("."):
             seen.setdefault(candidate.resolve())
     return [str(p.relative_to(here)) if p.is_relative_to(here) else str(p) for p in seen]
@@ -171,7 +218,7 @@ def open_workspace() -> dict | None:
     try:
         layers = load_layers(str(path), _stamp(path))
     except scgeo.ScgeoError as exc:
-        st.warning(f"{exc}")
+        st.warning(plain(exc))
         st.info(NO_WORKSPACE_HELP)
         return None
     return {**layers, "stamp": _stamp(path)}
@@ -186,6 +233,40 @@ def written() -> None:
     """After a write: rerun so every cached read sees the new file."""
     load_layers.clear()
     st.rerun()
+
+
+# ------------------------------------------------------------------ text and frames from data
+
+_MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_{}\[\]()<>!#|~$:])")
+# GitHub-flavoured Markdown turns bare URLs and e-mail addresses into links after parsing, so
+# escapes do not stop it: an invisible word joiner (U+2060) inside the pattern does
+_AUTOLINK = re.compile(r"(?i)(https?|ftp|mailto|www)(?=\\?[:.])|(@)")
+
+
+def plain(value: object) -> str:
+    """``value`` as literal text inside Streamlit Markdown (captions, headers, messages).
+
+    The marks that make Markdown do something are backslash-escaped (CommonMark allows it for
+    every ASCII punctuation mark), so a name or a note from data shows as typed:
+    ``![x](http://…)`` is no image that fetches an outside URL, ``[x](…)`` or ``<http://…>`` no
+    link, ``:red[…]`` no directive, ``**`` no bold; bare URLs and e-mail addresses get an
+    invisible word joiner so that they are not turned into links either. Line breaks become spaces.
+    """
+    text = " ".join(str(value).splitlines())
+    text = _MARKDOWN_PUNCTUATION.sub(r"\\\1", text)
+    return _AUTOLINK.sub(lambda m: (m.group(1) or m.group(2)) + "\u2060", text)
+
+
+def sandboxed(page_html: str) -> str:
+    """A page holding ``page_html`` in a frame sandboxed to scripts only (for ``st.iframe``).
+
+    ``st.iframe`` runs HTML with the Streamlit page's origin; the inner frame has none
+    (no ``allow-same-origin``), so a script that slipped into a map could not reach the app.
+    """
+    return ('<!DOCTYPE html><html><head><meta charset="utf-8"><style>html,body{margin:0;height:100%}'
+            'iframe{border:0;width:100%;height:100%;display:block}</style></head><body>'
+            f'<iframe sandbox="allow-scripts" title="地図" srcdoc="{html_lib.escape(page_html, quote=True)}">'
+            "</iframe></body></html>")
 
 
 # ------------------------------------------------------------------ labels

@@ -30,6 +30,7 @@ if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is required (SCGEO_REQUIRE_BROWSER=1)", pytrace=False)
     pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium fonts-noto-cjk)", allow_module_level=True)
 sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+playwright_error = pytest.importorskip("playwright.sync_api").Error
 
 
 def _free_port() -> int:
@@ -99,21 +100,14 @@ def browser_page(server):
             browser.close()
 
 
-# The map's window: inside the app's own map component (scgeo_map), or a plain st.iframe.
-MAP_WINDOW = """(() => {
-    const c = document.querySelector('[data-testid=stCustomComponentV1]');
-    const inner = c && c.contentDocument && c.contentDocument.getElementById('map');
-    if (inner) return inner.contentWindow;
-    const f = document.querySelector('[data-testid=stIFrame]');
-    return f && f.contentWindow;
-})()"""
-
-
 def _map_frame(page):
+    """The map's frame: inside the app's own map component (scgeo_map), or inside a plain st.iframe.
+
+    Either way the map runs in a frame sandboxed without allow-same-origin, which the page's own
+    scripts cannot reach: Playwright's frame handles can.
+    """
     handle = page.wait_for_selector("[data-testid='stCustomComponentV1'], [data-testid='stIFrame']", timeout=30_000)
-    frame = handle.content_frame()
-    if handle.get_attribute("data-testid") == "stCustomComponentV1":
-        frame = frame.wait_for_selector("#map", state="attached", timeout=30_000).content_frame()
+    frame = handle.content_frame().wait_for_selector("iframe", state="attached", timeout=30_000).content_frame()
     frame.wait_for_function("() => typeof L !== 'undefined' && document.querySelector('.leaflet-container')",
                             timeout=30_000)
     return frame
@@ -133,7 +127,10 @@ COUNT_MARKERS = """(w) => {
             if (l instanceof L.LayerGroup) walk(l); else if (isResource(l)) leaves.add(l);
         }
     };
-    const roots = [...Object.values(w), ...Object.values((w.scgeo && w.scgeo.categories) || {})];
+    const roots = [...Object.values((w.scgeo && w.scgeo.categories) || {})];
+    for (const key of Object.keys(w)) {  // the sandboxed frame refuses some properties (localStorage)
+        try { roots.push(w[key]); } catch (e) { /* not a layer */ }
+    }
     for (const v of roots) { if (v instanceof L.LayerGroup) walk(v); }
     return leaves.size;
 }"""
@@ -180,10 +177,15 @@ def test_every_page_offline(server, browser_page, sample_workspace, screenshot_d
         "m.querySelector('[data-testid=stMetricValue]').innerText.trim() === String(n))", arg=salons, timeout=30_000)
     counted = time.monotonic() - started
     assert _metric(page, "表示中") == salons < len(resources)
-    page.wait_for_function(
-        f"n => {{ const w = {MAP_WINDOW};"
-        f" return !!(w && w.L && w.document.querySelector('.leaflet-container')) && ({COUNT_MARKERS})(w) === n; }}",
-        arg=salons, timeout=30_000)
+    deadline = time.monotonic() + 30
+    while True:  # the map frame is redrawn: poll it through Playwright (the page cannot look inside)
+        try:
+            if _marker_count(_map_frame(page)) == salons:
+                break
+        except playwright_error:
+            pass
+        assert time.monotonic() < deadline, "the filtered map was not redrawn"
+        page.wait_for_timeout(200)
     print(f"filter change in the browser: counts after {counted:.2f} s, map redrawn after "
           f"{time.monotonic() - started:.2f} s")
     assert _marker_count(_map_frame(page)) == salons

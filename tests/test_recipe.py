@@ -239,7 +239,9 @@ def test_failed_build_leaves_nothing_and_previous_file_identical(recipe_file, tm
     monkeypatch.setattr(workspace.Transaction, "write", failing)
     with pytest.raises(RuntimeError):
         build(recipe, ws_path)
-    assert list(tmp_path.iterdir()) == []  # no workspace, no scratch file, no rejected files
+    # no workspace, no scratch file, no rejected files (only the hidden lock folder, empty of copies)
+    assert [p for p in tmp_path.iterdir() if p.name != ".tx.gpkg.scgeo"] == []
+    assert not list(tmp_path.glob(".tx.gpkg.scgeo/*.tmp.gpkg"))
     monkeypatch.setattr(workspace.Transaction, "write", original)
     build(recipe, ws_path)
     before = ws_path.read_bytes()

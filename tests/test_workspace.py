@@ -118,7 +118,7 @@ def test_failed_write_leaves_file_exactly_as_before(ws, monkeypatch):
         ws.import_result("town_blocks", result)  # areas written, then population fails
     assert calls == ["areas", "population"]
     assert _digest(ws.path) == before
-    assert not list(ws.path.parent.glob("*.tmp.gpkg"))
+    assert not list(ws.path.parent.glob("*.tmp.gpkg")) and not list(ws.path.parent.glob(".*/*.tmp.gpkg"))
     assert ws.count("areas") == 0 and ws.count("resources") == 2
 
 

@@ -1,12 +1,10 @@
 """出力: the offline council map (HTML) and the resource table (Excel), for the town or one 日常生活圏域."""
 
-import io
 import tempfile
 from pathlib import Path
 
-import pandas as pd
 import streamlit as st
-from app_state import area_choices, open_workspace, taxonomy
+from app_state import area_choices, download_data, open_workspace, taxonomy
 
 import scgeo
 from scgeo.filters import areas_within, filter_resources
@@ -14,6 +12,7 @@ from scgeo.maps.council import export_council_map
 from scgeo.maps.static import print_map
 from scgeo.report import labelled_resources
 from scgeo.schema import RESOURCES
+from scgeo.sheets import xlsx_bytes
 
 WHOLE = "市全域"
 
@@ -40,15 +39,7 @@ def resources_xlsx(path: str, stamp: int, area_id: str | None, _resources) -> by
     """The resources as an Excel sheet with Japanese headers and labels instead of codes."""
     table = labelled_resources(_resources, taxonomy=taxonomy(), digits=7)
     labels = {c.name: c.label for c in RESOURCES.columns} | {"lat": "緯度", "lon": "経度"}
-    buffer = io.BytesIO()
-    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-        table.rename(columns=labels).to_excel(writer, sheet_name="社会資源", index=False)
-        sheet = writer.sheets["社会資源"]
-        for column in sheet.columns:
-            width = max(len(str(c.value or "")) for c in column[:50])
-            sheet.column_dimensions[column[0].column_letter].width = min(40, max(8, width * 1.8))
-        sheet.freeze_panes = "C2"
-    return buffer.getvalue()
+    return xlsx_bytes(table.rename(columns=labels), sheet_name="社会資源", freeze_panes="C2", fit_widths=True)
 
 
 layers = open_workspace()
@@ -75,19 +66,20 @@ if layers is not None:
         st.subheader("地域資源マップ(HTML)")
         with st.spinner("地図を作っています…"):
             html = council_html(info["path"], layers["stamp"], area_id)
-        st.download_button("地図をダウンロード", html.encode("utf-8"), file_name=f"{stem}_resource_map.html",
-                           mime="text/html", type="primary")
+        st.download_button("地図をダウンロード", download_data(html.encode("utf-8")),
+                           file_name=f"{stem}_resource_map.html", mime="text/html", type="primary")
         st.caption(f"{len(html) / 1024:.0f} KB")
     with c[1]:
         st.subheader("社会資源の一覧(Excel)")
         with st.spinner("Excel を作っています…"):
             xlsx = resources_xlsx(info["path"], layers["stamp"], area_id, resources)
-        st.download_button("Excel をダウンロード", xlsx, file_name=f"{stem}_resources.xlsx",
+        st.download_button("Excel をダウンロード", download_data(xlsx), file_name=f"{stem}_resources.xlsx",
                            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
         st.caption("列見出しは日本語、種別・提供主体・状態は日本語の名前で出力します。")
     with c[2]:
         st.subheader("印刷用の地図(PDF)")
         with st.spinner("PDF を作っています…"):
             pdf, pages = print_pdf(info["path"], layers["stamp"], area_id)
-        st.download_button("PDF をダウンロード", pdf, file_name=f"{stem}_print_map.pdf", mime="application/pdf")
+        st.download_button("PDF をダウンロード", download_data(pdf), file_name=f"{stem}_print_map.pdf",
+                           mime="application/pdf")
         st.caption(f"A3 横 {pages} ページ(番号付きの資源と名称の一覧)。")

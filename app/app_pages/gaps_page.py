@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 import streamlit as st
-from app_state import NO_WORKSPACE_HELP, open_workspace, taxonomy
+from app_state import NO_WORKSPACE_HELP, download_data, open_workspace, sandboxed, taxonomy
 
 import scgeo
 from scgeo.analysis import analysis_notes, catchments
@@ -142,7 +142,7 @@ if layers is not None:
         html = map_html(info["path"], layers["stamp"], (categories, minutes, level, map_category, dt.date.today()),
                         f"{info['muni_name']} {tax.label(map_category)} の空白地帯", label, areas, resources,
                         indicator, catch, cat_zones)
-        st.iframe(html, height=600)
+        st.iframe(sandboxed(html), height=600)
         st.caption(f"{level_label}の塗り分けはカバー率、赤い斜線の区域は空白地帯、薄い色は徒歩{minutes}分圏"
                    "(右上のレイヤで切り替え)。" + "".join(f" {n}。" for n in analysis_notes(
                        basis=coverage.population_basis, aging_rate=coverage.aging_rate,
@@ -164,11 +164,11 @@ if layers is not None:
     st.subheader("ダウンロード")
     stem = f"{info['muni_code']}_gaps_{minutes}min"
     d = st.columns(2)
-    d[0].download_button("カバー率の表(CSV)", table_file(info["path"], layers["stamp"], categories, float(minutes),
-                                                         ".csv", table),
+    d[0].download_button("カバー率の表(CSV)", download_data(table_file(info["path"], layers["stamp"], categories,
+                                                                       float(minutes), ".csv", table)),
                          file_name=f"{stem}.csv", mime="text/csv", type="primary")
-    d[1].download_button("カバー率の表(Excel)", table_file(info["path"], layers["stamp"], categories, float(minutes),
-                                                           ".xlsx", table),
+    d[1].download_button("カバー率の表(Excel)", download_data(table_file(info["path"], layers["stamp"], categories,
+                                                                          float(minutes), ".xlsx", table)),
                          file_name=f"{stem}.xlsx",
                          mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     st.caption("すべての区域の単位(市・圏域・中学校区・小学校区・町丁目)を含みます。"

@@ -6,12 +6,13 @@ from pathlib import Path
 
 import pandas as pd
 import streamlit as st
-from app_state import editor_name, open_workspace, workspace, written
+from app_state import download_data, editor_name, open_workspace, workspace, written
 
 import scgeo
 from scgeo import io
 from scgeo.location import Expected
 from scgeo.schema import AREA_LEVEL_LABELS, AREAS, NEEDS, RESOURCES, TOWN_BLOCKS
+from scgeo.sheets import csv_bytes
 
 LAYERS = {
     "社会資源": ("resources", RESOURCES),
@@ -91,7 +92,7 @@ def _mapping_ui(headers: list[str], schema, points: bool, digest: str) -> dict[s
 
 
 def _rejected_csv(rejected: pd.DataFrame) -> bytes:
-    return rejected.to_csv(index=False).encode("utf-8-sig")
+    return csv_bytes(rejected)
 
 
 layers = open_workspace()
@@ -172,7 +173,7 @@ if layers is not None:
                                                                    ("source_row", "reason")]]]
                              .rename(columns={"source_row": "行", "reason": "除外の理由"}),
                              hide_index=True, width="stretch", height=260)
-                st.download_button("除外した行を CSV で保存", _rejected_csv(rejected),
+                st.download_button("除外した行を CSV で保存", download_data(_rejected_csv(rejected)),
                                    file_name=f"{Path(upload.name).stem}_rejected.csv", mime="text/csv")
             else:
                 st.caption("除外する行はありません。")

@@ -4,7 +4,7 @@ import datetime as dt
 
 import pandas as pd
 import streamlit as st
-from app_state import STATUS_LABELS, area_choices, map_view, open_workspace, taxonomy, workspace
+from app_state import STATUS_LABELS, area_choices, map_view, open_workspace, plain, sandboxed, taxonomy, workspace
 
 from scgeo.analysis.freshness import STATE_LABELS, freshness
 from scgeo.filters import areas_within, filter_resources
@@ -48,21 +48,21 @@ def _filters(layers: dict) -> dict:
 
 def _details(row: pd.Series) -> None:
     tax = taxonomy()
-    st.subheader(row["name"])
+    st.subheader(plain(row["name"]))  # texts from data are shown as typed: no Markdown images or links
     provider = tax.label(row["provider_type"]) if pd.notna(row["provider_type"]) else "提供主体 未登録"
-    st.caption(f"{tax.label(row['category'])} / {provider} / {STATUS_LABELS.get(row['status'], row['status'])}")
+    st.caption(plain(f"{tax.label(row['category'])} / {provider} / {STATUS_LABELS.get(row['status'], row['status'])}"))
     for col, label in DETAILS.items():
         value = row.get(col)
         if pd.notna(value) and str(value).strip():
-            st.markdown(f"**{label}**: {value}")
+            st.markdown(f"**{label}**: {plain(value)}")
     confirmed = row["last_confirmed"]
     text = "未確認" if pd.isna(confirmed) else f"{confirmed:%Y-%m-%d}"
     state = row.get("_state")
     if state in ("overdue", "long_unconfirmed", "needs_review"):
-        st.warning(f"最終確認日: {text}({row['_state_label']}{'。' + row['_reason'] if row['_reason'] else ''})")
+        st.warning(plain(f"最終確認日: {text}({row['_state_label']}{'。' + row['_reason'] if row['_reason'] else ''})"))
     else:
         st.markdown(f"**最終確認日**: {text}({row.get('_state_label', '')})")
-    st.caption(f"資源ID {row['resource_id']}")
+    st.caption(f"資源ID {plain(row['resource_id'])}")
 
 
 @st.cache_data(max_entries=32, show_spinner="地図を描いています…")
@@ -86,7 +86,7 @@ layers = open_workspace()
 st.title("地域資源マップ")
 if layers is not None:
     info = layers["info"]
-    st.caption(f"{info['muni_name']} ({info['muni_code']}) — {info['path']}")
+    st.caption(plain(f"{info['muni_name']} ({info['muni_code']}) — {info['path']}"))
     counts = info["layers"]
     if counts["areas"] == 0 and counts["resources"] == 0:
         cols = st.columns(4)
@@ -120,7 +120,7 @@ if layers is not None:
             map_view(html=html, height=640, key="map_view", on_change=_map_clicked, default=None)
             st.caption("地図の点をクリックすると、吹き出しと右の欄に内容が出ます(右の欄では名前でも選べます)。")
         else:
-            st.iframe(html, height=640)
+            st.iframe(sandboxed(html), height=640)
             st.caption("地図の点をクリックすると吹き出しで内容が出ます。右の欄で選ぶと全項目を表示します。")
     with right:
         ids = shown.sort_values("name")["resource_id"].tolist()

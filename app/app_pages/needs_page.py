@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 import streamlit as st
-from app_state import open_workspace, taxonomy
+from app_state import download_data, open_workspace, sandboxed, taxonomy
 
 import scgeo
 from scgeo.maps import offline_html, resource_map
@@ -154,15 +154,15 @@ if layers is not None:
     if len(areas) or "mesh" in UNITS[unit]:
         html = map_html(path, stamp, unit, statuses, f"{info['muni_name']} ニーズ件数({unit})",
                         areas, layers["resources"].iloc[:0])  # the counts only: resources are on the 地図 page
-        st.iframe(html, height=560)
+        st.iframe(sandboxed(html), height=560)
         st.caption(f"「<{manifest['threshold']}」は秘匿した件数です。個々のニーズの位置は描いていません。")
 
     st.subheader("ダウンロード(公開用)")
     csv, manifest_json = public_files(path, stamp, unit, statuses)
     stem = f"{info['muni_code']}_needs_by_{manifest['level']}"
     d = st.columns(2)
-    d[0].download_button("集計表(CSV)", csv, file_name=f"{stem}.csv", mime="text/csv", type="primary")
-    d[1].download_button("マニフェスト(JSON)", manifest_json, file_name=f"{stem}.csv.manifest.json",
+    d[0].download_button("集計表(CSV)", download_data(csv), file_name=f"{stem}.csv", mime="text/csv", type="primary")
+    d[1].download_button("マニフェスト(JSON)", download_data(manifest_json), file_name=f"{stem}.csv.manifest.json",
                          mime="application/json")
     with st.expander("マニフェストの内容(何を、なぜ秘匿したか)"):
         st.json(json.loads(manifest_json), expanded=1)

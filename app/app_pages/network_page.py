@@ -4,7 +4,7 @@ import datetime as dt
 
 import pandas as pd
 import streamlit as st
-from app_state import area_choices, editor_name, open_workspace, workspace, written
+from app_state import area_choices, download_data, editor_name, open_workspace, plain, workspace, written
 
 import scgeo
 from scgeo.analysis.ties import network_metrics, propose_ties
@@ -57,7 +57,7 @@ c4.metric("つながりのない団体", len(summary["isolated"]))
 title = f"エコマップ: {focus_label}" if focus else f"{area_label} の関係者ネットワーク"
 page = network_html(graph, title=title, focus=focus, depth=2 if focus else 1)
 st.iframe(page, height=760)
-st.download_button("この図を HTML で保存(オフラインで開けます)", page.encode("utf-8"),
+st.download_button("この図を HTML で保存(オフラインで開けます)", download_data(page.encode("utf-8")),
                    file_name="network.html", mime="text/html")
 
 st.subheader("橋渡し役とつながりのない団体")
@@ -137,7 +137,7 @@ with tab_org, st.form("add_org", clear_on_submit=True):
                                              "area_id": served.get(area), "contact": contact or None,
                                              "notes": notes or None}, user=editor_name())
         except scgeo.InputError as exc:
-            st.error(str(exc))
+            st.error(plain(str(exc)))
         else:
             written()
 with tab_tie, st.form("add_tie", clear_on_submit=True):
@@ -164,6 +164,6 @@ with tab_tie, st.form("add_tie", clear_on_submit=True):
                                     "started": pd.Timestamp(started), "status": "accepted", "origin": "アプリ",
                                     "notes": note or None}, user=editor_name())
         except scgeo.InputError as exc:
-            st.error(str(exc))
+            st.error(plain(str(exc)))
         else:
             written()

@@ -4,7 +4,7 @@ import datetime as dt
 
 import pandas as pd
 import streamlit as st
-from app_state import STATUS_LABELS, editor_name, open_workspace, taxonomy, workspace, written
+from app_state import STATUS_LABELS, editor_name, open_workspace, plain, taxonomy, workspace, written
 
 import scgeo
 from scgeo.analysis.freshness import STATE_LABELS, freshness
@@ -69,14 +69,24 @@ def _changes(table: pd.DataFrame, edited_rows: dict) -> dict[str, dict]:
     return out
 
 
-def _apply(action, ids: list[str], done: str) -> None:
-    ws, errors = workspace(), []
+def _apply(action, ids: list[str], done: str, info: dict) -> None:
+    """Run ``action(ws, id, version)`` per id, each write based on the version this page was drawn from.
+
+    When someone else saved in between, the write stops with a conflict (nothing overwritten):
+    the page is read again and shows what changed since.
+    """
+    ws, errors, version, saved = workspace(), [], info["version"], 0
     for rid in ids:
         try:
-            action(ws, rid)
-        except scgeo.InputError as exc:
+            action(ws, rid, version)
+        except scgeo.WorkspaceConflictError as exc:
+            st.session_state["resources_conflict"] = (str(exc), info["last_edit_id"])
+            break
+        except scgeo.ScgeoError as exc:
             errors.append(f"{rid}: {exc}")
-    st.session_state["resources_flash"] = (f"{len(ids) - len(errors)} 件{done}", errors)
+        else:
+            version, saved = version + 1, saved + 1  # our own write moved the version on by one
+    st.session_state["resources_flash"] = (f"{saved} 件{done}", errors)
     st.session_state["resources_version"] = st.session_state.get("resources_version", 0) + 1
     written()
 
@@ -105,9 +115,13 @@ def _add_form(layers: dict) -> None:
                       "last_confirmed": dt.date.today().isoformat(),
                       "geometry": Point(lon, lat) if lat is not None and lon is not None else None}
             try:
-                workspace().add_feature("resources", values, user=editor_name())
-            except scgeo.InputError as exc:
-                st.error(f"追加できません: {exc}")
+                workspace().add_feature("resources", values, user=editor_name(),
+                                        expected_version=layers["info"]["version"])
+            except scgeo.WorkspaceConflictError as exc:
+                st.session_state["resources_conflict"] = (str(exc), layers["info"]["last_edit_id"])
+                written()
+            except scgeo.ScgeoError as exc:
+                st.error(f"追加できません: {plain(exc)}")
             else:
                 st.session_state["resources_flash"] = (f"{name} を追加しました", [])
                 written()
@@ -116,11 +130,28 @@ def _add_form(layers: dict) -> None:
 layers = open_workspace()
 st.title("社会資源の一覧と更新")
 if layers is not None:
+    info = layers["info"]
+    seen = st.session_state.get("resources_seen")  # the workspace version the user last saw here
+    st.session_state["resources_seen"] = (info["version"], info["last_edit_id"])
+    counter = st.session_state.get("resources_version", 0)
+    if seen and seen[0] != info["version"]:
+        stale = st.session_state.get(f"resources_editor_{counter}_{seen[0]}", {})
+        if stale.get("edited_rows"):  # edits made on a table someone else has changed since: not applied
+            st.session_state["resources_conflict"] = (
+                "表示していた間に他の人がワークスペースを更新したため、表を読み直しました。"
+                "編集中の変更は保存していません。内容を確かめて、もう一度入力してください。", seen[1])
+    conflict = st.session_state.pop("resources_conflict", None)
+    if conflict:  # someone saved after this page was drawn: nothing was overwritten, here is what changed
+        st.error(plain(conflict[0]))
+        since = workspace().edits().query(f"edit_id > {int(conflict[1])}")
+        st.caption(f"読み込んだ後に保存された変更({len(since)} 件)。最新の内容を読み直しました。")
+        st.dataframe(since.rename(columns={c.name: c.label for c in EDITS.columns}), hide_index=True,
+                     width="stretch")
     flash = st.session_state.pop("resources_flash", None)
     if flash:
         st.success(flash[0])
         for error in flash[1]:
-            st.error(error)
+            st.error(plain(error))
     resources = layers["resources"]
     today = dt.date.today()
     flags = workspace().review_flags()
@@ -150,7 +181,7 @@ if layers is not None:
     st.caption(f"{len(shown)} 件を表示しています。セルを直接書き換えて「変更を保存」を押してください。")
 
     table = _table(shown, states)
-    key = f"resources_editor_{st.session_state.get('resources_version', 0)}"
+    key = f"resources_editor_{counter}_{info['version']}"  # a new workspace version: a fresh editor
     edited = st.data_editor(table, key=key, column_config=_config(), hide_index=True, num_rows="fixed",
                             width="stretch", height=420, disabled=["resource_id", "last_confirmed", FRESHNESS])
     state = st.session_state.get(key, {})
@@ -159,24 +190,29 @@ if layers is not None:
 
     b = st.columns(4)
     if b[0].button(f"変更を保存({len(changes)} 件)", type="primary", disabled=not changes):
-        _apply(lambda ws, rid: ws.update_feature("resources", rid, changes[rid], user=editor_name()),
-               list(changes), "の変更を保存しました")
+        _apply(lambda ws, rid, v: ws.update_feature("resources", rid, changes[rid], user=editor_name(),
+                                                    expected_version=v),
+               list(changes), "の変更を保存しました", layers["info"])
     if b[1].button(f"確認済みにする({len(selected)} 件)", disabled=not selected):
-        _apply(lambda ws, rid: ws.confirm_resource(rid, user=editor_name()), selected, "を確認済みにしました")
+        _apply(lambda ws, rid, v: ws.confirm_resource(rid, user=editor_name(), expected_version=v), selected,
+               "を確認済みにしました", layers["info"])
     if b[2].button(f"廃止にする({len(selected)} 件)", disabled=not selected):
-        _apply(lambda ws, rid: ws.update_feature("resources", rid, {"status": "closed"}, user=editor_name()),
-               selected, "を廃止にしました")
+        _apply(lambda ws, rid, v: ws.update_feature("resources", rid, {"status": "closed"}, user=editor_name(),
+                                                    expected_version=v),
+               selected, "を廃止にしました", layers["info"])
     if b[3].button(f"削除…({len(selected)} 件)", disabled=not selected):
         st.session_state["resources_delete"] = selected
     pending = st.session_state.get("resources_delete")
     if pending:
         names = resources.set_index("resource_id").reindex(pending)["name"].fillna("")
         st.warning("次の社会資源を削除します。元に戻せません(編集履歴には残ります)。活動をやめた資源は「廃止にする」"
-                   "を使うと地図に灰色で残せます。\n\n" + "\n".join(f"- {i} {n}" for i, n in names.items()))
+                   "を使うと地図に灰色で残せます。\n\n"
+                   + "\n".join(f"- {plain(i)} {plain(n)}" for i, n in names.items()))
         d = st.columns(4)
         if d[0].button("削除する", type="primary"):
             st.session_state.pop("resources_delete")
-            _apply(lambda ws, rid: ws.delete_feature("resources", rid, user=editor_name()), pending, "を削除しました")
+            _apply(lambda ws, rid, v: ws.delete_feature("resources", rid, user=editor_name(), expected_version=v),
+                   pending, "を削除しました", layers["info"])
         if d[1].button("やめる"):
             st.session_state.pop("resources_delete")
             st.rerun()

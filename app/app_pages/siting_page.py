@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 import streamlit as st
-from app_state import NO_WORKSPACE_HELP, editor_name, open_workspace, taxonomy, workspace, written
+from app_state import NO_WORKSPACE_HELP, download_data, editor_name, open_workspace, plain, taxonomy, workspace, written
 
 import scgeo
 from scgeo.analysis.siting import MODELS, gain_area
@@ -91,11 +91,11 @@ if layers is not None:
         result, gain = run(info["path"], layers["stamp"], category, int(k_new), float(minutes), DEMANDS[demand_label],
                            candidates, model, float(speed), include_planned)
     except scgeo.ScgeoError as exc:
-        st.warning(f"{exc}")
+        st.warning(plain(str(exc)))
         st.stop()
     s = result.summary
     if s["note"]:
-        st.warning(f"注意: {s['note']}")
+        st.warning(plain(f"注意: {s['note']}"))
     total = s["demand_total"] or float("nan")
     m = st.columns(4)
     m[0].metric(f"{s['demand_label']}(合計)", f"{s['demand_total']:,.0f} 人")
@@ -140,7 +140,7 @@ if layers is not None:
             try:
                 sid = save_scenario(workspace(), result, name=name, author=editor_name())
             except scgeo.ScgeoError as exc:
-                st.error(f"{exc}")
+                st.error(plain(str(exc)))
             else:
                 st.success(f"シナリオ {sid} を保存しました。")
                 written()
@@ -164,8 +164,8 @@ if layers is not None:
         one = st.selectbox("シナリオを選ぶ", list(saved["scenario_id"]),
                            format_func=lambda i: f"{i} {saved.set_index('scenario_id').loc[i, 'name']}", key="site_one")
         b = st.columns(2)
-        b[0].download_button("1枚の概要(PDF)", _pdf(info["path"], one), file_name=f"{info['muni_code']}_{one}.pdf",
-                             mime="application/pdf")
+        b[0].download_button("1枚の概要(PDF)", download_data(_pdf(info["path"], one)),
+                             file_name=f"{info['muni_code']}_{one}.pdf", mime="application/pdf")
         if b[1].button("候補地を「計画中(案)」の資源として追加", key="site_plan"):
             added = plan_from_scenario(ws, one, user=editor_name())
             st.success(f"{added} か所を計画中(案)として追加しました(地図では点線の四角で表示)。")

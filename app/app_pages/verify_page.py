@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 import streamlit as st
-from app_state import area_choices, editor_name, open_workspace, workspace, written
+from app_state import area_choices, download_data, editor_name, open_workspace, plain, workspace, written
 
 import scgeo
 from scgeo.analysis.freshness import STATE_LABELS, confirmed_share_by_area, freshness
@@ -44,7 +44,7 @@ if layers is not None:
     if flash and flash[0]:
         st.success(flash[0])
     if flash and flash[1]:
-        st.error(flash[1])
+        st.error(plain(flash[1]))
     ws = workspace()
     today = dt.date.today()
     resources = layers["resources"]
@@ -90,7 +90,7 @@ if layers is not None:
         d = st.columns(2)
         with tempfile.TemporaryDirectory() as tmp:
             xlsx = write_work_list(table, Path(tmp) / "list.xlsx").read_bytes()
-        d[0].download_button("確認リスト (Excel)", xlsx, file_name=f"確認リスト_{month}.xlsx",
+        d[0].download_button("確認リスト (Excel)", download_data(xlsx), file_name=f"確認リスト_{month}.xlsx",
                              mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
         pdf_key = ("verify_pdf", layers["stamp"], month, area, by)
         if d[1].button("確認依頼(印刷用 PDF)を作る"):
@@ -101,7 +101,7 @@ if layers is not None:
                 st.session_state["verify_pdf"] = (pdf_key, path.read_bytes(), pages)
         ready = st.session_state.get("verify_pdf")
         if ready and ready[0] == pdf_key:
-            d[1].download_button(f"確認依頼をダウンロード({ready[2]} ページ)", ready[1],
+            d[1].download_button(f"確認依頼をダウンロード({ready[2]} ページ)", download_data(ready[1]),
                                  file_name=f"確認依頼_{month}.pdf", mime="application/pdf")
 
     st.subheader("返送された回答を取り込む")
@@ -114,7 +114,7 @@ if layers is not None:
             try:
                 result = import_answers(ws, path, user=editor_name())
             except scgeo.InputError as exc:
-                st.error(f"取り込めません: {exc}")
+                st.error(plain(f"取り込めません: {exc}"))
             else:
                 st.session_state["verify_flash"] = (f"回答 {len(result.accepted)} 件を記録しました"
                                                     f"(除外 {len(result.rejected)} 件)", None)

@@ -9,7 +9,14 @@ The public API, importable with ``import scgeo``::
 
 from importlib.metadata import PackageNotFoundError, version
 
-from scgeo._errors import CRSError, InputError, ScgeoError, WorkspaceError
+from scgeo._errors import (
+    CRSError,
+    InputError,
+    ScgeoError,
+    WorkspaceBusyError,
+    WorkspaceConflictError,
+    WorkspaceError,
+)
 from scgeo.schema import ImportResult, load_taxonomy, validate
 from scgeo.settings import Settings, get_settings
 from scgeo.workspace import Workspace
@@ -26,6 +33,8 @@ __all__ = [
     "ScgeoError",
     "Settings",
     "Workspace",
+    "WorkspaceBusyError",
+    "WorkspaceConflictError",
     "WorkspaceError",
     "__version__",
     "get_settings",

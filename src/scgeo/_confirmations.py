@@ -126,7 +126,8 @@ class ConfirmationStore:
 
     def record_confirmations(self, rows: pd.DataFrame | list[dict], *,
                              corrections: Mapping[str, Mapping[str, object]] | None = None,
-                             user: str | None = None, source: str | None = None) -> pd.DataFrame:
+                             user: str | None = None, source: str | None = None,
+                             expected_version: int | None = None) -> pd.DataFrame:
         """Record confirmations (and the corrections they brought) in one transaction.
 
         Parameters
@@ -139,6 +140,8 @@ class ConfirmationStore:
             ``{resource_id: {column: value}}``: corrected fields (validated like an edit).
         user, source
             Recorded in the history and on the rows.
+        expected_version
+            The workspace version the caller read (``WorkspaceConflictError`` when it changed since).
 
         Returns
         -------
@@ -152,30 +155,30 @@ class ConfirmationStore:
         review flags; 連絡つかず raises one.
         """
         rows = pd.DataFrame(rows)
-        resources = self.read("resources")
-        stored = self.confirmations()
-        new = new_confirmations(rows, stored, set(resources["resource_id"]), source=source)
-        changes = {rid: dict(c) for rid, c in (corrections or {}).items()}
-        for rid, found in zip(new["resource_id"], new["found"], strict=True):
-            if found in FINDING_STATUS:
-                changes.setdefault(rid, {})["status"] = FINDING_STATUS[found]
-        updated, history = apply_changes(resources, RESOURCES, changes) if changes else (resources, [])
-        before = updated.set_index("resource_id")["last_confirmed"]
-        every = concat_frames(stored, new)
-        updated["last_confirmed"] = derive_last_confirmed(updated, every).to_numpy()
-        after = updated.set_index("resource_id")["last_confirmed"]
-        flags = self.review_flags()
-        counting = new[new["found"] != "unreachable"].groupby("resource_id")["confirmed_on"].max()
-        open_ = flags["resolved_on"].isna() & flags["resource_id"].isin(counting.index)
-        if open_.any():
-            latest = dict(zip(counting.index, counting, strict=True))
-            flags.loc[open_, "resolved_on"] = pd.to_datetime(flags.loc[open_, "resource_id"].map(latest)).to_numpy()
-        unreachable = new[new["found"] == "unreachable"]
-        if len(unreachable):
-            raised = new_flags(flags, unreachable["resource_id"].tolist(), reason="unreachable",
-                               on=unreachable["confirmed_on"].max(), source=source or "確認")
-            flags = concat_frames(flags, raised)
-        with self.transaction() as tx:
+        with self.transaction(expected_version=expected_version) as tx:  # read under the lock
+            resources = self.read("resources")
+            stored = self.confirmations()
+            new = new_confirmations(rows, stored, set(resources["resource_id"]), source=source)
+            changes = {rid: dict(c) for rid, c in (corrections or {}).items()}
+            for rid, found in zip(new["resource_id"], new["found"], strict=True):
+                if found in FINDING_STATUS:
+                    changes.setdefault(rid, {})["status"] = FINDING_STATUS[found]
+            updated, history = apply_changes(resources, RESOURCES, changes) if changes else (resources, [])
+            before = updated.set_index("resource_id")["last_confirmed"]
+            every = concat_frames(stored, new)
+            updated["last_confirmed"] = derive_last_confirmed(updated, every).to_numpy()
+            after = updated.set_index("resource_id")["last_confirmed"]
+            flags = self.review_flags()
+            counting = new[new["found"] != "unreachable"].groupby("resource_id")["confirmed_on"].max()
+            open_ = flags["resolved_on"].isna() & flags["resource_id"].isin(counting.index)
+            if open_.any():
+                latest = dict(zip(counting.index, counting, strict=True))
+                flags.loc[open_, "resolved_on"] = pd.to_datetime(flags.loc[open_, "resource_id"].map(latest)).to_numpy()
+            unreachable = new[new["found"] == "unreachable"]
+            if len(unreachable):
+                raised = new_flags(flags, unreachable["resource_id"].tolist(), reason="unreachable",
+                                   on=unreachable["confirmed_on"].max(), source=source or "確認")
+                flags = concat_frames(flags, raised)
             tx.write("resources", updated)
             tx.write("confirmations", every)
             tx.write("review_flags", flags)
@@ -189,14 +192,16 @@ class ConfirmationStore:
         return new
 
     def confirm_resource(self, resource_id: str, *, on: dt.date | None = None, user: str | None = None,
-                         method: str = "phone", found: str = "unchanged", note: str | None = None) -> pd.Series:
+                         method: str = "phone", found: str = "unchanged", note: str | None = None,
+                         expected_version: int | None = None) -> pd.Series:
         """Record that a resource was confirmed today (or ``on``); returns the updated resource.
 
         ``method`` (電話 by default) and ``found`` (変わりなし by default) take codes or labels.
         """
         day = pd.Timestamp(on or dt.date.today())
         self.record_confirmations([{"resource_id": resource_id, "confirmed_on": day, "method": method,
-                                    "found": found, "confirmed_by": user, "note": note}], user=user)
+                                    "found": found, "confirmed_by": user, "note": note}], user=user,
+                                  expected_version=expected_version)
         resources = self.read("resources")
         return resources[resources["resource_id"] == resource_id].iloc[0]
 
@@ -211,12 +216,12 @@ class ConfirmationStore:
             raise InputError(f"資源ID {', '.join(unknown[:5])} は社会資源にありません。")
         if reason not in REVIEW_FLAGS.column("reason").choices:
             raise InputError(f"要確認の理由「{reason}」は使えません。")
-        flags = self.review_flags()
-        raised = new_flags(flags, list(resource_ids), reason=reason, on=pd.Timestamp(on or dt.date.today()),
-                           source=source)
-        if not len(raised):
-            return 0
-        with self.transaction() as tx:
+        with self.transaction() as tx:  # read under the lock: a concurrent flag is not lost
+            flags = self.review_flags()
+            raised = new_flags(flags, list(resource_ids), reason=reason, on=pd.Timestamp(on or dt.date.today()),
+                               source=source)
+            if not len(raised):
+                return 0
             tx.write("review_flags", concat_frames(flags, raised))
             for rid in raised["resource_id"]:
                 tx.record(user=user, layer="resources", action="flag", feature_id=rid, new=reason, note=source)

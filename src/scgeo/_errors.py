@@ -1,6 +1,6 @@
 """Typed errors. ``str(error)`` is the Japanese message shown to users."""
 
-__all__ = ["CRSError", "InputError", "ScgeoError", "WorkspaceError"]
+__all__ = ["CRSError", "InputError", "ScgeoError", "WorkspaceBusyError", "WorkspaceConflictError", "WorkspaceError"]
 
 
 class ScgeoError(Exception):
@@ -17,3 +17,11 @@ class CRSError(InputError):
 
 class WorkspaceError(ScgeoError):
     """A workspace file is missing, not a scgeo workspace, or cannot be written."""
+
+
+class WorkspaceBusyError(WorkspaceError):
+    """Another process (or person) is writing the workspace and did not finish within the timeout."""
+
+
+class WorkspaceConflictError(WorkspaceError):
+    """The workspace changed after the caller read it: writing would overwrite someone's update."""

@@ -29,6 +29,7 @@ from scgeo._errors import InputError, WorkspaceError
 from scgeo._text import normalise_series
 from scgeo.io.recipe import Recipe, RecipeInput
 from scgeo.schema import AREA_LEVEL_LABELS, AREAS, ImportResult, validate
+from scgeo.sheets import write_csv
 
 __all__ = ["BuildReport", "InputReport", "build"]
 
@@ -597,7 +598,7 @@ def _after(state: _State, path: Path, review_file: Path, rejected_dir, log) -> N
             if stems.count(label) > 1:  # several lists called data.xlsx: name them by folder too
                 label = f"{item.parent.name}_{label}"
             out = folder.resolve() / f"{path.stem}_rejected_{label}.csv"
-            rejected.to_csv(out, index=False, encoding="utf-8-sig")
+            write_csv(rejected, out)
             report.rejected_files.append(str(out))
     tables = [t for t in state.category_tables if len(t)]
     if tables:

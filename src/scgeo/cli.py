@@ -148,6 +148,7 @@ def _read_for_layer(args, ws):
 
 
 def _cmd_import(args) -> int:
+    from scgeo.sheets import write_csv
     from scgeo.workspace import Workspace
 
     if not Path(args.file).is_file():
@@ -172,7 +173,7 @@ def _cmd_import(args) -> int:
         print(f"「{args.refresh}」の一覧に見当たらなくなった資源: {missing} 件を要確認にしました")
     if len(result.rejected):
         out = rejected_path(ws.path, Path(args.file), layer=args.layer, folder=args.rejected_dir)
-        result.rejected.to_csv(out, index=False, encoding="utf-8-sig")
+        write_csv(result.rejected, out)
         print(f"除外した行と理由: {out}")
         for _, row in result.rejected.head(5).iterrows():
             print(f"  {row['source_row']}行目: {row['reason']}")

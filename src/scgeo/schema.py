@@ -737,6 +737,13 @@ class Taxonomy:
         return [c.code for c in self.categories.values() if c.mode == "area"]
 
 
+NUL = "\x00"
+NUL_MARK = "\u2400"  # ␀: what the CSV reader puts where the file had a NUL byte
+
+
+_HEX_COLOR = re.compile(r"#[0-9A-Fa-f]{6}|#[0-9A-Fa-f]{3}")
+
+
 def _entries(table: dict, base: dict[str, Category] | None = None) -> dict[str, Category]:
     out = dict(base or {})
     for code, spec in table.items():
@@ -748,6 +755,8 @@ def _entries(table: dict, base: dict[str, Category] | None = None) -> dict[str, 
         merged["serves_needs"] = tuple(merged.get("serves_needs", (code,)))
         if "label" not in merged:
             raise InputError(f"カテゴリ {code} に label (日本語名) がありません")
+        if not _HEX_COLOR.fullmatch(str(merged.get("color", "#666666"))):  # colours go into the maps' CSS
+            raise InputError(f"カテゴリ {code} の color「{merged['color']}」は #RRGGBB の形で指定してください")
         months = merged.get("confirm_months")
         if months is not None and (not isinstance(months, int) or isinstance(months, bool) or months < 1):
             raise InputError(f"{code} の confirm_months (確認の間隔、月) は1以上の整数にしてください(値: {months})")
@@ -813,7 +822,7 @@ class ImportResult:
 
 
 def _present(value: object) -> bool:
-    if value is None or value is pd.NA:
+    if value is None or value is pd.NA or value is pd.NaT:
         return False
     if isinstance(value, float) and np.isnan(value):
         return False
@@ -949,6 +958,11 @@ def validate(
         for pos in np.flatnonzero(mask.to_numpy(dtype=bool)):
             reasons[pos].append(texts.iloc[pos])
 
+    for name in df.columns:  # a NUL byte cuts a text short in most programs: the row is refused
+        if name != "geometry" and df[name].dtype in (object, "str", "string"):
+            nul = df[name].map(lambda v: isinstance(v, str) and (NUL in v or NUL_MARK in v)).astype(bool)
+            label = layer.column(name).label if name in layer.names else str(name)
+            flag(nul, f"「{label}」に NUL 文字(0x00)が含まれています。ファイルが壊れていないか確かめてください")
     if "status" in layer.names and "status" not in work:
         work["status"] = None  # statuses default to their first choice (active / open)
     for col in layer.columns:

@@ -63,6 +63,24 @@ class Settings:
     backup_generations
         How many earlier versions of a workspace file are kept (in ``<name>.backups/`` beside
         it) each time it is replaced; ``scgeo restore`` brings one back. 0 keeps none.
+    max_rows
+        Most data rows read from one CSV/xlsx file (stopped while streaming; Japanese message, rc 2).
+    max_cells
+        Most cells (rows × columns) read from one CSV/xlsx file.
+    max_unzipped_mb
+        Most megabytes a zip (a zipped Shapefile, an xlsx) may unpack to, by its own declaration.
+    max_zip_ratio
+        Highest compression ratio of a zip member larger than 1 MB (zip bombs compress thousands
+        of times; real Shapefiles far less).
+    max_zip_files
+        Most files in one zip.
+    login_free_failures, login_lockout_failures, login_global_lockout_failures, login_lockout_minutes
+        The app's login (off loopback): wrong passwords in a session before each further try must
+        wait (1, 2, 4 … up to 30 seconds), wrong passwords that lock the session, wrong passwords
+        over all sessions within the lockout time that lock every login, and the lockout time.
+    lock_timeout_s
+        How long a write waits for another writer of the same workspace before giving up
+        with 「他の人が更新中です」.
     """
 
     workspace_crs: str = "EPSG:6668"
@@ -79,6 +97,16 @@ class Settings:
     confidence_weights: dict = field(default_factory=lambda: dict(DEFAULT_CONFIDENCE))
     verify_return_address: str | None = None
     backup_generations: int = 10
+    max_rows: int = 200_000
+    max_cells: int = 10_000_000
+    max_unzipped_mb: int = 512
+    max_zip_ratio: float = 200.0
+    max_zip_files: int = 1000
+    login_free_failures: int = 3
+    login_lockout_failures: int = 10
+    login_global_lockout_failures: int = 30
+    login_lockout_minutes: float = 15.0
+    lock_timeout_s: float = 30.0
     extra: dict = field(default_factory=dict)
 
     def replace(self, **changes) -> Settings:

@@ -5,10 +5,15 @@ block, ``resources``, ``needs``), an ``edits`` history table (who, when, what, o
 values) and a ``meta`` table (municipality code and name, CRS, scgeo version). It is a standard
 GeoPackage written by GDAL: QGIS opens it as it is.
 
-Writes are transactional by copy-on-write: a transaction works on a copy next to the file and
-replaces the file atomically (``os.replace``) only when every step succeeded, so a write that
-fails half-way leaves the workspace exactly as it was. The file as it was before each replace is
-kept as a backup generation (:mod:`scgeo.backups`); :meth:`Workspace.restore` brings one back.
+Writes are transactional by copy-on-write: a transaction works on a copy in the hidden folder
+beside the file (``.town.gpkg.scgeo/``) and replaces the file atomically (``os.replace``, then the
+folder is fsynced) only when every step succeeded, so a write that fails half-way leaves the
+workspace exactly as it was. One writer at a time: a transaction holds the lock in that folder
+(``WorkspaceBusyError`` 「他の人が更新中です」 after ``settings.lock_timeout_s``), and every commit
+raises the workspace's ``version``; a writer that passes the version it read gets a
+``WorkspaceConflictError`` instead of overwriting a newer state. The file as it was before each
+replace is kept as a backup generation (:mod:`scgeo.backups`); :meth:`Workspace.restore` brings
+one back.
 
 Examples
 --------
@@ -27,7 +32,6 @@ import getpass
 import os
 import shutil
 import sqlite3
-import uuid
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
@@ -37,7 +41,8 @@ import pyogrio
 
 from scgeo import backups
 from scgeo._confirmations import ConfirmationStore
-from scgeo._errors import InputError, WorkspaceError
+from scgeo._errors import InputError, WorkspaceConflictError, WorkspaceError
+from scgeo._filelock import exclusive, fsync_dir, remove_leftovers, scratch_path
 from scgeo._frames import apply_changes as _changed
 from scgeo._frames import concat_frames as _concat
 from scgeo._frames import text_of as _text
@@ -73,7 +78,7 @@ from scgeo.schema import (
 )
 from scgeo.settings import get_settings
 
-__all__ = ["STORED_LAYERS", "Workspace"]
+__all__ = ["STORED_LAYERS", "Workspace", "find_workspaces"]
 
 STORED_LAYERS: dict[str, Layer] = {
     layer.name: layer
@@ -148,8 +153,9 @@ class Transaction:
         frame = pd.DataFrame({"key": list(meta), "value": list(meta.values())})
         pyogrio.write_dataframe(frame, self.path, layer="meta", driver="GPKG")
 
-    def _flush(self) -> None:
+    def _flush(self, version: int) -> None:
         if not self._edits:
+            self.set_meta({"version": version})
             return
         edits = pyogrio.read_dataframe(self.path, layer="edits")
         start = int(edits["edit_id"].max()) + 1 if len(edits) else 1
@@ -157,20 +163,19 @@ class Transaction:
         new.insert(0, "edit_id", range(start, start + len(new)))
         pyogrio.write_dataframe(coerce(new, EDITS), self.path, layer="edits", driver="GPKG",
                                 append=True)
-        self.set_meta({"updated_at": self._edits[-1]["at"]})
-
-
-def _scratch(path: Path) -> Path:
-    """A scratch copy's name next to ``path`` (same folder, so os.replace is atomic)."""
-    return path.with_name(f".{path.stem}.{uuid.uuid4().hex[:12]}.tmp.gpkg")
+        self.set_meta({"updated_at": self._edits[-1]["at"], "version": version})
 
 
 def _commit(tmp: Path, path: Path) -> None:
-    """Make the written copy ``tmp`` the workspace ``path``: synced, the old file kept as a backup."""
+    """Make the written copy ``tmp`` the workspace ``path``: synced, the old file kept as a backup.
+
+    Called with the workspace's lock held; the folder is fsynced after the rename.
+    """
     with open(tmp, "rb+") as handle:
         os.fsync(handle.fileno())
     backups.keep_backup(path, generations=get_settings().backup_generations)
     os.replace(tmp, path)
+    fsync_dir(path.parent)
 
 
 def _layer_names(path: Path) -> set[str]:
@@ -201,9 +206,9 @@ class Workspace(ConfirmationStore):
                overwrite: bool = False) -> Workspace:
         """Create an empty workspace with every layer and the metadata.
 
+        Raises ``WorkspaceError`` when the file exists and ``overwrite`` is false.
         ``muni_code`` has 5 digits or 6 (with a correct check digit); an empty ``muni_name`` is
         filled from the national table (:mod:`scgeo.municipalities`) when it knows the code.
-        Raises ``WorkspaceError`` when the file exists and ``overwrite`` is false.
         """
         with cls.building(path, muni_code=muni_code, muni_name=muni_name, overwrite=overwrite):
             pass
@@ -226,22 +231,23 @@ class Workspace(ConfirmationStore):
         if path.exists() and not overwrite:
             raise WorkspaceError(f"{path} は既に存在します。上書きする場合は --force を付けてください。")
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = _scratch(path)
-        try:
-            tx = Transaction(tmp)
-            crs = get_settings().workspace_crs
-            for name, layer in STORED_LAYERS.items():
-                tx.write(name, empty_frame(layer, crs=crs if layer.geometry else None))
-            from scgeo import __version__
+        with exclusive(path, timeout_s=get_settings().lock_timeout_s):
+            tmp = scratch_path(path)
+            try:
+                tx = Transaction(tmp)
+                crs = get_settings().workspace_crs
+                for name, layer in STORED_LAYERS.items():
+                    tx.write(name, empty_frame(layer, crs=crs if layer.geometry else None))
+                from scgeo import __version__
 
-            tx.set_meta({"muni_code": str(muni_code), "muni_name": muni_name, "crs": crs,
-                         "scgeo_version": __version__, "schema_version": SCHEMA_VERSION,
-                         "created_at": _now(), "updated_at": _now()})
-            yield tx
-            tx._flush()
-            _commit(tmp, path)
-        finally:
-            tmp.unlink(missing_ok=True)
+                tx.set_meta({"muni_code": str(muni_code), "muni_name": muni_name, "crs": crs,
+                             "scgeo_version": __version__, "schema_version": SCHEMA_VERSION,
+                             "created_at": _now(), "updated_at": _now(), "version": 1})
+                yield tx
+                tx._flush(1)
+                _commit(tmp, path)
+            finally:
+                tmp.unlink(missing_ok=True)
 
     @classmethod
     def open(cls, path: str | Path) -> Workspace:
@@ -258,6 +264,7 @@ class Workspace(ConfirmationStore):
         if missing:
             raise WorkspaceError(f"{path} は scgeo のワークスペースではありません"
                                  f"(レイヤ {', '.join(missing)} がありません)。")
+        remove_leftovers(path)  # scratch copies of a writer that crashed (none while one works)
         return cls(path)
 
     # ------------------------------------------------------------ reading
@@ -265,6 +272,15 @@ class Workspace(ConfirmationStore):
     def meta(self) -> dict[str, str]:
         """The metadata table as a dict (muni_code, muni_name, crs, scgeo_version, …)."""
         return _read_meta(self.path)
+
+    def version(self) -> int:
+        """The workspace's version: raised by one on every committed write (0 in old files).
+
+        Pass the version you read to a write (``expected_version=``) to be told, with a
+        ``WorkspaceConflictError``, when someone else wrote in between.
+        """
+        value = _read_meta(self.path).get("version")
+        return int(value) if value else 0
 
     def layer_names(self) -> list[str]:
         """Names of the layers and tables in the file."""
@@ -336,14 +352,20 @@ class Workspace(ConfirmationStore):
             "muni_name": meta.get("muni_name"), "crs": meta.get("crs"),
             "scgeo_version": meta.get("scgeo_version"), "layers": counts,
             "area_levels": {str(k): int(v) for k, v in levels.items()},
-            "extent": extent, "last_edit": last,
+            "extent": extent, "last_edit": last, "version": int(meta.get("version") or 0),
+            "last_edit_id": int(edits["edit_id"].iloc[-1]) if len(edits) else 0,
         }
 
     # ------------------------------------------------------------ writing
 
     @contextlib.contextmanager
-    def transaction(self) -> Iterator[Transaction]:
-        """Group writes so that all of them land or none does.
+    def transaction(self, *, expected_version: int | None = None) -> Iterator[Transaction]:
+        """Group writes so that all of them land or none does, one writer at a time.
+
+        The lock is held from the start of the block to the commit, so what the block reads
+        from the workspace is what it replaces. ``expected_version``: the version the caller
+        read its data at; when the workspace has moved on since, ``WorkspaceConflictError``
+        is raised and nothing is written.
 
         Examples
         --------
@@ -351,15 +373,22 @@ class Workspace(ConfirmationStore):
         ...     tx.write("resources", resources)
         ...     tx.record(user="鈴木", layer="resources", action="import", note="200件")
         """
-        tmp = _scratch(self.path)
-        shutil.copyfile(self.path, tmp)
-        try:
-            tx = Transaction(tmp)
-            yield tx
-            tx._flush()
-            _commit(tmp, self.path)
-        finally:
-            tmp.unlink(missing_ok=True)
+        with exclusive(self.path, timeout_s=get_settings().lock_timeout_s):
+            current = self.version()
+            if expected_version is not None and int(expected_version) != current:
+                raise WorkspaceConflictError(
+                    f"ワークスペースは、読み込んだ後に他の人が更新しました(読み込んだ版 {expected_version}、"
+                    f"現在の版 {current})。上書きせずに中止しました。読み直して変更を確かめてから、"
+                    "もう一度保存してください。")
+            tmp = scratch_path(self.path)
+            shutil.copyfile(self.path, tmp)
+            try:
+                tx = Transaction(tmp)
+                yield tx
+                tx._flush(current + 1)
+                _commit(tmp, self.path)
+            finally:
+                tmp.unlink(missing_ok=True)
 
     def backups(self) -> pd.DataFrame:
         """The backup generations of this file, newest (generation 1) first (:func:`scgeo.backups.list_backups`)."""
@@ -369,25 +398,29 @@ class Workspace(ConfirmationStore):
         """Bring back backup ``generation`` (1 = newest) as the workspace.
 
         The current file becomes a backup generation itself, so a restore can be undone by
-        restoring generation 1 again. The restore is recorded in the restored file's history.
+        restoring generation 1 again. The restore is recorded in the restored file's history,
+        and the version moves on (a writer that read the replaced state gets a conflict).
         Returns the backup file that was restored.
         """
         source = backups.generation_path(self.path, generation)
         Workspace.open(source)  # refuses a file that is not a workspace
-        tmp = _scratch(self.path)
-        shutil.copyfile(source, tmp)
-        try:
-            tx = Transaction(tmp)
-            tx.record(user=user, layer="workspace", action="restore", note=f"バックアップ {source.name} から復元")
-            tx._flush()
-            _commit(tmp, self.path)
-        finally:
-            tmp.unlink(missing_ok=True)
+        with exclusive(self.path, timeout_s=get_settings().lock_timeout_s):
+            current = self.version()
+            tmp = scratch_path(self.path)
+            shutil.copyfile(source, tmp)
+            try:
+                tx = Transaction(tmp)
+                tx.record(user=user, layer="workspace", action="restore",
+                          note=f"バックアップ {source.name} から復元")
+                tx._flush(current + 1)
+                _commit(tmp, self.path)
+            finally:
+                tmp.unlink(missing_ok=True)
         return source
 
     def import_result(self, name: str, result: ImportResult, *, mode: str = "append",
                       user: str | None = None, source: str | None = None, list_name: str | None = None,
-                      confirmed_method: str = "prior_record") -> int:
+                      confirmed_method: str = "prior_record", expected_version: int | None = None) -> int:
         """Write the accepted rows of an importer's result into the workspace.
 
         Parameters
@@ -413,17 +446,24 @@ class Workspace(ConfirmationStore):
             How the resources' ``last_confirmed`` dates in the file were obtained: they become
             confirmations of this method (``prior_record`` 以前の記録, ``open_data``
             公開データの更新, ``letter`` 書面 …).
+        expected_version
+            The version the caller read (``WorkspaceConflictError`` when it changed since).
 
         Returns
         -------
         int
-            Number of rows written.
+            Number of rows written; with no accepted rows nothing is written (not even a history
+            row), and a result without any row at all raises ``InputError``.
         """
         if mode not in ("append", "replace", "refresh"):
             raise InputError(f"mode は append, replace, refresh のいずれかです(指定: {mode})")
         if mode == "refresh" and (name != "resources" or not list_name):
             raise InputError("refresh(一覧の再取込)は社会資源だけで、一覧の名前(出典に含まれる語)が必要です。")
         accepted = result.accepted
+        if not len(accepted):  # nothing to import: no layer rewritten, no history row
+            if not len(result.rejected):
+                raise InputError("取り込む行がありません(見出しだけのファイルです)。何も書き込んでいません。")
+            return 0
         note = f"{source or ''} {result.summary()}".strip()
         targets: list[tuple[str, pd.DataFrame]]
         if name in ("areas", "town_blocks"):
@@ -434,7 +474,7 @@ class Workspace(ConfirmationStore):
             targets = [(name, accepted)]
         else:
             raise InputError(f"取り込めるレイヤは areas, town_blocks, {', '.join(_IMPORTABLE)} などです(指定: {name})")
-        with self.transaction() as tx:
+        with self.transaction(expected_version=expected_version) as tx:
             for target, frame in targets:
                 current = self.read(target)
                 id_col = STORED_LAYERS[target].id_column
@@ -467,9 +507,12 @@ class Workspace(ConfirmationStore):
                       note=f"{source or ''} 交点 {len(nodes)}、道 {len(edges)}".strip())
 
     def update_feature(self, name: str, feature_id: str, changes: Mapping[str, object], *,
-                       user: str | None = None) -> pd.Series:
+                       user: str | None = None, expected_version: int | None = None) -> pd.Series:
         """Change fields of one feature, validated against the schema, with history rows.
 
+        The feature is read under the workspace's lock, so two editors never lose each other's
+        changes. ``expected_version`` (the version the caller's data came from) turns a write
+        over a newer workspace into a ``WorkspaceConflictError``.
         Raises ``InputError`` (Japanese message) when the changed row no longer validates.
         A resource's ``last_confirmed`` is not edited: it follows its confirmations
         (:meth:`confirm_resource`, :meth:`record_confirmations`). Returns the updated row.
@@ -478,32 +521,31 @@ class Workspace(ConfirmationStore):
         if name == "resources" and "last_confirmed" in changes:
             raise InputError("最終確認日は確認の記録から決まります。"
                              "「確認済みにする」(confirm_resource)で記録してください。")
-        frame = self.read(name)
-        frame, history = _changed(frame, STORED_LAYERS[name], {feature_id: changes})
-        with self.transaction() as tx:
+        layer = STORED_LAYERS[name]
+        with self.transaction(expected_version=expected_version) as tx:
+            frame, history = _changed(self.read(name), layer, {feature_id: changes})
             tx.write(name, frame)
             for row in history:
                 tx.record(user=user, layer=name, action="update", **row)
-        layer = STORED_LAYERS[name]
         return frame[frame[layer.id_column] == feature_id].iloc[0]
 
-    def add_feature(self, name: str, values: Mapping[str, object], *,
-                    user: str | None = None) -> pd.Series:
+    def add_feature(self, name: str, values: Mapping[str, object], *, user: str | None = None,
+                    expected_version: int | None = None) -> pd.Series:
         """Add one feature (validated; the id must be new) and record it in the history.
 
         A resource's ``last_confirmed``, when given, is recorded as its first confirmation.
         """
         _refuse_immutable(name)
         layer = STORED_LAYERS[name]
-        frame = self.read(name)
         row = pd.DataFrame([dict(values)])
         if layer.geometry:
             row = gpd.GeoDataFrame(row, geometry="geometry", crs=get_settings().workspace_crs)
-        checked = validate(row, layer, existing_ids=set(frame[layer.id_column]))
-        if len(checked.rejected):
-            raise InputError(checked.rejected["reason"].iloc[0])
-        new = checked.accepted.iloc[0]
-        with self.transaction() as tx:
+        with self.transaction(expected_version=expected_version) as tx:
+            frame = self.read(name)
+            checked = validate(row, layer, existing_ids=set(frame[layer.id_column]))
+            if len(checked.rejected):
+                raise InputError(checked.rejected["reason"].iloc[0])
+            new = checked.accepted.iloc[0]
             if name == "resources":
                 self._import_resources(tx, frame, checked.accepted, mode="append", list_name=None, user=user,
                                        source="登録時の入力", method="prior_record")
@@ -513,16 +555,17 @@ class Workspace(ConfirmationStore):
                       new=new.get("name", new[layer.id_column]))
         return new
 
-    def delete_feature(self, name: str, feature_id: str, *, user: str | None = None) -> None:
+    def delete_feature(self, name: str, feature_id: str, *, user: str | None = None,
+                       expected_version: int | None = None) -> None:
         """Delete one feature; its old values are kept in the history."""
         _refuse_immutable(name)
         layer = STORED_LAYERS[name]
-        frame = self.read(name)
-        match = frame[layer.id_column] == feature_id
-        if not match.any():
-            raise InputError(f"ID {feature_id} は{layer.label}にありません。")
-        old = frame[match].drop(columns="geometry", errors="ignore").iloc[0]
-        with self.transaction() as tx:
+        with self.transaction(expected_version=expected_version) as tx:
+            frame = self.read(name)
+            match = frame[layer.id_column] == feature_id
+            if not match.any():
+                raise InputError(f"ID {feature_id} は{layer.label}にありません。")
+            old = frame[match].drop(columns="geometry", errors="ignore").iloc[0]
             tx.write(name, frame[~match])
             tx.record(user=user, layer=name, action="delete", feature_id=feature_id,
                       old="; ".join(f"{k}={_text(v)}" for k, v in old.items() if _text(v)))
@@ -530,3 +573,12 @@ class Workspace(ConfirmationStore):
     def sqlite(self) -> sqlite3.Connection:
         """A read-only SQLite connection to the file (for inspection, e.g. ``gpkg_contents``)."""
         return sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
+
+
+def find_workspaces(folder: str | Path) -> list[Path]:
+    """The GeoPackages in ``folder`` that may be offered as workspaces, sorted.
+
+    Hidden files and folders (scratch copies of a write in progress or of a crashed one,
+    ``.town.gpkg.scgeo/``) are never listed.
+    """
+    return sorted(p for p in Path(folder).glob("*.gpkg") if not p.name.startswith(".") and p.is_file())

@@ -61,7 +61,9 @@ def _report(layer: str, result, source: Path, ws) -> None:
         folder = ws.path.parent / "rejected"
         folder.mkdir(parents=True, exist_ok=True)
         out = folder / f"{source.stem}_{layer}_rejected.csv"
-        result.rejected.to_csv(out, index=False, encoding="utf-8-sig")
+        from scgeo.sheets import write_csv
+
+        write_csv(result.rejected, out)
         print(f"  除外した行と理由: {out}")
 
 

@@ -31,7 +31,9 @@ def _cmd_site(args) -> int:
     rejected = result.candidates_rejected
     if rejected is not None and len(rejected):
         out = Path(args.candidates).with_name(f"{Path(args.candidates).stem}_rejected.csv")
-        rejected.to_csv(out, index=False, encoding="utf-8-sig")
+        from scgeo.sheets import write_csv
+
+        write_csv(rejected, out)
         print(f"候補地のファイル: 使えない行 {len(rejected)} 件 (理由付きで {out} に保存)", file=sys.stderr)
     if args.out:
         write_sites(result.sites[[*SITE_COLUMNS, "geometry"]], args.out, note=summary["note"])

@@ -23,6 +23,7 @@ from scgeo._text import normalise_header
 from scgeo.geocode.base import empty_result
 from scgeo.geocode.normalise import normalise_address, strip_prefecture
 from scgeo.io._tables import read_table
+from scgeo.settings import get_settings
 
 __all__ = ["Gazetteer"]
 
@@ -135,7 +136,8 @@ class Gazetteer:
                 raise InputError(f"{path.name} を JSON として読めません。({exc})") from exc
             frame = pd.DataFrame(data)
         else:
-            frame = read_table(path, encoding=encoding)
+            # 位置参照情報 of a whole prefecture (街区) can hold millions of rows: 25 times the table limit
+            frame = read_table(path, encoding=encoding, max_rows=25 * get_settings().max_rows)
         if city is None and "_" in path.stem and "city" not in _pick(list(frame.columns)):
             pref, _, city = path.stem.partition("_")
             frame["pref"] = pref

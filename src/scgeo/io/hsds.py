@@ -41,6 +41,7 @@ import pandas as pd
 
 from scgeo._errors import InputError
 from scgeo.schema import RESOURCES, ImportResult, load_taxonomy, validate
+from scgeo.sheets import neutralise, restore_text
 
 __all__ = ["HSDS_FILES", "HSDS_VERSION", "export_hsds", "read_hsds"]
 
@@ -435,7 +436,7 @@ def export_hsds(
     for name in HSDS_FILES:
         frame = _frame(name, tables[name])
         path = out / name
-        frame.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
+        neutralise(frame).to_csv(path, index=False, encoding="utf-8", lineterminator="\n")  # safe in Excel
         written[name] = path
     written["datapackage.json"] = _write_datapackage(out, muni, muni_name)
     return written
@@ -517,7 +518,7 @@ def _read(folder: Path, name: str) -> pd.DataFrame:
     path = folder / name
     if not path.is_file():
         return pd.DataFrame(columns=list(HSDS_FILES[name]))
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig").map(restore_text)
     return frame.astype(object).where(frame.ne(""), None)
 
 

@@ -27,6 +27,7 @@ from scgeo.schema import (
     ImportResult,
     load_taxonomy,
 )
+from scgeo.sheets import write_workbook
 
 __all__ = ["read_kumu", "write_graphml", "write_kumu"]
 
@@ -97,11 +98,7 @@ def write_kumu(
         },
         columns=_CONNECTION_COLUMNS,
     )
-    path = Path(path)
-    with pd.ExcelWriter(path, engine="openpyxl") as writer:
-        elements.to_excel(writer, sheet_name="Elements", index=False)
-        connections.to_excel(writer, sheet_name="Connections", index=False)
-    return path
+    return write_workbook({"Elements": elements, "Connections": connections}, path)
 
 
 def _dates(values: pd.Series) -> pd.Series:

@@ -23,13 +23,14 @@ _TABLES = {".csv", ".tsv", ".txt", ".xlsx"}
 def read_preview(path: str | Path, *, rows: int | None = 5, sheet: str | None = None) -> pd.DataFrame:
     """The attribute table of a CSV/Excel or vector file (headers as in the file, cells as text).
 
-    Geometry is left out; ``rows=None`` returns every row.
+    Geometry is left out; ``rows=None`` returns every row (up to ``settings.max_rows``). Only
+    the first ``rows`` rows are read from the file, so a preview of a large file is quick.
     """
     path = Path(path)
     if path.suffix.lower() in _TABLES:
-        table = read_table(path, sheet=sheet)
+        table = read_table(path, sheet=sheet, head=rows)
     else:
-        gdf, _ = read_vector(path)
+        gdf, _ = read_vector(path, max_features=rows)
         table = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
     table = table if rows is None else table.head(rows)
     return table.astype("string")

@@ -120,7 +120,7 @@ class VectorLayer(Layer):
         "  interactive: {{ this.interactive_json }},"
         "  style: function (f) { return styles[f.properties[key]] || styles['*']; }"
         "  {% if this.tooltip %}, onEachFeature: function (f, l) { if (f.properties.tip)"
-        "   l.bindTooltip(f.properties.tip, {sticky: true}); }{% endif %}});"
+        "   l.bindTooltip(scgeo.esc(f.properties.tip), {sticky: true}); }{% endif %}});"
         " var group = L.layerGroup([layer], {attribution: {{ this.attribution_json }}});"
         " scgeo[{{ this.registry_json }}][{{ this.layer_name_json }}] = group; return group; })();"
         "{% endmacro %}"

@@ -16,6 +16,7 @@ import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from folium.map import Layer
 
 from scgeo._errors import ScgeoError
 from scgeo.analysis.freshness import FreshnessRules, freshness
@@ -55,6 +56,18 @@ _STALE_STATES = ("overdue", "long_unconfirmed", "needs_review")
 
 class MapPrivacyError(ScgeoError):
     """Individual needs were passed to a public (non-internal) map."""
+
+
+def _escape(text: object) -> str:
+    return html.escape(str(text))
+
+
+def _escape_layer_names(m) -> None:
+    """Leaflet's layer control writes layer names as HTML: names built from data are escaped."""
+    for child in m._children.values():
+        if isinstance(child, Layer) and child.control and not getattr(child, "_scgeo_escaped", False):
+            child.layer_name = _escape(child.layer_name)
+            child._scgeo_escaped = True
 
 
 def category_letters(taxonomy: Taxonomy) -> dict[str, str]:
@@ -127,8 +140,9 @@ def _add_areas(m, areas: gpd.GeoDataFrame, legend: list[str]) -> None:
             continue
         label = AREA_LEVEL_LABELS[level]
         group = folium.FeatureGroup(name=f"{label}(境界・名称)", show=show)
-        folium.GeoJson(
-            layer[["area_id", "name", "geometry"]], style_function=lambda _f, s=_AREA_STYLE[level]: s,
+        folium.GeoJson(  # GeoJsonTooltip writes its values as HTML: they are escaped here
+            layer[["area_id", "name", "geometry"]].assign(name=layer["name"].map(_escape, na_action="ignore")),
+            style_function=lambda _f, s=_AREA_STYLE[level]: s,
             tooltip=folium.GeoJsonTooltip(["name"], aliases=[label]), smooth_factor=0.5,
         ).add_to(group)
         Labels(layer.geometry.representative_point(), layer["name"], kind=level).add_to(group)
@@ -176,8 +190,8 @@ def _add_choropleth(m, areas, indicator, column, label, breaks, classes, legend_
     fill = [colors[i] if i >= 0 else "#d0d0d0" for i in index]
     data = frame.assign(_fill=fill, _value=pd.to_numeric(frame[column], errors="coerce"))
     name = data["name"] if "name" in data else pd.Series("", index=data.index)
-    tips = [f"{n} {label}: {v:,.1f}" if not np.isnan(v) else f"{n} {label}: データなし"
-            for n, v in zip(name.fillna(""), data["_value"], strict=True)]
+    tips = [_escape(f"{n} {label}: {v:,.1f}" if not np.isnan(v) else f"{n} {label}: データなし")
+            for n, v in zip(name.fillna(""), data["_value"], strict=True)]  # GeoJsonTooltip writes HTML
     folium.GeoJson(
         data.assign(tip=tips)[["_fill", "tip", "geometry"]], name=f"{label}(塗り分け)", show=show,
         style_function=lambda f: {"fillColor": f["properties"]["_fill"], "fillOpacity": 0.55, "color": "#ffffff",
@@ -463,6 +477,7 @@ def resource_map(
         lg.MapBox(banner, container_class="scgeo-internal").add_to(m)
     lg.MapBox(lg.legend_html(sections), position="bottomright").add_to(m)
     MetricScale().add_to(m)
+    _escape_layer_names(m)
     folium.LayerControl(collapsed=True, position="topright").add_to(m)
     target = (focus.to_crs(4326) if focus is not None else areas) if len(areas) else resources
     if len(target):

@@ -11,6 +11,7 @@ import pandas as pd
 from scgeo._errors import InputError, ScgeoError
 from scgeo.crs import WORKSPACE_CRS
 from scgeo.privacy._aggregate import SUPPRESSED_TEXT, AggregateResult
+from scgeo.sheets import write_csv
 
 __all__ = ["INTERNAL_MARK", "PrivacyError", "export_needs", "write_aggregate"]
 
@@ -41,7 +42,7 @@ def write_aggregate(result: AggregateResult, path_csv: str | Path) -> Path:
     out.insert(PUBLIC_COLUMNS.index("count"), "count", table["display"].astype(str))
     if table["suppressed"].any() and out.loc[table["suppressed"].to_numpy(), "count"].ne(SUPPRESSED_TEXT).any():
         raise PrivacyError("秘匿すべきセルに数値が残っています。出力を中止しました。")
-    out.to_csv(path, index=False, encoding="utf-8-sig")
+    write_csv(out, path)
     manifest = path.with_name(path.name + ".manifest.json")
     manifest.write_text(json.dumps(result.manifest, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
     return path
@@ -79,7 +80,7 @@ def export_needs(needs: gpd.GeoDataFrame, path: str | Path, *, internal: bool = 
         frame["longitude"] = gdf.geometry.x.where(valid)
         frame["latitude"] = gdf.geometry.y.where(valid)
         frame.insert(0, "注意", INTERNAL_MARK)
-        frame.to_csv(path, index=False, encoding="utf-8-sig")
+        write_csv(frame, path)
     else:
         collection = json.loads(gdf.to_json(drop_id=True, to_wgs84=False))
         collection = {"type": "FeatureCollection", "name": INTERNAL_MARK, "description": INTERNAL_MARK,

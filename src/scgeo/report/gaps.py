@@ -15,6 +15,7 @@ from scgeo.analysis.freshness import supply_weights
 from scgeo.network import WalkNetwork
 from scgeo.report.tables import for_people
 from scgeo.schema import load_taxonomy, resolve_level
+from scgeo.sheets import write_csv, write_xlsx
 
 __all__ = ["EFFECTIVE_WEIGHTS_LABEL", "NEED_COLUMNS", "gap_report", "write_blank_zones", "write_gap_table"]
 
@@ -82,9 +83,9 @@ def write_gap_table(table: pd.DataFrame, path: str | Path, *, areas: gpd.GeoData
     path.parent.mkdir(parents=True, exist_ok=True)
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        for_people(table, headers=headers).to_csv(path, index=False, encoding="utf-8-sig")
+        write_csv(for_people(table, headers=headers), path)
     elif suffix == ".xlsx":
-        for_people(table, headers=headers).to_excel(path, index=False, sheet_name="カバー率")
+        write_xlsx(for_people(table, headers=headers), path, sheet_name="カバー率")
     elif suffix in (".geojson", ".json") and areas is not None:
         shapes = areas[["area_id", "geometry"]].merge(for_people(table), on="area_id").to_crs(4326)
         shapes.to_file(path, driver="GeoJSON")

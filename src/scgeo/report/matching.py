@@ -10,6 +10,7 @@ from scgeo.analysis.freshness import supply_weights
 from scgeo.analysis.matching import assign_needs, candidate_pairs, match_summary, nearest_resources
 from scgeo.network import WalkNetwork
 from scgeo.report.tables import for_people
+from scgeo.sheets import write_csv, write_xlsx
 
 __all__ = ["match_report", "write_matches"]
 
@@ -48,7 +49,7 @@ def write_matches(summary: pd.DataFrame, path: str | Path, *, headers: str = "en
     path.parent.mkdir(parents=True, exist_ok=True)
     summary = for_people(summary, headers=headers)
     if path.suffix.lower() == ".xlsx":
-        summary.to_excel(path, index=False, sheet_name="マッチング")
+        write_xlsx(summary, path, sheet_name="マッチング")
     else:
-        summary.to_csv(path, index=False, encoding="utf-8-sig")
+        write_csv(summary, path)
     return path

@@ -11,6 +11,7 @@ from scgeo._errors import InputError
 from scgeo.analysis.siting import CANDIDATE_COLUMNS, SitingResult, grid_candidates, plan_sites
 from scgeo.network import WalkNetwork
 from scgeo.schema import load_taxonomy
+from scgeo.sheets import write_csv, write_xlsx
 
 __all__ = ["resolve_category", "site_report", "siting_candidates", "write_sites"]
 
@@ -142,9 +143,9 @@ def write_sites(sites: gpd.GeoDataFrame, path: str | Path, *, note: str | None =
     flat = pd.DataFrame(table.drop(columns="geometry"))
     flat = flat.apply(lambda col: col.map(_safe_cell) if col.dtype == object else col)
     if suffix == ".csv":
-        flat.to_csv(path, index=False, encoding="utf-8-sig")
+        write_csv(flat, path)
     elif suffix == ".xlsx":
-        flat.to_excel(path, index=False, sheet_name="候補地")
+        write_xlsx(flat, path, sheet_name="候補地")
     else:
         raise InputError(f"出力の形式 {suffix} には対応していません (.csv, .xlsx, .geojson)。")
     return path

@@ -1,0 +1,135 @@
+"""Password checks for the app with a growing delay and a temporary lockout after failures.
+
+One :class:`LoginGuard` per app server counts failures per browser session and over all sessions
+(an attacker can open new sessions at will). After ``free_failures`` failures in a session each
+further attempt must wait longer (1, 2, 4 … seconds, at most ``max_delay_s``); after
+``session_lockout_failures`` failures the session is locked for ``lockout_s``; after
+``global_lockout_failures`` failures within ``lockout_s`` over all sessions, every login is locked
+for ``lockout_s``. While a wait or a lockout runs, a password is not even compared: the right one
+is refused too. Every failure is logged (``logging.getLogger("scgeo.login")``, no password).
+
+Examples
+--------
+>>> guard = LoginGuard("secret", clock=lambda: 0.0)
+>>> guard.attempt("s1", "wrong").ok, guard.attempt("s1", "secret").ok
+(False, True)
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+__all__ = ["LoginGuard", "LoginOutcome"]
+
+_LOG = logging.getLogger("scgeo.login")
+
+
+@dataclass(frozen=True)
+class LoginOutcome:
+    """What a login attempt gave: ``ok``, and otherwise the Japanese message and the wait."""
+
+    ok: bool
+    message: str = ""
+    wait_s: float = 0.0
+
+
+class LoginGuard:
+    """Checks passwords and throttles guessing, per session and overall (thread-safe).
+
+    Parameters
+    ----------
+    password
+        The expected password.
+    free_failures
+        Failures in a session before delays start.
+    max_delay_s
+        Longest delay between two attempts of a session.
+    session_lockout_failures
+        Failures that lock a session for ``lockout_s``.
+    global_lockout_failures
+        Failures over all sessions within ``lockout_s`` that lock every login for ``lockout_s``.
+    lockout_s
+        Length of a lockout (and the window of the overall count), in seconds.
+    clock
+        Time source in seconds (``time.monotonic``; tests pass their own).
+    """
+
+    def __init__(self, password: str, *, free_failures: int = 3, max_delay_s: float = 30.0,
+                 session_lockout_failures: int = 10, global_lockout_failures: int = 30,
+                 lockout_s: float = 900.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self._password = password.encode("utf-8")
+        self.free_failures = free_failures
+        self.max_delay_s = max_delay_s
+        self.session_lockout_failures = session_lockout_failures
+        self.global_lockout_failures = global_lockout_failures
+        self.lockout_s = lockout_s
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._failures: dict[str, int] = {}
+        self._next_try: dict[str, float] = {}
+        self._recent: deque[float] = deque()
+        self._global_until = 0.0
+
+    def _delay(self, failures: int) -> float:
+        if failures >= self.session_lockout_failures:
+            return self.lockout_s
+        if failures < self.free_failures:
+            return 0.0
+        return min(self.max_delay_s, 2.0 ** (failures - self.free_failures))
+
+    def wait_s(self, session: str) -> float:
+        """Seconds before ``session`` may try again (0 when it may try now)."""
+        with self._lock:
+            now = self._clock()
+            return max(0.0, self._global_until - now, self._next_try.get(session, 0.0) - now)
+
+    def attempt(self, session: str, given: str) -> LoginOutcome:
+        """Check ``given`` for ``session``; refused without comparing while a wait or lockout runs."""
+        with self._lock:
+            now = self._clock()
+            if now < self._global_until:
+                wait = self._global_until - now
+                return LoginOutcome(False, f"ログインの失敗が続いたため、ログインを一時停止しています。"
+                                           f"約{_minutes(wait)}分後にもう一度試してください。", wait)
+            if now < self._next_try.get(session, 0.0):
+                wait = self._next_try[session] - now
+                locked = self._failures.get(session, 0) >= self.session_lockout_failures
+                text = (f"パスワードの誤りが続いたため、約{_minutes(wait)}分間ログインできません。" if locked
+                        else f"パスワードの誤りが続いています。{wait:.0f}秒待ってからもう一度入力してください。")
+                return LoginOutcome(False, text, wait)
+            if hmac.compare_digest(given.encode("utf-8"), self._password):
+                self._failures.pop(session, None)
+                self._next_try.pop(session, None)
+                return LoginOutcome(True)
+            failures = self._failures.get(session, 0) + 1
+            self._failures[session] = failures
+            delay = self._delay(failures)
+            self._next_try[session] = now + delay
+            self._recent.append(now)
+            while self._recent and self._recent[0] < now - self.lockout_s:
+                self._recent.popleft()
+            overall = len(self._recent)
+            if overall >= self.global_lockout_failures:
+                self._global_until = now + self.lockout_s
+                self._recent.clear()
+            _LOG.warning("login failed: session %s, %d failures in the session, %d overall in %.0f s",
+                         session[:8], failures, overall, self.lockout_s)
+            if now < self._global_until:
+                return LoginOutcome(False, "ログインの失敗が続いたため、ログインを一時停止しました。"
+                                           f"約{_minutes(self.lockout_s)}分後にもう一度試してください。",
+                                    self.lockout_s)
+            if delay >= self.lockout_s:
+                return LoginOutcome(False, f"パスワードの誤りが{failures}回続いたため、約{_minutes(delay)}分間"
+                                           "ログインできません。", delay)
+            suffix = f"{delay:.0f}秒待ってからもう一度入力してください。" if delay else ""
+            return LoginOutcome(False, f"パスワードが違います。{suffix}", delay)
+
+
+def _minutes(seconds: float) -> int:
+    return max(1, round(seconds / 60))

@@ -1,0 +1,1 @@
+"""Adversarial tests: what an attacker could get from what scgeo publishes and accepts."""
