@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 
 from scgeo._errors import InputError
+from scgeo.sheets import write_csv
 
 __all__ = ["register"]
 
@@ -24,7 +25,7 @@ def _save_rejected(ws, result, source: Path) -> None:
 
     # rejected log rows may carry need ids: kept with the internal outputs
     out = rejected_path(ws.path, source, layer="needs")
-    result.rejected.to_csv(out, index=False, encoding="utf-8-sig")
+    write_csv(result.rejected, out)
     print(f"除外した行は理由付きで {out} に保存しました(内部資料)。")
 
 
@@ -109,7 +110,7 @@ def _cmd_plan_import(args) -> int:
         from scgeo.cli import rejected_path
 
         out = rejected_path(ws.path, source, layer="plans")
-        result.rejected.to_csv(out, index=False, encoding="utf-8-sig")
+        write_csv(result.rejected, out)
         print(f"除外した行は理由付きで {out} に保存しました。")
     return 0 if len(result.accepted) else 2
 

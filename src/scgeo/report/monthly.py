@@ -250,23 +250,14 @@ def write_monthly_xlsx(report: MonthlyReport, path: str | Path) -> Path:
 
     Sheets 概要, 活動(機能・種類別), 活動の記録, 社会資源の変化, 確認した資源(種別), ニーズ(秘匿済み), 計画の進み具合.
     """
-    from scgeo.report.template import safe_frame
+    from scgeo.sheets import write_workbook
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     changes = pd.concat([report.new_resources.assign(変化="新規"), report.closed_resources.assign(変化="廃止")],
                         ignore_index=True)
     sheets = {"概要": _summary_rows(report), "活動(機能・種類別)": _activity_table(report),
               "活動の記録": _entry_table(report), "社会資源の変化": changes, "確認した資源(種別)": report.confirmed,
               "ニーズ(秘匿済み)": report.needs, "計画の進み具合": _plan_table(report.plan)}
-    with pd.ExcelWriter(path, engine="openpyxl") as writer:
-        for name, frame in sheets.items():
-            safe_frame(frame).to_excel(writer, sheet_name=name, index=False)
-            sheet = writer.sheets[name]
-            for col in sheet.columns:
-                width = max(len(str(c.value or "")) for c in col)
-                sheet.column_dimensions[col[0].column_letter].width = min(60, 4 + 1.6 * width)
-    return path
+    return write_workbook(sheets, path, freeze_panes="A2", fit_widths=True)
 
 
 def write_monthly_pdf(report: MonthlyReport, workspace, path: str | Path, *, with_map: bool = True) -> tuple[Path, int]:

@@ -231,7 +231,11 @@ def take_snapshot(workspace, *, month: str | None = None, as_of: object = None, 
             "note": note}
     frame.insert(0, "snapshot_id", sid)
     frame.insert(0, "figure_id", [f"{sid}:{i}" for i in range(len(frame))])
-    with workspace.transaction() as tx:
+    with workspace.transaction() as tx:  # the lock is held: what is read here is what is replaced
+        existing = workspace.read("snapshots")
+        if sid in set(existing["snapshot_id"]):
+            raise InputError(f"スナップショット {sid} は既にあります(同時に作られました)。"
+                             "スナップショットは変更できません。")
         tx.write("snapshots", pd.concat([existing, coerce(pd.DataFrame([meta]), SNAPSHOTS)], ignore_index=True))
         current = workspace.read("snapshot_figures")
         tx.write("snapshot_figures", pd.concat([current, coerce(frame, SNAPSHOT_FIGURES)], ignore_index=True))

@@ -4,8 +4,8 @@ Municipalities have their own forms for the 月次報告 and the 年次報告書
 fill in one of two ways: **defined names** in the workbook (a cell named ``activities`` gets the
 figure ``activities``), or a **mapping** in TOML, ``figure = "Sheet!B3"`` (or ``"B3"`` for the
 first sheet), for forms that cannot be edited. Everything else in the form is left as it was.
-Text is written as text: a value starting with ``=``, ``+``, ``-``, ``@`` (a formula to Excel) is
-prefixed with ``'`` so that it cannot run.
+Text is written as text: a value that Excel would run as a formula is neutralised
+(:func:`scgeo.sheets.neutralise_text`).
 """
 
 from __future__ import annotations
@@ -14,31 +14,10 @@ import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 
-import pandas as pd
-
 from scgeo._errors import InputError
+from scgeo.sheets import neutralise_text
 
-__all__ = ["fill_template", "read_mapping", "safe_frame", "safe_value"]
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_value(value: object) -> object:
-    """A cell value that Excel will not run: text starting like a formula gets a leading ``'``."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
-
-
-def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` with every text cell (and header) made safe by :func:`safe_value`."""
-    out = frame.copy()
-    for col in out.columns:
-        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
-            out[col] = out[col].map(safe_value)
-    out.columns = [safe_value(str(c)) for c in out.columns]
-    return out
-
+__all__ = ["fill_template", "read_mapping"]
 
 def read_mapping(path: str | Path) -> dict[str, str]:
     """``{figure: "Sheet!B3"}`` from a TOML file (top-level keys, or a ``[cells]`` table)."""
@@ -112,7 +91,10 @@ def fill_template(template: str | Path, values: Mapping[str, object], path: str 
                          "--mapping でセルの対応 (TOML) を指定してください。")
     for figure, ref in targets.items():
         value = values[figure]
-        _target(workbook, ref).value = safe_value(value.item() if hasattr(value, "item") else value)
+        target = _target(workbook, ref)
+        target.value = neutralise_text(value.item() if hasattr(value, "item") else value)
+        if target.data_type == "f":  # openpyxl would keep a text starting with "=" as a formula
+            target.data_type = "s"
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     workbook.save(path)
     return targets
