@@ -19,8 +19,8 @@ from scgeo.analysis.activities import activity_summary, area_ids_within, fiscal_
 from scgeo.io.activities import load_activity_types
 from scgeo.schema import ACTIVITY_FUNCTION_LABELS, RESOURCE_STATUS_LABELS, load_taxonomy
 
-__all__ = ["MonthlyReport", "monthly_report", "need_table", "resource_changes", "write_monthly_pdf",
-           "write_monthly_xlsx"]
+__all__ = ["MonthlyReport", "monthly_report", "need_table", "resource_changes", "suppressed_table",
+           "write_monthly_pdf", "write_monthly_xlsx"]
 
 _NEED_METRICS = {"opened": "受付", "matched": "つなぎ", "resolved": "解決"}
 
@@ -85,8 +85,6 @@ def need_table(figures: pd.DataFrame, sids: list[str], areas: pd.DataFrame, *, t
     One level only (圏域, else 中学校区) and the city total; cells that are small, or that could be
     worked out from the totals, read 「秘匿」 (the count ``1 .. threshold-1`` is never shown).
     """
-    from scgeo.privacy import SUPPRESSED_TEXT, TOTAL, suppress
-
     f = figures[figures["snapshot_id"].isin(sids) & (figures["table"] == "needs")
                 & figures["metric"].isin(list(_NEED_METRICS))]
     level = "living_area" if (f["level"] == "living_area").any() else "jhs_district"
@@ -96,13 +94,26 @@ def need_table(figures: pd.DataFrame, sids: list[str], areas: pd.DataFrame, *, t
               .reindex(index=units["area_id"], columns=list(_NEED_METRICS)).fillna(0).astype(int))
     if not len(counts):
         return pd.DataFrame(columns=["区域", *_NEED_METRICS.values()])
+    names = dict(zip(units["area_id"], units["name"], strict=True))
+    return suppressed_table(counts, names, _NEED_METRICS, threshold=threshold, total="市全体")
+
+
+def suppressed_table(counts: pd.DataFrame, row_names: dict, column_names: dict, *, threshold: int,
+                     total: str) -> pd.DataFrame:
+    """A count table with its total row, cells hidden by :func:`scgeo.privacy.suppress` shown as 「秘匿」.
+
+    Rows are named by ``row_names`` (the total row ``total``) in a first column 区域; columns by
+    ``column_names``. The total column is not shown (its cells take part in the suppression).
+    """
+    from scgeo.privacy import SUPPRESSED_TEXT, TOTAL, suppress
+
     mask = suppress(counts, threshold)
     table = counts.copy()
     table.loc[TOTAL] = counts.sum(axis=0)
     shown = table.astype(object).where(~mask.loc[table.index, table.columns], SUPPRESSED_TEXT)
-    names = dict(zip(units["area_id"], units["name"], strict=True)) | {TOTAL: "市全体"}
-    shown.index = [names.get(i, i) for i in shown.index]
-    shown = shown.rename(columns=_NEED_METRICS).reset_index(names="区域")
+    shown.index = [row_names.get(i, total if i == TOTAL else i) for i in shown.index]
+    shown.columns = [column_names.get(c, c) for c in shown.columns]
+    shown = shown.reset_index(names="区域")
     shown.columns.name = None
     return shown
 

@@ -153,8 +153,6 @@ def council_pack(workspace, *, area: str, date: object, agenda: str | None = Non
 
 def _area_needs(figures, sid, areas, area_id, *, threshold) -> pd.DataFrame:
     """Open needs at the snapshot per 中学校区 of the area × category, suppressed."""
-    from scgeo.privacy import SUPPRESSED_TEXT, TOTAL, suppress
-
     districts = areas[(areas["level"] == "jhs_district") & (areas["parent_id"] == area_id)]
     if not len(districts):
         districts = areas[areas["area_id"] == area_id]
@@ -162,16 +160,13 @@ def _area_needs(figures, sid, areas, area_id, *, threshold) -> pd.DataFrame:
                    & figures["area_id"].isin(districts["area_id"])]
     if not len(rows):
         return pd.DataFrame(columns=["区域"])
+    from scgeo.report.monthly import suppressed_table
+
     tax = load_taxonomy()
     counts = rows.pivot_table(index="area_id", columns="key", values="value", aggfunc="sum").fillna(0).astype(int)
-    mask = suppress(counts, threshold)
-    table = counts.copy()
-    table.loc[TOTAL] = counts.sum(axis=0)
-    shown = table.astype(object).where(~mask.loc[table.index, table.columns], SUPPRESSED_TEXT)
-    names = dict(zip(districts["area_id"], districts["name"], strict=True)) | {TOTAL: "合計"}
-    shown.index = [names.get(i, i) for i in shown.index]
-    shown.columns = [tax.label(c) for c in shown.columns]
-    return shown.reset_index(names="区域")
+    names = dict(zip(districts["area_id"], districts["name"], strict=True))
+    return suppressed_table(counts, names, {c: tax.label(c) for c in counts.columns}, threshold=threshold,
+                            total="合計")
 
 
 def _proposals(workspace, table, within, areas, resources, tax) -> pd.DataFrame:
