@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 import streamlit as st
-from app_state import area_choices, editor_name, open_workspace, workspace, written
+from app_state import area_choices, download_data, editor_name, open_workspace, workspace, written
 
 import scgeo
 from scgeo.analysis.activities import fiscal_months, fiscal_year_of
@@ -108,13 +108,14 @@ if layers is not None:
     if st.button("月次報告を作る"):
         xlsx, pdf = monthly_files(path, stamp, month, None if who == ALL else who)
         c1, c2 = st.columns(2)
-        c1.download_button("月次報告 (Excel)", xlsx, file_name=f"monthly_report_{month}.xlsx")
-        c2.download_button("月次報告 (PDF)", pdf, file_name=f"monthly_report_{month}.pdf", mime="application/pdf")
+        c1.download_button("月次報告 (Excel)", download_data(xlsx), file_name=f"monthly_report_{month}.xlsx")
+        c2.download_button("月次報告 (PDF)", download_data(pdf), file_name=f"monthly_report_{month}.pdf",
+                           mime="application/pdf")
 
     st.subheader("年次報告書")
     if st.button("年次報告書を作る"):
-        st.download_button("年次報告書 (PDF)", annual_file(path, stamp, fy), file_name=f"annual_report_{fy}.pdf",
-                           mime="application/pdf")
+        st.download_button("年次報告書 (PDF)", download_data(annual_file(path, stamp, fy)),
+                           file_name=f"annual_report_{fy}.pdf", mime="application/pdf")
 
     st.subheader("協議体資料")
     choices = area_choices(layers["areas"], levels=("living_area",)) or area_choices(layers["areas"])
@@ -123,5 +124,6 @@ if layers is not None:
     day = right.date_input("開催日", value=dt.date.today(), key="pack_date")
     map_url = st.text_input("公開している地図のアドレス (QRコードにします)", key="pack_map_url")
     if choices and st.button("協議体資料を作る"):
-        st.download_button("協議体資料 (PDF)", pack_file(path, stamp, choices[area], day.isoformat(), map_url),
+        st.download_button("協議体資料 (PDF)", download_data(pack_file(path, stamp, choices[area], day.isoformat(),
+                                                                            map_url)),
                            file_name=f"council_pack_{choices[area]}.pdf", mime="application/pdf")
