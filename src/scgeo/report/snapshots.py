@@ -78,7 +78,8 @@ def _resource_figures(resources, confirmations, areas, levels, start, end) -> pd
     return pd.concat([status, _rows(confirmed, "confirmed", metric="confirmations")], ignore_index=True)
 
 
-def _coverage_figures(workspace, resources, levels, as_of, minutes, network) -> tuple[pd.DataFrame, str]:
+def _coverage_figures(workspace, resources, areas, needs, levels, as_of, minutes,
+                      network) -> tuple[pd.DataFrame, str]:
     from scgeo.analysis.basis import population_basis
     from scgeo.analysis.coverage import analyse_coverage
     from scgeo.network import WalkNetwork
@@ -87,9 +88,9 @@ def _coverage_figures(workspace, resources, levels, as_of, minutes, network) -> 
         return pd.DataFrame(columns=_FIGURE_COLUMNS), "人口か社会資源がないためカバー率は記録していません"
     if network is None and workspace.count("network_edges"):
         network = WalkNetwork.from_workspace(workspace)
-    blocks = workspace.town_blocks()
+    blocks = areas[areas["level"] == "town_block"].merge(workspace.read("population"), on="area_id", how="left")
     basis, rate = population_basis(blocks, workspace.meta())
-    coverage = analyse_coverage(workspace.areas(), blocks, resources, workspace.read("needs"), network=network,
+    coverage = analyse_coverage(areas, blocks, resources, needs, network=network,
                                 minutes=minutes, today=as_of.date(), population_basis=basis, aging_rate=rate)
     table = coverage.table(levels)
     long = table.melt(id_vars=["level", "area_id", "category"], value_vars=list(COVERAGE_METRICS),
@@ -212,13 +213,14 @@ def take_snapshot(workspace, *, month: str | None = None, as_of: object = None, 
         start, month = end.replace(day=1), f"{end:%Y-%m}"
         taken = existing["snapshot_id"].astype(str).str.startswith(f"D{end:%Y-%m-%d}-").sum()
         sid, kind = f"D{end:%Y-%m-%d}-{taken + 1}", "on_demand"
-    levels = [lv for lv in AREA_LEVELS if lv in SNAPSHOT_LEVELS and lv in set(workspace.areas()["level"])]
+    areas = workspace.areas()  # each layer read once
+    needs = workspace.read("needs")
+    levels = [lv for lv in AREA_LEVELS if lv in SNAPSHOT_LEVELS and lv in set(areas["level"])]
     resources = workspace.read("resources") if resources is None else resources
     resources = resources[resources["status"] != "planned"]
-    areas = workspace.areas()
-    coverage, method = _coverage_figures(workspace, resources, levels, end, minutes, network)
+    coverage, method = _coverage_figures(workspace, resources, areas, needs, levels, end, minutes, network)
     parts = [_resource_figures(resources, workspace.confirmations(), areas, levels, start, end), coverage,
-             _need_figures(workspace.read("needs"), areas, levels, start, end),
+             _need_figures(needs, areas, levels, start, end),
              _activity_figures(workspace.read("activities"), start, end), _network_figures(workspace, start, end)]
     frame = _canonical(pd.concat([p for p in parts if len(p)], ignore_index=True))
     settings = {k: v for k, v in dataclasses.asdict(get_settings()).items()
