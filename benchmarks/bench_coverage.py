@@ -87,7 +87,8 @@ def nearest_nodes(net, resources, categories):
 def bare_dijkstra(net, sources):
     """The floor: only the scipy multi-source Dijkstra from each category's nearest nodes."""
     for src in sources:
-        dijkstra(net.graph, directed=False, indices=src, min_only=True, limit=MINUTES * SPEED)
+        # directed: the CSR holds both directions (directed=False would symmetrise it again, slower)
+        dijkstra(net.graph, directed=True, indices=src, min_only=True, limit=MINUTES * SPEED)
 
 
 def nx_graph(net: WalkNetwork) -> nx.Graph:

@@ -75,7 +75,8 @@ def _floor(net, resources, points, categories):
     _, nearest = tree.query(np.column_stack([resources.geometry.x, resources.geometry.y]))
     for code in categories:
         src = np.unique(nearest[(resources["category"] == code).to_numpy()])
-        dijkstra(net.graph, directed=False, indices=src, min_only=True, limit=MINUTES * SPEED)
+        # directed: the CSR holds both directions (directed=False would symmetrise it again, slower)
+        dijkstra(net.graph, directed=True, indices=src, min_only=True, limit=MINUTES * SPEED)
 
 
 def _catchments(net, resources, categories):
