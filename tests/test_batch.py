@@ -94,3 +94,18 @@ def test_bad_manifests_say_what_is_wrong(tmp_path: Path):
 def test_cli_batch_on_a_bad_manifest_exits_2(tmp_path: Path, capsys):
     assert main(["batch", str(tmp_path)]) == 2
     assert "マニフェスト" in capsys.readouterr().err
+
+
+def test_a_failing_municipality_does_not_stop_the_others(region, tmp_path: Path):
+    import shutil
+
+    broken = tmp_path / "broken" / "boundaries"
+    broken.mkdir(parents=True)
+    shutil.copy(region / "towns" / "99201" / "boundaries" / "municipality.geojson", broken)  # no population
+    (tmp_path / "manifest.toml").write_text(
+        f'region_pbf = "{(region / "region.osm.pbf").as_posix()}"\n'
+        '[[municipality]]\nmuni_code = "99201"\nname = "壊れた市"\ndir = "broken"\n', encoding="utf-8")
+    result = run_batch(read_manifest(tmp_path), out_dir=tmp_path / "out", workers=1)
+    assert list(result.failed) == ["99201"] and isinstance(result.failed["99201"], InputError)
+    assert "町丁目別人口" in str(result.failed["99201"])
+    assert not (tmp_path / "out" / "99201" / "coverage.parquet").exists()  # not finished: redone next time

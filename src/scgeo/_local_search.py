@@ -3,8 +3,8 @@
 :func:`local_pairs` is the engine of :func:`scgeo.network.pairs_within`. Sources are grouped
 by square cells of the plane (side ≥ the search radius); a path shorter than the radius never
 leaves the box of the group's street ends grown by the radius (network distance ≥ straight-line
-distance), so each group searches only the streets inside that box, found from a grid of cells. The
-sources and targets become nodes of the local graph themselves (a source links to both ends of
+distance), so each group searches only the streets inside that box, found from a grid of
+cells. The sources and targets become nodes of the local graph themselves (a source links to both ends of
 its segment, a target is reached from both ends of its own, a source and a target on the same
 segment are joined directly), so that one Dijkstra run per source gives its distance to every
 target at once and the results come out sparse: one row per pair within the radius, nothing
@@ -94,9 +94,9 @@ def local_pairs(graph: sparse.csr_matrix, node_xy: np.ndarray, grid: NodeGrid, e
                 memory_mb: float) -> pd.DataFrame:
     """Every (target, source) pair within ``limit_m`` on the network.
 
-    ``src`` and ``tgt`` are ``(edge, along_m, snap_m)`` arrays of usable snaps; ``tree`` is a
-    the :class:`NodeGrid` of ``node_xy``. Returns ``target``, ``source`` (positions in ``tgt`` / ``src``) and
-    ``distance_m``; the Dijkstra rows of one run stay under ``memory_mb``.
+    ``src`` and ``tgt`` are ``(edge, along_m, snap_m)`` arrays of usable snaps; ``grid`` is the
+    :class:`NodeGrid` of ``node_xy``. Returns ``target``, ``source`` (positions in ``tgt`` /
+    ``src``) and ``distance_m``; the Dijkstra rows of one run stay under ``memory_mb``.
     """
     s_edge, s_along, s_snap = src
     n = graph.shape[0]

@@ -82,6 +82,7 @@ class BatchResult:
     skipped: list[str]
     table: pd.DataFrame
     outputs: dict[str, Path] = field(default_factory=dict)
+    failed: dict[str, BaseException] = field(default_factory=dict)  # muni_code → the error (others went on)
 
 
 def read_manifest(path: str | Path) -> Manifest:
@@ -190,7 +191,10 @@ def _cluster(scheduler: str | None, workers: int, memory_limit: str):
     from distributed import Client, LocalCluster
 
     if scheduler:
-        return Client(scheduler), None
+        try:
+            return Client(scheduler, timeout="20s"), None
+        except (OSError, TimeoutError) as exc:
+            raise InputError(f"Dask のスケジューラ {scheduler} に接続できません: {exc}") from exc
     cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, memory_limit=memory_limit,
                            dashboard_address=None)
     return Client(cluster), cluster
@@ -220,7 +224,7 @@ def run_batch(manifest: Manifest, *, out_dir: str | Path = "out/batch", schedule
     out.mkdir(parents=True, exist_ok=True)
     todo = [m for m in manifest.municipalities if not (out / m.muni_code / SUMMARY).is_file()]
     skipped = [m.muni_code for m in manifest.municipalities if m not in todo]
-    runs = []
+    runs, failed = [], {}
     if todo:
         client, cluster = _cluster(scheduler, workers, memory_limit)
         try:
@@ -228,17 +232,20 @@ def run_batch(manifest: Manifest, *, out_dir: str | Path = "out/batch", schedule
                                      str(manifest.region_pbf.resolve()), str(out.resolve()),
                                      minutes=manifest.minutes, matching=manifest.matching, pure=False,
                                      key=f"municipality-{m.muni_code}") for m in todo]
+            codes = {f.key: m.muni_code for f, m in zip(futures, todo, strict=True)}
             for done, future in enumerate(as_completed(futures), 1):
-                result = future.result()
-                runs.append(result)
+                try:
+                    runs.append(future.result())
+                except Exception as exc:  # one municipality's bad input must not stop the others
+                    failed[codes[future.key]] = exc
                 if progress:
-                    progress(done, len(todo), result["muni_code"])
+                    progress(done, len(todo), codes[future.key])
         finally:
             client.close()
             if cluster is not None:
                 cluster.close()
     table, outputs = combine(manifest, out)
-    return BatchResult(pd.DataFrame(runs), skipped, table, outputs)
+    return BatchResult(pd.DataFrame(runs), skipped, table, outputs, failed)
 
 
 def combine(manifest: Manifest, out_dir: str | Path) -> tuple[pd.DataFrame, dict[str, Path]]:

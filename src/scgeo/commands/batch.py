@@ -19,6 +19,10 @@ def _cmd_batch(args) -> int:
     from scgeo.batch import read_manifest, run_batch
 
     manifest = read_manifest(args.manifest)
+    if args.matching:
+        from dataclasses import replace
+
+        manifest = replace(manifest, matching=True)
     if args.workers < 1:
         raise InputError("--workers は 1 以上にしてください。")
     where = args.scheduler or f"ローカルの Dask クラスタ (ワーカー {args.workers}、各 {args.memory_limit})"
@@ -35,6 +39,11 @@ def _cmd_batch(args) -> int:
               f"ワーカーの最大メモリ {runs['peak_rss_mb'].max():,.0f} MB")
     for name, path in result.outputs.items():
         print(f"  {name}: {path}")
+    if result.failed:
+        print(f"処理できなかった市町村: {len(result.failed)} (次に実行するとこれらだけを処理します)", file=sys.stderr)
+        for code, exc in result.failed.items():
+            print(f"  {code}: {exc}", file=sys.stderr)
+        return 2 if all(isinstance(e, InputError) for e in result.failed.values()) else 1
     return 0
 
 
@@ -47,5 +56,8 @@ def register(sub) -> None:
     p.add_argument("--scheduler", help="既存の Dask スケジューラ (例: tcp://10.0.0.5:8786)。既定: ローカルに起動")
     p.add_argument("--workers", type=int, default=2, help="ローカルクラスタのワーカー数 (既定: 2)")
     p.add_argument("--memory-limit", default="3GB", help="ワーカーごとのメモリ上限 (既定: 3GB)")
+    p.add_argument("--matching", action="store_true",
+                   help="ニーズと資源のマッチングも行う (割り当てた件数だけを記録。"
+                        "マニフェストの matching = true と同じ)")
     p.add_argument("--quiet", action="store_true", help="進み具合を表示しない")
     p.set_defaults(func=_cmd_batch)
