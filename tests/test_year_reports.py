@@ -152,3 +152,16 @@ def test_cli_reports_and_pack(sample_workspace, tmp_path, capsys):
     assert "pdf" in capsys.readouterr().err
     assert main(["pack", ws, "--area", "NOWHERE", "--date", "2026-10-20", "--out", str(tmp_path / "p.pdf")]) == 2
     assert "区域" in capsys.readouterr().err
+
+
+def test_reports_of_an_empty_workspace_say_what_is_missing(tmp_path):
+    from scgeo import Workspace
+    from scgeo.report.annual import write_annual_pdf
+
+    ws = Workspace.create(tmp_path / "empty.gpkg", muni_code="99201", muni_name="テスト市")
+    monthly = monthly_report(ws, "2026-05")
+    assert "この月の活動の記録はありません。" in monthly.notes and monthly.snapshot_id is None
+    write_monthly_xlsx(monthly, tmp_path / "m.xlsx")
+    annual = annual_report(ws, 2026, through="2026-05")
+    assert any("事業計画がありません" in n for n in annual.notes)
+    assert write_annual_pdf(annual, ws, tmp_path / "a.pdf")[1] == 3

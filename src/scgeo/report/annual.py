@@ -120,7 +120,8 @@ def annual_report(workspace, fy: int, *, through: str | None = None) -> AnnualRe
                      "資源(年度末)": _live_count(inputs.figures, end_sid, level, unit.area_id),
                      "カバー率(初め)": before.get(unit.area_id, np.nan),
                      "カバー率(末)": after.get(unit.area_id, np.nan)})
-    by_area = pd.DataFrame(rows)
+    by_area = pd.DataFrame(rows, columns=["区域", "活動(件)", "活動(時間)", "資源(年度初め)", "資源(年度末)",
+                                          "カバー率(初め)", "カバー率(末)"])
     sids = [inputs.snapshot_of(m) for m in months]
     needs = need_table(inputs.figures, [s for s in sids if s], areas, threshold=get_settings().suppress_below)
     network = network_summary(workspace, on=end, since=start - pd.Timedelta(days=1), level=level)
@@ -191,21 +192,25 @@ def _coverage_page(pages, report: AnnualReport, workspace):
     import matplotlib as mpl
 
     from scgeo.crs import to_metric
+    from scgeo.report.year import plan_inputs
+    from scgeo.schema import AREA_LEVEL_LABELS
 
     areas = workspace.areas()
-    level = "jhs_district"
-    districts = to_metric(areas[areas["level"] == level].reset_index(drop=True))
-    from scgeo.report.year import plan_inputs
-
-    figures = plan_inputs(workspace).figures
+    present = set(areas["level"])
+    level = next((lv for lv in ("jhs_district", "living_area", "es_district", "municipality") if lv in present), None)
     label = load_taxonomy().label(report.coverage_category)
-    fig = pages.page(f"カバー率の地図 — {label}(徒歩15分、中学校区)",
+    fig = pages.page(f"カバー率の地図 — {label}(徒歩15分、{AREA_LEVEL_LABELS.get(level, '区域')})",
                      subheading="年度初めと年度末のスナップショットから。濃いほど歩いて行ける高齢者が多い")
+    if level is None:
+        pages.paragraph(fig, 0.895, ["ワークスペースに区域がないため、地図は描けません。"])
+        return fig
+    districts = to_metric(areas[areas["level"] == level].reset_index(drop=True))
+    figures = plan_inputs(workspace).figures
     cmap = mpl.colormaps["YlGnBu"]
     for k, (title, sid) in enumerate((("年度初め", report.start_snapshot), ("年度末", report.end_snapshot))):
         ax = fig.add_axes((0.05 + 0.46 * k, 0.3, 0.44, 0.58))
         values = _coverage(figures, sid, level, report.coverage_category)
-        shares = districts["area_id"].map(values)
+        shares = [values.get(a, np.nan) for a in districts["area_id"]]
         districts.plot(ax=ax, color=[cmap(v / 100) if pd.notna(v) else "#eeeeee" for v in shares],
                        edgecolor="#333", linewidth=0.6)
         for geom, name, v in zip(districts.geometry, districts["name"], shares, strict=True):
@@ -265,8 +270,11 @@ def write_annual_pdf(report: AnnualReport, workspace, path: str | Path) -> tuple
         _chart_page(pages, report)
     _coverage_page(pages, report, workspace)
     fig = pages.page("4. 圏域ごとの表")
-    y = pages.table(fig, 0.895, report.by_area, widths=[0.16, 0.1, 0.12, 0.14, 0.14, 0.14, 0.12],
-                    right=tuple(report.by_area.columns[1:]), size=7.8)
+    if len(report.by_area):
+        y = pages.table(fig, 0.895, report.by_area, widths=[0.16, 0.1, 0.12, 0.14, 0.14, 0.14, 0.12],
+                        right=tuple(report.by_area.columns[1:]), size=7.8)
+    else:
+        y = pages.paragraph(fig, 0.895, ["日常生活圏域・中学校区がないため、区域ごとの表はありません。"])
     y = pages.section(fig, y, "ニーズ(この期間の合計、秘匿済み)")
     if len(report.needs):
         y = pages.table(fig, y, report.needs, widths=[0.3, 0.14, 0.14, 0.14], right=("受付", "つなぎ", "解決"))

@@ -319,6 +319,6 @@ def write_monthly_pdf(report: MonthlyReport, workspace, path: str | Path, *, wit
         pages.table(fig, y, report.needs, widths=[0.3, 0.14, 0.14, 0.14], right=tuple(_NEED_METRICS.values()))
     else:
         pages.paragraph(fig, y, ["ニーズの数値はありません。"])
-    if with_map:
+    if with_map and workspace.count("areas"):  # a workspace without areas has no map to draw
         pages.add(map_figure(workspace, area=report.area_id, paper="A4"))  # the resources as they are today
     return pages.save(path)
