@@ -43,6 +43,8 @@ PAGES = [
     st.Page("app_pages/needs_page.py", title="ニーズ", icon=":material/groups:", url_path="needs"),
     st.Page("app_pages/network_page.py", title="関係者ネットワーク", icon=":material/hub:", url_path="network"),
     st.Page("app_pages/siting_page.py", title="資源開発", icon=":material/add_location_alt:", url_path="siting"),
+    st.Page("app_pages/activity_page.py", title="活動記録", icon=":material/edit_note:", url_path="activities"),
+    st.Page("app_pages/plan_page.py", title="計画・報告", icon=":material/summarize:", url_path="plan"),
     st.Page("app_pages/import_page.py", title="データ取込", icon=":material/upload_file:", url_path="import"),
     st.Page("app_pages/export_page.py", title="出力", icon=":material/download:", url_path="export"),
 ]

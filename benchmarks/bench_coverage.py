@@ -11,11 +11,12 @@ categories, 50,000 population points) it times, in one process:
   of resources, extrapolated to all;
 - networkx per-pair shortest paths for a sample of point–resource pairs, extrapolated to all
   the pairs a per-pair approach needs (every point × every resource of each category);
-- a bare ``scipy.sparse.csgraph.dijkstra`` multi-source run per category (the floor).
+- a bare ``scipy.sparse.csgraph.dijkstra`` multi-source run per category (the floor), timing
+  only the Dijkstra: the resources' nearest nodes are found before the clock starts.
 
 It prints the times, the peak memory (tracemalloc for the scgeo step, ru_maxrss for the
-process) and the ratios against the targets of the issue (>= 100x per-pair, >= 10x ego-graph,
-within 2x of the bare Dijkstra).
+process) and the ratios against the targets of the issue (>= 100x per-pair, >= 10x ego-graph — said met or not
+met, as measured — and the Dijkstra part within 2x of the bare Dijkstra).
 """
 
 from __future__ import annotations
@@ -75,13 +76,19 @@ def scgeo_coverage(net, resources, categories, points):
     return covered, travel
 
 
-def bare_dijkstra(net, resources, categories):
-    """The floor: scipy multi-source Dijkstra from each resource's nearest node."""
-    tree = shapely.STRtree(shapely.points(net.node_xy))
-    for code in range(categories):
-        src = resources[resources["category"] == code].geometry.to_numpy()
-        nearest = tree.query_nearest(src, all_matches=False)[1]
-        dijkstra(net.graph, directed=False, indices=np.unique(nearest), min_only=True, limit=MINUTES * SPEED)
+def nearest_nodes(net, resources, categories):
+    """Each category's resources' nearest nodes (a KD-tree), computed before the floor is timed."""
+    from scipy.spatial import cKDTree
+
+    _, nearest = cKDTree(net.node_xy).query(np.column_stack([resources.geometry.x, resources.geometry.y]))
+    return [np.unique(nearest[(resources["category"] == code).to_numpy()]) for code in range(categories)]
+
+
+def bare_dijkstra(net, sources):
+    """The floor: only the scipy multi-source Dijkstra from each category's nearest nodes."""
+    for src in sources:
+        # directed: the CSR holds both directions (directed=False would symmetrise it again, slower)
+        dijkstra(net.graph, directed=True, indices=src, min_only=True, limit=MINUTES * SPEED)
 
 
 def nx_graph(net: WalkNetwork) -> nx.Graph:
@@ -130,8 +137,9 @@ def run(name, net, resources, categories, points, rng, *, ego_sample, pair_sampl
     scgeo_coverage(net, resources, categories, points)
     peak_mb = tracemalloc.get_traced_memory()[1] / 2**20
     tracemalloc.stop()
+    sources = nearest_nodes(net, resources, categories)
     t = time.perf_counter()
-    bare_dijkstra(net, resources, categories)
+    bare_dijkstra(net, sources)
     floor = time.perf_counter() - t
     g = nx_graph(net)
     ego = ego_graph_recipe(g, net, resources, ego_sample, rng) * len(resources)
@@ -146,10 +154,13 @@ def run(name, net, resources, categories, points, rng, *, ego_sample, pair_sampl
     snap = snap_seconds
     print(f"| of which snapping the {len(points):,} population points | {snap:.2f} | | (scgeo's own population "
           f"points lie on street midpoints and need no snapping) |")
-    print(f"| scgeo travel-time part (multi-source Dijkstra) | {travel:.2f} | {ego / travel:.0f}x vs ego-graph | "
-          f"within 2x of bare: {travel / floor:.2f}x |")
-    print(f"| bare scipy multi-source Dijkstra (floor) | {floor:.2f} | {floor / ours:.2f}x | |")
-    print(f"| osmnx ego_graph recipe ({ego_sample} sampled, extrapolated) | {ego:.1f} | {ego / ours:.0f}x | >= 10x |")
+    print(f"| scgeo travel-time part (multi-source Dijkstra) | {travel:.2f} | | "
+          f"{travel / floor:.2f}x the bare Dijkstra (target: within 2x) |")
+    print(f"| bare scipy multi-source Dijkstra only (floor: nearest nodes found before timing) | {floor:.2f} | | "
+          f"scgeo coverage = {ours / floor:.1f}x the floor |")
+    verdict = "met" if ego / ours >= 10 else "NOT met"
+    print(f"| osmnx ego_graph recipe ({ego_sample} sampled, extrapolated) | {ego:.1f} | {ego / ours:.1f}x | "
+          f">= 10x: {verdict} |")
     print(f"| networkx per pair ({pair_sample} sampled, extrapolated to {pairs_needed:,} pairs) | {pair:.0f} | "
           f"{pair / ours:,.0f}x | >= 100x |")
     print(f"peak memory: scgeo step {peak_mb:.0f} MB (tracemalloc); process {maxrss_mb():.0f} MB (ru_maxrss)")

@@ -145,3 +145,36 @@ def test_tottori_city_from_the_prefecture_file(tottori):
     assert ws.meta()["population_basis"] == "total" and blocks["pop_65plus"].isna().all()
     assert ws.info()["area_levels"] == {"municipality": 1, "town_block": len(blocks)}
     print(f"\n鳥取市 recipe/build {tottori['seconds']} s")
+
+
+def test_takamatsu_year_from_a_city_log(takamatsu, tmp_path):
+    """A city's own Excel log (local headers, a resident-name column) → snapshot → 月次報告."""
+    from scgeo.report.monthly import monthly_report, write_monthly_pdf, write_monthly_xlsx
+    from scgeo.report.snapshots import take_snapshot, verify_snapshots
+    from scgeo.report.year import import_activities
+
+    ws = takamatsu["ws"]
+    copy = tmp_path / "takamatsu.gpkg"
+    copy.write_bytes(ws.path.read_bytes())
+    ws = Workspace.open(copy)
+    areas = ws.areas()
+    district = areas.sort_values("level", key=lambda s: s.eq("town_block"))["area_id"].iloc[0]
+    log = tmp_path / "活動記録.xlsx"
+    pd.DataFrame({"実施日": ["令和8年11月2日", "2026/11/10", "2026-11-20"], "所要時間": ["1.5時間", "2", "1"],
+                  "区分": ["ニーズ把握", "資源開発", "ネットワーク構築"],
+                  "活動内容の種類": ["訪問", "立ち上げ", "打合せ"],
+                  "区域": [district, district, ""], "相談者氏名": ["高松太郎", "", ""],
+                  "概要": ["買い物の困りごとを確認", "体操教室の立ち上げ相談", "包括と情報共有"]}
+                 ).to_excel(log, index=False)
+    result = import_activities(ws, log, user="test")
+    assert len(result.accepted) == 3 and not len(result.rejected)
+    assert any("相談者氏名" in m for m in result.messages)
+    sid = take_snapshot(ws, as_of="2026-11-30", user="test")
+    assert verify_snapshots(ws)["ok"].all() and sid.startswith("D2026-11-30")
+    report = monthly_report(ws, "2026-11")
+    assert report.summary["activities"] == 3 and report.summary["hours"] == 4.5
+    assert report.summary["activities_resource_development"] == 1
+    write_monthly_xlsx(report, tmp_path / "m.xlsx")
+    _, pages = write_monthly_pdf(report, ws, tmp_path / "m.pdf", with_map=False)
+    assert pages == 2
+    assert "高松太郎" not in ws.read("activities").astype(str).to_csv()

@@ -35,7 +35,8 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
 METRIC = "EPSG:6691"
 KEYS = ("municipality", "living_areas", "jhs_districts", "es_districts", "town_blocks",
-        "resources", "needs", "network", "organisations", "ties", "councils", "council_meetings", "helpers")
+        "resources", "needs", "network", "organisations", "ties", "councils", "council_meetings", "helpers",
+        "activities", "plans", "resource_changes")
 AREA_FILES = {"municipality": "municipality", "living_areas": "living_area",
               "jhs_districts": "jhs_district", "es_districts": "es_district",
               "town_blocks": "town_block"}

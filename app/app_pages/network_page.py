@@ -11,6 +11,7 @@ from scgeo.analysis.ties import network_metrics, propose_ties
 from scgeo.io.organisations import load_organisation_kinds
 from scgeo.maps.network_view import network_html
 from scgeo.report.network import area_subgraph, network_summary, workspace_graph
+from scgeo.report.year import meetings_for_proposals
 from scgeo.schema import NODE_TYPE_LABELS, TIE_KIND_LABELS, TIE_STRENGTH_LABELS
 
 st.title("関係者ネットワーク")
@@ -89,7 +90,7 @@ else:
 st.subheader("協議体の出席から提案されたつながり")
 ties = ws.read("ties")
 proposed = ties[ties["status"] == "proposed"]
-fresh = propose_ties(ws.read("council_meetings"), ties, min_meetings=3)
+fresh = propose_ties(meetings_for_proposals(ws), ties, min_meetings=3)  # 協議体 and the activity log
 org_names = dict(zip(organisations["org_id"], organisations["name"], strict=True))
 if len(fresh):
     st.write(f"同じ会議に3回以上出席していて、まだつながりが記録されていない団体の組が {len(fresh)} 組あります。")

@@ -299,9 +299,11 @@ def _import_network(args, ws) -> int:
         nodes, edges = net.to_frames()
         lines = None
     else:
-        data = read_osm(source)
+        data = read_osm(source, muni_code=ws.meta().get("muni_code"))
         nodes, edges, lines = data.nodes, data.edges, data.lines
         net = WalkNetwork.from_frames(nodes, edges)
+        if data.cut_ways:
+            print(f"ファイルの範囲の端で切れている道 {data.cut_ways:,} 本は、範囲内の部分を取り込みました。")
     from scgeo.location import Expected, check_location
 
     check_location(nodes, Expected.for_workspace(ws), what=source.name)
@@ -361,7 +363,17 @@ def _cmd_app(args) -> int:
 def _cmd_sample(args) -> int:
     from scgeo.sample import SAMPLE_SEED, generate
 
-    paths = generate(args.out, seed=args.seed if args.seed is not None else SAMPLE_SEED)
+    seed = args.seed if args.seed is not None else SAMPLE_SEED
+    if args.towns is not None:
+        from scgeo.sample.region import MAX_TOWNS, generate_region
+
+        if not 1 <= args.towns <= MAX_TOWNS:
+            raise InputError(f"--towns は 1〜{MAX_TOWNS} にしてください。")
+        manifest = generate_region(args.out, towns=args.towns, seed=seed)
+        print(f"隣り合う架空の市町村 {args.towns} を作りました: {manifest}"
+              f"(scgeo batch {manifest.parent} で処理できます)")
+        return EXIT_OK
+    paths = generate(args.out, seed=seed)
     for name, path in paths.items():
         print(f"  {name}: {path}")
     return EXIT_OK
@@ -450,6 +462,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("sample", help="サンプルの町のデータを生成する (同じシードなら同じバイト列)")
     p.add_argument("--out", default="data", help="出力フォルダ (既定: data)")
     p.add_argument("--seed", type=int, help="乱数のシード")
+    p.add_argument("--towns", type=int, help="隣り合う架空の市町村を N 作る (各市町村の入力、地域の region.osm.pbf、"
+                                             "scgeo batch 用の manifest.toml)")
     p.set_defaults(func=_cmd_sample)
     return parser
 

@@ -2,7 +2,8 @@
 
 Geometry is stored in JGD2011 geographic (EPSG:6668). Analysis converts to a metric CRS once,
 at its entry, with :func:`to_metric`: the JGD2011 平面直角座標系 zone of the prefecture when the
-municipality code is known, otherwise the JGD2011 UTM zone of the data's longitude.
+municipality code is known, otherwise the JGD2011 UTM zone of the data's longitude (the WGS 84
+UTM zone outside Japan).
 """
 
 from __future__ import annotations
@@ -43,15 +44,39 @@ def plane_zone_epsg(muni_code: str | None) -> int | None:
     return None if zone is None else 6668 + zone
 
 
+# Japan's extent (lon, lat), with its remote islands; inside it the JGD2011 UTM zones 51–55 apply
+_JAPAN_BOUNDS = (122.0, 20.0, 154.0, 46.0)
+
+
 def metric_crs(gdf: gpd.GeoDataFrame, *, muni_code: str | None = None) -> CRS:
-    """The metric CRS for ``gdf``: plane zone by ``muni_code``, else JGD2011 UTM by longitude."""
+    """The metric CRS for ``gdf``, chosen from the data.
+
+    The JGD2011 plane-rectangular zone of ``muni_code`` when it is a Japanese municipality;
+    else, inside Japan, the JGD2011 UTM zone of the data's longitude (51–55); elsewhere the WGS 84
+    UTM zone of its longitude and hemisphere (e.g. EPSG:32635 for Helsinki).
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely
+    >>> metric_crs(gpd.GeoDataFrame(geometry=[shapely.Point(24.94, 60.17)], crs=4326)).to_epsg()
+    32635
+    >>> metric_crs(gpd.GeoDataFrame(geometry=[shapely.Point(132.75, 35.37)], crs=4326)).to_epsg()
+    6690
+    """
     epsg = plane_zone_epsg(muni_code)
-    if epsg is None:
-        check_crs(gdf)
-        lon = gdf.to_crs(WORKSPACE_CRS).union_all().centroid.x if len(gdf) else 139.0
-        utm = min(max(int((lon + 180) // 6) + 1, 51), 55)  # Japan spans UTM zones 51–55
-        epsg = 6688 + (utm - 51)
-    return CRS.from_epsg(epsg)
+    if epsg is not None:
+        return CRS.from_epsg(epsg)
+    check_crs(gdf)
+    if len(gdf):
+        centre = gdf.to_crs(WORKSPACE_CRS).union_all().centroid
+        lon, lat = centre.x, centre.y
+    else:
+        lon, lat = 139.0, 35.0
+    zone = min(max(int((lon + 180) // 6) + 1, 1), 60)
+    xmin, ymin, xmax, ymax = _JAPAN_BOUNDS
+    if xmin <= lon <= xmax and ymin <= lat <= ymax:
+        return CRS.from_epsg(6688 + (min(max(zone, 51), 55) - 51))
+    return CRS.from_epsg((32600 if lat >= 0 else 32700) + zone)
 
 
 def check_crs(gdf: gpd.GeoDataFrame, *, what: str = "データ") -> CRS:

@@ -24,7 +24,8 @@ from scgeo.report import gap_report, match_report, write_blank_zones, write_gap_
 from scgeo.settings import get_settings
 from scgeo.workspace import Workspace
 
-__all__ = ["DEMO_USER", "SAMPLE_LAYERS", "build_sample_workspace", "find_sample_data", "keep_user_edits", "run_demo"]
+__all__ = ["DEMO_USER", "SAMPLE_LAYERS", "build_sample_workspace", "find_sample_data", "keep_user_edits",
+           "replay_sample_year", "run_demo", "write_year_reports"]
 
 DEMO_USER = "デモ(scgeo)"  # the editor name of the demo's own writes, shown in the history
 _OLD_DEMO_USERS = {"scgeo demo"}  # the same, in workspaces made by earlier versions
@@ -44,6 +45,8 @@ SAMPLE_LAYERS = (
     ("organisations/ties.csv", "ties", None),
     ("organisations/council_meetings.csv", "council_meetings", None),
     ("organisations/helpers.csv", "helpers", None),
+    ("activities/plans.csv", "plans", None),
+    ("activities/activities.csv", "activities", None),
 )
 
 
@@ -106,6 +109,14 @@ def _build(ws: Workspace, data_dir: Path, log: Callable[[str], None]) -> Workspa
             result = read_resources(file)
         elif layer == "needs":
             result = read_needs(file)
+        elif layer in ("plans", "activities"):
+            from scgeo.report.year import import_activities, import_plans
+
+            result = (import_plans if layer == "plans" else import_activities)(ws, file, user=DEMO_USER)
+            if len(result.rejected):
+                raise InputError(f"サンプルデータ {file} に不正な行があります: {result.rejected['reason'].iloc[0]}")
+            log(f"  {relative}: {len(result.accepted)} 件")
+            continue
         else:
             result = read_network_table(file, layer)
         if len(result.rejected):
@@ -114,6 +125,65 @@ def _build(ws: Workspace, data_dir: Path, log: Callable[[str], None]) -> Workspa
         ws.import_result(layer, result, user=DEMO_USER, source=relative)
         log(f"  {relative}: {len(result.accepted)} 件")
     return ws
+
+
+def replay_sample_year(ws: Workspace, data_dir: str | Path, *, months: tuple[str, ...] | None = None,
+                       log: Callable[[str], None] = lambda _m: None) -> list[str]:
+    """Take the sample year's month-end snapshots (March to September 2026, or ``months``) in ``ws``.
+
+    The sample's resources are as they are at the end of the year; each month's resources are
+    those of the sample's dated changes undone after that month (``activities/resource_changes.csv``),
+    and each snapshot says so in its note. Returns the snapshot ids.
+    """
+    import pandas as pd
+
+    from scgeo.network import WalkNetwork
+    from scgeo.report.snapshots import resources_as_of, take_snapshot
+    from scgeo.sample import YEAR_MONTHS
+
+    changes = pd.read_csv(Path(data_dir) / "activities" / "resource_changes.csv", dtype=str, keep_default_na=False)
+    opened = changes[changes["status_before"] == ""]  # the coordinator saw each new resource on its first day
+    ws.record_confirmations([{"resource_id": r.resource_id, "confirmed_on": r.date, "method": "visit",
+                              "found": "unchanged", "note": "開設の日に訪問"} for r in opened.itertuples()],
+                            user=DEMO_USER, source="サンプルの町の1年")
+    network = WalkNetwork.from_workspace(ws) if ws.count("network_edges") else None
+    resources = ws.read("resources")
+    ids = []
+    months = months or YEAR_MONTHS
+    for month in months:
+        end = pd.Period(month, freq="M").end_time.normalize()
+        ids.append(take_snapshot(ws, month=month, user=DEMO_USER, network=network,
+                                 resources=resources_as_of(resources, changes, end),
+                                 note="サンプルの町: 社会資源はその月末の状態を開設・廃止の日付から再構成"))
+    log(f"  月末スナップショット: {', '.join(months)}")
+    return ids
+
+
+SAMPLE_PACK_AREA = "LA3"  # the 協議体 of 第3圏域 meets next on SAMPLE_PACK_DATE
+SAMPLE_PACK_DATE = "2026-10-20"
+SAMPLE_MAP_URL = "https://www.city.sakura.example/chiiki-shigen-map/"  # reserved .example domain: fictional
+
+
+def write_year_reports(ws: Workspace, out_dir: Path, *, log: Callable[[str], None] = print) -> dict[str, Path]:
+    """The sample year's reports: 月次報告 (September, xlsx), 年次報告書 (PDF), a 協議体 pack (PDF and HTML)."""
+    from scgeo.report.annual import annual_report, write_annual_pdf
+    from scgeo.report.monthly import monthly_report, write_monthly_xlsx
+    from scgeo.report.pack import council_pack, write_pack_html, write_pack_pdf
+    from scgeo.sample import YEAR_MONTHS
+
+    month = YEAR_MONTHS[-1]
+    outputs = {"monthly_report": write_monthly_xlsx(monthly_report(ws, month), out_dir / "monthly_report.xlsx")}
+    path, pages = write_annual_pdf(annual_report(ws, 2026, through=month), ws, out_dir / "annual_report.pdf")
+    outputs["annual_report"] = path
+    pack = council_pack(ws, area=SAMPLE_PACK_AREA, date=SAMPLE_PACK_DATE, map_url=SAMPLE_MAP_URL)
+    target = out_dir / f"council_pack_{SAMPLE_PACK_AREA}.pdf"
+    from scgeo.maps.static import map_figure
+
+    page = map_figure(ws, area=SAMPLE_PACK_AREA, paper="A4")  # drawn once for both
+    outputs["council_pack_html"] = write_pack_html(pack, ws, target.with_suffix(".html"), map_page=page)
+    outputs["council_pack"], pack_pages = write_pack_pdf(pack, ws, target, map_page=page)
+    log(f"報告: 月次報告 {month}、年次報告書 {pages} ページ、協議体資料 {pack_pages} ページ")
+    return outputs
 
 
 def keep_user_edits(path: str | Path) -> Path | None:
@@ -155,6 +225,7 @@ def run_demo(out_dir: str | Path = "out", *, data_dir: str | Path | None = None,
     ws = build_sample_workspace(out_dir / "workspace.gpkg", data, log=log)
     outputs = {"workspace": ws.path} | ({"kept_workspace": kept} if kept is not None else {})
 
+    replay_sample_year(ws, data, log=log)
     table, zones, _ = gap_report(ws)
     outputs["gaps"] = write_gap_table(table, out_dir / "gaps.csv")
     outputs["blank_zones"] = write_blank_zones(zones, out_dir / "blank_zones.geojson")
@@ -177,6 +248,7 @@ def run_demo(out_dir: str | Path = "out", *, data_dir: str | Path | None = None,
     salon_gaps = zones[zones["category"] == "salon"]  # the print map's gap layer: one category stays readable
     outputs["print_map"] = print_map(ws, out_dir / "print_map.pdf", per_area=True,  # 1 page per 圏域
                                      blank_zones=salon_gaps)[0]
+    outputs |= write_year_reports(ws, out_dir, log=log)
 
     log("出力:")
     for name, path in outputs.items():

@@ -135,12 +135,17 @@ class WalkNetwork:
         return cls.from_frames(ws.read("network_nodes"), ws.read("network_edges"), crs=crs)
 
     @classmethod
-    def from_osm(cls, path: str | Path, *, crs: CRS | str | None = None) -> WalkNetwork:
-        """Build from an ``.osm`` / ``.osm.pbf`` file (see :func:`scgeo.io.osm.read_osm`)."""
+    def from_osm(cls, path: str | Path, *, crs: CRS | str | None = None,
+                 muni_code: str | None = None) -> WalkNetwork:
+        """Build from an ``.osm`` / ``.osm.pbf`` file (see :func:`scgeo.io.osm.read_osm`).
+
+        ``crs`` defaults to the plane-rectangular zone of ``muni_code``, else the data's UTM zone.
+        """
+        from scgeo.crs import plane_zone_epsg
         from scgeo.io.osm import read_osm
 
-        data = read_osm(path)
-        return cls.from_frames(data.nodes, data.edges, crs=crs)
+        data = read_osm(path, muni_code=muni_code)
+        return cls.from_frames(data.nodes, data.edges, crs=crs or plane_zone_epsg(muni_code))
 
     @classmethod
     def from_graphml(cls, path: str | Path, *, crs: CRS | str | None = None) -> WalkNetwork:
@@ -179,9 +184,18 @@ class WalkNetwork:
     # ------------------------------------------------------------ snapping
 
     @cached_property
-    def _edge_tree(self) -> shapely.STRtree:
-        """Spatial index of the street segments, built once per network."""
-        return shapely.STRtree(self.edges.geometry.to_numpy())
+    def node_grid(self):
+        """The nodes by cells of the plane (:class:`scgeo._local_search.NodeGrid`), built once."""
+        from scgeo._local_search import NodeGrid
+
+        return NodeGrid(self.node_xy)
+
+    @cached_property
+    def _segments(self):
+        """Index of the street segments' pieces (:class:`scgeo._snapping.SegmentIndex`), built once."""
+        from scgeo._snapping import SegmentIndex
+
+        return SegmentIndex(self.edges.geometry.to_numpy())
 
     def snap(self, points: gpd.GeoSeries | gpd.GeoDataFrame, *,
              max_snap_m: float = DEFAULT_MAX_SNAP_M) -> Snap:
@@ -194,23 +208,18 @@ class WalkNetwork:
             raise CRSError("点の座標系が分かりません。")
         geoms = geoms.to_crs(self.crs).to_numpy()
         empty = shapely.is_empty(geoms) | shapely.is_missing(geoms)
-        lines = self.edges.geometry.to_numpy()
-        tree = self._edge_tree
         edge = np.zeros(len(geoms), dtype=np.int64)
         snap_m = np.full(len(geoms), np.inf)
-        if (~empty).any():
-            (idx_point, idx_edge), dist = tree.query_nearest(geoms[~empty], max_distance=max_snap_m,
-                                                             return_distance=True, all_matches=False)
-            rows = np.flatnonzero(~empty)[idx_point]
-            edge[rows] = idx_edge
-            snap_m[rows] = dist
-            rest = np.flatnonzero(~empty & np.isinf(snap_m))  # beyond max_snap_m: measure how far
-            if len(rest):
-                (idx_point, idx_edge), dist = tree.query_nearest(geoms[rest], return_distance=True,
-                                                                 all_matches=False)
-                edge[rest[idx_point]] = idx_edge
-                snap_m[rest[idx_point]] = dist
-        along = np.where(empty, 0.0, shapely.line_locate_point(lines[edge], geoms))
+        along = np.zeros(len(geoms))
+        point = ~empty & (shapely.get_type_id(geoms) == 0)
+        rows = np.flatnonzero(point)
+        if len(rows):
+            xy = shapely.get_coordinates(geoms[rows])
+            edge[rows], along[rows], snap_m[rows] = self._segments.nearest(xy)
+            along[rows] = np.clip(along[rows], 0.0, self.edges["length_m"].to_numpy()[edge[rows]])  # rounding
+        rows = np.flatnonzero(~empty & ~point)  # other shapes: their nearest point, by the R-tree
+        if len(rows):
+            edge[rows], along[rows], snap_m[rows] = self._segments.nearest_geoms(geoms[rows])
         return Snap(edge, along, snap_m, empty | (snap_m > max_snap_m))
 
     # ------------------------------------------------------------ travel
@@ -226,13 +235,16 @@ class WalkNetwork:
         length = self.edges["length_m"].to_numpy()[usable.edge]
         w_u = usable.snap_m + usable.along_m
         w_v = usable.snap_m + (length - usable.along_m)
-        links = pd.DataFrame({"b": np.concatenate([u, v]), "w": np.concatenate([w_u, w_v])})
-        links = links.groupby("b")["w"].min()  # one link per node: the shortest
+        node, w = np.concatenate([u, v]), np.concatenate([w_u, w_v])
+        order = np.lexsort((w, node))
+        node, w = node[order], w[order]
+        first = np.concatenate([[True], node[1:] != node[:-1]])  # one link per node: the shortest
+        node, w = node[first], w[first]
         # the graph plus one row for the virtual source, appended without re-sorting the matrix
         base = self.graph
-        data = np.concatenate([base.data, np.maximum(links.to_numpy(), _EPS_M)])
-        indices = np.concatenate([base.indices, links.index.to_numpy(dtype=base.indices.dtype)])
-        indptr = np.concatenate([base.indptr, [base.indptr[-1] + len(links)]]).astype(base.indptr.dtype)
+        data = np.concatenate([base.data, np.maximum(w, _EPS_M)])
+        indices = np.concatenate([base.indices, node.astype(base.indices.dtype)])
+        indptr = np.concatenate([base.indptr, [base.indptr[-1] + len(node)]]).astype(base.indptr.dtype)
         graph = sparse.csr_matrix((data, indices, indptr), shape=(n + 1, n + 1))
         return dijkstra(graph, directed=True, indices=n, limit=limit_m)[:n]
 
@@ -260,77 +272,32 @@ class WalkNetwork:
         return np.where(dist <= limit_m, dist, np.inf)
 
 
-def _pairs_batch(net: WalkNetwork, src: Snap, src_ids: np.ndarray, tgt: Snap, tgt_ids: np.ndarray,
-                 limit_m: float) -> pd.DataFrame:
-    """Distances from one batch of sources to all targets (bounded Dijkstra from the segment ends)."""
-    eu, ev = net.edges["u_idx"].to_numpy(), net.edges["v_idx"].to_numpy()
-    length = net.edges["length_m"].to_numpy()
-    ends, inverse = np.unique(np.concatenate([eu[src.edge], ev[src.edge]]), return_inverse=True)
-    pos_u, pos_v = inverse[:len(src)], inverse[len(src):]
-    # A path shorter than limit_m never leaves the box of the sources' ends grown by limit_m
-    # (network distance >= straight-line distance): search only the streets inside it.
-    lo = net.node_xy[ends].min(axis=0) - limit_m
-    hi = net.node_xy[ends].max(axis=0) + limit_m
-    inside = np.flatnonzero(((net.node_xy >= lo) & (net.node_xy <= hi)).all(axis=1))
-    local = np.full(net.n_nodes + 1, -1)
-    local[inside] = np.arange(len(inside))
-    sub = net.graph[inside][:, inside]
-    near = (local[eu[tgt.edge]] >= 0) | (local[ev[tgt.edge]] >= 0)  # targets that can be reached at all
-    tgt, tgt_ids = tgt.subset(near), tgt_ids[near]
-    node_dist = dijkstra(sub, directed=True, indices=local[ends], limit=limit_m)  # ends × inside nodes
-    node_dist = np.concatenate([node_dist, np.full((len(ends), 1), np.inf)], axis=1)  # column -1: outside
-    t_len = length[tgt.edge]
-    from_end = np.minimum(node_dist[:, local[eu[tgt.edge]]] + tgt.along_m,
-                          node_dist[:, local[ev[tgt.edge]]] + (t_len - tgt.along_m))  # ends × targets
-    w_u = (src.snap_m + src.along_m)[:, None]
-    w_v = (src.snap_m + length[src.edge] - src.along_m)[:, None]
-    dist = np.minimum(from_end[pos_u] + w_u, from_end[pos_v] + w_v)  # sources × targets
-    same = src.edge[:, None] == tgt.edge[None, :]
-    if same.any():
-        direct = np.abs(src.along_m[:, None] - tgt.along_m[None, :]) + src.snap_m[:, None]
-        dist = np.where(same, np.minimum(dist, direct), dist)
-    dist = dist + tgt.snap_m[None, :]
-    s_idx, t_idx = np.nonzero(dist <= limit_m)
-    return pd.DataFrame({"target": tgt_ids[t_idx], "source": src_ids[s_idx], "distance_m": dist[s_idx, t_idx]})
-
-
 def pairs_within(net: WalkNetwork, sources: Snap, targets: Snap, *, limit_m: float,
                  memory_mb: float = 256.0) -> pd.DataFrame:
     """Every (target, source) pair whose network distance is within ``limit_m``.
 
-    Bounded Dijkstra runs from the ends of the sources' segments, in batches sized so that the
-    distance rows stay under ``memory_mb``; never a loop over pairs. Returns ``target`` and
-    ``source`` (positions in the inputs) and ``distance_m``. Flagged points take no part.
+    Bounded Dijkstra runs from the sources, grouped by cells of the plane so that each group
+    searches only the streets within reach (:mod:`scgeo._local_search`); the distance rows of
+    one run stay under ``memory_mb``; never a loop over pairs. Returns ``target`` and ``source``
+    (positions in the inputs) and ``distance_m``. Flagged points take no part.
     """
+    from scgeo._local_search import local_pairs
+
     if not np.isfinite(limit_m):
         raise ValueError("pairs_within needs a finite limit_m")
     src_ids = np.flatnonzero(~sources.too_far)
     tgt_ids = np.flatnonzero(~targets.too_far)
-    columns = {"target": pd.Series(dtype=np.int64), "source": pd.Series(dtype=np.int64),
-               "distance_m": pd.Series(dtype=float)}
     if not len(src_ids) or not len(tgt_ids):
-        return pd.DataFrame(columns)
-    # batches of sources close to each other, so that each searches a small box of streets
-    xy = net.node_xy[net.edges["u_idx"].to_numpy()[sources.edge[src_ids]]]
-    cell = np.floor((xy - xy.min(axis=0)) / max(limit_m, 1.0)).astype(np.int64)
-    src_ids = src_ids[np.argsort(_morton(cell[:, 0], cell[:, 1]), kind="stable")]
+        return pd.DataFrame({"target": pd.Series(dtype=np.int64), "source": pd.Series(dtype=np.int64),
+                             "distance_m": pd.Series(dtype=float)})
     src, tgt = sources.subset(src_ids), targets.subset(tgt_ids)
-    per_batch = max(1, int(memory_mb * 2**20 / (8 * 2 * max(net.n_nodes, len(tgt)))))
-    per_batch = min(per_batch, 64)
-    frames = [
-        _pairs_batch(net, src.subset(np.arange(i, min(i + per_batch, len(src_ids)))),
-                     src_ids[i:i + per_batch], tgt, tgt_ids, limit_m)
-        for i in range(0, len(src_ids), per_batch)
-    ]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns)
-
-
-def _morton(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Z-order key of non-negative grid cells: sorting by it keeps neighbours together."""
-    key = np.zeros(len(x), dtype=np.int64)
-    for bit in range(20):
-        key |= ((x >> bit) & 1) << (2 * bit) | ((y >> bit) & 1) << (2 * bit + 1)
-    return key
+    found = local_pairs(net.graph, net.node_xy, net.node_grid, net.edges["u_idx"].to_numpy(),
+                        net.edges["v_idx"].to_numpy(), net.edges["length_m"].to_numpy(),
+                        (src.edge, src.along_m, src.snap_m), (tgt.edge, tgt.along_m, tgt.snap_m),
+                        limit_m=limit_m, memory_mb=memory_mb)
+    return pd.DataFrame({"target": tgt_ids[found["target"].to_numpy()],
+                         "source": src_ids[found["source"].to_numpy()],
+                         "distance_m": found["distance_m"].to_numpy()})
 
 
 def _adjacency(u: np.ndarray, v: np.ndarray, length: np.ndarray, n: int) -> sparse.csr_matrix:
@@ -344,15 +311,19 @@ def _adjacency(u: np.ndarray, v: np.ndarray, length: np.ndarray, n: int) -> spar
 def _same_edge_distance(targets: Snap, sources: Snap) -> np.ndarray:
     """For targets sharing a segment with a source: the distance along it (else ``inf``)."""
     out = np.full(len(targets), np.inf)
-    if not len(sources):
+    if not len(sources) or not len(targets):
         return out
-    src = pd.DataFrame({"edge": sources.edge, "s_along": sources.along_m, "s_snap": sources.snap_m})
-    tgt = pd.DataFrame({"edge": targets.edge, "t_along": targets.along_m, "pos": np.arange(len(targets))})
-    pairs = tgt.merge(src, on="edge")
-    if len(pairs):
-        pairs["d"] = (pairs["t_along"] - pairs["s_along"]).abs() + pairs["s_snap"]
-        best = pairs.groupby("pos")["d"].min()
-        out[best.index.to_numpy()] = best.to_numpy()
+    order = np.argsort(sources.edge, kind="stable")
+    s_edge = sources.edge[order]
+    first = np.searchsorted(s_edge, targets.edge, side="left")
+    count = np.searchsorted(s_edge, targets.edge, side="right") - first
+    hit = np.flatnonzero(count)
+    if len(hit):
+        reps = count[hit]
+        t_of = np.repeat(hit, reps)
+        s_of = order[np.arange(int(reps.sum())) - np.repeat(np.cumsum(reps) - reps - first[hit], reps)]
+        d = np.abs(targets.along_m[t_of] - sources.along_m[s_of]) + sources.snap_m[s_of]
+        out[hit] = np.minimum.reduceat(d, np.cumsum(reps) - reps)
     return out
 
 

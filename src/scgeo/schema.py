@@ -609,6 +609,110 @@ LAYERS = {
 }
 LAYERS.update({layer.name: layer for layer in (ORGANISATIONS, TIES, COUNCILS, COUNCIL_MEETINGS, HELPERS)})
 
+# ---------------------------------------------------------------- the coordinator's year (plans, log, snapshots)
+
+#: The functions of an activity (MHLW guideline's three, and the work around them).
+ACTIVITY_FUNCTIONS = ("resource_development", "networking", "matching", "needs_assessment", "council", "other")
+ACTIVITY_FUNCTION_LABELS = {"resource_development": "資源開発", "networking": "ネットワーク構築",
+                            "matching": "マッチング", "needs_assessment": "ニーズ把握", "council": "協議体",
+                            "other": "その他"}
+#: Plan indicators: computed from the snapshots and the log, except ``manual`` (typed by the coordinator).
+PLAN_INDICATORS = ("resources_created", "resources_total", "coverage_pct", "activities", "activity_hours",
+                   "needs_matched", "council_meetings", "manual")
+PLAN_INDICATOR_LABELS = {"resources_created": "新しく生まれた資源の数", "resources_total": "活動中の資源の数",
+                         "coverage_pct": "カバー率(%)", "activities": "活動の回数", "activity_hours": "活動の時間",
+                         "needs_matched": "つないだニーズの件数", "council_meetings": "協議体の開催回数",
+                         "manual": "手入力"}
+
+ACTIVITIES = Layer(
+    "activities",
+    "活動記録",
+    (
+        _c("activity_id", "str", "活動ID", "id", "番号", "no", required=True),
+        _c("date", "date", "日付", "活動日", "実施日", "年月日", required=True),
+        _c("hours", "float", "時間", "時間数", "活動時間", "所要時間"),
+        _c("tier", "str", "層", "コーディネーターの層", "第何層", choices=COUNCIL_TIERS),
+        _c("user", "str", "記録者", "担当SC", "コーディネーター", "sc"),
+        _c("area_id", "str", "区域ID", "区域", "圏域", "地区"),
+        _c("function", "str", "機能", "機能区分", "取組の区分", "区分", required=True, choices=ACTIVITY_FUNCTIONS),
+        _c("type", "str", "活動の種類", "種類", "活動内容の種類", "活動種別", required=True),
+        _c("counterparts", "str", "相手の団体", "相手先", "関係団体", "団体", "連携先"),
+        _c("resource_ids", "str", "関係する資源", "資源ID", "資源"),
+        _c("need_ids", "str", "関係するニーズ", "ニーズID"),
+        _c("scenario_ids", "str", "資源開発シナリオ", "シナリオID"),
+        _c("meeting_id", "str", "協議体の開催ID", "開催ID"),
+        _c("participants", "int", "参加人数", "参加者数", "人数"),
+        _c("outcome", "str", "成果", "結果", "内容", "概要"),
+        _c("source", "str", "記録元", "出典"),
+    ),
+    id_column="activity_id",
+)
+
+PLANS = Layer(
+    "plans",
+    "年間事業計画",
+    (
+        _c("goal_id", "str", "目標ID", "id", "番号", "no", required=True),
+        _c("fy", "int", "年度", "fiscal_year", required=True),
+        _c("area_id", "str", "区域ID", "区域", "圏域"),
+        _c("function", "str", "機能", "機能区分", "区分", required=True, choices=ACTIVITY_FUNCTIONS),
+        _c("goal", "str", "目標", "目標の内容", "取組", required=True),
+        _c("indicator", "str", "指標", "指標の種類", required=True, choices=PLAN_INDICATORS),
+        _c("category", "str", "資源の種別", "種別"),
+        _c("activity_type", "str", "活動の種類"),
+        _c("minutes", "float", "徒歩(分)", "徒歩分"),
+        _c("baseline", "float", "基準値", "現状値", "年度初め"),
+        _c("target", "float", "目標値", "目標", required=True),
+        _c("unit", "str", "単位"),
+        _c("result_manual", "float", "実績(手入力)", "実績"),
+        _c("achievements", "str", "成果", "取組の成果"),
+        _c("issues", "str", "課題", "今後の課題"),
+    ),
+    id_column="goal_id",
+)
+
+#: One row per snapshot: what it describes (``month``, ``as_of``) and how it was made.
+SNAPSHOTS = Layer(
+    "snapshots",
+    "月次スナップショット",
+    (
+        _c("snapshot_id", "str", "スナップショットID", required=True),
+        _c("month", "str", "月", required=True),
+        _c("as_of", "date", "基準日", required=True),
+        _c("kind", "str", "種類", required=True, choices=("month_end", "on_demand")),
+        _c("taken_at", "str", "作成日時", required=True),
+        _c("taken_by", "str", "作成者"),
+        _c("scgeo_version", "str", "scgeo のバージョン", required=True),
+        _c("settings", "str", "設定(JSON)", required=True),
+        _c("checksum", "str", "数値の検査値 (SHA-256)", required=True),
+        _c("note", "str", "注意"),
+    ),
+    id_column="snapshot_id",
+)
+
+#: The figures of a snapshot in long form: ``table`` names the figure group (resources, coverage,
+#: needs, activities …), ``area_id`` / ``key`` / ``key2`` its cell, ``value`` the number.
+SNAPSHOT_FIGURES = Layer(
+    "snapshot_figures",
+    "スナップショットの数値",
+    (
+        _c("figure_id", "str", "番号", required=True),
+        _c("snapshot_id", "str", "スナップショットID", required=True),
+        _c("table", "str", "表", required=True),
+        _c("level", "str", "区域の種類"),
+        _c("area_id", "str", "区域ID"),
+        _c("key", "str", "項目"),
+        _c("key2", "str", "項目2"),
+        _c("metric", "str", "指標", required=True),
+        _c("value", "float", "値"),
+    ),
+    id_column="figure_id",
+)
+
+LAYERS.update({layer.name: layer for layer in (ACTIVITIES, PLANS, SNAPSHOTS, SNAPSHOT_FIGURES)})
+__all__ += ["ACTIVITIES", "ACTIVITY_FUNCTIONS", "ACTIVITY_FUNCTION_LABELS", "PLANS", "PLAN_INDICATORS",
+            "PLAN_INDICATOR_LABELS", "SNAPSHOTS", "SNAPSHOT_FIGURES"]
+
 # Headers that would carry a person's identity: never imported into the needs layer.
 PERSONAL_HEADERS = ("氏名", "名前", "name", "フリガナ", "ふりがな", "生年月日", "電話番号", "電話", "住所",
                     "address", "tel", "phone", "連絡先", "相談内容", "詳細")

@@ -47,6 +47,7 @@ from scgeo._frames import apply_changes as _changed
 from scgeo._frames import concat_frames as _concat
 from scgeo._frames import text_of as _text
 from scgeo.schema import (
+    ACTIVITIES,
     AREAS,
     BASEMAP_LINES,
     CONFIRMATIONS,
@@ -58,6 +59,7 @@ from scgeo.schema import (
     NETWORK_EDGES,
     NETWORK_NODES,
     ORGANISATIONS,
+    PLANS,
     POPULATION,
     PUBLICATIONS,
     RESOURCES,
@@ -65,6 +67,8 @@ from scgeo.schema import (
     SITING_AREAS,
     SITING_SCENARIOS,
     SITING_SITES,
+    SNAPSHOT_FIGURES,
+    SNAPSHOTS,
     TIES,
     UNPLACED,
     VENUES,
@@ -86,6 +90,10 @@ STORED_LAYERS: dict[str, Layer] = {
 }
 # The coordinator's network (ネットワーク構築): organisations, ties, 協議体 and 担い手 counts.
 STORED_LAYERS.update({layer.name: layer for layer in (ORGANISATIONS, TIES, COUNCILS, COUNCIL_MEETINGS, HELPERS)})
+# The coordinator's year: the activity log, the annual plan and the monthly snapshots (immutable).
+STORED_LAYERS.update({layer.name: layer for layer in (ACTIVITIES, PLANS, SNAPSHOTS, SNAPSHOT_FIGURES)})
+#: Layers written once and never changed (``scgeo.report.snapshots``): edits of them are refused.
+IMMUTABLE_LAYERS = ("snapshots", "snapshot_figures")
 # Point layers filled from tables (CSV/xlsx), geocoded on import when coordinates are missing.
 POINT_LAYERS = tuple(n for n in ("resources", "needs", "venues") if n in STORED_LAYERS)
 SCHEMA_VERSION = "1"
@@ -93,9 +101,15 @@ SCHEMA_VERSION = "1"
 # review flags, the 位置未確定 list) may be absent in files made by older versions and read as empty
 # until written (confirmations: as migrated from ``last_confirmed``, see :meth:`Workspace.confirmations`).
 CORE_LAYERS = ("areas", "population", "resources", "needs", "edits")
-_IMPORTABLE = ("resources", "needs", "venues", "organisations", "ties", "councils", "council_meetings", "helpers")
-_NOT_IMPORTABLE = ("areas", "population", "edits", "network_nodes", "network_edges", "basemap_lines", "publications",
-                   "unplaced")
+_IMPORTABLE = ("resources", "needs", "venues", "organisations", "ties", "councils", "council_meetings", "helpers",
+               "activities", "plans")
+_NOT_IMPORTABLE = ("areas", "population", "edits", "network_nodes", "network_edges", "basemap_lines",
+                   "publications", "unplaced", *IMMUTABLE_LAYERS)
+
+
+def _refuse_immutable(name: str) -> None:
+    if name in IMMUTABLE_LAYERS:
+        raise InputError(f"{STORED_LAYERS[name].label}は書いたあと変更できません(`scgeo snapshot` で新しく作ります)。")
 
 
 def _now() -> str:
@@ -618,6 +632,7 @@ class Workspace(ConfirmationStore):
         A resource's ``last_confirmed`` is not edited: it follows its confirmations
         (:meth:`confirm_resource`, :meth:`record_confirmations`). Returns the updated row.
         """
+        _refuse_immutable(name)
         if name == "resources" and "last_confirmed" in changes:
             raise InputError("最終確認日は確認の記録から決まります。"
                              "「確認済みにする」(confirm_resource)で記録してください。")
@@ -635,6 +650,7 @@ class Workspace(ConfirmationStore):
 
         A resource's ``last_confirmed``, when given, is recorded as its first confirmation.
         """
+        _refuse_immutable(name)
         layer = STORED_LAYERS[name]
         row = pd.DataFrame([dict(values)])
         if layer.geometry:
@@ -657,6 +673,7 @@ class Workspace(ConfirmationStore):
     def delete_feature(self, name: str, feature_id: str, *, user: str | None = None,
                        expected_version: int | None = None) -> None:
         """Delete one feature; its old values are kept in the history."""
+        _refuse_immutable(name)
         layer = STORED_LAYERS[name]
         with self.transaction(expected_version=expected_version) as tx:
             frame = self.read(name)

@@ -299,7 +299,7 @@ def analyse_coverage(
     metric_crs = points.crs
     membership = area_membership(blocks.to_crs(metric_crs), areas)
     statuses = ["active", "planned"] if include_planned else ["active"]
-    active = resources[resources["status"].isin(statuses)].to_crs(metric_crs).copy()
+    active = resources[resources["status"].isin(statuses)].to_crs(metric_crs).reset_index(drop=True)
     active["stale"] = (active["last_confirmed"].isna() | (active["last_confirmed"] < stale_before)).to_numpy()
     active["blocks"] = _served_blocks(active, blocks.to_crs(metric_crs), membership)
     given = pd.Series(1.0, index=active.index) if weights is None else active["resource_id"].map(weights)
@@ -322,24 +322,26 @@ def analyse_coverage(
                    no_data=no_data)
     if weights is not None:
         cov.weights_label = weights_label or "資源ごとの重み"
+    in_blocks = _BlockLookup(points["block_id"], needs_m["block_id"] if needs_m is not None else None)
+    reach = _Reach(network, active, points, point_snap, needs_m, need_snap, limit, in_blocks)
     for code in categories:
         mine = active[active["category"] == code]
         for prefix, subset in (("cov", mine), ("conf", mine[~mine["stale"]])):
             walk = subset[~by_area.loc[subset.index]]
             served = set(subset[by_area.loc[subset.index]]["blocks"].explode().dropna())
-            d_points, d_needs = _distances(network, walk, points, point_snap, needs_m, need_snap, limit,
-                                           cov.node_distance, f"{prefix}_{code}")
-            points[f"{prefix}_{code}"] = (d_points <= limit) | points["block_id"].isin(served).to_numpy()
+            d_points, d_needs, node_dist = reach.distances(walk)
+            if node_dist is not None:
+                cov.node_distance[f"{prefix}_{code}"] = node_dist
+            points[f"{prefix}_{code}"] = (d_points <= limit) | in_blocks.points(served)
             if prefix == "cov":
                 points[f"min_{code}"] = d_points / speed
             if needs_m is not None and prefix == "cov":
-                needs_m[f"cov_{code}"] = (d_needs <= limit) | needs_m["block_id"].isin(served).to_numpy()
+                needs_m[f"cov_{code}"] = (d_needs <= limit) | in_blocks.needs(served)
 
-        def reached(subset, code=code):
+        def reached(subset):
             walk = subset[~by_area.loc[subset.index]]
             served = set(subset[by_area.loc[subset.index]]["blocks"].explode().dropna())
-            d_points, _ = _distances(network, walk, points, point_snap, None, None, limit, {}, "")
-            return (d_points <= limit) | points["block_id"].isin(served).to_numpy()
+            return (reach.distances(walk)[0] <= limit) | in_blocks.points(served)
 
         points[f"eff_{code}"] = _effective(mine, points[f"cov_{code}"].to_numpy(), reached)
     return cov
@@ -369,21 +371,62 @@ def _snap_of(points: gpd.GeoDataFrame) -> Snap:
                 points["snap_m"].to_numpy(dtype=float), points["too_far"].to_numpy(dtype=bool))
 
 
-def _distances(network, sources, points, point_snap, needs, need_snap, limit, cache, key):
-    """Distances (m) of population points and needs to the nearest source, one Dijkstra run."""
-    n_needs = 0 if needs is None else len(needs)
-    if not len(sources):
-        return np.full(len(points), np.inf), np.full(n_needs, np.inf)
-    if network is None:
-        d_points = straight_line_m(sources.geometry, points.geometry)
-        d_needs = straight_line_m(sources.geometry, needs.geometry) if n_needs else np.array([])
-        return d_points, d_needs
-    src = network.snap(sources)
-    node_dist = network.node_distance(src, limit_m=limit)
-    cache[key] = node_dist
-    d_points = network.point_distance(node_dist, point_snap, sources=src)
-    d_needs = network.point_distance(node_dist, need_snap, sources=src) if n_needs else np.array([])
-    return d_points, d_needs
+class _BlockLookup:
+    """Which points and needs lie in a set of town blocks, by integer codes (no string ``isin``)."""
+
+    def __init__(self, point_blocks: pd.Series, need_blocks: pd.Series | None) -> None:
+        self.codes, self.names = pd.factorize(point_blocks)
+        self.need_codes = None if need_blocks is None else self.names.get_indexer(need_blocks)
+
+    def _mask(self, codes: np.ndarray, blocks: set) -> np.ndarray:
+        if not blocks:
+            return np.zeros(len(codes), dtype=bool)
+        wanted = np.zeros(len(self.names) + 1, dtype=bool)
+        found = self.names.get_indexer(list(blocks))
+        wanted[found[found >= 0]] = True
+        return wanted[codes]  # code -1 (a need outside every block) reads the last, False, slot
+
+    def points(self, blocks: set) -> np.ndarray:
+        return self._mask(self.codes, blocks)
+
+    def needs(self, blocks: set) -> np.ndarray:
+        return self._mask(self.need_codes, blocks)
+
+
+class _Reach:
+    """Distances of the points and needs to sets of resources: one Dijkstra per distinct set.
+
+    The resources are snapped once; confirmed and all-resource coverage of a category share
+    one run when their walking resources are the same.
+    """
+
+    def __init__(self, network, resources, points, point_snap, needs, need_snap, limit, in_blocks) -> None:
+        self.network, self.points, self.needs = network, points, needs
+        self.point_snap, self.need_snap, self.limit = point_snap, need_snap, limit
+        self.position = pd.Series(np.arange(len(resources)), index=resources.index)
+        self.snap = network.snap(resources) if network is not None and len(resources) else None
+        self.memo: dict[tuple, tuple] = {}
+
+    def distances(self, sources: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """Distances (m) of the points and the needs to the nearest of ``sources``, and per node."""
+        key = tuple(self.position.loc[sources.index].to_numpy().tolist())
+        if key not in self.memo:
+            self.memo[key] = self._run(sources, np.asarray(key, dtype=np.int64))
+        return self.memo[key]
+
+    def _run(self, sources, rows):
+        n_needs = 0 if self.needs is None else len(self.needs)
+        if not len(sources):
+            return np.full(len(self.points), np.inf), np.full(n_needs, np.inf), None
+        if self.network is None:
+            d_points = straight_line_m(sources.geometry, self.points.geometry)
+            d_needs = straight_line_m(sources.geometry, self.needs.geometry) if n_needs else np.array([])
+            return d_points, d_needs, None
+        src = self.snap.subset(rows)
+        node_dist = self.network.node_distance(src, limit_m=self.limit)
+        d_points = self.network.point_distance(node_dist, self.point_snap, sources=src)
+        d_needs = self.network.point_distance(node_dist, self.need_snap, sources=src) if n_needs else np.array([])
+        return d_points, d_needs, node_dist
 
 
 def coverage_table(areas, blocks, resources, needs=None, *, levels: list[str] | None = None,
@@ -430,6 +473,7 @@ def catchments(coverage: Coverage, *, thresholds_min: tuple[float, ...] | None =
             continue
         snap = net.snap(src)
         node_dist = net.node_distance(snap, limit_m=thresholds[-1] * coverage.speed_m_per_min)
+        polygon, done = None, np.zeros(len(lines), dtype=bool)  # streets whole in a shorter catchment
         for minutes in thresholds:
             reach = minutes * coverage.speed_m_per_min
             from_u = np.clip(reach - node_dist[u], 0, None)
@@ -437,15 +481,19 @@ def catchments(coverage: Coverage, *, thresholds_min: tuple[float, ...] | None =
             whole = from_u + from_v >= length
             at_u, at_v = ~whole & (from_u > 0), ~whole & (from_v > 0)
             own = np.clip(reach - snap.snap_m, 0, None)  # along the source's own segment
+            # the catchments nest: a longer one is the shorter one plus what it reaches beyond it
+            # (a street whole before stays whole; a part grows), so only those are merged in
+            new, at_u, at_v = whole & ~done, at_u & ~done, at_v & ~done
             parts = [
-                lines[whole],
+                lines[new],
                 _pieces(lines[at_u], np.zeros(at_u.sum()), from_u[at_u]),
                 _pieces(lines[at_v], (length - from_v)[at_v], length[at_v]),
                 _pieces(lines[snap.edge], np.clip(snap.along_m - own, 0, None),
                         np.minimum(snap.along_m + own, length[snap.edge])),
             ]
-            reached = np.concatenate(parts)
-            polygon = shapely.union_all(shapely.buffer(reached, buffer_m, quad_segs=4))
+            shapes = shapely.buffer(np.concatenate(parts), buffer_m, quad_segs=4)
+            polygon = shapely.union_all(shapes if polygon is None else np.append(shapes, polygon))
+            done |= whole
             rows.append({"category": code, "category_label": coverage.taxonomy.label(code),
                          "minutes": minutes, "geometry": polygon})
     columns = ["category", "category_label", "minutes", "geometry"]
@@ -453,11 +501,34 @@ def catchments(coverage: Coverage, *, thresholds_min: tuple[float, ...] | None =
 
 
 def _pieces(lines: np.ndarray, start_m: np.ndarray, end_m: np.ndarray) -> np.ndarray:
-    """The parts of ``lines`` between two positions (only the partly reachable segments)."""
-    from shapely.ops import substring
+    """The parts of ``lines`` between two positions along them, in numpy (no loop over lines).
 
-    return np.array([substring(line, a, b) for line, a, b in zip(lines, start_m, end_m, strict=True)],
-                    dtype=object)
+    Each part runs from the point at ``start_m`` through the line's vertices strictly between
+    the two positions to the point at ``end_m``; where the positions meet, the part is that point
+    (as ``shapely.ops.substring`` gives).
+    """
+    out = np.empty(len(lines), dtype=object)
+    if not len(lines):
+        return out
+    first = shapely.line_interpolate_point(lines, start_m)
+    last = shapely.line_interpolate_point(lines, end_m)
+    point = end_m <= start_m
+    out[point] = first[point]
+    keep = np.flatnonzero(~point)
+    if len(keep):
+        xy, owner = shapely.get_coordinates(lines[keep], return_index=True)
+        step = np.hypot(*np.diff(xy, axis=0).T)
+        step = np.concatenate([[0.0], np.where(owner[1:] == owner[:-1], step, 0.0)])
+        cum = np.cumsum(step)
+        cum -= cum[np.searchsorted(owner, owner, side="left")]  # distance along each line
+        inner = (cum > start_m[keep][owner]) & (cum < end_m[keep][owner])
+        k = len(keep)
+        line = np.concatenate([np.arange(k), owner[inner], np.arange(k)])
+        rank = np.concatenate([np.full(k, -1.0), cum[inner], np.full(k, np.inf)])
+        coords = np.vstack([shapely.get_coordinates(first[keep]), xy[inner], shapely.get_coordinates(last[keep])])
+        order = np.lexsort((rank, line))
+        out[keep] = shapely.linestrings(coords[order], indices=line[order])
+    return out
 
 
 def _area_served(coverage: Coverage) -> pd.Series:

@@ -51,6 +51,17 @@ _RESOURCE_COLUMNS = ["resource_id", "name", "category", "provider_type", "schedu
                      "capacity", "last_confirmed", "served_area_id"]
 
 
+def _column(frame: pd.DataFrame, name: str, rows: np.ndarray) -> list:
+    """The values of an optional column at ``rows`` (``None`` where the column is absent)."""
+    return frame[name].to_numpy(dtype=object)[rows].tolist() if name in frame else [None] * len(rows)
+
+
+def _member(values: pd.Series, pool: pd.Series) -> np.ndarray:
+    """``values.isin(pool)`` by one hash lookup (``isin`` on Arrow strings converts ``pool`` row by row)."""
+    index = pd.Index(pd.unique(pool.to_numpy(dtype=object)))
+    return index.get_indexer(values.to_numpy(dtype=object)) >= 0
+
+
 def _eligible_resources(resources, *, provider_types):
     res = resources[resources["status"] == "active"]
     if provider_types:
@@ -240,18 +251,20 @@ def _reasons(needs, resources, pairs, *, max_minutes, taxonomy, provider_types=N
     """Why each open need has no candidate (empty string when it has one)."""
     res = _eligible_resources(resources, provider_types=provider_types)
     available = set(res["category"])
-    can_answer = needs["category"].map(
-        lambda c: bool(set(taxonomy.resource_categories_for_need(c)) & available))
+    answerable = {c: bool(set(taxonomy.resource_categories_for_need(c)) & available)
+                  for c in needs["category"].dropna().unique()}  # once per category, not per need
+    can_answer = needs["category"].map(answerable).fillna(False).to_numpy(dtype=bool)
     reason = np.where(~can_answer, REASONS["no_resource"], REASONS["none_within"].format(minutes=max_minutes))
-    closed = needs["need_id"].isin(pairs["need_id"]).to_numpy()
+    usable = _member(needs["need_id"], _usable(pairs)["need_id"])
+    closed = _member(needs["need_id"], pairs["need_id"]) & ~usable  # candidates, none open then
     if closed.any():
-        days = pd.Series(weekday, index=needs.index) if weekday else needs.get("wanted_days")
-        times = pd.Series(time_window, index=needs.index) if time_window else needs.get("wanted_time")
-        when = [_when(d, t) for d, t in zip(days if days is not None else [None] * len(needs),
-                                            times if times is not None else [None] * len(needs), strict=True)]
-        said = np.array([REASONS["closed_then"].format(when=w or "希望の時間", minutes=max_minutes) for w in when])
-        reason = np.where(closed, said, reason)
-    usable = needs["need_id"].isin(_usable(pairs)["need_id"]).to_numpy()
+        rows = np.flatnonzero(closed)
+        days = [weekday] * len(rows) if weekday else _column(needs, "wanted_days", rows)
+        times = [time_window] * len(rows) if time_window else _column(needs, "wanted_time", rows)
+        said = [REASONS["closed_then"].format(when=_when(d, t) or "希望の時間", minutes=max_minutes)
+                for d, t in zip(days, times, strict=True)]
+        reason = reason.astype(object)
+        reason[rows] = said
     return pd.Series(np.where(usable, "", reason), index=needs.index)
 
 
@@ -331,7 +344,7 @@ def assign_needs(
     taxonomy = taxonomy or load_taxonomy()
     open_needs = needs[needs["status"] == "open"].reset_index(drop=True)
     usable = _usable(pairs)
-    cand = usable[usable["need_id"].isin(open_needs["need_id"])].reset_index(drop=True)
+    cand = usable[_member(usable["need_id"], open_needs["need_id"])].reset_index(drop=True)
     need_pos = pd.Series(np.arange(len(open_needs)), index=open_needs["need_id"].to_numpy())
     res_ids = np.sort(cand["resource_id"].unique())
     res_pos = pd.Series(np.arange(len(res_ids)), index=res_ids)

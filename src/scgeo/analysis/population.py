@@ -45,32 +45,31 @@ def population_points(blocks: gpd.GeoDataFrame, network: WalkNetwork | None = No
         metric = to_metric(blocks)
         return gpd.GeoDataFrame(pops.rename(columns={"area_id": "block_id"}).reset_index(drop=True),
                                 geometry=metric.representative_point().to_numpy(), crs=metric.crs)
-    metric = blocks.to_crs(network.crs)
+    metric = blocks.to_crs(network.crs).reset_index(drop=True)
+    pops = pops.reset_index(drop=True)
     lengths = network.edges["length_m"].to_numpy()
     mids = shapely.line_interpolate_point(network.edges.geometry.to_numpy(), 0.5, normalized=True)
-    hits = gpd.sjoin(gpd.GeoDataFrame({"edge": np.arange(len(mids))}, geometry=mids, crs=network.crs),
-                     metric[["area_id", "geometry"]], predicate="within", how="inner")
-    hits = hits.drop_duplicates("edge")  # a midpoint exactly on a shared boundary goes to one block
-    hits["length_m"] = lengths[hits["edge"].to_numpy()]
-    hits["weight"] = hits["length_m"] / hits.groupby("area_id")["length_m"].transform("sum")
-    on_streets = hits.merge(pops, on="area_id")
-    for col in POP_COLUMNS:
-        on_streets[col] = on_streets[col] * on_streets["weight"]
+    # which block each street midpoint lies in, by position (no string keys: integer codes throughout)
+    hit_mid, hit_block = shapely.STRtree(metric.geometry.to_numpy()).query(mids, predicate="within")
+    first = np.unique(hit_mid, return_index=True)[1]  # a midpoint exactly on a shared boundary goes to one block
+    edge, block = hit_mid[first], hit_block[first]
+    weight = lengths[edge] / np.bincount(block, weights=lengths[edge], minlength=len(metric))[block]
+    values = pops[list(POP_COLUMNS)].to_numpy()
     street_points = gpd.GeoDataFrame({
-        "block_id": on_streets["area_id"].to_numpy(),
-        **{col: on_streets[col].to_numpy() for col in POP_COLUMNS},
-        "edge": on_streets["edge"].to_numpy(),
-        "along_m": lengths[on_streets["edge"].to_numpy()] / 2,
+        "block_id": pops["area_id"].to_numpy()[block],
+        **{col: values[block, i] * weight for i, col in enumerate(POP_COLUMNS)},
+        "edge": edge,
+        "along_m": lengths[edge] / 2,
         "snap_m": 0.0, "too_far": False,
-    }, geometry=mids[on_streets["edge"].to_numpy()], crs=network.crs)
+    }, geometry=mids[edge], crs=network.crs)
 
-    lonely = metric[~metric["area_id"].isin(hits["area_id"])]
-    lonely_pops = pops.set_index("area_id").loc[lonely["area_id"]].reset_index()
-    reps = gpd.GeoSeries(lonely.representative_point().to_numpy(), crs=network.crs)
+    alone = np.ones(len(metric), dtype=bool)
+    alone[block] = False
+    reps = gpd.GeoSeries(metric.geometry.to_numpy()[alone], crs=network.crs).representative_point()
     snap = network.snap(reps)
     lonely_points = gpd.GeoDataFrame({
-        "block_id": lonely_pops["area_id"].to_numpy(),
-        **{col: lonely_pops[col].to_numpy() for col in POP_COLUMNS},
+        "block_id": pops["area_id"].to_numpy()[alone],
+        **{col: values[alone, i] for i, col in enumerate(POP_COLUMNS)},
         "edge": snap.edge, "along_m": snap.along_m, "snap_m": snap.snap_m, "too_far": snap.too_far,
     }, geometry=reps.to_numpy(), crs=network.crs)
     points = pd.concat([street_points, lonely_points], ignore_index=True)

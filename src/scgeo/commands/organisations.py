@@ -246,12 +246,14 @@ def _cmd_ties_propose(args) -> int:
     import pandas as pd
 
     from scgeo.analysis.ties import propose_ties
+    from scgeo.report.year import meetings_for_proposals
     from scgeo.schema import ImportResult
     from scgeo.workspace import Workspace
 
     ws = Workspace.open(args.path)
     ties = ws.read("ties")
-    proposals = propose_ties(ws.read("council_meetings"), ties, min_meetings=args.min_meetings)
+    # 協議体 meetings and the activity log's meetings with several organisations
+    proposals = propose_ties(meetings_for_proposals(ws), ties, min_meetings=args.min_meetings)
     taken = set(ties["tie_id"])
     proposals["tie_id"] = [i if i not in taken else f"P{n}-{i}" for n, i in enumerate(proposals["tie_id"])]
     if not len(proposals):
@@ -261,7 +263,7 @@ def _cmd_ties_propose(args) -> int:
     from scgeo.schema import TIES, validate
 
     result = validate(result.accepted, TIES, existing_ids=taken)
-    ws.import_result("ties", result, user=args.user, source="協議体の出席から提案")
+    ws.import_result("ties", result, user=args.user, source="協議体の出席と活動記録から提案")
     print(
         f"つながりを {len(result.accepted)} 件提案しました(状態: 提案)。"
         "アプリの「関係者ネットワーク」で確認してください。"

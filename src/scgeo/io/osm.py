@@ -4,7 +4,9 @@ Both formats are read with pyosmium (libosmium), one code path. Walkable ways fo
 osmnx ``walk`` filter: any ``highway`` except abandoned, bus_guideway, construction, cycleway,
 motor(way), no, planned, platform, proposed, raceway, razed; not ``area=yes``, ``access=private``,
 ``foot=no`` or ``service=private``. Ways are split at junctions (nodes shared by ways) and
-at their ends, so that an edge runs from junction to junction with its full geometry.
+at their ends, so that an edge runs from junction to junction with its full geometry. A way
+cut by the extract's edge (some of its nodes absent) keeps its parts inside the extract, and
+the reader counts such ways (``OsmData.cut_ways``) instead of dropping them silently.
 Rivers, streams, canals and railways are kept separately as basemap lines; they are never
 walkable.
 """
@@ -48,15 +50,22 @@ class OsmData:
 
     ``nodes``: junctions and dead ends (``node_id`` = OSM id); ``edges``: walkable street segments
     between them (``u``, ``v``, ``length_m``, ``highway``, ``name``); ``lines``: rivers and
-    railways for the basemap (``feature_id``, ``kind``, ``name``).
+    railways for the basemap (``feature_id``, ``kind``, ``name``); ``cut_ways``: walkable ways
+    cut by the extract's edge, of which the parts inside were kept.
     """
 
     nodes: gpd.GeoDataFrame
     edges: gpd.GeoDataFrame
     lines: gpd.GeoDataFrame
+    cut_ways: int = 0
 
 
 def _ways(path: Path):
+    """``(way id, tags, parts, cut)`` of every way; ``parts`` are its runs of located nodes.
+
+    A way cut by the extract's edge has nodes without a location (they lie outside); it keeps
+    each run of consecutive nodes that are present, and ``cut`` is true.
+    """
     import osmium
 
     try:
@@ -64,45 +73,59 @@ def _ways(path: Path):
         for way in processor:
             if not way.is_way():
                 continue
-            tags = dict(way.tags)
-            try:
-                refs = [n.ref for n in way.nodes]
-                coords = [(n.lon, n.lat) for n in way.nodes]
-            except osmium.InvalidLocationError:
-                continue  # a way cut at the extract's edge: its outside nodes have no location
-            yield way.id, tags, refs, coords
+            parts, refs, coords, cut = [], [], [], False
+            for node in way.nodes:
+                loc = node.location
+                if loc.valid():
+                    refs.append(node.ref)
+                    coords.append((loc.lon, loc.lat))
+                    continue
+                cut = True
+                if refs:
+                    parts.append((refs, coords))
+                refs, coords = [], []
+            if refs:
+                parts.append((refs, coords))
+            yield way.id, dict(way.tags), parts, cut
     except RuntimeError as exc:
         raise InputError(f"OpenStreetMap ファイル {path} を読めません: {exc}") from exc
 
 
-def read_osm(path: str | Path) -> OsmData:
+def read_osm(path: str | Path, *, muni_code: str | None = None) -> OsmData:
     """Read a walking network and basemap lines from an ``.osm`` or ``.osm.pbf`` file.
 
-    Raises ``InputError`` when the file is missing, unreadable or has no walkable way.
+    A way that crosses the edge of the extract keeps its parts inside it (the nodes present);
+    ``OsmData.cut_ways`` counts such walkable ways. Lengths are measured in
+    :func:`scgeo.crs.metric_crs` of the data (the plane-rectangular zone of ``muni_code`` when
+    given, else the UTM zone of the data's longitude). Raises ``InputError`` when the file is
+    missing, unreadable or has no walkable way.
     """
     path = Path(path)
     if not path.is_file():
         raise InputError(f"OpenStreetMap ファイル {path} が見つかりません。")
-    walk_ways, lines = [], []
-    for way_id, tags, refs, coords in _ways(path):
-        if len(refs) < 2:
+    walk_ways, lines, cut_ways = [], [], 0
+    for way_id, tags, parts, cut in _ways(path):
+        parts = [(refs, coords) for refs, coords in parts if len(refs) >= 2]
+        if not parts:
             continue
         if is_walkable(tags):
-            walk_ways.append((tags.get("highway"), tags.get("name"), refs, coords))
+            cut_ways += cut
+            walk_ways += [(tags.get("highway"), tags.get("name"), refs, coords) for refs, coords in parts]
         elif tags.get("waterway") in _WATERWAYS or tags.get("railway") in _RAILWAYS:
             kind = _WATERWAYS.get(tags.get("waterway", ""), "rail")
-            lines.append((f"w{way_id}", kind, tags.get("name"), shapely.LineString(coords)))
+            lines += [(f"w{way_id}" if k == 0 else f"w{way_id}-{k}", kind, tags.get("name"),
+                       shapely.LineString(coords)) for k, (_, coords) in enumerate(parts)]
     if not walk_ways:
         raise InputError(f"{path} に歩行できる道(highway)がありません。")
-    nodes, edges = _split_at_junctions(walk_ways)
+    nodes, edges = _split_at_junctions(walk_ways, muni_code=muni_code)
     line_frame = gpd.GeoDataFrame(
         pd.DataFrame(lines, columns=["feature_id", "kind", "name", "geometry"]) if lines
         else pd.DataFrame(columns=["feature_id", "kind", "name", "geometry"]),
         geometry="geometry", crs=WORKSPACE_CRS)
-    return OsmData(nodes, edges, line_frame)
+    return OsmData(nodes, edges, line_frame, cut_ways=cut_ways)
 
 
-def _split_at_junctions(ways: list) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+def _split_at_junctions(ways: list, *, muni_code: str | None = None) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     all_refs = np.concatenate([np.asarray(r, dtype=np.int64) for _, _, r, _ in ways])
     ids, counts = np.unique(all_refs, return_counts=True)
     junction = set(ids[counts > 1].tolist())
@@ -118,7 +141,7 @@ def _split_at_junctions(ways: list) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]
     edges = gpd.GeoDataFrame(pd.DataFrame(rows, columns=["u", "v", "highway", "name", "geometry"]),
                              geometry="geometry", crs=WORKSPACE_CRS)
     edges.insert(0, "edge_id", np.arange(1, len(edges) + 1))
-    edges.insert(3, "length_m", edges.to_crs(metric_crs(edges)).length.to_numpy())
+    edges.insert(3, "length_m", edges.to_crs(metric_crs(edges, muni_code=muni_code)).length.to_numpy())
     used = np.unique(np.concatenate([edges["u"].to_numpy(), edges["v"].to_numpy()]))
     xy = np.array([location[i] for i in used.tolist()])
     nodes = gpd.GeoDataFrame({"node_id": used}, geometry=shapely.points(xy), crs=WORKSPACE_CRS)

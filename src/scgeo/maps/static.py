@@ -35,7 +35,7 @@ from scgeo.maps._placement import place_markers
 from scgeo.maps.council import AreaView
 from scgeo.schema import Taxonomy, load_taxonomy
 
-__all__ = ["PAPER_SIZES_IN", "japanese_font", "nice_length_m", "print_map"]
+__all__ = ["PAPER_SIZES_IN", "japanese_font", "map_figure", "nice_length_m", "print_map"]
 
 PAPER_SIZES_IN = {"A3": (16.54, 11.69), "A4": (11.69, 8.27)}  # landscape
 _LINE_STYLE = {  # kind: (colour, width pt, dashes)
@@ -386,3 +386,17 @@ def print_map(ws, path: str | Path, *, area: str | None = None, paper: str = "A3
         for fig in pages:
             pdf.savefig(fig, facecolor="white")
     return path, len(pages)
+
+
+def map_figure(ws, *, area: str | None = None, paper: str = "A4", today: dt.date | None = None,
+               taxonomy: Taxonomy | None = None) -> Figure:
+    """The map page of :func:`print_map` as a figure, for a report to put among its own pages.
+
+    Arguments as :func:`print_map` (``area``: a 日常生活圏域 or 中学校区 name or id, default the whole
+    municipality). The resource list beside the map is cut to what fits.
+    """
+    if paper not in PAPER_SIZES_IN:
+        raise ScgeoError(f"用紙「{paper}」は使えません。使える用紙: {', '.join(PAPER_SIZES_IN)}")
+    fig, _rest = _map_page(AreaView(ws, area), taxonomy or load_taxonomy(), japanese_font(), paper,
+                           today or dt.date.today())
+    return fig

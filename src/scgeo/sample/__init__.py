@@ -11,8 +11,9 @@ Examples
 >>> import tempfile
 >>> paths = generate(tempfile.mkdtemp())
 >>> sorted(paths)  # doctest: +NORMALIZE_WHITESPACE
-['council_meetings', 'councils', 'es_districts', 'helpers', 'jhs_districts', 'living_areas',
- 'municipality', 'needs', 'network', 'organisations', 'resources', 'ties', 'town_blocks']
+['activities', 'council_meetings', 'councils', 'es_districts', 'helpers', 'jhs_districts', 'living_areas',
+ 'municipality', 'needs', 'network', 'organisations', 'plans', 'resource_changes', 'resources', 'ties',
+ 'town_blocks']
 >>> paths["network"].name
 'sakura.osm'
 """
@@ -31,6 +32,7 @@ from scgeo.sample._network import NETWORK_FILES, make_network_tables
 from scgeo.sample._places import REFERENCE_DATE, make_needs, make_resources
 from scgeo.sample._streets import make_network
 from scgeo.sample._write import write_csv, write_geojson, write_osm
+from scgeo.sample._year import YEAR_FILES, YEAR_MONTHS, make_year
 from scgeo.schema import AREAS, NEEDS, RESOURCES, TOWN_BLOCKS
 
 __all__ = [
@@ -39,6 +41,7 @@ __all__ = [
     "SAMPLE_MUNI_CODE",
     "SAMPLE_MUNI_NAME",
     "SAMPLE_SEED",
+    "YEAR_MONTHS",
     "generate",
 ]
 
@@ -59,6 +62,7 @@ _FILES = {
     "needs": "needs/needs.csv",
     "network": "network/sakura.osm",
     **NETWORK_FILES,
+    **YEAR_FILES,
 }
 _LEVEL_OF = {"municipality": "municipality", "living_areas": "living_area",
              "jhs_districts": "jhs_district", "es_districts": "es_district"}
@@ -82,16 +86,19 @@ def generate(out_dir: str | Path, *, seed: int = SAMPLE_SEED) -> dict[str, Path]
         ``jhs_districts``, ``es_districts``, ``town_blocks`` (GeoJSON, EPSG:6668), ``resources``,
         ``needs`` (CSV with ``lat``/``lon``), ``network`` (OSM XML), and the coordinator's network of
         organisations: ``organisations``, ``ties``, ``councils``, ``council_meetings``, ``helpers``
-        (CSV).
+        (CSV); the sample year (2026年度, April–September): ``plans``, ``activities`` and
+        ``resource_changes`` (which resources opened or closed in the year, for the demo's snapshots).
     """
     out = Path(out_dir)
-    town_rng, street_rng, resource_rng, need_rng, network_rng = np.random.default_rng(seed).spawn(5)
+    # The sixth stream (the year) was added later: spawning keeps the first five streams as they were.
+    town_rng, street_rng, resource_rng, need_rng, network_rng, year_rng = np.random.default_rng(seed).spawn(6)
     town = make_town(town_rng)
     network = make_network(town, street_rng)
     resources = make_resources(town, network, town.gap_blocks, resource_rng)
     needs = make_needs(town, network, town.gap_blocks, need_rng)
     tables, operators = make_network_tables(town, resources, _lonlat, network_rng)
     resources = resources.assign(operator_id=operators.to_numpy())
+    tables |= make_year(town, resources, needs, tables, year_rng)
 
     paths = {name: out / relative for name, relative in _FILES.items()}
     for path in paths.values():

@@ -1,0 +1,64 @@
+"""Batch speed: generated municipalities on a Dask LocalCluster, 1 worker against 2, side by side.
+
+Run: ``.venv/bin/python benchmarks/bench_batch.py [--towns 30]``
+
+Generates ``--towns`` neighbouring fictional municipalities (``scgeo sample --towns``: each the
+sample town's size, one regional ``region.osm.pbf``), then runs ``scgeo batch``'s pipeline
+(workspace from the inputs, network cut from the regional PBF, coverage + blank zones) on a
+``distributed.LocalCluster`` of 1 worker and then of 2 workers (each from scratch, in its own
+output folder). Prints the wall times, the speed-up, the per-municipality cost (mean and
+slowest, with the stages) and the workers' peak memory, and the extrapolation to Japan's 1,741
+municipalities at the measured per-municipality cost (sample-town sized municipalities: a
+real city's cost grows with its network, see ``bench_scale.py``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+from scgeo.batch import read_manifest, run_batch
+from scgeo.sample.region import generate_region
+
+JAPAN_MUNICIPALITIES = 1741
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--towns", type=int, default=30, help="how many municipalities (default 30)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="scgeo-bench-batch-") as scratch:
+        root = Path(scratch)
+        t = time.perf_counter()
+        manifest = read_manifest(generate_region(root / "region", towns=args.towns))
+        t_gen = time.perf_counter() - t
+        pbf_mb = manifest.region_pbf.stat().st_size / 1e6
+        rows = {}
+        for workers in (1, 2):
+            t = time.perf_counter()
+            result = run_batch(manifest, out_dir=root / f"out{workers}", workers=workers, memory_limit="2GB")
+            rows[workers] = (time.perf_counter() - t, result)
+    runs = rows[1][1].runs
+    print(f"{args.towns} municipalities generated in {t_gen:.0f} s; region.osm.pbf {pbf_mb:.1f} MB; "
+          f"{runs['nodes'].mean():,.0f} network nodes per municipality on average")
+    print("| workers | wall s | speed-up | s per municipality (mean / slowest) | build / network / coverage s (mean) "
+          "| worker peak RSS MB |")
+    print("|---:|---:|---:|---|---|---:|")
+    for workers, (wall, result) in rows.items():
+        r = result.runs
+        print(f"| {workers} | {wall:.0f} | {rows[1][0] / wall:.2f}× | "
+              f"{r['seconds'].mean():.1f} / {r['seconds'].max():.1f} "
+              f"| {r['build_s'].mean():.1f} / {r['network_s'].mean():.1f} / {r['coverage_s'].mean():.1f} "
+              f"| {r['peak_rss_mb'].max():.0f} |")
+    for workers, (wall, _) in rows.items():
+        per = wall / args.towns
+        total = per * JAPAN_MUNICIPALITIES
+        print(f"extrapolation, {workers} worker(s): {JAPAN_MUNICIPALITIES:,} municipalities × {per:.1f} s "
+              f"= {total / 3600:.1f} h on this machine")
+    assert rows[1][1].table.equals(rows[2][1].table), "1 and 2 workers must give the same table"
+
+
+if __name__ == "__main__":
+    main()

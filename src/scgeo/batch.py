@@ -1,0 +1,315 @@
+"""Batches across municipalities (a prefecture, the nation) on Dask.
+
+A manifest (``manifest.toml``) names the regional OpenStreetMap extract and, per municipality,
+its code, name and the folder of its inputs (boundaries, town blocks with population, resources,
+needs; the layout ``scgeo sample`` writes). :func:`run_batch` runs the per-municipality
+pipeline — a workspace from the inputs, the walking network cut from the regional extract
+(:func:`scgeo.io.osm_extract.extract_osm`), coverage and blank zones (:func:`scgeo.report.gap_report`),
+optionally matching — as one Dask task per municipality, on a ``distributed.LocalCluster`` by
+default or on any Dask scheduler. Each task gets only paths and reads its inputs itself; it
+writes its results under ``OUT/<muni_code>/`` and its summary last (atomically), so a batch run
+again skips the municipalities already finished. :func:`combine` gathers the per-municipality
+summaries into the prefecture/nation table ``coverage_by_municipality.parquet`` / ``.csv``
+(``muni_code``, ``category``, ``pop_65plus``, ``covered_65plus``, ``coverage_pct``, …) and a
+choropleth map of the municipalities.
+
+Manifest::
+
+    region_pbf = "region.osm.pbf"      # relative to the manifest
+    minutes = 15.0                     # optional
+    matching = false                   # optional: also match needs to resources
+    [[municipality]]
+    muni_code = "99201"
+    name = "架空1市"
+    dir = "towns/99201"
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import time
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from scgeo._errors import InputError
+
+__all__ = ["TABLE_COLUMNS", "BatchResult", "Manifest", "Municipality", "combine", "read_manifest",
+           "run_batch", "run_municipality"]
+
+TABLE_COLUMNS = ["muni_code", "muni_name", "category", "category_label", "pop_65plus", "covered_65plus",
+                 "coverage_pct", "status", "method", "basis"]
+SUMMARY = "coverage.parquet"  # per municipality, written last: its presence means "finished"
+_USER = "scgeo batch"
+_LAYERS = (("boundaries/municipality.geojson", "areas", "municipality"),
+           ("boundaries/living_areas.geojson", "areas", "living_area"),
+           ("boundaries/jhs_districts.geojson", "areas", "jhs_district"),
+           ("boundaries/es_districts.geojson", "areas", "es_district"),
+           ("boundaries/town_blocks.geojson", "town_blocks", "town_block"),
+           ("resources/resources.csv", "resources", None),
+           ("needs/needs.csv", "needs", None))
+
+
+@dataclass(frozen=True)
+class Municipality:
+    """One municipality of a manifest: its code, name and inputs folder."""
+
+    muni_code: str
+    name: str
+    dir: Path
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """What :func:`read_manifest` found."""
+
+    path: Path
+    region_pbf: Path
+    municipalities: list[Municipality]
+    minutes: float = 15.0
+    matching: bool = False
+
+
+@dataclass
+class BatchResult:
+    """What :func:`run_batch` did: per-municipality timings, the skipped ones and the outputs."""
+
+    runs: pd.DataFrame
+    skipped: list[str]
+    table: pd.DataFrame
+    outputs: dict[str, Path] = field(default_factory=dict)
+    failed: dict[str, BaseException] = field(default_factory=dict)  # muni_code → the error (others went on)
+
+
+def read_manifest(path: str | Path) -> Manifest:
+    """Read ``manifest.toml`` (or ``DIR/manifest.toml``); raise ``InputError`` on a bad one."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / "manifest.toml"
+    if not path.is_file():
+        raise InputError(f"マニフェスト {path} が見つかりません。`scgeo sample --towns N --out DIR` で作るか、"
+                         "manifest.toml を指定してください。")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"マニフェスト {path} を読めません: {exc}") from exc
+    base = path.parent
+    if "region_pbf" not in data:
+        raise InputError(f"マニフェスト {path} に region_pbf (地域の OpenStreetMap ファイル) がありません。")
+    rows = data.get("municipality") or []
+    if not rows:
+        raise InputError(f"マニフェスト {path} に [[municipality]] がありません。")
+    munis, seen = [], set()
+    for k, row in enumerate(rows, 1):
+        code = str(row.get("muni_code", "")).strip()
+        if not (code.isdigit() and len(code) in (5, 6)):
+            raise InputError(f"マニフェスト {path} の {k} 番目の市町村: muni_code「{code}」は5桁または6桁の数字に"
+                             "してください。")
+        if code in seen:
+            raise InputError(f"マニフェスト {path}: 市町村コード {code} が2回あります。")
+        seen.add(code)
+        folder = base / str(row.get("dir", code))
+        if not folder.is_dir():
+            raise InputError(f"マニフェスト {path}: 市町村 {code} のフォルダ {folder} が見つかりません。")
+        munis.append(Municipality(code, str(row.get("name", "")), folder))
+    try:
+        minutes = float(data.get("minutes", 15.0))
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"マニフェスト {path}: minutes は数にしてください。") from exc
+    if not 1 <= minutes <= 120:
+        raise InputError(f"マニフェスト {path}: minutes は 1〜120 分にしてください。")
+    pbf = base / str(data["region_pbf"])
+    if not pbf.is_file():
+        raise InputError(f"マニフェスト {path}: 地域の OpenStreetMap ファイル {pbf} が見つかりません。")
+    return Manifest(path, pbf, munis, minutes, bool(data.get("matching", False)))
+
+
+def _build_workspace(muni: Municipality, target: Path):
+    from scgeo.io import read_areas, read_needs, read_resources, read_town_blocks
+    from scgeo.workspace import Workspace
+
+    ws = Workspace.create(target, muni_code=muni.muni_code, muni_name=muni.name, overwrite=True)
+    readers = {"areas": read_areas, "town_blocks": read_town_blocks, "resources": read_resources,
+               "needs": read_needs}
+    rejected = 0
+    for relative, layer, level in _LAYERS:
+        file = muni.dir / relative
+        if not file.is_file():
+            continue
+        result = readers[layer](file, level=level) if layer == "areas" else readers[layer](file)
+        rejected += len(result.rejected)
+        ws.import_result(layer, result, user=_USER, source=relative)
+    return ws, rejected
+
+
+def run_municipality(muni_code: str, name: str, folder: str, region_pbf: str, out_dir: str, *,
+                     minutes: float = 15.0, matching: bool = False) -> dict:
+    """The pipeline of one municipality (a Dask task: arguments are paths and numbers only).
+
+    Writes ``OUT/<muni_code>/workspace.gpkg``, ``gaps.csv`` (area × category), ``blank_zones.geojson``
+    and, last, ``coverage.parquet`` (the municipality × category summary); returns timings.
+    """
+    from scgeo.commands.network import municipality_area
+    from scgeo.io.osm_extract import extract_osm
+    from scgeo.report import gap_report, write_blank_zones, write_gap_table
+
+    start = time.perf_counter()
+    muni = Municipality(muni_code, name, Path(folder))
+    out = Path(out_dir) / muni_code
+    out.mkdir(parents=True, exist_ok=True)
+    ws, rejected = _build_workspace(muni, out / "workspace.gpkg")
+    t_build = time.perf_counter()
+    data = extract_osm(region_pbf, municipality_area(ws, buffer_m=1000.0))
+    ws.write_network(data.nodes, data.edges, data.lines, user=_USER, source=Path(region_pbf).name)
+    t_net = time.perf_counter()
+    table, zones, _ = gap_report(ws, minutes=minutes)
+    write_gap_table(table, out / "gaps.csv", areas=ws.areas())  # need counts left out, as for any public table
+    write_blank_zones(zones, out / "blank_zones.geojson")
+    n_matched = None
+    if matching:
+        from scgeo.report import match_report
+
+        assigned = match_report(ws)[1]  # per-need rows stay in the worker: only the count leaves it
+        n_matched = int(assigned["resource_id"].notna().sum()) if assigned is not None else 0
+    summary = table[table["level"] == "municipality"].copy()
+    summary.insert(0, "muni_code", muni_code)
+    summary["muni_name"] = name or ws.meta().get("muni_name", "")
+    scratch = out / f".{SUMMARY}.part"
+    summary[TABLE_COLUMNS].to_parquet(scratch, index=False)
+    os.replace(scratch, out / SUMMARY)
+    end = time.perf_counter()
+    return {"muni_code": muni_code, "seconds": end - start, "build_s": t_build - start, "network_s": t_net - t_build,
+            "coverage_s": end - t_net, "nodes": len(data.nodes), "edges": len(data.edges), "rejected": rejected,
+            "needs_assigned": n_matched, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def _cluster(scheduler: str | None, workers: int, memory_limit: str):
+    from distributed import Client, LocalCluster
+
+    if scheduler:
+        try:
+            return Client(scheduler, timeout="20s"), None
+        except (OSError, TimeoutError) as exc:
+            raise InputError(f"Dask のスケジューラ {scheduler} に接続できません: {exc}") from exc
+    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, memory_limit=memory_limit,
+                           dashboard_address=None)
+    return Client(cluster), cluster
+
+
+def run_batch(manifest: Manifest, *, out_dir: str | Path = "out/batch", scheduler: str | None = None,
+              workers: int = 2, memory_limit: str = "3GB",
+              progress: Callable[[int, int, str], None] | None = None) -> BatchResult:
+    """Run every municipality of ``manifest`` as Dask tasks; skip those already finished.
+
+    Parameters
+    ----------
+    manifest
+        From :func:`read_manifest`.
+    out_dir
+        Where the per-municipality folders and the combined table go.
+    scheduler
+        A Dask scheduler address (``tcp://…``); ``None`` starts a ``distributed.LocalCluster``.
+    workers, memory_limit
+        The local cluster's worker processes (one thread each) and memory limit per worker.
+    progress
+        ``progress(done, total, muni_code)`` after each municipality.
+    """
+    from distributed import as_completed
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    todo = [m for m in manifest.municipalities if not (out / m.muni_code / SUMMARY).is_file()]
+    skipped = [m.muni_code for m in manifest.municipalities if m not in todo]
+    runs, failed = [], {}
+    if todo:
+        client, cluster = _cluster(scheduler, workers, memory_limit)
+        try:
+            futures = [client.submit(run_municipality, m.muni_code, m.name, str(m.dir.resolve()),
+                                     str(manifest.region_pbf.resolve()), str(out.resolve()),
+                                     minutes=manifest.minutes, matching=manifest.matching, pure=False,
+                                     key=f"municipality-{m.muni_code}") for m in todo]
+            codes = {f.key: m.muni_code for f, m in zip(futures, todo, strict=True)}
+            for done, future in enumerate(as_completed(futures), 1):
+                try:
+                    runs.append(future.result())
+                except Exception as exc:  # one municipality's bad input must not stop the others
+                    failed[codes[future.key]] = exc
+                if progress:
+                    progress(done, len(todo), codes[future.key])
+        finally:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+    table, outputs = combine(manifest, out)
+    return BatchResult(pd.DataFrame(runs), skipped, table, outputs, failed)
+
+
+def combine(manifest: Manifest, out_dir: str | Path) -> tuple[pd.DataFrame, dict[str, Path]]:
+    """The prefecture/nation table and choropleth map from the finished municipalities."""
+    from scgeo.sheets import write_csv
+
+    out = Path(out_dir)
+    frames = [pd.read_parquet(out / m.muni_code / SUMMARY) for m in manifest.municipalities
+              if (out / m.muni_code / SUMMARY).is_file()]
+    table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=TABLE_COLUMNS)
+    table = table.sort_values(["muni_code", "category"]).reset_index(drop=True)
+    outputs = {"parquet": out / "coverage_by_municipality.parquet", "csv": out / "coverage_by_municipality.csv"}
+    table.to_parquet(outputs["parquet"], index=False)
+    write_csv(table, outputs["csv"])  # formulas neutralised, as every spreadsheet scgeo writes
+    if len(table):
+        outputs["map"] = _choropleth(manifest, table, out / "coverage_by_municipality.png")
+    return table, outputs
+
+
+def _choropleth(manifest: Manifest, table: pd.DataFrame, path: Path) -> Path:
+    """One small map per category: each municipality coloured by its coverage (data from each workspace)."""
+    import geopandas as gpd
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from scgeo.crs import metric_crs
+    from scgeo.maps.static import japanese_font
+    from scgeo.workspace import Workspace
+
+    shapes = []
+    for m in manifest.municipalities:
+        ws_path = path.parent / m.muni_code / "workspace.gpkg"
+        if ws_path.is_file():
+            areas = Workspace.open(ws_path).areas()
+            shapes.append(areas[areas["level"] == "municipality"].assign(muni_code=m.muni_code)[["muni_code",
+                                                                                                "geometry"]])
+    outlines = pd.concat(shapes, ignore_index=True)
+    outlines = gpd.GeoDataFrame(outlines, geometry="geometry", crs=shapes[0].crs)
+    outlines = outlines.to_crs(metric_crs(outlines))
+    cats = list(dict.fromkeys(table["category"]))
+    with plt.rc_context({"font.family": japanese_font().get_name()}):
+        return _draw(outlines, table, cats, manifest.minutes, path)
+
+
+def _draw(outlines, table: pd.DataFrame, cats: list[str], minutes: float, path: Path) -> Path:
+    import matplotlib.pyplot as plt
+
+    cols = min(4, len(cats))
+    rows = -(-len(cats) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 3.0 * rows + 0.6), squeeze=False)
+    for ax, code in zip(axes.ravel(), cats, strict=False):
+        part = table[table["category"] == code]
+        view = outlines.merge(part[["muni_code", "coverage_pct"]], on="muni_code", how="left")
+        view.plot(ax=ax, column="coverage_pct", cmap="RdYlGn", vmin=0, vmax=100, edgecolor="#444", linewidth=0.4,
+                  missing_kwds={"color": "#dddddd", "hatch": "//", "label": "データなし"})
+        ax.set_title(str(part["category_label"].iloc[0]), fontsize=9)
+        ax.set_axis_off()
+    for ax in axes.ravel()[len(cats):]:
+        ax.set_axis_off()
+    mappable = plt.cm.ScalarMappable(cmap="RdYlGn", norm=plt.Normalize(0, 100))
+    fig.colorbar(mappable, ax=axes.ravel().tolist(), shrink=0.6, label=f"徒歩 {minutes:g} 分のカバー率 (%)")
+    fig.suptitle(f"市町村別カバー率 ({len(outlines)} 市町村、灰色の斜線: データなし)", fontsize=11)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

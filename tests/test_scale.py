@@ -1,0 +1,166 @@
+"""Scale: grouped local searches, vectorised snapping, ways cut by the extract's edge, CRS by the data."""
+
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from scgeo.crs import metric_crs
+from scgeo.io.osm import read_osm
+from scgeo.network import WalkNetwork, pairs_within
+
+METRIC = "EPSG:6691"
+
+
+def _grid(side: int, spacing: float, seed: int) -> WalkNetwork:
+    rng = np.random.default_rng(seed)
+    ii, jj = np.meshgrid(np.arange(side), np.arange(side))
+    xy = np.column_stack([ii.ravel(), jj.ravel()]) * spacing + rng.normal(0, spacing * 0.15, (side * side, 2))
+    xy += [500000.0, 3870000.0]
+    idx = np.arange(side * side).reshape(side, side)
+    pairs = np.vstack([np.column_stack([idx[:, :-1].ravel(), idx[:, 1:].ravel()]),
+                       np.column_stack([idx[:-1, :].ravel(), idx[1:, :].ravel()])])
+    pairs = pairs[rng.random(len(pairs)) < 0.85]
+    # a few bent streets (three vertices) and one loop, so that pieces and loops are exercised
+    lines = list(shapely.linestrings(np.stack([xy[pairs[:, 0]], xy[pairs[:, 1]]], axis=1)))
+    for k in range(0, len(lines), 7):
+        a, b = shapely.get_coordinates(lines[k])
+        lines[k] = shapely.LineString([a, (a + b) / 2 + rng.normal(0, spacing * 0.2, 2), b])
+    loop_at = xy[0]
+    lines.append(shapely.LineString(loop_at + np.array([[0, 0], [30, 0], [30, 30], [0, 0]])))
+    u, v = np.append(pairs[:, 0], 0), np.append(pairs[:, 1], 0)
+    nodes = gpd.GeoDataFrame({"node_id": np.arange(len(xy))}, geometry=shapely.points(xy), crs=METRIC)
+    edges = gpd.GeoDataFrame({"u": u, "v": v}, geometry=lines, crs=METRIC)
+    return WalkNetwork.from_frames(nodes, edges, crs=METRIC)
+
+
+def _points(net: WalkNetwork, n: int, seed: int) -> gpd.GeoSeries:
+    rng = np.random.default_rng(seed)
+    lo, hi = net.node_xy.min(axis=0) - 40, net.node_xy.max(axis=0) + 40
+    return gpd.GeoSeries(shapely.points(rng.uniform(lo, hi, (n, 2))), crs=METRIC)
+
+
+@pytest.fixture(scope="module")
+def net():
+    return _grid(30, 90.0, 7)
+
+
+@pytest.mark.parametrize("memory_mb", [256.0, 0.01])
+def test_grouped_pairs_equal_one_search_per_source(net, memory_mb):
+    sources = net.snap(_points(net, 80, 1), max_snap_m=60)
+    targets = net.snap(_points(net, 400, 2), max_snap_m=60)
+    limit = 450.0
+    found = pairs_within(net, sources, targets, limit_m=limit, memory_mb=memory_mb)
+    got = {(int(t), int(s)): d for t, s, d in found.itertuples(index=False)}
+    assert len(got) == len(found)  # one row per pair: results are sparse, never padded or repeated
+    expected = {}
+    for s in np.flatnonzero(~sources.too_far):  # an independent path: one multi-source run per source
+        dist = net.distance_to_nearest(sources.subset(np.array([s])), targets, limit_m=limit)
+        expected.update({(int(t), int(s)): dist[t] for t in np.flatnonzero(np.isfinite(dist))})
+    assert set(got) == set(expected)
+    np.testing.assert_allclose([got[k] for k in expected], list(expected.values()), atol=1e-6)
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10_000), n=st.integers(1, 300))
+def test_vectorised_snap_equals_shapely_nearest(net, seed, n):
+    pts = _points(net, n, seed)
+    snap = net.snap(pts, max_snap_m=1e9)
+    lines = net.edges.geometry.to_numpy()
+    nearest = shapely.STRtree(lines).query_nearest(pts.to_numpy(), all_matches=False)[1]
+    expected = shapely.distance(pts.to_numpy(), lines[nearest])
+    np.testing.assert_allclose(snap.snap_m, expected, atol=1e-6)
+    # the recorded position lies on the chosen street at the recorded distance from the point
+    on_street = shapely.line_interpolate_point(lines[snap.edge], snap.along_m)
+    np.testing.assert_allclose(shapely.distance(on_street, pts.to_numpy()), snap.snap_m, atol=1e-6)
+    assert ((snap.along_m >= 0) & (snap.along_m <= net.edges["length_m"].to_numpy()[snap.edge])).all()
+
+
+def test_snap_of_empty_and_non_point_geometries(net):
+    geoms = gpd.GeoSeries([shapely.Point(), None, shapely.box(500100, 3870100, 500120, 3870120)], crs=METRIC)
+    snap = net.snap(geoms)
+    assert snap.too_far.tolist() == [True, True, False]
+    assert snap.snap_m[2] == pytest.approx(shapely.distance(geoms.iloc[2], net.edges.geometry.iloc[snap.edge[2]]))
+
+
+CUT_OSM = """<?xml version="1.0" encoding="UTF-8"?>
+<osm version="0.6">
+ <node id="1" lat="60.1700" lon="24.9400"/>
+ <node id="2" lat="60.1710" lon="24.9400"/>
+ <node id="3" lat="60.1720" lon="24.9400"/>
+ <node id="5" lat="60.1710" lon="24.9420"/>
+ <node id="7" lat="60.1730" lon="24.9450"/>
+ <node id="8" lat="60.1735" lon="24.9450"/>
+ <way id="10"><nd ref="1"/><nd ref="2"/><nd ref="3"/><nd ref="4"/><nd ref="7"/><nd ref="8"/>
+  <tag k="highway" v="residential"/></way>
+ <way id="11"><nd ref="2"/><nd ref="5"/><tag k="highway" v="footway"/></way>
+ <way id="12"><nd ref="6"/><nd ref="5"/><tag k="highway" v="footway"/></way>
+</osm>
+"""
+
+
+def test_ways_cut_by_the_extract_keep_their_inside_parts(tmp_path: Path):
+    path = tmp_path / "cut.osm"
+    path.write_text(CUT_OSM, encoding="utf-8")
+    data = read_osm(path)
+    # way 10 loses node 4 (outside): parts 1-2-3 and 7-8 stay; way 12 keeps nothing (one node inside)
+    assert data.cut_ways == 1
+    pairs = {tuple(sorted(p)) for p in data.edges[["u", "v"]].to_numpy().tolist()}
+    assert pairs == {(1, 2), (2, 3), (7, 8), (2, 5)}
+    assert set(data.nodes["node_id"]) == {1, 2, 3, 5, 7, 8}
+    # lengths in the data's own UTM zone (35N), not one of Japan's
+    metric = data.edges.to_crs(32635)
+    np.testing.assert_allclose(data.edges["length_m"], metric.length, rtol=1e-9)
+
+
+@pytest.mark.parametrize(("lon", "lat", "muni", "epsg"), [
+    (24.94, 60.17, None, 32635),    # Helsinki: WGS 84 / UTM 35N
+    (-58.38, -34.60, None, 32721),  # Buenos Aires: UTM 21S
+    (132.75, 35.37, None, 6690),    # 出雲 without a code: JGD2011 / UTM 53N
+    (132.75, 35.37, "32203", 6671),  # 出雲市: plane zone III
+    (142.19, 27.09, None, 6691),    # 小笠原: JGD2011 / UTM 54N (inside Japan's extent)
+])
+def test_metric_crs_from_the_data(lon, lat, muni, epsg):
+    frame = gpd.GeoDataFrame(geometry=[shapely.Point(lon, lat)], crs=4326)
+    assert metric_crs(frame, muni_code=muni).to_epsg() == epsg
+
+
+def test_vectorised_pieces_equal_shapely_substring():
+    from shapely.ops import substring
+
+    from scgeo.analysis.coverage import _pieces
+
+    rng = np.random.default_rng(0)
+    lines = np.array([shapely.LineString(np.cumsum(rng.normal(0, 30, (rng.integers(2, 6), 2)), axis=0))
+                      for _ in range(300)])
+    length = shapely.length(lines)
+    start = rng.uniform(0, 1, len(lines)) * length
+    end = np.minimum(start + rng.uniform(0, 1, len(lines)) * length, length)
+    start[:20], end[20:40], end[40:50] = 0.0, length[20:40], start[40:50]  # from an end, to an end, a point
+    got = _pieces(lines, start, end)
+    expected = np.array([substring(g, a, b) for g, a, b in zip(lines, start, end, strict=True)], dtype=object)
+    assert (shapely.get_type_id(got) == shapely.get_type_id(expected)).all()
+    np.testing.assert_allclose(shapely.hausdorff_distance(got, expected), 0.0, atol=1e-9)
+    np.testing.assert_allclose(shapely.length(got), end - start, atol=1e-9)
+
+
+def test_nested_catchments_equal_each_built_alone(net):
+    from scgeo.analysis.coverage import Coverage, catchments
+    from scgeo.schema import load_taxonomy
+
+    pts = _points(net, 12, 5)
+    res = gpd.GeoDataFrame({"category": ["salon", "medical"] * 6, "served_area_id": None}, geometry=pts.to_numpy(),
+                           crs=METRIC)
+    cov = Coverage(15.0, "network", gpd.GeoDataFrame(geometry=[], crs=METRIC),
+                   gpd.GeoDataFrame({"block_id": [], "level": [], "area_id": []}), gpd.GeoDataFrame(), res, None,
+                   ["salon", "medical"], load_taxonomy(), net, 60.0)
+    nested = catchments(cov, thresholds_min=(3, 6, 10)).set_index(["category", "minutes"]).geometry
+    for minutes in (3, 6, 10):
+        alone = catchments(cov, thresholds_min=(minutes,)).set_index(["category", "minutes"]).geometry
+        for key, shape in alone.items():
+            assert nested[key].symmetric_difference(shape).area < 1e-6 * shape.area
+    assert (nested.xs("salon").area.diff().dropna() > 0).all()  # longer walks reach more
