@@ -1,7 +1,8 @@
 """The council map of a workspace with its analysis layers: the one map the CLI, the app and the demo give.
 
 :func:`council_layers` runs what the map shows besides the inventory — blank zones (空白地帯)
-of the gap analysis and need counts per 中学校区 with small counts suppressed — and
+of the gap analysis and need counts per 中学校区, audited against every earlier release and
+recorded in the workspace's publication ledger (:func:`scgeo.privacy.publish_needs`) — and
 :func:`export_council` writes :func:`scgeo.maps.council.export_council_map` with them, so
 ``scgeo export-map``, the app's 出力 page and ``make demo`` hand out the same file.
 """
@@ -14,7 +15,7 @@ from pathlib import Path
 import geopandas as gpd
 
 from scgeo.maps.council import export_council_map, select_area
-from scgeo.privacy import aggregate_needs
+from scgeo.privacy import publish_needs
 from scgeo.report.gaps import gap_report
 
 __all__ = ["council_layers", "export_council"]
@@ -36,7 +37,7 @@ def council_layers(ws, *, area: str | None = None, need_level: str = "jhs_distri
             zones = zones[zones.to_crs(areas.crs).geometry.intersects(shape)]
         layers["blank_zones"] = zones
     if ws.count("needs") and (areas["level"] == need_level).any():
-        counts = aggregate_needs(ws.read("needs"), areas, level=need_level, blocks=ws.town_blocks()).geometry
+        counts = publish_needs(ws, level=need_level, purpose="協議体用の地図").geometry
         if shape is not None:
             counts = counts[counts.to_crs(areas.crs).geometry.representative_point().covered_by(shape)]
         layers["need_counts"] = counts
