@@ -8,6 +8,8 @@ import pytest
 pytest.importorskip("streamlit")
 from streamlit.testing.v1 import AppTest
 
+from scgeo.demo import DEMO_USER
+
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "app" / "streamlit_app.py"
 
@@ -44,7 +46,8 @@ def test_verify_page_confirms_with_one_click_and_makes_the_sheets(sample_copy):
     assert any("1 件を「変わりなし」として記録しました" in s.value for s in at.success)
     res = sample_copy.read("resources").set_index("resource_id")
     assert res.loc[rid, "last_confirmed"].date() == dt.date.today()
-    confirm = sample_copy.edits().query("action == 'confirm' and user != 'scgeo demo'")  # not the demo's year
+    edits = sample_copy.edits()
+    confirm = edits[(edits["action"] == "confirm") & (edits["user"] != DEMO_USER)]  # not the demo's year
     assert confirm["feature_id"].tolist() == [rid] and confirm["user"].tolist() == ["山田"]
     remaining = next(e for e in at.data_editor if e.key and e.key.startswith("verify_editor")).value
     assert rid not in set(remaining["資源ID"])

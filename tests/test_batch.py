@@ -1,5 +1,7 @@
 """Batches on Dask: a generated region of two towns, cut from one regional PBF, resumable."""
 
+import sys
+import types
 from pathlib import Path
 
 import geopandas as gpd
@@ -11,6 +13,16 @@ from scgeo import InputError
 from scgeo.batch import TABLE_COLUMNS, read_manifest, run_batch
 from scgeo.cli import main
 from scgeo.workspace import Workspace
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _plain_main():
+    """Streamlit's AppTest (earlier app tests) leaves its page script as ``__main__``; a Dask worker
+    started by spawn would run that script again. The workers start from a plain ``__main__``."""
+    saved = sys.modules["__main__"]
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    yield
+    sys.modules["__main__"] = saved
 
 
 @pytest.fixture(scope="module")

@@ -12,6 +12,7 @@ from openpyxl import load_workbook
 
 from scgeo.analysis.freshness import freshness
 from scgeo.cli import main
+from scgeo.demo import DEMO_USER
 from scgeo.report.request_sheets import PER_PAGE, write_request_sheets
 from scgeo.report.verification import (
     ANSWER_COLUMNS,
@@ -120,7 +121,7 @@ def test_returned_answers_update_states_and_history(sample_copy, tmp_path):
     states = freshness(ws.read("resources"), today=dt.date(2026, 12, 4)).set_index("resource_id")
     assert (states.loc[ids, "state"] == "confirmed").all()
     edits = ws.edits()
-    confirm = edits[(edits["action"] == "confirm") & (edits["user"] != "scgeo demo")]  # not the demo's year
+    confirm = edits[(edits["action"] == "confirm") & (edits["user"] != DEMO_USER)]  # not the demo's year
     assert confirm["feature_id"].tolist() == ids and set(confirm["user"]) == {"山田"}
     assert set(confirm["note"]) == {"書面 / 変わりなし", "書面 / 廃止", "書面 / 内容変更"}
     assert set(ws.confirmations().tail(3)["source"]) == {"list.xlsx"}

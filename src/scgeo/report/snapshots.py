@@ -36,6 +36,7 @@ __all__ = [
     "take_snapshot",
     "verify_snapshots",
 ]
+_KIND_LABELS = {"month_end": "月末", "on_demand": "任意の時点"}  # for the history
 
 #: Area levels a snapshot keeps resources and coverage for (those the workspace has).
 SNAPSHOT_LEVELS = ("municipality", "living_area", "jhs_district")
@@ -242,7 +243,7 @@ def take_snapshot(workspace, *, month: str | None = None, as_of: object = None, 
         current = workspace.read("snapshot_figures")
         tx.write("snapshot_figures", pd.concat([current, coerce(frame, SNAPSHOT_FIGURES)], ignore_index=True))
         tx.record(user=user, layer="snapshots", action="insert", feature_id=sid, new=month,
-                  note=f"{kind} {end.date().isoformat()} 数値 {len(frame)} 件")
+                  note=f"{_KIND_LABELS.get(kind, kind)} {end.date().isoformat()} 数値 {len(frame)} 件")
     return sid
 
 
