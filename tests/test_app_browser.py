@@ -327,7 +327,7 @@ def _map_windows(page):
         frame = handle.content_frame()
         if handle.get_attribute("data-testid") == "stCustomComponentV1":
             frame = frame.wait_for_selector("#map", state="attached", timeout=60_000).content_frame()
-        frame.wait_for_function("() => window.scgeo && scgeo.ready && scgeo.layersControl", timeout=60_000)
+        frame.wait_for_function("() => window.scgeo && scgeo.ready && scgeo.layersControl", timeout=180_000)
         frames.append(frame)
     return frames
 
