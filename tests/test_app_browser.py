@@ -327,6 +327,8 @@ def _map_windows(page):
         frame = handle.content_frame()
         if handle.get_attribute("data-testid") == "stCustomComponentV1":
             frame = frame.wait_for_selector("#map", state="attached", timeout=60_000).content_frame()
+        else:  # st.iframe(sandboxed(...)): the map runs in a frame sandboxed to scripts, one level down
+            frame = frame.wait_for_selector("iframe", state="attached", timeout=60_000).content_frame()
         frame.wait_for_function("() => window.scgeo && scgeo.ready && scgeo.layersControl", timeout=180_000)
         frames.append(frame)
     return frames
