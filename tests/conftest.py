@@ -1,6 +1,12 @@
 """Shared fixtures: the sample town built once per test session through the demo chain."""
 
+import contextlib
 import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -41,3 +47,48 @@ def screenshot_dir(tmp_path):
         target.mkdir(parents=True, exist_ok=True)
         return target
     return tmp_path
+
+
+@contextlib.contextmanager
+def _serve_app(workspace: Path, log_path: Path, *, start_timeout: float = 60):
+    """``streamlit run app/streamlit_app.py`` on a free loopback port over ``workspace``; yields its URL.
+
+    Waits for the health check; stops the server by its PID on leaving (kills it after 10 s).
+    """
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    log = Path(log_path).open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app" / "streamlit_app.py"),
+         "--server.address", "127.0.0.1", "--server.port", str(port), "--server.headless", "true",
+         "--browser.gatherUsageStats", "false", "--", "--workspace", str(workspace)],
+        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + start_timeout
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as answer:
+                    if answer.status == 200:
+                        break
+            except OSError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"streamlit did not start (exit {process.poll()}); see {log_path}")
+            time.sleep(0.3)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def serve_app():
+    """The app served for a browser test: ``with serve_app(workspace_path, log_path) as url: …``."""
+    return _serve_app

@@ -8,11 +8,7 @@ filter, and saves the screenshots in docs/img/app_<page>.png.
 import os
 import re
 import shutil
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -34,46 +30,13 @@ sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
 playwright_error = pytest.importorskip("playwright.sync_api").Error
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
-def server(sample_workspace, tmp_path_factory):
-    """The app served on 127.0.0.1 from a copy of the sample workspace; stopped by its PID."""
+def server(sample_workspace, tmp_path_factory, serve_app):
+    """The app served on 127.0.0.1 from a copy of the sample workspace."""
     copy = tmp_path_factory.mktemp("browser") / "sample.gpkg"
     shutil.copyfile(sample_workspace.path, copy)
-    port = _free_port()
-    log = (tmp_path_factory.mktemp("browser_log") / "streamlit.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app" / "streamlit_app.py"),
-         "--server.address", "127.0.0.1", "--server.port", str(port), "--server.headless", "true",
-         "--browser.gatherUsageStats", "false", "--", "--workspace", str(copy)],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as answer:
-                    if answer.status == 200:
-                        break
-            except OSError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"streamlit did not start (exit {process.poll()})")
-            time.sleep(0.3)
+    with serve_app(copy, copy.parent / "streamlit.log") as url:
         yield {"url": url, "workspace": copy}
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
 
 
 @pytest.fixture(scope="module")

@@ -7,11 +7,6 @@ hollow) on the map page, and download the council map. Screenshots: docs/img/geo
 import io as bytes_io
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pandas as pd
@@ -22,7 +17,7 @@ from scgeo import Workspace
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
 if not Path(CHROMIUM).exists():
-    if os.environ.get("CI"):
+    if os.environ.get("SCGEO_REQUIRE_BROWSER") == "1":  # .ci/run: the browser tests must run
         pytest.fail(f"{CHROMIUM} is required on CI", pytrace=False)
     pytest.skip(f"{CHROMIUM} is not installed", allow_module_level=True)
 playwright = pytest.importorskip("playwright.sync_api")
@@ -36,46 +31,13 @@ ROWS = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
-def app(sample_workspace, tmp_path_factory):
-    """The app on 127.0.0.1 over a copy of the sample town; stopped by its own PID."""
+def app(sample_workspace, tmp_path_factory, serve_app):
+    """The app on 127.0.0.1 over a copy of the sample town."""
     copy = tmp_path_factory.mktemp("geocode_browser") / "sample.gpkg"
     shutil.copyfile(sample_workspace.path, copy)
-    port = _free_port()
-    log = (copy.parent / "streamlit.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app" / "streamlit_app.py"),
-         "--server.address", "127.0.0.1", "--server.port", str(port), "--server.headless", "true",
-         "--browser.gatherUsageStats", "false", "--", "--workspace", str(copy)],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as answer:
-                    if answer.status == 200:
-                        break
-            except OSError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"streamlit did not start (exit {process.poll()})")
-            time.sleep(0.3)
+    with serve_app(copy, copy.parent / "streamlit.log") as url:
         yield {"url": url, "workspace": Workspace.open(copy)}
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
 
 
 def _idle(page):

@@ -15,7 +15,7 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "apt-get でインストールできませんでした。"
 fi
 if [ ! -x /usr/bin/chromium ]; then
-  echo "ブラウザのテスト (tests/test_browser.py, tests/test_app_browser.py) はスキップします: /usr/bin/chromium がありません。有効にするには: sudo apt-get install chromium fonts-noto-cjk"
+  echo "ブラウザを使うテスト (tests/test_*browser*.py, tests/security/test_xss*.py) はスキップします: /usr/bin/chromium がありません。有効にするには: sudo apt-get install chromium fonts-noto-cjk"
 else
   echo "日本語フォントがないため、画面写真の日本語は豆腐(□)になります。入れるには: sudo apt-get install fonts-noto-cjk"
 fi

@@ -12,12 +12,11 @@ import os
 import pkgutil
 import re
 import sys
-import tomllib
 from collections.abc import Sequence
 from pathlib import Path
 
 from scgeo._errors import InputError, ScgeoError
-from scgeo.commands import level_arg
+from scgeo.commands import level_arg, parse_mapping, rejected_path, write_rejected
 
 __all__ = ["main", "rejected_path"]
 
@@ -30,8 +29,6 @@ def _point_imports() -> tuple[str, ...]:
 
 POINT_IMPORTS = _point_imports()  # tables of points, geocoded when coordinates are missing
 IMPORT_LAYERS = ("areas", "town_blocks", *POINT_IMPORTS, "network")
-# Rejected rows for people: the row number as the file shows it and the reason, under Japanese headers.
-REJECTED_HEADERS = {"file_row": "行番号", "reason": "除外の理由"}
 
 
 # argparse's own messages, in Japanese (Python's wording of 3.11–3.13)
@@ -97,24 +94,6 @@ class _Parser(argparse.ArgumentParser):
                               f"`{self.prog} --help` で使い方を表示します。\n")
 
 
-def _parse_mapping(text: str | None) -> dict[str, str] | None:
-    """``--mapping``: a JSON/TOML file, or inline ``name=施設名,lat=緯度``."""
-    if not text:
-        return None
-    path = Path(text)
-    if path.is_file():
-        raw = path.read_text(encoding="utf-8")
-        try:
-            data = tomllib.loads(raw) if path.suffix == ".toml" else json.loads(raw)
-        except (ValueError, tomllib.TOMLDecodeError) as exc:
-            raise InputError(f"列の対応ファイル {path} を読めません: {exc}") from exc
-        return {str(k): str(v) for k, v in data.items()}
-    pairs = [item.split("=", 1) for item in text.split(",") if item.strip()]
-    if not pairs or any(len(p) != 2 for p in pairs):
-        raise InputError("--mapping は「列名=元の見出し」をカンマで区切って指定します(例: name=施設名,lat=緯度)。")
-    return {k.strip(): v.strip() for k, v in pairs}
-
-
 def _cmd_init(args) -> int:
     from scgeo.workspace import Workspace
 
@@ -146,7 +125,7 @@ def _progress(done: int, total: int) -> None:
 def _read_for_layer(args, ws):
     from scgeo import io
 
-    mapping = _parse_mapping(args.mapping)
+    mapping = parse_mapping(args.mapping)
     existing = None if args.replace or getattr(args, "refresh", None) else ws.ids(
         "areas" if args.layer in ("areas", "town_blocks") else args.layer)
     common = {"mapping": mapping, "encoding": args.encoding}
@@ -215,7 +194,6 @@ def _duplicates(args, ws, result):
 
 
 def _cmd_import(args) -> int:
-    from scgeo.sheets import write_csv
     from scgeo.workspace import Workspace
 
     if not Path(args.file).is_file():
@@ -255,15 +233,12 @@ def _cmd_import(args) -> int:
         if args.layer == "needs":  # 要配慮個人情報: internal, marked, schema columns only unless --internal
             from scgeo.privacy import rejected_needs, write_internal_table
 
-            rows = rejected_needs(result.rejected, mapping=_parse_mapping(args.mapping), internal=args.internal)
+            rows = rejected_needs(result.rejected, mapping=parse_mapping(args.mapping), internal=args.internal)
             out = write_internal_table(rows, out)
             kept = "すべての列" if args.internal else "スキーマの列と理由のみ(自由記述・要介護度・座標は除外)"
             print(f"除外した行と理由(内部資料 — 個人情報を含む、{kept}): {out}")
         else:
-            # for people: the row number and the reason under Japanese headers, the file's own columns as they were
-            people = result.rejected.drop(columns="source_row") if "file_row" in result.rejected else \
-                result.rejected.rename(columns={"source_row": "file_row"})
-            write_csv(people.rename(columns=REJECTED_HEADERS), out)
+            write_rejected(result.rejected, ws.path, Path(args.file), layer=args.layer, folder=args.rejected_dir)
             print(f"除外した行と理由: {out}")
         for _, row in result.rejected.head(5).iterrows():
             print(f"  {row.get('file_row', row['source_row'])}行目: {row['reason']}")
@@ -271,22 +246,6 @@ def _cmd_import(args) -> int:
         raise InputError(f"{Path(args.file).name} から取り込める行がありませんでした(ワークスペースは変えていません)。"
                          + ("除外の理由を確かめてください。" if len(result.rejected) else ""))
     return EXIT_OK
-
-
-def rejected_path(workspace: Path, source: Path, *, layer: str, folder: str | Path | None = None) -> Path:
-    """Where the rejected rows of an import go: never into the user's data folder.
-
-    ``rejected/`` beside the workspace (or ``folder``). The needs layer's rejected rows keep the
-    original cells of personal records: an internal output, always in ``internal/`` beside the
-    workspace.
-    """
-    if layer == "needs":
-        folder = workspace.parent / "internal"
-    elif folder is None:
-        folder = workspace.parent / "rejected"
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder / f"{source.stem}_rejected.csv"
 
 
 def _import_network(args, ws) -> int:

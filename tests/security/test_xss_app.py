@@ -8,11 +8,6 @@ request goes anywhere but the app and the map tile servers.
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -23,7 +18,7 @@ from .test_xss import ARGS, CHROMIUM, OUTSIDE, TRIGGER, _hostile
 
 ROOT = Path(__file__).resolve().parents[2]
 if not CHROMIUM.exists():
-    if os.environ.get("CI"):
+    if os.environ.get("SCGEO_REQUIRE_BROWSER") == "1":  # .ci/run: the browser tests must run
         pytest.fail("CI must install Debian's chromium", pytrace=False)
     pytest.skip("Debian chromium is not installed", allow_module_level=True)
 sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
@@ -31,42 +26,13 @@ TILES = ("https://cyberjapandata.gsi.go.jp", "https://tile.openstreetmap.org")
 
 
 @pytest.fixture(scope="module")
-def server(sample_workspace, tmp_path_factory):
+def server(sample_workspace, tmp_path_factory, serve_app):
     folder = tmp_path_factory.mktemp("xss_app")
     copy = folder / "hostile.gpkg"
     shutil.copyfile(sample_workspace.path, copy)
     _hostile(Workspace.open(copy), folder)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    log = (folder / "streamlit.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app" / "streamlit_app.py"),
-         "--server.address", "127.0.0.1", "--server.port", str(port), "--server.headless", "true",
-         "--browser.gatherUsageStats", "false", "--", "--workspace", str(copy)],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as answer:
-                    if answer.status == 200:
-                        break
-            except OSError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"streamlit did not start (exit {process.poll()})")
-            time.sleep(0.3)
+    with serve_app(copy, folder / "streamlit.log") as url:
         yield {"url": url, "workspace": copy}
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
 
 
 def test_the_app_map_and_details_keep_payloads_as_text(server):

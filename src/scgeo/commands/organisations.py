@@ -14,6 +14,7 @@ import json
 from pathlib import Path
 
 from scgeo._errors import InputError
+from scgeo.commands import parse_mapping, write_rejected
 
 __all__ = ["register"]
 
@@ -26,15 +27,6 @@ _LAYER_LABELS = {
     "helpers": "担い手(人数)",
     "resources": "社会資源",
 }
-
-
-def _mapping(text: str | None) -> dict[str, str] | None:
-    if not text:
-        return None
-    pairs = [item.split("=", 1) for item in text.split(",") if item.strip()]
-    if any(len(p) != 2 for p in pairs):
-        raise InputError("--mapping は「列名=元の見出し」をカンマで区切って指定します(例: name=団体名,kind=種別)。")
-    return {k.strip(): v.strip() for k, v in pairs}
 
 
 def _is_kumu(path: Path) -> bool:
@@ -58,12 +50,7 @@ def _report(layer: str, result, source: Path, ws) -> None:
     for _, row in result.rejected.head(5).iterrows():
         print(f"  {row['source_row']}行目: {row['reason']}")
     if len(result.rejected):
-        folder = ws.path.parent / "rejected"
-        folder.mkdir(parents=True, exist_ok=True)
-        out = folder / f"{source.stem}_{layer}_rejected.csv"
-        from scgeo.sheets import write_csv
-
-        write_csv(result.rejected, out)
+        out = write_rejected(result.rejected, ws.path, source, layer=layer, name=f"{source.stem}_{layer}_rejected.csv")
         print(f"  除外した行と理由: {out}")
 
 
@@ -113,7 +100,7 @@ def _cmd_import(args) -> int:
         layer = args.layer or args.default_layer
         results = {
             layer: read_network_table(
-                source, layer, mapping=_mapping(args.mapping), sheet=args.sheet, existing_ids=existing(layer)
+                source, layer, mapping=parse_mapping(args.mapping), sheet=args.sheet, existing_ids=existing(layer)
             )
         }
     return _write(ws, results, source, replace=args.replace, user=args.user)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from scgeo.commands import write_rejected
+
 __all__ = ["register"]
 
 
@@ -44,9 +46,7 @@ def _cmd_import(args) -> int:
     detail = "、".join(f"{CONFIRMATION_FINDINGS[k]} {n}" for k, n in dict(found).items())
     print(f"確認の回答: 取込 {len(result.accepted)} 件 ({detail or '—'})、除外 {len(result.rejected)} 件")
     if len(result.rejected):
-        from scgeo.sheets import write_csv
-
-        out = write_csv(result.rejected, ws.path.parent / "rejected" / f"{Path(args.file).stem}_rejected.csv")
+        out = write_rejected(result.rejected, ws.path, Path(args.file), layer="confirmations")
         print(f"除外した行と理由: {out}")
         for _, row in result.rejected.head(5).iterrows():
             print(f"  {row['source_row']}行目: {row['reason']}")

@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 
 from scgeo._errors import InputError
+from scgeo.commands import rejected_path, write_rejected
 from scgeo.sheets import write_csv
 
 __all__ = ["register"]
@@ -21,8 +22,6 @@ __all__ = ["register"]
 def _save_rejected(ws, result, source: Path) -> None:
     if not len(result.rejected):
         return
-    from scgeo.cli import rejected_path
-
     # rejected log rows may carry need ids: kept with the internal outputs
     out = rejected_path(ws.path, source, layer="needs")
     write_csv(result.rejected, out)
@@ -107,10 +106,7 @@ def _cmd_plan_import(args) -> int:
         print(f"注意: {message}")
     print(f"{source.name}: {result.summary()}")
     if len(result.rejected):
-        from scgeo.cli import rejected_path
-
-        out = rejected_path(ws.path, source, layer="plans")
-        write_csv(result.rejected, out)
+        out = write_rejected(result.rejected, ws.path, source, layer="plans")
         print(f"除外した行は理由付きで {out} に保存しました。")
     return 0 if len(result.accepted) else 2
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+
+import pandas as pd
 
 from scgeo._errors import InputError
 from scgeo._text import normalise_header
 from scgeo.schema import PERSONAL_HEADERS, Layer
 
-__all__ = ["COORDINATE_ALIASES", "match_columns", "personal_headers"]
+__all__ = ["COORDINATE_ALIASES", "match_columns", "personal_headers", "read_columns"]
 
 COORDINATE_ALIASES = {
     "lat": ("lat", "緯度", "latitude", "y", "y座標", "ido", "緯度(世界測地系)", "緯度(10進)",
@@ -86,3 +89,40 @@ def personal_headers(headers: Iterable[str]) -> list[str]:
         if key in _PERSONAL or any(p in key for p in _PERSONAL_JA):
             out.append(header)
     return out
+
+
+def read_columns(path: str | Path | pd.DataFrame, layer: Layer, *, mapping: Mapping[str, str] | None,
+                 sheet: str | int | None, encoding: str | None, people: Callable[[list], list],
+                 people_message: str, keep: Iterable[str] = ()) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+    """Read a table, drop the columns that name people, and match the rest to ``layer``'s columns.
+
+    ``people(headers)`` lists the headers to drop (never those the ``mapping`` names, nor
+    ``keep``); ``people_message`` is the Japanese note that says so, ``{columns}`` naming them.
+
+    Returns
+    -------
+    (table, frame, messages)
+        The table as read (people's columns dropped; index ``source_row``, 1 = first data row),
+        the matched columns (with ``source_row``, same index) and the notes for the user.
+    """
+    from scgeo.io._tables import read_table
+
+    if isinstance(path, pd.DataFrame):
+        table, name = path.copy(), "表"
+        if table.index.name != "source_row":
+            table.index = pd.RangeIndex(1, len(table) + 1, name="source_row")
+    else:
+        table, name = read_table(path, sheet=sheet, encoding=encoding), Path(path).name
+    messages: list[str] = []
+    spared = set((mapping or {}).values()) | set(keep)
+    dropped = people([c for c in table.columns if c not in spared])
+    if dropped:
+        table = table.drop(columns=dropped)
+        messages.append(people_message.format(columns=", ".join(map(str, dropped))))
+    matched = match_columns(table.columns, layer, mapping=mapping)
+    frame = pd.DataFrame({col: table[header] for col, header in matched.items()}, index=table.index)
+    frame["source_row"] = table.index.to_numpy()
+    unused = [str(c) for c in table.columns if c not in matched.values()]
+    if unused:
+        messages.append(f"{name} の列 {', '.join(unused)} は使いませんでした。")
+    return table, frame, messages

@@ -22,8 +22,7 @@ import pandas as pd
 
 from scgeo._errors import InputError
 from scgeo._text import normalise_cell, normalise_header
-from scgeo.io._mapping import match_columns, personal_headers
-from scgeo.io._tables import read_table
+from scgeo.io._mapping import personal_headers, read_columns
 from scgeo.io.organisations import person_name_headers
 from scgeo.schema import (
     ACTIVITIES,
@@ -141,25 +140,10 @@ def id_list(value: object) -> list[str]:
 
 def _read(path: str | Path | pd.DataFrame, spec: Layer, *, mapping, sheet,
           encoding) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
-    if isinstance(path, pd.DataFrame):
-        table, name = path.copy(), "表"
-        if table.index.name != "source_row":
-            table.index = pd.RangeIndex(1, len(table) + 1, name="source_row")
-    else:
-        table, name = read_table(path, sheet=sheet, encoding=encoding), Path(path).name
-    messages: list[str] = []
-    wanted = set((mapping or {}).values())
-    people = [h for h in resident_headers(table.columns) if h not in wanted and h not in ("記録者", "担当SC")]
-    if people:
-        table = table.drop(columns=people)
-        messages.append(f"人の名前や連絡先にあたる列 {', '.join(people)} は取り込みませんでした"
-                        "(活動記録には住民・個人の名前を残しません)。")
-    matched = match_columns(table.columns, spec, mapping=mapping)
-    frame = pd.DataFrame({col: table[header] for col, header in matched.items()}, index=table.index)
-    frame["source_row"] = table.index.to_numpy()
-    unused = [str(c) for c in table.columns if c not in matched.values()]
-    if unused:
-        messages.append(f"{name} の列 {', '.join(unused)} は使いませんでした。")
+    table, frame, messages = read_columns(
+        path, spec, mapping=mapping, sheet=sheet, encoding=encoding, people=resident_headers, keep=("記録者", "担当SC"),
+        people_message="人の名前や連絡先にあたる列 {columns} は取り込みませんでした"
+                       "(活動記録には住民・個人の名前を残しません)。")
     return table, frame.reset_index(drop=True), messages
 
 

@@ -20,8 +20,7 @@ import pandas as pd
 
 from scgeo._errors import InputError
 from scgeo._text import normalise_cell, normalise_header
-from scgeo.io._mapping import match_columns
-from scgeo.io._tables import read_table
+from scgeo.io._mapping import read_columns
 from scgeo.schema import (
     COUNCIL_MEETINGS,
     COUNCILS,
@@ -212,25 +211,9 @@ def read_network_table(
     if layer not in NETWORK_LAYERS:
         raise InputError(f"レイヤ「{layer}」は取り込めません。使えるレイヤ: {', '.join(NETWORK_LAYERS)}")
     spec = NETWORK_LAYERS[layer]
-    if isinstance(path, pd.DataFrame):
-        table, name = path.copy(), "表"
-        if table.index.name != "source_row":
-            table.index = pd.RangeIndex(1, len(table) + 1, name="source_row")
-    else:
-        table, name = read_table(path, sheet=sheet, encoding=encoding), Path(path).name
-    messages: list[str] = []
-    people = person_name_headers(c for c in table.columns if c not in (mapping or {}).values())
-    if people:
-        table = table.drop(columns=people)
-        messages.append(
-            f"個人の名前にあたる列 {', '.join(people)} は取り込みませんでした(団体の情報だけを記録します)。"
-        )
-    matched = match_columns(table.columns, spec, mapping=mapping)
-    frame = pd.DataFrame({col: table[header] for col, header in matched.items()}, index=table.index)
-    frame["source_row"] = table.index.to_numpy()
-    unused = [c for c in table.columns if c not in matched.values()]
-    if unused:
-        messages.append(f"{name} の列 {', '.join(map(str, unused))} は使いませんでした。")
+    table, frame, messages = read_columns(
+        path, spec, mapping=mapping, sheet=sheet, encoding=encoding, people=person_name_headers,
+        people_message="個人の名前にあたる列 {columns} は取り込みませんでした(団体の情報だけを記録します)。")
     id_col = spec.id_column
     if id_col not in frame:
         frame[id_col] = [f"{_PREFIX[layer]}{i:04d}" for i in range(1, len(frame) + 1)]
