@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 OUT ?= out
+TEST_WORKERS ?= 2  # pytest-xdist workers for `make test` (0: one process)
 
 .PHONY: demo test sample screenshots lint app clean
 
@@ -20,7 +21,7 @@ demo: $(BIN)/.installed
 ## Installs Debian's chromium and a Japanese font first when root and missing; otherwise says which tests skip.
 test: $(BIN)/.installed
 	@sh tools/browser_deps.sh
-	$(BIN)/python -m pytest; rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest: no tests collected"; exit 0; fi; exit $$rc
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup; rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest: no tests collected"; exit 0; fi; exit $$rc
 
 ## sample: regenerate the bundled sample town under data/ (byte-identical from the fixed seed)
 sample: $(BIN)/.installed

@@ -14,6 +14,18 @@ import pytest
 from scgeo import Workspace
 
 ROOT = Path(__file__).resolve().parents[1]
+#: Test modules that drive Debian's chromium: one worker runs them one after another.
+BROWSER_MODULES = {"test_browser.py", "test_app_browser.py", "test_browser_geocode.py", "test_network_browser.py",
+                   "test_xss.py", "test_xss_app.py"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """With ``pytest -n N --dist loadgroup`` (``make test``): a module's tests stay on one worker (its
+    module fixtures are built once), and the browser modules share one worker, so that two
+    browsers and app servers never compete for the two cores."""
+    for item in items:
+        name = item.path.name
+        item.add_marker(pytest.mark.xdist_group("browser" if name in BROWSER_MODULES else str(item.path)))
 
 
 @pytest.fixture(scope="session")
