@@ -148,6 +148,17 @@ def _ensure_schema(cur) -> None:
                 .format(_table("edits"), sql.Identifier(SCHEMA, "edits_append_only")))
 
 
+def _grant(conn, dbname: str) -> str:
+    """The database roles of the four scgeo roles, with their grants; empty without ``CREATEROLE``."""
+    from scgeo.users import grant_database_roles
+
+    try:
+        with conn.transaction():  # a savepoint: without the right, the workspace is made, without roles
+            return ", ".join(grant_database_roles(conn, dbname))
+    except _psycopg().errors.InsufficientPrivilege:
+        return ""
+
+
 def _columns(cur) -> dict[str, set[str]]:
     """The workspace's tables (by layer name) and their columns, as the database has them."""
     cur.execute("SELECT n.nspname, c.relname, a.attname FROM pg_catalog.pg_attribute a "
@@ -195,6 +206,11 @@ def _copy_text(frame: pd.DataFrame, layer: Layer, srid: int) -> str:
     return "\n".join(lines.tolist()) + "\n"
 
 
+#: Tables with row-level security (rows about needs, :func:`scgeo.users.grant_database_roles`):
+#: written through a staging table, as ``COPY`` into them is refused for users it applies to.
+_ROW_SECURED = ("edits", "unplaced")
+
+
 def _write_rows(cur, name: str, frame: pd.DataFrame) -> None:
     from psycopg import sql
 
@@ -204,9 +220,18 @@ def _write_rows(cur, name: str, frame: pd.DataFrame) -> None:
     if not text:
         return
     names = sql.SQL(", ").join(map(sql.Identifier, columns))
-    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(_table(name), names)
-    with cur.copy(statement) as copy:
+    target = _table(name)
+    if name in _ROW_SECURED:
+        defs = [sql.SQL("{} {}").format(sql.Identifier(c.name), sql.SQL(_SQL_TYPES[c.dtype])) for c in layer.columns]
+        if layer.geometry:
+            defs.append(sql.SQL("geometry geometry"))
+        cur.execute(sql.SQL("CREATE TEMP TABLE scgeo_load ({}) ON COMMIT DROP").format(sql.SQL(", ").join(defs)))
+        target = sql.Identifier("scgeo_load")
+    with cur.copy(sql.SQL("COPY {} ({}) FROM STDIN").format(target, names)) as copy:
         copy.write(text.encode("utf-8"))
+    if name in _ROW_SECURED:
+        cur.execute(sql.SQL("INSERT INTO {} ({}) SELECT {} FROM scgeo_load").format(_table(name), names, names))
+        cur.execute("DROP TABLE scgeo_load")
 
 
 class PostgisTransaction(Transaction):
@@ -228,6 +253,8 @@ class PostgisTransaction(Transaction):
             if name == "edits":  # append-only: the history is only ever added to
                 old = self._last_edit_id()
                 frame = frame[frame["edit_id"] > old]
+                if len(frame):
+                    self.set_meta({"last_edit_id": int(frame["edit_id"].max())})
             else:
                 cur.execute(sql.SQL("DELETE FROM {}").format(_table(name)))
             _write_rows(cur, name, frame)
@@ -240,7 +267,16 @@ class PostgisTransaction(Transaction):
                             "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value", rows)
 
     def _last_edit_id(self) -> int:
+        # From meta (kept by every commit): a user who may not see the rows about needs sees a lower max.
+        row = self.conn.execute(f"SELECT value FROM {SCHEMA}.meta WHERE key = 'last_edit_id'").fetchone()
+        if row and row[0]:
+            return int(row[0])
         return int(self.conn.execute(f"SELECT coalesce(max(edit_id), 0) FROM {SCHEMA}.edits").fetchone()[0])
+
+    def _flush(self, version: int) -> None:
+        start = self._last_edit_id()
+        super()._flush(version)
+        self.set_meta({"last_edit_id": start + len(self._edits)})
 
     def _append_edits(self, rows: pd.DataFrame) -> None:
         with self.conn.cursor() as cur:
@@ -319,6 +355,7 @@ class PostgisWorkspace(Workspace):
                              "created_at": _now(), "updated_at": _now(), "version": 1})
                 yield tx
                 tx._flush(tx.next_version or 1)
+                tx.set_meta({"database_roles": _grant(conn, ws.dbname)})
 
     @classmethod
     def create(cls, path: str | Path, *, muni_code: str, muni_name: str = "",
@@ -346,10 +383,16 @@ class PostgisWorkspace(Workspace):
                 try:
                     with conn.transaction(), conn.cursor() as cur:
                         _ensure_schema(cur)
+                        _grant(conn, ws.dbname)
                 except _psycopg().Error as exc:
                     raise WorkspaceError(f"{ws.location} はこの版の scgeo より古い形式です。データベースの所有者で"
                                          f"一度開いて更新してください({str(exc).strip()})。") from exc
         return ws
+
+    def _denied(self, exc: Exception, what: str) -> WorkspaceError:
+        user = _psycopg().conninfo.conninfo_to_dict(self.url).get("user") or "(既定の利用者)"
+        return WorkspaceError(f"{what}権限がありません(データベースの利用者 {user})。"
+                              "必要なら管理者に役割を付けてもらってください。")
 
     @staticmethod
     def _is_workspace(conn) -> bool:
@@ -380,7 +423,10 @@ class PostgisWorkspace(Workspace):
         if name not in STORED_LAYERS:
             return 0
         with self.connect() as conn:
-            return int(conn.execute(sql.SQL("SELECT count(*) FROM {}").format(_table(name))).fetchone()[0])
+            try:
+                return int(conn.execute(sql.SQL("SELECT count(*) FROM {}").format(_table(name))).fetchone()[0])
+            except _psycopg().errors.InsufficientPrivilege as exc:
+                raise self._denied(exc, f"{STORED_LAYERS[name].label}を読む") from exc
 
     def read(self, name: str) -> pd.DataFrame:
         """Read a layer, coerced to its schema (GeoDataFrame for layers with geometry)."""
@@ -395,7 +441,10 @@ class PostgisWorkspace(Workspace):
             columns.append(sql.SQL("ST_AsBinary(geometry)"))
         query = sql.SQL("SELECT {} FROM {} ORDER BY fid").format(sql.SQL(", ").join(columns), _table(name))
         with self.connect() as conn:
-            rows = conn.execute(query).fetchall()
+            try:
+                rows = conn.execute(query).fetchall()
+            except _psycopg().errors.InsufficientPrivilege as exc:
+                raise self._denied(exc, f"{layer.label}を読む") from exc
         if not rows:
             return empty_frame(layer, crs=crs if layer.geometry else None)
         frame = pd.DataFrame.from_records(rows, columns=[*layer.names, *(["geometry"] if layer.geometry else [])])
@@ -414,8 +463,11 @@ class PostgisWorkspace(Workspace):
 
         layer = STORED_LAYERS[name]
         with self.connect() as conn:
-            rows = conn.execute(sql.SQL("SELECT {} FROM {}").format(sql.Identifier(layer.id_column),
-                                                                   _table(name))).fetchall()
+            try:
+                rows = conn.execute(sql.SQL("SELECT {} FROM {}").format(sql.Identifier(layer.id_column),
+                                                                       _table(name))).fetchall()
+            except _psycopg().errors.InsufficientPrivilege as exc:
+                raise self._denied(exc, f"{layer.label}を読む") from exc
         return {str(r[0]) for r in rows}
 
     def _bounds(self, name: str) -> tuple[float, float, float, float]:
@@ -438,24 +490,30 @@ class PostgisWorkspace(Workspace):
         """
         psycopg = _psycopg()
         timeout_ms = int(get_settings().lock_timeout_s * 1000)
-        with self.connect(autocommit=False) as conn:
-            with conn.transaction():
-                conn.execute(f"SET LOCAL lock_timeout = {timeout_ms:d}")
-                try:
-                    row = conn.execute(f"SELECT value FROM {SCHEMA}.meta WHERE key = 'version' FOR UPDATE").fetchone()
-                except psycopg.errors.LockNotAvailable as exc:
-                    raise WorkspaceBusyError(
-                        f"他の人が更新中です({self.location})。{get_settings().lock_timeout_s:g}秒待っても終わらなかった"
-                        "ため中止しました。しばらく待ってから、もう一度試してください。") from exc
-                current = int(row[0]) if row and row[0] else 0
-                if expected_version is not None and int(expected_version) != current:
-                    raise WorkspaceConflictError(
-                        f"ワークスペースは、読み込んだ後に他の人が更新しました(読み込んだ版 {expected_version}、"
-                        f"現在の版 {current})。上書きせずに中止しました。読み直して変更を確かめてから、"
-                        "もう一度保存してください。")
-                tx = PostgisTransaction(conn, self)
-                yield tx
-                tx._flush(current + 1)
+        with self.connect(autocommit=False) as conn, self._writing(), conn.transaction():
+            conn.execute(f"SET LOCAL lock_timeout = {timeout_ms:d}")
+            try:
+                row = conn.execute(f"SELECT value FROM {SCHEMA}.meta WHERE key = 'version' FOR UPDATE").fetchone()
+            except psycopg.errors.LockNotAvailable as exc:
+                raise WorkspaceBusyError(
+                    f"他の人が更新中です({self.location})。{get_settings().lock_timeout_s:g}秒待っても終わらなかった"
+                    "ため中止しました。しばらく待ってから、もう一度試してください。") from exc
+            current = int(row[0]) if row and row[0] else 0
+            if expected_version is not None and int(expected_version) != current:
+                raise WorkspaceConflictError(
+                    f"ワークスペースは、読み込んだ後に他の人が更新しました(読み込んだ版 {expected_version}、"
+                    f"現在の版 {current})。上書きせずに中止しました。読み直して変更を確かめてから、"
+                    "もう一度保存してください。")
+            tx = PostgisTransaction(conn, self)
+            yield tx
+            tx._flush(current + 1)
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        try:
+            yield
+        except _psycopg().errors.InsufficientPrivilege as exc:
+            raise self._denied(exc, "ワークスペースに書き込む") from exc
 
     def restore(self, generation: int = 1, *, user: str | None = None) -> Path:
         """Not for a database: restore the server's backup, or migrate a GeoPackage snapshot back."""

@@ -71,6 +71,7 @@ from scgeo.schema import (
     SNAPSHOTS,
     TIES,
     UNPLACED,
+    USERS,
     VENUES,
     ImportResult,
     Layer,
@@ -92,6 +93,8 @@ STORED_LAYERS: dict[str, Layer] = {
 STORED_LAYERS.update({layer.name: layer for layer in (ORGANISATIONS, TIES, COUNCILS, COUNCIL_MEETINGS, HELPERS)})
 # The coordinator's year: the activity log, the annual plan and the monthly snapshots (immutable).
 STORED_LAYERS.update({layer.name: layer for layer in (ACTIVITIES, PLANS, SNAPSHOTS, SNAPSHOT_FIGURES)})
+# Who may log in, with which role (scgeo.users): password hashes, never imported or edited as features.
+STORED_LAYERS[USERS.name] = USERS
 #: Layers written once and never changed (``scgeo.report.snapshots``): edits of them are refused.
 IMMUTABLE_LAYERS = ("snapshots", "snapshot_figures")
 # Point layers filled from tables (CSV/xlsx), geocoded on import when coordinates are missing.
@@ -104,10 +107,12 @@ CORE_LAYERS = ("areas", "population", "resources", "needs", "edits")
 _IMPORTABLE = ("resources", "needs", "venues", "organisations", "ties", "councils", "council_meetings", "helpers",
                "activities", "plans")
 _NOT_IMPORTABLE = ("areas", "population", "edits", "network_nodes", "network_edges", "basemap_lines",
-                   "publications", "unplaced", *IMMUTABLE_LAYERS)
+                   "publications", "unplaced", "users", *IMMUTABLE_LAYERS)
 
 
 def _refuse_immutable(name: str) -> None:
+    if name == "users":  # never as features: the history would keep password hashes
+        raise InputError("利用者は `scgeo user add|list|disable|reset` で管理します。")
     if name in IMMUTABLE_LAYERS:
         raise InputError(f"{STORED_LAYERS[name].label}は書いたあと変更できません(`scgeo snapshot` で新しく作ります)。")
 
