@@ -254,9 +254,12 @@ EVERY_PAGE = {
 }
 # Latin words a Japanese user reads as names, not as English left behind
 ALLOWED_WORDS = {"scgeo", "CSV", "Excel", "HTML", "PDF", "JSON", "GeoPackage", "GeoJSON", "Shapefile", "OpenStreetMap",
-                 "Leaflet", "UTF", "Shift_JIS", "MB", "KB", "km", "ha", "ID", "SC", "QGIS", "EPSG", "xlsx", "BOM"}
+                 "Leaflet", "UTF", "Shift_JIS", "MB", "KB", "km", "ha", "ID", "SC", "QGIS", "EPSG", "xlsx", "BOM",
+                 "NPO",
+                 "yyyy", "mm", "dd"}  # the empty date field's own mask (yyyy/mm/dd), read as 年/月/日
 WORD = re.compile(r"(?<![A-Za-z])[A-Za-z]{2,}(?:[_:][A-Za-z]+)*")
-PATHLIKE = re.compile(r"\S*[/\\]\S*|\S+\.(?:gpkg|csv|xlsx|html|pdf|json|geojson)\b")
+PATHLIKE = re.compile(r"\S*[/\\]\S*|\S+\.(?:gpkg|csv|xlsx|html|pdf|json|geojson)\b"
+                      r"|\b[A-Z]{1,3}-[0-9a-f]{4,}\b")  # and pseudonymous ids such as N-0acadb
 
 # The text a user reads: visible text, without code samples, inputs and icon ligatures; with the
 # cells the data grids draw on canvas (their accessible copy).
@@ -296,7 +299,7 @@ FURNITURE = """() => {
       for (let j = i + 1; j < names.length; j++)
         if (hit(boxes[names[i]], boxes[names[j]])) overlaps.push(names[i] + '/' + names[j]);
     const spans = k => [...document.querySelectorAll('.scgeo-label-' + k + ' span')]
-        .map(e => e.getBoundingClientRect());
+        .filter(e => getComputedStyle(e).visibility !== 'hidden').map(e => e.getBoundingClientRect());
     const counts = spans('count'), names2 = [...spans('jhs_district'), ...spans('living_area')];
     for (const c of counts) for (const n of names2) if (hit(c, n)) overlaps.push('need count/district name');
     const map = document.querySelector('.leaflet-container').getBoundingClientRect();
@@ -363,7 +366,8 @@ def test_every_page_in_japanese_without_overlaps(server, browser_page, screensho
             if path == "matching":
                 page.get_by_role("button", name="マッチングを実行").click()
                 ready = "[data-testid='stDataFrameResizable']"
-            page.wait_for_selector(ready, state="visible", timeout=60_000)
+            # the first element matching may sit in a closed tab: wait for one that shows
+            page.wait_for_selector(f"{ready} >> visible=true", timeout=60_000)
             _wait_idle(page)
             where = f"/{path} at {size['width']}×{size['height']}"
             assert not page.locator("[role=dialog]").count(), f"{where}: a dialog (page not found?)"

@@ -317,3 +317,42 @@ def test_helpers_beside_suppressed_needs(sample_workspace, capsys):
     assert main(["org", "helpers", str(ws.path), "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert len(rows) == len(table) and "needs_count" not in rows[0]
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(2, 8), st.lists(st.tuples(st.integers(0, 7), st.integers(0, 7)), max_size=20),
+       st.lists(st.booleans(), min_size=8, max_size=8))
+def test_tie_lines_are_exactly_the_located_ties(n, raw, located):
+    """A line per tie whose two (distinct) ends have a location, from source to target; the rest counted."""
+    import shapely
+
+    from scgeo.analysis.ties import tie_lines
+
+    orgs = _orgs(n).assign(lon=[140.0 + i / 100 if located[i] else np.nan for i in range(n)],
+                           lat=[35.0 + i / 200 if located[i] else np.nan for i in range(n)])
+    pairs = [(a % n, b % n) for a, b in raw if a % n != b % n]
+    graph = tie_graph(_ties(pairs), organisations=orgs)
+    lines, not_drawn = tie_lines(graph)
+    expected = [(f"t{i}", a, b) for i, (a, b) in enumerate(pairs) if located[a] and located[b]]
+    assert lines["tie_id"].tolist() == [t for t, _, _ in expected]
+    assert not_drawn == len(pairs) - len(expected)
+    assert lines.crs.to_epsg() == 4326
+    for geom, (_, a, b) in zip(lines.geometry, expected, strict=True):
+        np.testing.assert_allclose(shapely.get_coordinates(geom),
+                                   [[140.0 + a / 100, 35.0 + a / 200], [140.0 + b / 100, 35.0 + b / 200]])
+    assert lines["source_name"].tolist() == [f"団体{a}" for _, a, _ in expected]
+
+
+def test_ties_on_the_council_map(sample_copy, tmp_path):
+    """The council map has the 関係者のつながり layer, off at first, names escaped, the unplaced counted."""
+    from scgeo.analysis.ties import tie_lines
+    from scgeo.report.council import export_council
+
+    graph = workspace_graph(sample_copy)
+    lines, not_drawn = tie_lines(graph)
+    assert len(lines) > 20 and not_drawn > 0
+    html = export_council(sample_copy, tmp_path / "council.html").read_text(encoding="utf-8")
+    assert '"関係者のつながり"' in html or "関係者のつながり" in html
+    assert f"位置のない相手とのつながり {not_drawn:,}本は描いていません" in html
+    first = lines.iloc[0]
+    assert f"{first.source_name} ― {first.target_name}" in html

@@ -16,9 +16,12 @@ from app_state import (
     workspace,
 )
 
+import scgeo
 from scgeo.analysis.freshness import STATE_LABELS, freshness
+from scgeo.analysis.ties import tie_lines
 from scgeo.filters import areas_within, filter_resources
 from scgeo.maps import offline_html, resource_map
+from scgeo.report.network import workspace_graph
 
 TILES = "地理院タイル(淡色地図)"
 ALL_AREAS = "市全域"
@@ -85,8 +88,9 @@ def map_html(path: str, stamp: int, area_id: str | None, today: dt.date, title: 
     build or send a new map, only the ids of the resources to show (``scgeo.show`` in the page).
     On 地理院タイル when they load, else on the workspace's own street map (offline).
     """
+    ties, not_drawn = tie_lines(workspace_graph(scgeo.Workspace.open(path)))  # the layer starts off
     m = resource_map(_areas, _resources, title=title, today=today, click_events=True, streets=_streets,
-                     basemap_lines=_lines, basemap=TILES, review_flags=_flags)
+                     basemap_lines=_lines, basemap=TILES, review_flags=_flags, ties=ties, ties_not_drawn=not_drawn)
     return offline_html(m)
 
 

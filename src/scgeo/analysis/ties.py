@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from scipy import sparse
 from scipy.sparse import csgraph
 
@@ -46,6 +47,7 @@ __all__ = [
     "propose_ties",
     "tie_changes",
     "tie_graph",
+    "tie_lines",
     "ties_by_area",
 ]
 
@@ -373,6 +375,37 @@ def ties_by_area(graph: TieGraph, areas: gpd.GeoDataFrame, *, level: str = "livi
     return table.sort_values(["area_a", "area_b"], na_position="last").reset_index(drop=True)[
         ["area_a", "name_a", "area_b", "name_b", "within", "ties"]
     ]
+
+
+def tie_lines(graph: TieGraph) -> tuple[gpd.GeoDataFrame, int]:
+    """The ties in force whose two ends have a location, as straight lines (EPSG:4326) for a map.
+
+    Returns
+    -------
+    (lines, not_drawn)
+        ``lines``: one row per tie, ``tie_id``, ``kind``, ``strength``, ``source_name``,
+        ``target_name``, ``geometry`` (LineString from source to target); ``not_drawn``: the ties
+        in force left out because an end has no location (a council, a resource without a
+        point, an organisation without an address) — said on the map, not hidden.
+    """
+    place = graph.nodes.set_index("node")[["lon", "lat", "name"]]
+    e = graph.edges[graph.edges["source"] != graph.edges["target"]]
+    a = place.reindex(e["source"]).to_numpy()
+    b = place.reindex(e["target"]).to_numpy()
+    xy = np.stack([a[:, :2], b[:, :2]], axis=1).astype(float)  # (ties, 2 ends, lon/lat)
+    located = np.isfinite(xy).all(axis=(1, 2)) & (xy[:, 0] != xy[:, 1]).any(axis=1)
+    lines = gpd.GeoDataFrame(
+        {
+            "tie_id": e["tie_id"].to_numpy()[located],
+            "kind": e["kind"].to_numpy()[located],
+            "strength": e["strength"].to_numpy()[located],
+            "source_name": a[located, 2],
+            "target_name": b[located, 2],
+        },
+        geometry=shapely.linestrings(xy[located]) if located.any() else [],
+        crs=4326,
+    )
+    return lines, int((~located).sum())
 
 
 def tie_changes(ties: pd.DataFrame, start: object, end: object) -> dict[str, pd.DataFrame]:

@@ -51,7 +51,7 @@ PAGE_CSS = """
 .scgeo-legend .n { color: #666; margin-left: auto; padding-left: 8px; }
 .scgeo-legend .hint { width: 18px; text-align: center; color: #555; }
 .scgeo-layers-open .scgeo-legend, .scgeo-layers-open .scgeo-title { display: none; }
-.leaflet-control-attribution { max-width: calc(100% - 190px); white-space: normal; text-align: right; }
+.leaflet-control-attribution { max-width: calc(100vw - 190px); white-space: normal; text-align: right; }
 .leaflet-control-layers-expanded { max-height: calc(100% - 60px); overflow-y: auto; }
 .scgeo-title { position: absolute; top: 10px; left: 56px; z-index: 1000; padding: 6px 14px;
   max-width: calc(100% - 130px); box-sizing: border-box; }
@@ -81,6 +81,32 @@ window.scgeo = window.scgeo || {categories: {}, needs: {}, areas: {}, overlays: 
     return L.marker(latlng, {interactive: false, keyboard: false, pane: 'tooltipPane', icon: L.divIcon({
       className: 'scgeo-label scgeo-label-' + kind, html: '<span>' + S.esc(text) + '</span>', iconSize: null})});
   };
+  // Need counts and area names share a point when the map is zoomed out. Counts stay where they
+  // are; names, 圏域 before 中学校区, move up above a count that covers them, and are hidden (the
+  // boundary's tooltip still names the area) if they would still cover a count or a name already
+  // placed. Maps without counts keep every name. Run after every zoom and layer change.
+  S.declutter = function (map) {
+    var root = map.getContainer();
+    function hit(a, b) { return !(a.right <= b.left || b.right <= a.left || a.bottom <= b.top || b.bottom <= a.top); }
+    function run() {
+      var names = [].slice.call(root.querySelectorAll('.scgeo-label-living_area span'))
+        .concat([].slice.call(root.querySelectorAll('.scgeo-label-jhs_district span')));
+      names.forEach(function (n) { n.style.marginTop = ''; n.style.visibility = ''; });
+      var placed = [].map.call(root.querySelectorAll('.scgeo-label-count span'),
+                               function (e) { return e.getBoundingClientRect(); });
+      if (!placed.length) return;
+      names.forEach(function (n) {
+        var b = n.getBoundingClientRect(), lift = 0;
+        if (!b.width) return;  // in a layer switched off
+        placed.forEach(function (a) { if (hit(a, b)) lift = Math.max(lift, b.bottom - a.top + 2); });
+        if (lift) { n.style.marginTop = (-lift) + 'px'; b = n.getBoundingClientRect(); }
+        if (lift && placed.some(function (a) { return hit(a, b); })) n.style.visibility = 'hidden';
+        else placed.push(b);
+      });
+    }
+    map.on('zoomend overlayadd overlayremove', run);
+    run();
+  };
   // The map's furniture: the legend lists only what is switched on (rows with data-layers), hints
   // (data-unless) while a layer is off; the legend steps aside while the layer list is open; the
   // tile basemap gives way to the built-in street map when its tiles cannot load (offline).
@@ -104,6 +130,7 @@ window.scgeo = window.scgeo || {categories: {}, needs: {}, areas: {}, overlays: 
     };
     map.on('overlayadd overlayremove baselayerchange', S.syncLegend);
     S.syncLegend();
+    S.declutter(map);
     var details = box && box.querySelector('details');  // a narrow map (a frame in the app): legend folded
     if (details && map.getContainer().clientWidth < 720) details.open = false;
     var ctl = control.getContainer(), container = map.getContainer();

@@ -24,9 +24,10 @@ import pandas as pd
 from scgeo.analysis.ties import TieGraph, network_metrics
 from scgeo.schema import NODE_TYPE_LABELS, TIE_KIND_LABELS, TIE_STRENGTH_LABELS
 
-__all__ = ["ecomap_layout", "network_figure", "network_html", "network_layout", "save_network_view"]
+__all__ = ["KIND_COLORS", "STRENGTH_DASH", "STRENGTH_WIDTH", "ecomap_layout", "network_figure", "network_html",
+           "network_layout", "save_network_view"]
 
-_KIND_COLORS = {
+KIND_COLORS = {  # by the kind of tie (the map's 関係者のつながり layer uses them too)
     "operates": "#2b8cbe",
     "partner": "#31a354",
     "member": "#756bb1",
@@ -34,8 +35,8 @@ _KIND_COLORS = {
     "support": "#d6616b",
 }
 _TYPE_COLORS = {"resource": "#fdae6b", "council": "#9e9ac8", "coordinator": "#636363"}
-_WIDTH = {"strong": 3.2, "medium": 1.8, "weak": 1.2}
-_DASH = {"strong": "", "medium": "", "weak": "6 4"}
+STRENGTH_WIDTH = {"strong": 3.2, "medium": 1.8, "weak": 1.2}
+STRENGTH_DASH = {"strong": "", "medium": "", "weak": "6 4"}
 
 
 def _node_colors(nodes: pd.DataFrame) -> list[str]:
@@ -150,11 +151,11 @@ def _svg(graph: TieGraph, pos: pd.DataFrame, metrics: pd.DataFrame, *, focus: st
         (x1, y1), (x2, y2) = xy(e.source), xy(e.target)
         strength = e.strength if isinstance(e.strength, str) else "medium"
         title = f"{TIE_KIND_LABELS.get(e.kind, e.kind)}(強さ: {TIE_STRENGTH_LABELS.get(strength, '中')})"
-        dash = f' stroke-dasharray="{_DASH[strength]}"' if _DASH[strength] else ""
+        dash = f' stroke-dasharray="{STRENGTH_DASH[strength]}"' if STRENGTH_DASH[strength] else ""
         parts.append(
             f'<line class="tie" data-a="{html.escape(e.source)}" data-b="{html.escape(e.target)}" '
-            f'x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" stroke="{_KIND_COLORS.get(e.kind, "#999")}" '
-            f'stroke-width="{_WIDTH[strength]}"{dash} opacity="0.75"><title>{html.escape(title)}</title></line>'
+            f'x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" stroke="{KIND_COLORS.get(e.kind, "#999")}" '
+            f'stroke-width="{STRENGTH_WIDTH[strength]}"{dash} opacity="0.75"><title>{html.escape(title)}</title></line>'
         )
     colors = dict(zip(graph.nodes["node"], _node_colors(graph.nodes), strict=True))
     for n in graph.nodes.itertuples(index=False):
@@ -200,7 +201,7 @@ def _short(name: object, limit: int = 14) -> str:
 
 def _legend_html() -> str:
     kinds = "".join(
-        f'<span><i style="background:{c}"></i>{html.escape(TIE_KIND_LABELS[k])}</span>' for k, c in _KIND_COLORS.items()
+        f'<span><i style="background:{c}"></i>{html.escape(TIE_KIND_LABELS[k])}</span>' for k, c in KIND_COLORS.items()
     )
     return (
         f'<div class="legend"><b>つながりの種類</b>{kinds}<br><b>強さ</b><span>━ 強</span><span>─ 中</span>'
@@ -290,8 +291,8 @@ def network_figure(graph: TieGraph, *, title: str, focus: str | None = None, dep
         ax.plot(
             [x1, x2],
             [y1, y2],
-            color=_KIND_COLORS.get(e.kind, "#999"),
-            lw=_WIDTH[strength] * 0.8,
+            color=KIND_COLORS.get(e.kind, "#999"),
+            lw=STRENGTH_WIDTH[strength] * 0.8,
             ls="--" if strength == "weak" else "-",
             alpha=0.7,
             zorder=1,
@@ -325,7 +326,7 @@ def network_figure(graph: TieGraph, *, title: str, focus: str | None = None, dep
         )
     day = graph.on.date().isoformat() if graph.on is not None else ""
     ax.set_title(f"{title}  ({day} 時点)", fontproperties=font, fontsize=14)
-    handles = [Line2D([], [], color=c, lw=2, label=TIE_KIND_LABELS[k]) for k, c in _KIND_COLORS.items()]
+    handles = [Line2D([], [], color=c, lw=2, label=TIE_KIND_LABELS[k]) for k, c in KIND_COLORS.items()]
     handles += [
         Line2D([], [], color="#555", lw=2.5, label="強"),
         Line2D([], [], color="#555", lw=1.2, ls="--", label="弱"),

@@ -33,6 +33,7 @@ from scgeo.maps._layers import (
     round_geojson,
 )
 from scgeo.maps._proposed import add_proposed
+from scgeo.maps._ties import add_ties
 from scgeo.maps.offline import leaflet_only
 from scgeo.schema import (
     AREA_LEVEL_LABELS,
@@ -348,6 +349,8 @@ def resource_map(
     proposed: gpd.GeoDataFrame | None = None,
     proposed_area: gpd.GeoDataFrame | None = None,
     venues: gpd.GeoDataFrame | None = None,
+    ties: gpd.GeoDataFrame | None = None,
+    ties_not_drawn: int = 0,
     notes: Sequence[str] = (),
 ):
     """Build the 地域資源マップ.
@@ -417,6 +420,10 @@ def resource_map(
     venues
         The workspace's ``venues`` (公民館, 集会所 …): one layer of small rings with name, kind,
         capacity and opening hours; places for an activity, not services (not in the counts).
+    ties, ties_not_drawn
+        Ties between located organisations and resources (:func:`scgeo.analysis.ties.tie_lines`)
+        and the number left out for want of a location: the layer 「関係者のつながり」, off when
+        the map opens, lines coloured by kind and dashed when weak.
 
     Returns
     -------
@@ -515,9 +522,12 @@ def resource_map(
         ("roads", lg.line_row(st["major"]["color"], "主要道路", width=3, layer=VECTOR_BASEMAP)),
         ("rivers", lg.line_row(st["river"]["color"], "川", width=4, layer=VECTOR_BASEMAP)),
         ("rails", lg.line_row(st["rail"]["color"], "鉄道", width=3, dash="14 5", layer=VECTOR_BASEMAP))) if have[key]]
+    tie_rows: list[str] = []
+    if ties is not None and len(ties):
+        add_ties(m, ties, ties_not_drawn, tie_rows)
     note_rows = [lg.row("", f"※ {note}") for note in notes]
-    sections = [("社会資源の種別", category_rows), *sections, ("分析結果", analysis), ("計算の前提", note_rows),
-                ("区域・背景", area_rows)]
+    sections = [("社会資源の種別", category_rows), *sections, ("分析結果", analysis), ("関係者のつながり", tie_rows),
+                ("計算の前提", note_rows), ("区域・背景", area_rows)]
     if basemap == VECTOR_BASEMAP:
         background = vector_attribution(streets, basemap_lines) or "なし(ワークスペースに背景の線がありません)"
     else:

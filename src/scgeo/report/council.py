@@ -2,7 +2,8 @@
 
 :func:`council_layers` runs what the map shows besides the inventory — blank zones (空白地帯)
 of the gap analysis and need counts per 中学校区, audited against every earlier release and
-recorded in the workspace's publication ledger (:func:`scgeo.privacy.publish_needs`) — and
+recorded in the workspace's publication ledger (:func:`scgeo.privacy.publish_needs`), and the
+ties between located organisations and resources (a layer that starts off) — and
 :func:`export_council` writes :func:`scgeo.maps.council.export_council_map` with them, so
 ``scgeo export-map``, the app's 出力 page and ``make demo`` hand out the same file.
 """
@@ -12,23 +13,24 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-import geopandas as gpd
-
+from scgeo.analysis.ties import tie_lines
 from scgeo.maps.council import export_council_map, select_area
 from scgeo.privacy import publish_needs
 from scgeo.report.gaps import gap_report
+from scgeo.report.network import workspace_graph
 
 __all__ = ["council_layers", "export_council"]
 
 
 def council_layers(ws, *, area: str | None = None, need_level: str = "jhs_district") -> dict:
-    """``{"blank_zones": …, "need_counts": …}`` for the council map (public: no individual needs).
+    """``{"blank_zones": …, "need_counts": …, "ties": …, "ties_not_drawn": n}`` for the council map.
 
-    Blank zones need town-block population; need counts need needs and areas of ``need_level``.
-    A layer that cannot be made is ``None`` (the map then simply has no such layer). With
-    ``area``, only the blank zones touching that 日常生活圏域 / 中学校区 are kept.
+    Public: no individual needs. Blank zones need town-block population; need counts need needs
+    and areas of ``need_level``; ties need the ``ties`` layer. A layer that cannot be made is
+    ``None`` (the map then simply has no such layer). With ``area``, only the blank zones and
+    ties touching that 日常生活圏域 / 中学校区 are kept.
     """
-    layers: dict[str, gpd.GeoDataFrame | None] = {"blank_zones": None, "need_counts": None}
+    layers: dict = {"blank_zones": None, "need_counts": None, "ties": None, "ties_not_drawn": 0}
     areas = ws.areas()
     shape = select_area(areas, area).geometry.iloc[0] if area is not None else None
     if ws.count("population") and ws.count("resources"):
@@ -41,6 +43,11 @@ def council_layers(ws, *, area: str | None = None, need_level: str = "jhs_distri
         if shape is not None:
             counts = counts[counts.to_crs(areas.crs).geometry.representative_point().covered_by(shape)]
         layers["need_counts"] = counts
+    if ws.count("ties"):
+        lines, layers["ties_not_drawn"] = tie_lines(workspace_graph(ws))
+        if shape is not None:
+            lines = lines[lines.to_crs(areas.crs).geometry.intersects(shape)]
+        layers["ties"] = lines
     return layers
 
 
