@@ -33,7 +33,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from scgeo import Workspace, validate
+from scgeo import Workspace, get_settings, validate
 from scgeo._errors import WorkspaceBusyError, WorkspaceConflictError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -53,7 +53,7 @@ def _run(target, *, editors: int, shared: int, edits: int, mode: str) -> dict:
     ws = _workspace(target)
     plan = [(f"E{e:02d}", f"R{e:03d}") for e in range(editors)] + [(f"S{s}", "R299") for s in range(shared)]
     barrier = threading.Barrier(len(plan))
-    latencies, conflicts, busy, saved = [], [0], [0], []
+    latencies, conflicts, busy, saved = [], {"own": 0, "shared": 0}, [0], []
     lock = threading.Lock()
 
     def editor(name: str, rid: str) -> None:
@@ -69,7 +69,7 @@ def _run(target, *, editors: int, shared: int, edits: int, mode: str) -> dict:
                     break
                 except WorkspaceConflictError:
                     with lock:
-                        conflicts[0] += 1
+                        conflicts["shared" if name.startswith("S") else "own"] += 1
                 except WorkspaceBusyError:
                     with lock:
                         busy[0] += 1
@@ -89,9 +89,9 @@ def _run(target, *, editors: int, shared: int, edits: int, mode: str) -> dict:
     last = updates.groupby("feature_id")["new_value"].last()
     current = ws.read("resources").set_index("resource_id")["notes"]
     lost = abs(len(updates) - len(saved)) + int((current[last.index] != last).sum())
-    attempts = len(saved) + conflicts[0]
-    return {"edits": len(saved), "edits_s": len(saved) / wall, "conflicts": conflicts[0],
-            "conflict_rate": conflicts[0] / attempts, "busy": busy[0],
+    total = conflicts["own"] + conflicts["shared"]
+    return {"edits": len(saved), "edits_s": len(saved) / wall, "conflicts": total, "own": conflicts["own"],
+            "shared": conflicts["shared"], "conflict_rate": total / (len(saved) + total), "busy": busy[0],
             "p50_s": statistics.median(latencies), "p95_s": float(np.percentile(latencies, 95)), "lost": lost}
 
 
@@ -120,13 +120,15 @@ def main() -> None:
 def _bench(args, url: str) -> None:
     folder = Path(tempfile.mkdtemp(prefix="scgeo-bench-"))
     print(f"{args.editors} editors on their own resource + {args.shared} on one shared resource, "
-          f"{args.edits} edits each; workspace of 300 resources")
-    print(f"{'backend':8} {'mode':10} {'edits':>5} {'edits/s':>8} {'conflicts':>9} {'rate':>6} {'busy':>4} "
-          f"{'p50 s':>6} {'p95 s':>6} {'lost':>4}")
+          f"{args.edits} edits each; workspace of 300 resources; busy = lock waits over "
+          f"{get_settings().lock_timeout_s:g} s (retried)")
+    print(f"{'backend':8} {'mode':10} {'edits':>5} {'edits/s':>8} {'conflicts (own/shared)':>22} {'rate':>6} "
+          f"{'busy':>4} {'p50 s':>6} {'p95 s':>6} {'lost':>4}")
     for mode in args.modes.split(","):
         for backend, target in (("gpkg", folder / "bench.gpkg"), ("postgis", url)):
             r = _run(target, editors=args.editors, shared=args.shared, edits=args.edits, mode=mode)
-            print(f"{backend:8} {mode:10} {r['edits']:5d} {r['edits_s']:8.1f} {r['conflicts']:9d} "
+            split = f"{r['conflicts']} ({r['own']}/{r['shared']})"
+            print(f"{backend:8} {mode:10} {r['edits']:5d} {r['edits_s']:8.1f} {split:>22} "
                   f"{r['conflict_rate']:6.1%} {r['busy']:4d} {r['p50_s']:6.2f} {r['p95_s']:6.2f} {r['lost']:4d}")
 
 

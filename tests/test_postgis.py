@@ -167,7 +167,10 @@ def test_a_database_of_an_older_version_gains_new_layers_and_columns(pg_ws):
     with psycopg.connect(pg_ws.url, autocommit=True) as conn:
         conn.execute("DROP TABLE scgeo.venues")
         conn.execute("ALTER TABLE scgeo.resources DROP COLUMN notes")
+        conn.execute("DELETE FROM scgeo.meta WHERE key = 'database_roles'")  # as if made without CREATEROLE
     reopened = Workspace.open(pg_ws.url)
+    assert reopened.meta()["database_roles"] == ", ".join(f"{pg_ws.dbname}_{r}" for r in
+                                                          ("viewer", "editor", "internal", "admin"))
     assert reopened.count("venues") == 0 and reopened.ids("resources") == {"R1", "R2"}
     assert reopened.read("resources")["notes"].isna().all()
     reopened.update_feature("resources", "R1", {"notes": "戻った列"})

@@ -387,6 +387,12 @@ class PostgisWorkspace(Workspace):
                 except _psycopg().Error as exc:
                     raise WorkspaceError(f"{ws.location} はこの版の scgeo より古い形式です。データベースの所有者で"
                                          f"一度開いて更新してください({str(exc).strip()})。") from exc
+            roles = conn.execute(f"SELECT value FROM {SCHEMA}.meta WHERE key = 'database_roles'").fetchone()
+            if not (roles and roles[0]):  # made without CREATEROLE: whoever may, creates them now
+                with conn.transaction():
+                    made = _grant(conn, ws.dbname)
+                    if made:
+                        PostgisTransaction(conn, ws).set_meta({"database_roles": made})
         return ws
 
     def _denied(self, exc: Exception, what: str) -> WorkspaceError:
@@ -469,6 +475,15 @@ class PostgisWorkspace(Workspace):
             except _psycopg().errors.InsufficientPrivilege as exc:
                 raise self._denied(exc, f"{layer.label}を読む") from exc
         return {str(r[0]) for r in rows}
+
+    def changed_since(self, name: str, feature_id: str, version: int) -> pd.DataFrame:
+        """As :meth:`Workspace.changed_since`, by a query (the history is not read whole)."""
+        columns = ", ".join(f'"{c}"' for c in EDITS.names)
+        query = (f"SELECT {columns} FROM {SCHEMA}.edits WHERE coalesce(version, 0) > %s AND "
+                 "((layer = %s AND (feature_id = %s OR feature_id IS NULL)) OR layer = 'workspace') ORDER BY edit_id")
+        with self.connect() as conn:
+            rows = conn.execute(query, (int(version), name, str(feature_id))).fetchall()
+        return coerce(pd.DataFrame.from_records(rows, columns=EDITS.names), EDITS)
 
     def _bounds(self, name: str) -> tuple[float, float, float, float]:
         from psycopg import sql

@@ -110,6 +110,11 @@ _NOT_IMPORTABLE = ("areas", "population", "edits", "network_nodes", "network_edg
                    "publications", "unplaced", "users", *IMMUTABLE_LAYERS)
 
 
+# What a history row that is not a field's update did, in the conflict message.
+_WHOLE_CHANGES = {"delete": "削除", "import": "取込", "confirm": "確認", "restore": "復元", "migrate": "移行",
+                  "place": "配置", "insert": "追加"}
+
+
 def _refuse_immutable(name: str) -> None:
     if name == "users":  # never as features: the history would keep password hashes
         raise InputError("利用者は `scgeo user add|list|disable|reset` で管理します。")
@@ -680,15 +685,13 @@ class Workspace(ConfirmationStore):
         changed = self.changed_since(name, feature_id, version)
         if not len(changed):
             return
-        from scgeo.report.history import ACTION_LABELS, LAYER_LABELS
-
         layer = STORED_LAYERS[name]
         fields = [layer.column(f).label if f in layer.names else f for f in changed["field"].dropna().unique()]
-        what = "、".join(dict.fromkeys([*fields, *(ACTION_LABELS.get(a, a) for a in changed["action"]
-                                                   if not a.startswith("update"))]))
+        what = "、".join(dict.fromkeys([*fields, *(_WHOLE_CHANGES.get(a.split(":")[0], a) for a in changed["action"]
+                                                   if a != "update")]))
         who = "、".join(dict.fromkeys(changed["user"].astype(str)))
         raise WorkspaceConflictError(
-            f"{LAYER_LABELS.get(name, name)} {feature_id} は、読み込んだ後に {who} が変更しました({what})。"
+            f"{layer.label} {feature_id} は、読み込んだ後に {who} が変更しました({what})。"
             "上書きせずに中止しました。読み直して変更を確かめてから、もう一度保存してください。")
 
     def update_feature(self, name: str, feature_id: str, changes: Mapping[str, object], *,
