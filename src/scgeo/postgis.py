@@ -459,7 +459,7 @@ class PostgisWorkspace(Workspace):
                 frame[col.name] = pd.to_datetime(frame[col.name])
         if layer.geometry:
             wkb = frame.pop("geometry").to_numpy(dtype=object)
-            geometry = shapely.from_wkb([None if b is None else bytes(b) for b in wkb])
+            geometry = shapely.from_wkb(wkb)  # bytea arrives as bytes (None for no geometry)
             frame = gpd.GeoDataFrame(frame, geometry=geometry, crs=crs)
         return coerce(frame, layer)
 
