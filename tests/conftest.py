@@ -8,6 +8,8 @@ import pytest
 from scgeo import Workspace
 
 ROOT = Path(__file__).resolve().parents[1]
+# The throwaway PostgreSQL + PostGIS server of the backend tests (`postgres`, `pg_url`).
+pytest_plugins = ["postgres_server"]
 
 
 @pytest.fixture(scope="session")
