@@ -74,8 +74,8 @@ def _coverage(net, resources, points, categories):
 def _floor(net, resources, points, categories):
     """KD-tree nearest node of the points and resources, then a bare Dijkstra per category."""
     tree = cKDTree(net.node_xy)
-    tree.query(np.column_stack([points.x, points.y]))
-    _, nearest = tree.query(np.column_stack([resources.geometry.x, resources.geometry.y]))
+    tree.query(np.column_stack([points.x, points.y]), workers=-1)  # on every core, as scgeo's snapping
+    _, nearest = tree.query(np.column_stack([resources.geometry.x, resources.geometry.y]), workers=-1)
     for code in categories:
         src = np.unique(nearest[(resources["category"] == code).to_numpy()])
         # directed: the CSR holds both directions (directed=False would symmetrise it again, slower)
