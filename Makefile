@@ -10,7 +10,7 @@ TEST_WORKERS ?= 2  # pytest-xdist workers for `make test` (0: one process)
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[app,dev,geocode]"
+	$(BIN)/python -m pip install --quiet -e ".[app,dev,geocode,postgis]"
 	touch $@
 
 ## demo: build the sample workspace, write out/, then serve the app (SCGEO_NO_SERVE=1: stop after out/)
@@ -18,9 +18,11 @@ demo: $(BIN)/.installed
 	$(BIN)/scgeo demo --out $(OUT)
 
 ## test: the whole test suite (pytest exit 5, "no tests collected", is reported and not failed).
-## Installs Debian's chromium and a Japanese font first when root and missing; otherwise says which tests skip.
+## Installs Debian's chromium and a Japanese font, and PostgreSQL + PostGIS, first when root and missing;
+## otherwise says which tests skip.
 test: $(BIN)/.installed
 	@sh tools/browser_deps.sh
+	@sh tools/postgres_deps.sh
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup; rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest: no tests collected"; exit 0; fi; exit $$rc
 
 ## sample: regenerate the bundled sample town under data/ (byte-identical from the fixed seed)

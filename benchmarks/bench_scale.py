@@ -19,11 +19,13 @@ Per size, in one process:
 - **the floor**: the points' and resources' nearest node from a KD-tree (built in the timing),
   then a bare ``scipy.sparse.csgraph.dijkstra`` multi-source run per category; the ratio
   ``coverage / floor`` is printed next to it;
-- **catchments**: 5 / 10 / 15 minutes × 12 categories (:func:`scgeo.analysis.coverage.catchments`),
-  only up to ``--catchments-max`` nodes (default 100,000: they are the slowest part);
+- **catchments**: 5 / 10 / 15 minutes × 12 categories (:func:`scgeo.analysis.catchments.catchments`:
+  a raster of 14 m cells, categories in a process pool of the CPU count), up to ``--catchments-max``
+  nodes (default 1,000,000), wall and CPU seconds (the CPU of the pool's workers included);
 - **matching**: candidate pairs within 20 min + 3 nearest + the capacity-aware LP assignment
   (8 place-type categories, as ``bench_matching.py``);
-- the process's peak RSS.
+- the process's peak RSS (the pool's workers apart: their largest peak);
+- the load average of the machine before and after (it is shared).
 
 Then the growth exponent of each figure between consecutive sizes, ``log(t2/t1) / log(n2/n1)``
 (1.0 is linear in the network's size).
@@ -35,6 +37,7 @@ import argparse
 import itertools
 import json
 import math
+import os
 import resource
 import subprocess
 import sys
@@ -71,8 +74,8 @@ def _coverage(net, resources, points, categories):
 def _floor(net, resources, points, categories):
     """KD-tree nearest node of the points and resources, then a bare Dijkstra per category."""
     tree = cKDTree(net.node_xy)
-    tree.query(np.column_stack([points.x, points.y]))
-    _, nearest = tree.query(np.column_stack([resources.geometry.x, resources.geometry.y]))
+    tree.query(np.column_stack([points.x, points.y]), workers=-1)  # on every core, as scgeo's snapping
+    _, nearest = tree.query(np.column_stack([resources.geometry.x, resources.geometry.y]), workers=-1)
     for code in categories:
         src = np.unique(nearest[(resources["category"] == code).to_numpy()])
         # directed: the CSR holds both directions (directed=False would symmetrise it again, slower)
@@ -80,7 +83,8 @@ def _floor(net, resources, points, categories):
 
 
 def _catchments(net, resources, categories):
-    from scgeo.analysis.coverage import Coverage, catchments
+    from scgeo.analysis.catchments import catchments
+    from scgeo.analysis.coverage import Coverage
     from scgeo.schema import load_taxonomy
 
     res = resources.assign(served_area_id=None)
@@ -116,6 +120,12 @@ def _matching(net, rng, n_res, n_needs):
     return {"pairs_s": t_pairs, "knn_s": t_knn, "lp_s": t_lp, "n_pairs": len(pairs)}
 
 
+def _cpu_seconds() -> float:
+    """CPU seconds of this process and of its finished children (the catchments' pool)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def run_size(nodes: int, catchments_max: int) -> dict:
     """All the figures of one size (in this process)."""
     from bench_coverage import grid_network, random_points
@@ -140,13 +150,19 @@ def run_size(nodes: int, catchments_max: int) -> dict:
     _floor(net, resources, points, categories)
     out["floor_s"] = time.perf_counter() - t
     if net.n_nodes <= catchments_max:
-        t = time.perf_counter()
+        t, cpu = time.perf_counter(), _cpu_seconds()
         _catchments(net, resources, categories)
         out["catchments_s"] = time.perf_counter() - t
+        out["catchments_cpu_s"] = _cpu_seconds() - cpu
+        out["workers_peak_rss_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     out.update(_matching(net, rng, n_res, n_needs))
     out["matching_s"] = out["pairs_s"] + out["knn_s"] + out["lp_s"]
     out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return out
+
+
+def _workers_rss(row: dict) -> str:
+    return f" (pool workers ≤ {row['workers_peak_rss_mb']:.0f})" if row.get("workers_peak_rss_mb") else ""
 
 
 def _exponent(rows, key):
@@ -163,7 +179,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--large", action="store_true", help="also 4M nodes (40k resources, 400k needs)")
     parser.add_argument("--sizes", help="comma-separated node counts (of 10000, 100000, 1000000, 4000000)")
-    parser.add_argument("--catchments-max", type=int, default=100_000, help="largest size with catchments")
+    parser.add_argument("--catchments-max", type=int, default=1_000_000, help="largest size with catchments")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # the child process of one size
     args = parser.parse_args()
     if args.one:
@@ -172,22 +188,25 @@ def main() -> None:
     sizes = [int(s) for s in args.sizes.split(",")] if args.sizes else [10_000, 100_000, 1_000_000]
     if args.large and 4_000_000 not in sizes:
         sizes.append(4_000_000)
-    rows = []
+    rows, load = [], os.getloadavg()
     for nodes in sizes:
         child = subprocess.run([sys.executable, __file__, "--one", str(nodes), "--catchments-max",
                                 str(args.catchments_max)], capture_output=True, text=True,
                                cwd=Path(__file__).parent, check=True)
         rows.append(json.loads(child.stdout.strip().splitlines()[-1]))
         print(f"done: {nodes:,} nodes", file=sys.stderr)
+    after = os.getloadavg()
+    print(f"load average (1/5/15 min): before {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f}, "
+          f"after {after[0]:.2f} / {after[1]:.2f} / {after[2]:.2f} on {os.cpu_count()} CPUs\n")
     print("| nodes | edges | resources / needs / points | coverage 12 cat. s | floor s | coverage / floor | "
-          "catchments 3×12 s | matching s (pairs + kNN + LP) | pairs | peak RSS MB |")
+          "catchments 3×12 s (CPU s) | matching s (pairs + kNN + LP) | pairs | peak RSS MB |")
     print("|---:|---:|---|---:|---:|---:|---:|---|---:|---:|")
     for r in rows:
-        catch = f"{r['catchments_s']:.1f}" if "catchments_s" in r else "—"
+        catch = f"{r['catchments_s']:.1f} ({r['catchments_cpu_s']:.1f})" if "catchments_s" in r else "—"
         print(f"| {r['nodes']:,} | {r['edges']:,} | {r['resources']:,} / {r['needs']:,} / {r['points']:,} | "
               f"{r['coverage_s']:.2f} | {r['floor_s']:.2f} | {r['coverage_s'] / r['floor_s']:.1f}× | {catch} | "
               f"{r['matching_s']:.2f} ({r['pairs_s']:.2f} + {r['knn_s']:.2f} + {r['lp_s']:.2f}) | "
-              f"{r['n_pairs']:,} | {r['peak_rss_mb']:.0f} |")
+              f"{r['n_pairs']:,} | {r['peak_rss_mb']:.0f}{_workers_rss(r)} |")
     if len(rows) > 1:
         spans = [f"{a['nodes']:,}→{b['nodes']:,}" for a, b in itertools.pairwise(rows)]
         print("\ngrowth exponents (1.0 = linear in the nodes)")

@@ -14,6 +14,9 @@ import pytest
 from scgeo import Workspace
 
 ROOT = Path(__file__).resolve().parents[1]
+# The throwaway PostgreSQL + PostGIS server of the backend tests (`postgres`, `pg_url`).
+pytest_plugins = ["postgres_server"]
+
 #: Test modules that drive Debian's chromium: one worker runs them one after another.
 BROWSER_MODULES = {"test_browser.py", "test_app_browser.py", "test_browser_geocode.py", "test_network_browser.py",
                    "test_xss.py", "test_xss_app.py"}

@@ -129,38 +129,79 @@ def test_metric_crs_from_the_data(lon, lat, muni, epsg):
     assert metric_crs(frame, muni_code=muni).to_epsg() == epsg
 
 
-def test_vectorised_pieces_equal_shapely_substring():
+def _catchment_coverage(net, n_resources=12, seed=5):
+    from scgeo.analysis.coverage import Coverage
+    from scgeo.schema import load_taxonomy
+
+    pts = _points(net, n_resources, seed)
+    res = gpd.GeoDataFrame({"category": ["salon", "medical"] * (n_resources // 2), "served_area_id": None},
+                           geometry=pts.to_numpy(), crs=METRIC)
+    return Coverage(15.0, "network", gpd.GeoDataFrame(geometry=[], crs=METRIC),
+                    gpd.GeoDataFrame({"block_id": [], "level": [], "area_id": []}), gpd.GeoDataFrame(), res, None,
+                    ["salon", "medical"], load_taxonomy(), net, 60.0)
+
+
+def _brute_force_catchment(net, cov, code, reach_m, buffer_m):
+    """The exact union of the buffered reachable street parts, one street at a time (shapely)."""
     from shapely.ops import substring
 
-    from scgeo.analysis.coverage import _pieces
+    src = cov.resources[cov.resources["category"] == code]
+    snap = net.snap(src)
+    dist = net.node_distance(snap, limit_m=reach_m)
+    parts = []
+    for k, (u, v, length, line) in enumerate(zip(net.edges["u_idx"], net.edges["v_idx"], net.edges["length_m"],
+                                                 net.edges.geometry, strict=True)):
+        from_u, from_v = max(reach_m - dist[u], 0.0), max(reach_m - dist[v], 0.0)
+        if from_u + from_v >= length:
+            parts.append(line)
+            continue
+        if from_u > 0:
+            parts.append(substring(line, 0.0, from_u))
+        if from_v > 0:
+            parts.append(substring(line, length - from_v, length))
+        for e, along, moved, far in zip(snap.edge, snap.along_m, snap.snap_m, snap.too_far, strict=True):
+            own = reach_m - moved
+            if e == k and own > 0 and not far:  # along the street the resource stands on
+                parts.append(substring(line, max(along - own, 0.0), min(along + own, length)))
+    return shapely.union_all([shapely.buffer(p, buffer_m, quad_segs=16) for p in parts])
 
-    rng = np.random.default_rng(0)
-    lines = np.array([shapely.LineString(np.cumsum(rng.normal(0, 30, (rng.integers(2, 6), 2)), axis=0))
-                      for _ in range(300)])
-    length = shapely.length(lines)
-    start = rng.uniform(0, 1, len(lines)) * length
-    end = np.minimum(start + rng.uniform(0, 1, len(lines)) * length, length)
-    start[:20], end[20:40], end[40:50] = 0.0, length[20:40], start[40:50]  # from an end, to an end, a point
-    got = _pieces(lines, start, end)
-    expected = np.array([substring(g, a, b) for g, a, b in zip(lines, start, end, strict=True)], dtype=object)
-    assert (shapely.get_type_id(got) == shapely.get_type_id(expected)).all()
-    np.testing.assert_allclose(shapely.hausdorff_distance(got, expected), 0.0, atol=1e-9)
-    np.testing.assert_allclose(shapely.length(got), end - start, atol=1e-9)
+
+@pytest.mark.parametrize(("buffer_m", "cell_m"), [(50.0, None), (80.0, 12.0)])
+def test_raster_catchments_match_the_exact_union_of_buffered_streets(net, buffer_m, cell_m):
+    from scgeo.analysis.coverage import catchments
+
+    cov = _catchment_coverage(net)
+    got = catchments(cov, thresholds_min=(4, 9), buffer_m=buffer_m, cell_m=cell_m)
+    cell = cell_m or buffer_m / 3.5
+    for row in got.itertuples():
+        exact = _brute_force_catchment(net, cov, row.category, row.minutes * 60.0, buffer_m)
+        assert row.geometry.is_valid
+        # every boundary point within 1.5 cells of the exact shape, both ways
+        assert row.geometry.difference(exact.buffer(1.5 * cell)).area < 1e-6 * exact.area
+        assert exact.difference(row.geometry.buffer(1.5 * cell)).area < 1e-6 * exact.area
+        # and no bias: the boundary lies on average within a quarter cell of the exact one
+        assert abs(row.geometry.area - exact.area) < 0.25 * cell * exact.length
+
+
+def test_catchments_in_a_process_pool_equal_one_process(net):
+    from scgeo.analysis.coverage import catchments
+
+    cov = _catchment_coverage(net)
+    serial = catchments(cov, workers=1)
+    pooled = catchments(cov, workers=2)
+    assert serial[["category", "minutes"]].equals(pooled[["category", "minutes"]])
+    assert all(a.equals_exact(b, 1e-9) for a, b in zip(serial.geometry, pooled.geometry, strict=True))
 
 
 def test_nested_catchments_equal_each_built_alone(net):
-    from scgeo.analysis.coverage import Coverage, catchments
-    from scgeo.schema import load_taxonomy
+    from scgeo.analysis.coverage import catchments
 
-    pts = _points(net, 12, 5)
-    res = gpd.GeoDataFrame({"category": ["salon", "medical"] * 6, "served_area_id": None}, geometry=pts.to_numpy(),
-                           crs=METRIC)
-    cov = Coverage(15.0, "network", gpd.GeoDataFrame(geometry=[], crs=METRIC),
-                   gpd.GeoDataFrame({"block_id": [], "level": [], "area_id": []}), gpd.GeoDataFrame(), res, None,
-                   ["salon", "medical"], load_taxonomy(), net, 60.0)
+    cov = _catchment_coverage(net)
     nested = catchments(cov, thresholds_min=(3, 6, 10)).set_index(["category", "minutes"]).geometry
     for minutes in (3, 6, 10):
         alone = catchments(cov, thresholds_min=(minutes,)).set_index(["category", "minutes"]).geometry
         for key, shape in alone.items():
             assert nested[key].symmetric_difference(shape).area < 1e-6 * shape.area
     assert (nested.xs("salon").area.diff().dropna() > 0).all()  # longer walks reach more
+    for code in ("salon", "medical"):  # and contain the shorter walks
+        assert nested[(code, 3)].difference(nested[(code, 6)]).area < 1e-6 * nested[(code, 3)].area

@@ -36,12 +36,31 @@ def _digest(path):
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def _state(ws):
+    """The whole stored state: the file's bytes, or every table of the database."""
+    if ws.backend == "gpkg":
+        return _digest(ws.path)
+    return ws.meta(), {name: ws.read(name).to_csv() for name in STORED_LAYERS}
+
+
+def _target(ws):
+    return ws.url if ws.backend == "postgis" else ws.path
+
+
+@pytest.fixture(params=["gpkg", "postgis"])
+def ws(request, tmp_path):
+    """An empty workspace on each backend: a GeoPackage, a PostgreSQL + PostGIS database."""
+    target = request.getfixturevalue("pg_url") if request.param == "postgis" else tmp_path / "town.gpkg"
+    return Workspace.create(target, muni_code="99201", muni_name="さくら市")
+
+
 @pytest.fixture
-def ws(tmp_path):
+def gpkg_ws(tmp_path):
     return Workspace.create(tmp_path / "town.gpkg", muni_code="99201", muni_name="さくら市")
 
 
-def test_create_writes_every_layer_and_metadata(ws):
+def test_create_writes_every_layer_and_metadata(gpkg_ws):
+    ws = gpkg_ws
     layers = dict(pyogrio.list_layers(ws.path))
     assert set(layers) == {*STORED_LAYERS, "meta"}
     assert layers["resources"] == "Point" and layers["areas"] == "MultiPolygon"
@@ -60,8 +79,8 @@ def test_create_writes_every_layer_and_metadata(ws):
 
 
 def test_create_refuses_to_overwrite_and_bad_codes(ws, tmp_path):
-    with pytest.raises(WorkspaceError, match="既に存在"):
-        Workspace.create(ws.path, muni_code="99201")
+    with pytest.raises(WorkspaceError, match="既に"):
+        Workspace.create(_target(ws), muni_code="99201")
     with pytest.raises(InputError, match="市町村コード"):
         Workspace.create(tmp_path / "x.gpkg", muni_code="abc")
 
@@ -82,7 +101,7 @@ def test_open_rejects_missing_and_foreign_files(tmp_path):
 def test_round_trip_keeps_values_and_dtypes(ws):
     result = _resources(3)
     assert ws.import_result("resources", result, user="tester", source="r.csv") == 3
-    back = Workspace.open(ws.path).read("resources")
+    back = Workspace.open(_target(ws)).read("resources")
     pd.testing.assert_frame_equal(
         back.drop(columns="geometry").sort_values("resource_id").reset_index(drop=True),
         result.accepted.drop(columns="geometry").reset_index(drop=True),
@@ -98,9 +117,12 @@ def test_round_trip_keeps_values_and_dtypes(ws):
 
 def test_failed_write_leaves_file_exactly_as_before(ws, monkeypatch):
     ws.import_result("resources", _resources(2))
-    before = _digest(ws.path)
+    before = _state(ws)
     calls = []
-    original = Transaction.write
+    kind = Transaction
+    if ws.backend == "postgis":
+        from scgeo.postgis import PostgisTransaction as kind
+    original = kind.write
 
     def fail_second(self, name, frame):
         calls.append(name)
@@ -108,7 +130,7 @@ def test_failed_write_leaves_file_exactly_as_before(ws, monkeypatch):
             raise OSError("disk full (injected)")
         original(self, name, frame)
 
-    monkeypatch.setattr(Transaction, "write", fail_second)
+    monkeypatch.setattr(kind, "write", fail_second)
     blocks = gpd.GeoDataFrame(
         {"area_id": ["B1"], "name": ["本町一丁目"], "level": ["town_block"], "parent_id": [None],
          "pop_total": [100], "pop_65plus": [30], "pop_75plus": [15], "pop_65plus_alone": [5]},
@@ -117,7 +139,7 @@ def test_failed_write_leaves_file_exactly_as_before(ws, monkeypatch):
     with pytest.raises(OSError, match="injected"):
         ws.import_result("town_blocks", result)  # areas written, then population fails
     assert calls == ["areas", "population"]
-    assert _digest(ws.path) == before
+    assert _state(ws) == before
     assert not list(ws.path.parent.glob("*.tmp.gpkg")) and not list(ws.path.parent.glob(".*/*.tmp.gpkg"))
     assert ws.count("areas") == 0 and ws.count("resources") == 2
 
@@ -168,14 +190,14 @@ def test_edit_history_records_update_confirm_delete(ws):
 
 def test_invalid_edit_is_refused_and_changes_nothing(ws):
     ws.import_result("resources", _resources(2))
-    before = _digest(ws.path)
+    before = _state(ws)
     with pytest.raises(InputError, match="整数"):
         ws.update_feature("resources", "R000", {"capacity": "たくさん"})
     with pytest.raises(InputError, match="カテゴリ一覧にありません"):
         ws.update_feature("resources", "R000", {"category": "宇宙旅行"})
     with pytest.raises(InputError, match="ありません"):
         ws.update_feature("resources", "R999", {"name": "x"})
-    assert _digest(ws.path) == before
+    assert _state(ws) == before
 
 
 def test_add_feature_validates_and_records(ws):
@@ -212,3 +234,26 @@ def test_round_trip_property(tmp_path_factory, rows):
     back = ws.read("resources")
     assert back["name"].tolist() == result.accepted["name"].tolist()
     assert back["capacity"].tolist() == result.accepted["capacity"].tolist()
+
+
+def test_feature_versions_conflict_only_on_the_same_feature(ws):
+    from scgeo import WorkspaceConflictError
+
+    ws.import_result("resources", _resources(3))
+    seen = ws.version()
+    other = Workspace.open(_target(ws))
+    other.update_feature("resources", "R000", {"notes": "先に保存"}, user="佐藤")
+    ws.update_feature("resources", "R001", {"notes": "別の資源"}, user="鈴木", feature_version=seen)
+    with pytest.raises(WorkspaceConflictError, match=r"R000 は、読み込んだ後に 佐藤 が変更しました\(備考\)"):
+        ws.update_feature("resources", "R000", {"notes": "古い画面から"}, user="鈴木", feature_version=seen)
+    other.delete_feature("resources", "R002", user="佐藤")
+    with pytest.raises(WorkspaceConflictError, match="削除"):  # edit versus delete
+        ws.update_feature("resources", "R002", {"notes": "消された資源に"}, feature_version=seen)
+    with pytest.raises(WorkspaceConflictError):  # delete versus edit
+        ws.delete_feature("resources", "R000", feature_version=seen)
+    now = ws.version()
+    ws.update_feature("resources", "R000", {"notes": "読み直して保存"}, user="鈴木", feature_version=now)
+    assert ws.read("resources").set_index("resource_id")["notes"].to_dict() == {"R000": "読み直して保存",
+                                                                               "R001": "別の資源"}
+    history = ws.edits()
+    assert history["version"].tolist() == list(range(2, 2 + len(history)))  # one commit each here

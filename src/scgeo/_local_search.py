@@ -22,7 +22,7 @@ __all__ = ["NodeGrid", "local_pairs"]
 
 _EPS_M = 1e-6  # csgraph treats explicit zeros as missing edges
 _SOURCES_PER_GROUP = 64  # grows a cell beyond the radius where sources are sparse
-_MAX_CELL_RADII = 8.0    # ... but never beyond this many radii (the box's padding grows with it)
+_MAX_CELL_RADII = 16.0   # ... but never beyond this many radii (the box's padding grows with it)
 
 
 def _rows(indptr: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

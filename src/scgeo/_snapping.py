@@ -4,7 +4,8 @@ The streets are cut into short pieces (at most :data:`PIECE_M` long) whose midpo
 KD-tree. For each point the :data:`CANDIDATES` nearest midpoints are the candidates; the exact
 distance to each piece is a projection in numpy. The answer is exact whenever the farthest
 candidate's midpoint lies beyond the best distance + half a piece (then no other piece can be
-closer); the few points where that does not hold are answered by shapely's ``STRtree``.
+closer); the few points where that does not hold try 64 candidates, and those still unsure are
+answered by shapely's ``STRtree``.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ __all__ = ["CANDIDATES", "PIECE_M", "SegmentIndex"]
 PIECE_M = 50.0
 CANDIDATES = 8
 _CHUNK = 65_536  # points per numpy pass (bounds the candidates' memory)
+_RETRY = 64  # candidates for the points that 8 do not settle, before shapely's R-tree
 
 
 class SegmentIndex:
@@ -53,10 +55,10 @@ class SegmentIndex:
         parts = [self._nearest(xy[i:i + _CHUNK]) for i in range(0, len(xy), _CHUNK)]
         return tuple(np.concatenate([p[i] for p in parts]) for i in range(3))
 
-    def _nearest(self, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _nearest(self, xy: np.ndarray, candidates: int = CANDIDATES) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         n = len(xy)
-        k = min(CANDIDATES, len(self.a))
-        mid_d, cand = self.tree.query(xy, k=k)
+        k = min(candidates, len(self.a))
+        mid_d, cand = self.tree.query(xy, k=k, workers=-1)  # the KD-tree query on every core
         mid_d, cand = mid_d.reshape(n, k), cand.reshape(n, k)
         a, b = self.a[cand], self.b[cand]                        # n × k × 2
         ab = b - a
@@ -72,7 +74,9 @@ class SegmentIndex:
         along = self.start[piece] + t[rows, best] * np.sqrt(ab2[rows, best])
         line = self.line[piece]
         unsure = np.flatnonzero((mid_d[:, -1] <= out_d + self.half) & (k < len(self.a)))
-        if len(unsure):
+        if len(unsure) and candidates < _RETRY:  # more candidates first: the R-tree costs seconds to build
+            line[unsure], along[unsure], out_d[unsure] = self._nearest(xy[unsure], _RETRY)
+        elif len(unsure):
             line[unsure], along[unsure], out_d[unsure] = self.nearest_geoms(shapely.points(xy[unsure]))
         return line, along, out_d
 

@@ -100,7 +100,10 @@ def _cmd_init(args) -> int:
     ws = Workspace.create(args.path, muni_code=args.muni_code, muni_name=args.name or "",
                           overwrite=args.force)
     name = ws.meta()["muni_name"]
-    print(f"ワークスペースを作成しました: {ws.path} ({name or '名称不明'}、市町村コード {args.muni_code})")
+    print(f"ワークスペースを作成しました: {ws.location} ({name or '名称不明'}、市町村コード {args.muni_code})")
+    if ws.backend == "postgis" and not ws.meta().get("database_roles"):
+        print("注意: データベースの役割(閲覧・編集・内部・管理)は作れませんでした(CREATEROLE の権限がありません)。"
+              "CREATEROLE のある利用者で一度開く(例: scgeo info)と作られ、ニーズが分けられます。")
     return EXIT_OK
 
 
@@ -363,8 +366,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8501, help="アプリのポート (既定: 8501)")
     p.set_defaults(func=_cmd_demo)
 
-    p = sub.add_parser("init", help="空のワークスペース(GeoPackage)を作る")
-    p.add_argument("path", help="作成するファイル (例: izumo.gpkg)")
+    p = sub.add_parser("init", help="空のワークスペース(GeoPackage、または PostgreSQL + PostGIS)を作る")
+    p.add_argument("path", help="作成するファイル (例: izumo.gpkg) またはデータベース (例: postgresql://server/izumo)")
     p.add_argument("--muni-code", required=True, help="全国地方公共団体コード (5桁または6桁)")
     p.add_argument("--name", help="市町村名 (既定: 市町村コードから全国地方公共団体コードの表で引く)")
     p.add_argument("--force", action="store_true", help="既存のファイルを上書きする")

@@ -305,6 +305,7 @@ EDITS = Layer(
         _c("old_value", "str", "変更前"),
         _c("new_value", "str", "変更後"),
         _c("note", "str", "メモ"),
+        _c("version", "int", "版"),  # the workspace version the commit made (empty in older files)
     ),
     id_column="edit_id",
 )
@@ -1122,3 +1123,28 @@ def _to_multi(geoms: gpd.GeoSeries) -> gpd.GeoSeries:
     from shapely.geometry import MultiPolygon
 
     return geoms.map(lambda g: MultiPolygon([g]) if g.geom_type == "Polygon" else g)
+
+# ---------------------------------------------------------------- users and roles (scgeo.users)
+
+#: The roles, each with everything of the ones before it: 閲覧 public map and aggregates only,
+#: 編集 resources, venues, activities, organisations, 内部 also the needs and internal outputs,
+#: 管理 also users and settings.
+USER_ROLES = {"viewer": "閲覧", "editor": "編集", "internal": "内部", "admin": "管理"}
+USER_STATUSES = ("active", "disabled")
+
+USERS = Layer(
+    "users",
+    "利用者",
+    (
+        _c("login", "str", "ログイン名", required=True),
+        _c("display_name", "str", "表示名"),
+        _c("role", "str", "役割", required=True, choices=tuple(USER_ROLES)),
+        _c("status", "str", "状態", required=True, choices=USER_STATUSES),
+        _c("password_hash", "str", "パスワードのハッシュ (argon2id)", required=True),
+        _c("created_at", "str", "登録日時"),
+        _c("password_set_at", "str", "パスワードの設定日時"),
+    ),
+    id_column="login",
+)
+LAYERS[USERS.name] = USERS
+__all__ += ["USERS", "USER_ROLES", "USER_STATUSES"]

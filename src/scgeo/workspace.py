@@ -71,6 +71,7 @@ from scgeo.schema import (
     SNAPSHOTS,
     TIES,
     UNPLACED,
+    USERS,
     VENUES,
     ImportResult,
     Layer,
@@ -80,7 +81,7 @@ from scgeo.schema import (
 )
 from scgeo.settings import get_settings
 
-__all__ = ["POINT_LAYERS", "STORED_LAYERS", "Workspace", "find_workspaces"]
+__all__ = ["POINT_LAYERS", "STORED_LAYERS", "Workspace", "find_workspaces", "is_database_url"]
 
 STORED_LAYERS: dict[str, Layer] = {
     layer.name: layer
@@ -92,6 +93,8 @@ STORED_LAYERS: dict[str, Layer] = {
 STORED_LAYERS.update({layer.name: layer for layer in (ORGANISATIONS, TIES, COUNCILS, COUNCIL_MEETINGS, HELPERS)})
 # The coordinator's year: the activity log, the annual plan and the monthly snapshots (immutable).
 STORED_LAYERS.update({layer.name: layer for layer in (ACTIVITIES, PLANS, SNAPSHOTS, SNAPSHOT_FIGURES)})
+# Who may log in, with which role (scgeo.users): password hashes, never imported or edited as features.
+STORED_LAYERS[USERS.name] = USERS
 #: Layers written once and never changed (``scgeo.report.snapshots``): edits of them are refused.
 IMMUTABLE_LAYERS = ("snapshots", "snapshot_figures")
 # Point layers filled from tables (CSV/xlsx), geocoded on import when coordinates are missing.
@@ -104,12 +107,24 @@ CORE_LAYERS = ("areas", "population", "resources", "needs", "edits")
 _IMPORTABLE = ("resources", "needs", "venues", "organisations", "ties", "councils", "council_meetings", "helpers",
                "activities", "plans")
 _NOT_IMPORTABLE = ("areas", "population", "edits", "network_nodes", "network_edges", "basemap_lines",
-                   "publications", "unplaced", *IMMUTABLE_LAYERS)
+                   "publications", "unplaced", "users", *IMMUTABLE_LAYERS)
+
+
+# What a history row that is not a field's update did, in the conflict message.
+_WHOLE_CHANGES = {"delete": "削除", "import": "取込", "confirm": "確認", "restore": "復元", "migrate": "移行",
+                  "place": "配置", "insert": "追加"}
 
 
 def _refuse_immutable(name: str) -> None:
+    if name == "users":  # never as features: the history would keep password hashes
+        raise InputError("利用者は `scgeo user add|list|disable|reset` で管理します。")
     if name in IMMUTABLE_LAYERS:
         raise InputError(f"{STORED_LAYERS[name].label}は書いたあと変更できません(`scgeo snapshot` で新しく作ります)。")
+
+
+def is_database_url(target: object) -> bool:
+    """Whether ``target`` names a PostgreSQL database (``postgresql://…``) rather than a file."""
+    return isinstance(target, str) and target.startswith(("postgresql://", "postgres://"))
 
 
 def _now() -> str:
@@ -131,6 +146,9 @@ class Transaction:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._edits: list[dict] = []
+        #: The version the commit sets when the workspace is being built (``None``: 1); a
+        #: migration carries the source's version on (:mod:`scgeo.migration`).
+        self.next_version: int | None = None
 
     def write(self, name: str, frame: pd.DataFrame) -> None:
         """Replace layer ``name`` with ``frame`` (coerced to the layer's schema)."""
@@ -162,13 +180,19 @@ class Transaction:
         if not self._edits:
             self.set_meta({"version": version})
             return
-        edits = pyogrio.read_dataframe(self.path, layer="edits")
-        start = int(edits["edit_id"].max()) + 1 if len(edits) else 1
+        start = self._last_edit_id() + 1
         new = pd.DataFrame(self._edits)
         new.insert(0, "edit_id", range(start, start + len(new)))
-        pyogrio.write_dataframe(coerce(new, EDITS), self.path, layer="edits", driver="GPKG",
-                                append=True)
+        new["version"] = version
+        self._append_edits(coerce(new, EDITS))
         self.set_meta({"updated_at": self._edits[-1]["at"], "version": version})
+
+    def _last_edit_id(self) -> int:
+        edits = pyogrio.read_dataframe(self.path, layer="edits", columns=["edit_id"], read_geometry=False)
+        return int(edits["edit_id"].max()) if len(edits) else 0
+
+    def _append_edits(self, rows: pd.DataFrame) -> None:
+        pyogrio.write_dataframe(rows, self.path, layer="edits", driver="GPKG", append=True)
 
 
 def _commit(tmp: Path, path: Path) -> None:
@@ -202,7 +226,17 @@ class Workspace(ConfirmationStore):
         self.path = Path(path)
 
     def __repr__(self) -> str:
-        return f"Workspace({str(self.path)!r})"
+        return f"Workspace({self.location!r})"
+
+    @property
+    def location(self) -> str:
+        """Where the workspace is, as the user names it: the file's path (a database URL for PostGIS)."""
+        return str(self.path)
+
+    @property
+    def backend(self) -> str:
+        """``gpkg`` (this class) or ``postgis`` (:class:`scgeo.postgis.PostgisWorkspace`)."""
+        return "gpkg"
 
     # ------------------------------------------------------------ opening
 
@@ -214,10 +248,12 @@ class Workspace(ConfirmationStore):
         Raises ``WorkspaceError`` when the file exists and ``overwrite`` is false.
         ``muni_code`` has 5 digits or 6 (with a correct check digit); an empty ``muni_name`` is
         filled from the national table (:mod:`scgeo.municipalities`) when it knows the code.
+        A ``postgresql://…`` URL creates the workspace in that PostgreSQL + PostGIS database
+        (:mod:`scgeo.postgis`).
         """
         with cls.building(path, muni_code=muni_code, muni_name=muni_name, overwrite=overwrite):
             pass
-        return cls(path)
+        return cls.open(path)
 
     @classmethod
     @contextlib.contextmanager
@@ -231,6 +267,13 @@ class Workspace(ConfirmationStore):
         """
         from scgeo.municipalities import muni_name as _muni_name
 
+        if is_database_url(path):
+            from scgeo.postgis import PostgisWorkspace
+
+            with PostgisWorkspace.building(str(path), muni_code=muni_code, muni_name=muni_name,
+                                           overwrite=overwrite) as tx:
+                yield tx
+            return
         path = Path(path)
         muni_name = _muni_name(muni_code, muni_name)  # also checks the code (InputError)
         if path.exists() and not overwrite:
@@ -249,14 +292,18 @@ class Workspace(ConfirmationStore):
                              "scgeo_version": __version__, "schema_version": SCHEMA_VERSION,
                              "created_at": _now(), "updated_at": _now(), "version": 1})
                 yield tx
-                tx._flush(1)
+                tx._flush(tx.next_version or 1)
                 _commit(tmp, path)
             finally:
                 tmp.unlink(missing_ok=True)
 
     @classmethod
     def open(cls, path: str | Path) -> Workspace:
-        """Open an existing workspace, checking that it is one."""
+        """Open an existing workspace, checking that it is one (a ``postgresql://…`` URL: in PostGIS)."""
+        if is_database_url(path):
+            from scgeo.postgis import PostgisWorkspace
+
+            return PostgisWorkspace.open(str(path))
         path = Path(path)
         if not path.is_file():
             raise WorkspaceError(f"ワークスペース {path} が見つかりません。"
@@ -337,11 +384,7 @@ class Workspace(ConfirmationStore):
         """Layer counts, CRS, extent (lon/lat) and the last edit, for ``scgeo info``."""
         meta = self.meta()
         counts = {name: self.count(name) for name in STORED_LAYERS}
-        bounds = []
-        for name, layer in STORED_LAYERS.items():
-            if layer.geometry and counts[name]:
-                info = pyogrio.read_info(self.path, layer=name, force_total_bounds=True)
-                bounds.append(info["total_bounds"])
+        bounds = [self._bounds(name) for name, layer in STORED_LAYERS.items() if layer.geometry and counts[name]]
         extent = None
         if bounds:
             xs0, ys0, xs1, ys1 = zip(*bounds, strict=True)
@@ -353,13 +396,16 @@ class Workspace(ConfirmationStore):
             last = {k: _text(row[k]) for k in ("at", "user", "layer", "action", "note")}
         levels = self.areas()["level"].value_counts().to_dict() if counts["areas"] else {}
         return {
-            "path": str(self.path), "muni_code": meta.get("muni_code"),
+            "path": self.location, "backend": self.backend, "muni_code": meta.get("muni_code"),
             "muni_name": meta.get("muni_name"), "crs": meta.get("crs"),
             "scgeo_version": meta.get("scgeo_version"), "layers": counts,
             "area_levels": {str(k): int(v) for k, v in levels.items()},
             "extent": extent, "last_edit": last, "version": int(meta.get("version") or 0),
             "last_edit_id": int(edits["edit_id"].iloc[-1]) if len(edits) else 0,
         }
+
+    def _bounds(self, name: str) -> tuple[float, float, float, float]:
+        return tuple(pyogrio.read_info(self.path, layer=name, force_total_bounds=True)["total_bounds"])
 
     # ------------------------------------------------------------ writing
 
@@ -621,13 +667,43 @@ class Workspace(ConfirmationStore):
             tx.record(user=user, layer="network", action="import:replace", new=len(edges),
                       note=f"{source or ''} 交点 {len(nodes)}、道 {len(edges)}".strip())
 
+    def changed_since(self, name: str, feature_id: str, version: int) -> pd.DataFrame:
+        """History rows that changed feature ``feature_id`` of layer ``name`` after workspace ``version``.
+
+        Rows about the whole layer (an import) or the whole workspace (a restore, a migration)
+        count as changing every feature. Rows of files older than the history's ``version``
+        column have none and are taken as older than any version a caller read.
+        """
+        edits = self.read("edits")
+        later = edits[edits["version"].fillna(0) > int(version)]
+        whole = (later["layer"].eq(name) & later["feature_id"].isna()) | later["layer"].eq("workspace")
+        return later[(later["layer"].eq(name) & later["feature_id"].eq(str(feature_id))).fillna(False) | whole]
+
+    def _refuse_changed(self, name: str, feature_id: str, version: int | None) -> None:
+        if version is None:
+            return
+        changed = self.changed_since(name, feature_id, version)
+        if not len(changed):
+            return
+        layer = STORED_LAYERS[name]
+        fields = [layer.column(f).label if f in layer.names else f for f in changed["field"].dropna().unique()]
+        what = "、".join(dict.fromkeys([*fields, *(_WHOLE_CHANGES.get(a.split(":")[0], a) for a in changed["action"]
+                                                   if a != "update")]))
+        who = "、".join(dict.fromkeys(changed["user"].astype(str)))
+        raise WorkspaceConflictError(
+            f"{layer.label} {feature_id} は、読み込んだ後に {who} が変更しました({what})。"
+            "上書きせずに中止しました。読み直して変更を確かめてから、もう一度保存してください。")
+
     def update_feature(self, name: str, feature_id: str, changes: Mapping[str, object], *,
-                       user: str | None = None, expected_version: int | None = None) -> pd.Series:
+                       user: str | None = None, expected_version: int | None = None,
+                       feature_version: int | None = None) -> pd.Series:
         """Change fields of one feature, validated against the schema, with history rows.
 
         The feature is read under the workspace's lock, so two editors never lose each other's
         changes. ``expected_version`` (the version the caller's data came from) turns a write
-        over a newer workspace into a ``WorkspaceConflictError``.
+        over a newer workspace into a ``WorkspaceConflictError``; ``feature_version`` (the version
+        the caller read this feature at) does so only when this feature changed since
+        (:meth:`changed_since`): editors of different features do not stop each other.
         Raises ``InputError`` (Japanese message) when the changed row no longer validates.
         A resource's ``last_confirmed`` is not edited: it follows its confirmations
         (:meth:`confirm_resource`, :meth:`record_confirmations`). Returns the updated row.
@@ -638,6 +714,7 @@ class Workspace(ConfirmationStore):
                              "「確認済みにする」(confirm_resource)で記録してください。")
         layer = STORED_LAYERS[name]
         with self.transaction(expected_version=expected_version) as tx:
+            self._refuse_changed(name, feature_id, feature_version)
             frame, history = _changed(self.read(name), layer, {feature_id: changes})
             tx.write(name, frame)
             for row in history:
@@ -671,11 +748,12 @@ class Workspace(ConfirmationStore):
         return new
 
     def delete_feature(self, name: str, feature_id: str, *, user: str | None = None,
-                       expected_version: int | None = None) -> None:
-        """Delete one feature; its old values are kept in the history."""
+                       expected_version: int | None = None, feature_version: int | None = None) -> None:
+        """Delete one feature; its old values are kept in the history (versions as :meth:`update_feature`)."""
         _refuse_immutable(name)
         layer = STORED_LAYERS[name]
         with self.transaction(expected_version=expected_version) as tx:
+            self._refuse_changed(name, feature_id, feature_version)
             frame = self.read(name)
             match = frame[layer.id_column] == feature_id
             if not match.any():

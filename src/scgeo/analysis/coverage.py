@@ -33,6 +33,7 @@ import pandas as pd
 import shapely
 
 from scgeo.analysis.basis import apply_population_basis, method_note, population_basis_note
+from scgeo.analysis.catchments import catchments
 from scgeo.analysis.population import area_membership, population_points
 from scgeo.network import DEFAULT_DETOUR_FACTOR, Snap, WalkNetwork, straight_line_m
 from scgeo.schema import AREA_LEVELS, COARSE_MATCH_LEVELS, Taxonomy, load_taxonomy
@@ -446,94 +447,6 @@ def coverage_table(areas, blocks, resources, needs=None, *, levels: list[str] | 
     :func:`analyse_coverage`.
     """
     return analyse_coverage(areas, blocks, resources, needs, **kwargs).table(levels)
-
-
-def catchments(coverage: Coverage, *, thresholds_min: tuple[float, ...] | None = None,
-               buffer_m: float = 50.0, categories: list[str] | None = None) -> gpd.GeoDataFrame:
-    """Walk-time catchment polygons per category and threshold, from the reachable streets.
-
-    Each street segment is kept up to the point reachable within the threshold from either end
-    (a partly reachable segment is cut at the interpolated point), buffered by ``buffer_m`` and
-    merged: the shape follows the streets, concave where the network is, unlike a convex hull.
-    Area-served resources have no walking catchment. ``categories`` defaults to those analysed.
-    Needs a network.
-    """
-    if coverage.network is None:
-        raise ValueError("catchments need a walking network")
-    thresholds = sorted(thresholds_min or get_settings().walk_thresholds_min)
-    net = coverage.network
-    lines = net.edges.geometry.to_numpy()
-    length = net.edges["length_m"].to_numpy()
-    u, v = net.edges["u_idx"].to_numpy(), net.edges["v_idx"].to_numpy()
-    walkers = coverage.resources[~_area_served(coverage)]
-    rows = []
-    for code in categories or coverage.categories:
-        src = walkers[walkers["category"] == code]
-        if not len(src):
-            continue
-        snap = net.snap(src)
-        node_dist = net.node_distance(snap, limit_m=thresholds[-1] * coverage.speed_m_per_min)
-        polygon, done = None, np.zeros(len(lines), dtype=bool)  # streets whole in a shorter catchment
-        for minutes in thresholds:
-            reach = minutes * coverage.speed_m_per_min
-            from_u = np.clip(reach - node_dist[u], 0, None)
-            from_v = np.clip(reach - node_dist[v], 0, None)
-            whole = from_u + from_v >= length
-            at_u, at_v = ~whole & (from_u > 0), ~whole & (from_v > 0)
-            own = np.clip(reach - snap.snap_m, 0, None)  # along the source's own segment
-            # the catchments nest: a longer one is the shorter one plus what it reaches beyond it
-            # (a street whole before stays whole; a part grows), so only those are merged in
-            new, at_u, at_v = whole & ~done, at_u & ~done, at_v & ~done
-            parts = [
-                lines[new],
-                _pieces(lines[at_u], np.zeros(at_u.sum()), from_u[at_u]),
-                _pieces(lines[at_v], (length - from_v)[at_v], length[at_v]),
-                _pieces(lines[snap.edge], np.clip(snap.along_m - own, 0, None),
-                        np.minimum(snap.along_m + own, length[snap.edge])),
-            ]
-            shapes = shapely.buffer(np.concatenate(parts), buffer_m, quad_segs=4)
-            polygon = shapely.union_all(shapes if polygon is None else np.append(shapes, polygon))
-            done |= whole
-            rows.append({"category": code, "category_label": coverage.taxonomy.label(code),
-                         "minutes": minutes, "geometry": polygon})
-    columns = ["category", "category_label", "minutes", "geometry"]
-    return gpd.GeoDataFrame(pd.DataFrame(rows, columns=columns), geometry="geometry", crs=net.crs)
-
-
-def _pieces(lines: np.ndarray, start_m: np.ndarray, end_m: np.ndarray) -> np.ndarray:
-    """The parts of ``lines`` between two positions along them, in numpy (no loop over lines).
-
-    Each part runs from the point at ``start_m`` through the line's vertices strictly between
-    the two positions to the point at ``end_m``; where the positions meet, the part is that point
-    (as ``shapely.ops.substring`` gives).
-    """
-    out = np.empty(len(lines), dtype=object)
-    if not len(lines):
-        return out
-    first = shapely.line_interpolate_point(lines, start_m)
-    last = shapely.line_interpolate_point(lines, end_m)
-    point = end_m <= start_m
-    out[point] = first[point]
-    keep = np.flatnonzero(~point)
-    if len(keep):
-        xy, owner = shapely.get_coordinates(lines[keep], return_index=True)
-        step = np.hypot(*np.diff(xy, axis=0).T)
-        step = np.concatenate([[0.0], np.where(owner[1:] == owner[:-1], step, 0.0)])
-        cum = np.cumsum(step)
-        cum -= cum[np.searchsorted(owner, owner, side="left")]  # distance along each line
-        inner = (cum > start_m[keep][owner]) & (cum < end_m[keep][owner])
-        k = len(keep)
-        line = np.concatenate([np.arange(k), owner[inner], np.arange(k)])
-        rank = np.concatenate([np.full(k, -1.0), cum[inner], np.full(k, np.inf)])
-        coords = np.vstack([shapely.get_coordinates(first[keep]), xy[inner], shapely.get_coordinates(last[keep])])
-        order = np.lexsort((rank, line))
-        out[keep] = shapely.linestrings(coords[order], indices=line[order])
-    return out
-
-
-def _area_served(coverage: Coverage) -> pd.Series:
-    res = coverage.resources
-    return res["served_area_id"].notna() & res["served_area_id"].isin(coverage.membership["area_id"])
 
 
 def blank_zones(coverage: Coverage, *, buffer_m: float = 120.0, min_65plus: float = 1.0,

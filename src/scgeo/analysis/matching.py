@@ -23,6 +23,8 @@ from __future__ import annotations
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from scipy import sparse
 from scipy.optimize import linprog
 
@@ -57,9 +59,13 @@ def _column(frame: pd.DataFrame, name: str, rows: np.ndarray) -> list:
 
 
 def _member(values: pd.Series, pool: pd.Series) -> np.ndarray:
-    """``values.isin(pool)`` by one hash lookup (``isin`` on Arrow strings converts ``pool`` row by row)."""
-    index = pd.Index(pd.unique(pool.to_numpy(dtype=object)))
-    return index.get_indexer(values.to_numpy(dtype=object)) >= 0
+    """``values.isin(pool)`` by one Arrow hash lookup (``isin`` on Arrow strings converts ``pool`` row by row)."""
+    values, pool = values.to_numpy(dtype=object), pool.to_numpy(dtype=object)
+    try:
+        found = pc.is_in(pa.array(values), value_set=pa.array(pool))
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # ids of mixed types: a pandas hash lookup
+        return pd.Index(pd.unique(pool)).get_indexer(values) >= 0
+    return found.to_numpy(zero_copy_only=False).astype(bool)
 
 
 def _eligible_resources(resources, *, provider_types):
@@ -165,20 +171,14 @@ def candidate_pairs(
     res = _eligible_resources(resources, provider_types=provider_types).reset_index(drop=True)
     method = "network" if network is not None else f"straight_line×{DEFAULT_DETOUR_FACTOR}"
     served_blocks = _served_blocks(res, blocks, areas)
-    need_snap = network.snap(open_needs) if network is not None else None  # once for all categories
-    frames = []
-    for code in sorted(res["category"].unique()):
-        answers = taxonomy.categories[code].serves_needs if code in taxonomy.categories else (code,)
-        in_category = open_needs["category"].isin(answers).to_numpy()
-        mine = open_needs[in_category]
-        if not len(mine):
-            continue
-        here = res[res["category"] == code]
-        area_mask = here["resource_id"].isin(served_blocks.index)
-        mine_snap = need_snap.subset(in_category) if need_snap is not None else None
-        frames.append(_walk_pairs(mine, mine_snap, here[~area_mask], network, max_minutes * speed, speed))
-        if area_mask.any() and blocks is not None:
-            frames.append(_area_pairs(mine, here[area_mask], served_blocks, blocks))
+    area_served = res["resource_id"].isin(served_blocks.index).to_numpy()
+    frames = [_walk_pairs(open_needs, res[~area_served], network, max_minutes * speed, speed, taxonomy)]
+    if area_served.any() and blocks is not None:
+        for code in sorted(res.loc[area_served, "category"].unique()):
+            mine = open_needs[open_needs["category"].isin(_answers(taxonomy, code)).to_numpy()]
+            if len(mine):
+                frames.append(_area_pairs(mine, res[area_served & (res["category"] == code).to_numpy()],
+                                          served_blocks, blocks))
     columns = ["need_id", "resource_id", "minutes", "distance_m", "mode"]
     pairs = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
     pairs = pairs.sort_values(["need_id", "minutes", "resource_id"]).drop_duplicates(["need_id", "resource_id"])
@@ -188,18 +188,36 @@ def candidate_pairs(
     return pairs
 
 
-def _walk_pairs(needs, need_snap, resources, network, limit_m, speed) -> pd.DataFrame:
-    if not len(resources):
+def _answers(taxonomy: Taxonomy, code: str) -> tuple[str, ...]:
+    """The need categories a resource category answers."""
+    return taxonomy.categories[code].serves_needs if code in taxonomy.categories else (code,)
+
+
+def _walk_pairs(needs, resources, network, limit_m, speed, taxonomy) -> pd.DataFrame:
+    """The (need, resource) pairs within walking reach whose resource answers the need's category.
+
+    ONE bounded search from all the resources to all the needs (the network's boxes are built once,
+    not once per category), then the pairs are kept by a table of which resource category answers
+    which need category.
+    """
+    if not len(resources) or not len(needs):
         return pd.DataFrame(columns=["need_id", "resource_id", "minutes", "distance_m", "mode"])
     if network is not None:
-        found = pairs_within(network, network.snap(resources), need_snap, limit_m=limit_m)
+        found = pairs_within(network, network.snap(resources), network.snap(needs), limit_m=limit_m)
     else:
         found = _straight_pairs(resources, needs, limit_m)
+    res_code, res_cats = pd.factorize(resources["category"])
+    need_code, need_cats = pd.factorize(needs["category"])
+    answers = np.array([[n in _answers(taxonomy, r) for n in need_cats] for r in res_cats], dtype=bool)
+    target, source = found["target"].to_numpy(), found["source"].to_numpy()
+    answers = np.pad(answers, ((0, 1), (0, 1)))  # code -1 (no category) reads the last row / column: False
+    keep = answers[res_code[source], need_code[target]]
+    target, source, dist = target[keep], source[keep], found["distance_m"].to_numpy()[keep]
     return pd.DataFrame({
-        "need_id": needs["need_id"].to_numpy()[found["target"].to_numpy()],
-        "resource_id": resources["resource_id"].to_numpy()[found["source"].to_numpy()],
-        "minutes": found["distance_m"].to_numpy() / speed,
-        "distance_m": found["distance_m"].to_numpy(),
+        "need_id": needs["need_id"].to_numpy()[target],
+        "resource_id": resources["resource_id"].to_numpy()[source],
+        "minutes": dist / speed,
+        "distance_m": dist,
         "mode": "walk",
     })
 
@@ -295,11 +313,11 @@ def nearest_resources(
     details = pd.DataFrame(resources[_RESOURCE_COLUMNS]).rename(columns={"name": "resource_name",
                                                                          "category": "resource_category"})
     ranked = ranked.merge(details, on="resource_id", how="left")
-    ranked = open_needs[["need_id", "category"]].merge(ranked, on="need_id", how="left")
     reasons = _reasons(open_needs, resources, pairs, max_minutes=max_minutes, taxonomy=taxonomy,
                        weekday=kwargs.get("weekday"), time_window=kwargs.get("time_window"),
                        provider_types=kwargs.get("provider_types"))
-    ranked["reason"] = ranked["need_id"].map(dict(zip(open_needs["need_id"], reasons, strict=True)))
+    ranked = open_needs[["need_id", "category"]].assign(reason=reasons.to_numpy()).merge(ranked, on="need_id",
+                                                                                         how="left")
     ranked["rank"] = ranked["rank"].fillna(0).astype(int)
     ranked["minutes"] = ranked["minutes"].round(1)
     ranked["distance_m"] = ranked["distance_m"].round(0)
@@ -345,17 +363,15 @@ def assign_needs(
     open_needs = needs[needs["status"] == "open"].reset_index(drop=True)
     usable = _usable(pairs)
     cand = usable[_member(usable["need_id"], open_needs["need_id"])].reset_index(drop=True)
-    need_pos = pd.Series(np.arange(len(open_needs)), index=open_needs["need_id"].to_numpy())
-    res_ids = np.sort(cand["resource_id"].unique())
-    res_pos = pd.Series(np.arange(len(res_ids)), index=res_ids)
+    need_idx, need_ids = pd.factorize(cand["need_id"])  # only the needs with a candidate enter the LP
+    res_idx, res_ids = pd.factorize(cand["resource_id"])
     capacity = resources.drop_duplicates("resource_id").set_index("resource_id")["capacity"]
-    capacity = capacity.reindex(res_ids).astype("float64").fillna(len(open_needs)).to_numpy()
+    capacity = capacity.reindex(res_ids).astype("float64").fillna(len(need_ids)).to_numpy()
     cost = cand["minutes"].to_numpy(dtype=float)
     if weights is not None:  # a resource less sure to be there, or less often open, costs up to one more walk
         w = np.clip(cand["resource_id"].map(weights).astype(float).fillna(1.0).to_numpy(), 0.0, 1.0)
         cost = cost + (1.0 - w) * max_minutes
-    chosen = _solve_transport(need_pos.loc[cand["need_id"]].to_numpy(), res_pos.loc[cand["resource_id"]].to_numpy(),
-                              cost, len(open_needs), capacity, max_minutes * 2)
+    chosen = _solve_transport(need_idx, res_idx, cost, len(need_ids), capacity, max_minutes * 2)
     taken = cand[chosen]
     out = open_needs[["need_id", "category"]].merge(taken[["need_id", "resource_id", "minutes"]], on="need_id",
                                                     how="left")
@@ -369,18 +385,45 @@ def assign_needs(
 
 
 def _solve_transport(need_idx, res_idx, cost, n_needs, capacity, max_minutes) -> np.ndarray:
-    """Exact min-cost assignment with capacities by LP (HiGHS); returns the chosen pairs mask."""
+    """Exact min-cost assignment with capacities; returns the chosen pairs mask.
+
+    A resource that every need listing it could join at once (candidates ≤ capacity) constrains
+    nothing: a need whose candidates are all such resources takes its cheapest one. The rest
+    is solved as a linear program by HiGHS, with rows only for the resources that can fill up.
+    """
     n_pairs = len(cost)
+    chosen = np.zeros(n_pairs, dtype=bool)
     if not n_pairs:
-        return np.zeros(0, dtype=bool)
+        return chosen
+    binding = np.bincount(res_idx, minlength=len(capacity)) > capacity
+    bound = np.zeros(n_needs, dtype=bool)
+    bound[need_idx[binding[res_idx]]] = True
+    free = np.flatnonzero(~bound[need_idx])
+    order = free[np.lexsort((cost[free], need_idx[free]))]
+    first = np.concatenate([[True], need_idx[order][1:] != need_idx[order][:-1]]) if len(order) else order
+    chosen[order[first.astype(bool)]] = True
+    rest = np.flatnonzero(bound[need_idx])
+    if len(rest):
+        chosen[rest] = _lp(need_idx[rest], res_idx[rest], cost[rest], capacity, binding, max_minutes)
+    return chosen
+
+
+def _lp(need_idx, res_idx, cost, capacity, binding, max_minutes) -> np.ndarray:
+    """The transportation LP over some pairs (HiGHS; totally unimodular, so the optimum is integral)."""
+    n_pairs = len(cost)
+    need_idx = np.unique(need_idx, return_inverse=True)[1]
+    n_needs = int(need_idx.max()) + 1
     penalty = 10.0 * (max_minutes + 1.0) * max(n_needs, 1)  # leaving a need out costs more than any route
     c = np.concatenate([cost, np.full(n_needs, penalty)])
     rows = np.concatenate([need_idx, np.arange(n_needs)])
     cols = np.arange(n_pairs + n_needs)
     a_eq = sparse.csr_matrix((np.ones(len(cols)), (rows, cols)), shape=(n_needs, n_pairs + n_needs))
-    a_ub = sparse.csr_matrix((np.ones(n_pairs), (res_idx, np.arange(n_pairs))),
-                             shape=(len(capacity), n_pairs + n_needs))
-    result = linprog(c, A_ub=a_ub, b_ub=capacity, A_eq=a_eq, b_eq=np.ones(n_needs), bounds=(0, 1),
+    tight = np.flatnonzero(binding)
+    row_of = np.full(len(capacity), -1)
+    row_of[tight] = np.arange(len(tight))
+    on = np.flatnonzero(row_of[res_idx] >= 0)
+    a_ub = sparse.csr_matrix((np.ones(len(on)), (row_of[res_idx[on]], on)), shape=(len(tight), n_pairs + n_needs))
+    result = linprog(c, A_ub=a_ub, b_ub=capacity[tight], A_eq=a_eq, b_eq=np.ones(n_needs), bounds=(0, 1),
                      method="highs")
     if result.status != 0:  # pragma: no cover - the problem is always feasible (the slack columns)
         raise RuntimeError(f"assignment LP failed: {result.message}")

@@ -31,6 +31,8 @@ ACTION_LABELS = {
     "import:append": "取込(追加)", "import:replace": "取込(置き換え)", "import:refresh": "取込(一覧の再取込)",
     "import": "取込", "insert": "追加", "update": "変更", "delete": "削除", "restore": "バックアップから復元",
     "build": "作成", "confirm": "確認", "flag": "要確認", "place": "位置を配置", "publish": "ニーズの集計を公開",
+    "migrate": "移行", "user:add": "利用者の追加", "user:disable": "利用者を無効に", "user:enable": "利用者を有効に",
+    "user:reset": "パスワードの再設定", "user:rehash": "パスワードのハッシュを更新",
 }
 # Every layer by its schema label; the names the history uses besides the layers
 LAYER_LABELS = {name: layer.label for name, layer in LAYERS.items()} | {
