@@ -10,6 +10,7 @@ failure instead.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import itertools
 import os
@@ -17,6 +18,7 @@ import pwd
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -33,7 +35,8 @@ def _bindir() -> Path | None:
     return Path(candidates[-1]).parent if candidates else None
 
 
-def _missing() -> str | None:
+def missing() -> str | None:
+    """Why a server cannot run here (``None`` when it can)."""
     try:
         import psycopg  # noqa: F401
     except ImportError:
@@ -84,14 +87,9 @@ def _run(command: list[str], as_user: str | None) -> None:
         raise RuntimeError(f"{' '.join(command)} failed: {done.stderr or done.stdout}")
 
 
-@pytest.fixture(scope="session")
-def postgres():
-    """A PostgreSQL + PostGIS server for this test session (skips when it cannot run here)."""
-    reason = _missing()
-    if reason:
-        if os.environ.get("SCGEO_REQUIRE_POSTGRES") == "1":
-            pytest.fail(f"SCGEO_REQUIRE_POSTGRES=1 but {reason}")
-        pytest.skip(reason)
+@contextlib.contextmanager
+def running_server() -> Iterator[Server]:
+    """Start a throwaway server (stopped and removed at the end); see :func:`missing` first."""
     bindir = _bindir()
     folder = Path(tempfile.mkdtemp(prefix="scgeo-pg-"))  # short: a socket path has ~100 characters
     as_user = "postgres" if os.geteuid() == 0 else None
@@ -101,14 +99,14 @@ def postgres():
         for path in (folder, folder / "socket"):
             os.chown(path, entry.pw_uid, entry.pw_gid)
     data = folder / "data"
-    _run([str(bindir / "initdb"), "-D", str(data), "--auth=trust", "-U", "postgres", "-E", "UTF8", "--no-locale",
-          "--no-sync", "--no-instructions"], as_user)
-    options = f"-k {folder / 'socket'} -c listen_addresses= -c fsync=off -c full_page_writes=off " \
-              "-c synchronous_commit=off -c max_connections=60"
-    _run([str(bindir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(folder / "server.log"), "-w", "start"],
-         as_user)
-    server = Server(folder, bindir)
     try:
+        _run([str(bindir / "initdb"), "-D", str(data), "--auth=trust", "-U", "postgres", "-E", "UTF8",
+              "--no-locale", "--no-sync", "--no-instructions"], as_user)
+        options = f"-k {folder / 'socket'} -c listen_addresses= -c fsync=off -c full_page_writes=off " \
+                  "-c synchronous_commit=off -c max_connections=60"
+        _run([str(bindir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(folder / "server.log"), "-w",
+              "start"], as_user)
+        server = Server(folder, bindir)
         server.sql(f"CREATE DATABASE {TEMPLATE}")
         server.sql("CREATE EXTENSION postgis", dbname=TEMPLATE)
         yield server
@@ -116,6 +114,18 @@ def postgres():
         subprocess.run([*(["runuser", "-u", as_user, "--"] if as_user else []), str(bindir / "pg_ctl"), "-D",
                         str(data), "-m", "immediate", "-w", "stop"], capture_output=True)
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A PostgreSQL + PostGIS server for this test session (skips when it cannot run here)."""
+    reason = missing()
+    if reason:
+        if os.environ.get("SCGEO_REQUIRE_POSTGRES") == "1":
+            pytest.fail(f"SCGEO_REQUIRE_POSTGRES=1 but {reason}")
+        pytest.skip(reason)
+    with running_server() as server:
+        yield server
 
 
 @pytest.fixture

@@ -60,6 +60,8 @@ def test_cli_init_import_info_and_migrate_on_a_database(pg_url, tmp_path, capsys
     pd.DataFrame({"資源ID": ["S1", "S2"], "名称": ["今市サロン", "塩冶サロン"], "種別": "サロン",
                   "緯度": [35.367, 35.357], "経度": [132.755, 132.741]}).to_csv(source, index=False)
     assert cli.main(["import", pg_url, str(source), "--layer", "resources", "--user", "鈴木"]) == 0
+    assert cli.main(["restore", pg_url, "--list"]) == 2  # no file generations: the server's backup or a snapshot
+    assert "pg_dump" in capsys.readouterr().err
     assert cli.main(["info", pg_url]) == 0
     out = capsys.readouterr().out
     assert "社会資源 (resources): 2 件" in out and "password" not in out
@@ -167,7 +169,10 @@ def test_a_database_of_an_older_version_gains_new_layers_and_columns(pg_ws):
     with psycopg.connect(pg_ws.url, autocommit=True) as conn:
         conn.execute("DROP TABLE scgeo.venues")
         conn.execute("ALTER TABLE scgeo.resources DROP COLUMN notes")
+        conn.execute("DELETE FROM scgeo.meta WHERE key = 'database_roles'")  # as if made without CREATEROLE
     reopened = Workspace.open(pg_ws.url)
+    assert reopened.meta()["database_roles"] == ", ".join(f"{pg_ws.dbname}_{r}" for r in
+                                                          ("viewer", "editor", "internal", "admin"))
     assert reopened.count("venues") == 0 and reopened.ids("resources") == {"R1", "R2"}
     assert reopened.read("resources")["notes"].isna().all()
     reopened.update_feature("resources", "R1", {"notes": "戻った列"})

@@ -234,3 +234,26 @@ def test_round_trip_property(tmp_path_factory, rows):
     back = ws.read("resources")
     assert back["name"].tolist() == result.accepted["name"].tolist()
     assert back["capacity"].tolist() == result.accepted["capacity"].tolist()
+
+
+def test_feature_versions_conflict_only_on_the_same_feature(ws):
+    from scgeo import WorkspaceConflictError
+
+    ws.import_result("resources", _resources(3))
+    seen = ws.version()
+    other = Workspace.open(_target(ws))
+    other.update_feature("resources", "R000", {"notes": "先に保存"}, user="佐藤")
+    ws.update_feature("resources", "R001", {"notes": "別の資源"}, user="鈴木", feature_version=seen)
+    with pytest.raises(WorkspaceConflictError, match=r"R000 は、読み込んだ後に 佐藤 が変更しました\(備考\)"):
+        ws.update_feature("resources", "R000", {"notes": "古い画面から"}, user="鈴木", feature_version=seen)
+    other.delete_feature("resources", "R002", user="佐藤")
+    with pytest.raises(WorkspaceConflictError, match="削除"):  # edit versus delete
+        ws.update_feature("resources", "R002", {"notes": "消された資源に"}, feature_version=seen)
+    with pytest.raises(WorkspaceConflictError):  # delete versus edit
+        ws.delete_feature("resources", "R000", feature_version=seen)
+    now = ws.version()
+    ws.update_feature("resources", "R000", {"notes": "読み直して保存"}, user="鈴木", feature_version=now)
+    assert ws.read("resources").set_index("resource_id")["notes"].to_dict() == {"R000": "読み直して保存",
+                                                                               "R001": "別の資源"}
+    history = ws.edits()
+    assert history["version"].tolist() == list(range(2, 2 + len(history)))  # one commit each here

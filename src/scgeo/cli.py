@@ -122,6 +122,9 @@ def _cmd_init(args) -> int:
                           overwrite=args.force)
     name = ws.meta()["muni_name"]
     print(f"ワークスペースを作成しました: {ws.location} ({name or '名称不明'}、市町村コード {args.muni_code})")
+    if ws.backend == "postgis" and not ws.meta().get("database_roles"):
+        print("注意: データベースの役割(閲覧・編集・内部・管理)は作れませんでした(CREATEROLE の権限がありません)。"
+              "CREATEROLE のある利用者で一度開く(例: scgeo info)と作られ、ニーズが分けられます。")
     return EXIT_OK
 
 

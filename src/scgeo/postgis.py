@@ -387,6 +387,12 @@ class PostgisWorkspace(Workspace):
                 except _psycopg().Error as exc:
                     raise WorkspaceError(f"{ws.location} はこの版の scgeo より古い形式です。データベースの所有者で"
                                          f"一度開いて更新してください({str(exc).strip()})。") from exc
+            roles = conn.execute(f"SELECT value FROM {SCHEMA}.meta WHERE key = 'database_roles'").fetchone()
+            if not (roles and roles[0]):  # made without CREATEROLE: whoever may, creates them now
+                with conn.transaction():
+                    made = _grant(conn, ws.dbname)
+                    if made:
+                        PostgisTransaction(conn, ws).set_meta({"database_roles": made})
         return ws
 
     def _denied(self, exc: Exception, what: str) -> WorkspaceError:
@@ -453,7 +459,7 @@ class PostgisWorkspace(Workspace):
                 frame[col.name] = pd.to_datetime(frame[col.name])
         if layer.geometry:
             wkb = frame.pop("geometry").to_numpy(dtype=object)
-            geometry = shapely.from_wkb([None if b is None else bytes(b) for b in wkb])
+            geometry = shapely.from_wkb(wkb)  # bytea arrives as bytes (None for no geometry)
             frame = gpd.GeoDataFrame(frame, geometry=geometry, crs=crs)
         return coerce(frame, layer)
 
@@ -469,6 +475,26 @@ class PostgisWorkspace(Workspace):
             except _psycopg().errors.InsufficientPrivilege as exc:
                 raise self._denied(exc, f"{layer.label}を読む") from exc
         return {str(r[0]) for r in rows}
+
+    def readable_layers(self) -> set[str]:
+        """The layers this database user may read (its role's grants: 閲覧 does not read needs or users)."""
+        query = ("SELECT c.relname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+                 "WHERE n.nspname = %s AND c.relname = ANY(%s) AND has_schema_privilege(n.oid, 'USAGE') "
+                 "AND has_table_privilege(c.oid, 'SELECT')")
+        with self.connect() as conn:
+            shared = [n for n in STORED_LAYERS if n not in INTERNAL_LAYERS]
+            found = {r[0] for r in conn.execute(query, (SCHEMA, shared))}
+            found |= {r[0] for r in conn.execute(query, (INTERNAL_SCHEMA, list(INTERNAL_LAYERS)))}
+        return found
+
+    def changed_since(self, name: str, feature_id: str, version: int) -> pd.DataFrame:
+        """As :meth:`Workspace.changed_since`, by a query (the history is not read whole)."""
+        columns = ", ".join(f'"{c}"' for c in EDITS.names)
+        query = (f"SELECT {columns} FROM {SCHEMA}.edits WHERE coalesce(version, 0) > %s AND "
+                 "((layer = %s AND (feature_id = %s OR feature_id IS NULL)) OR layer = 'workspace') ORDER BY edit_id")
+        with self.connect() as conn:
+            rows = conn.execute(query, (int(version), name, str(feature_id))).fetchall()
+        return coerce(pd.DataFrame.from_records(rows, columns=EDITS.names), EDITS)
 
     def _bounds(self, name: str) -> tuple[float, float, float, float]:
         from psycopg import sql

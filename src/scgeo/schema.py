@@ -305,6 +305,7 @@ EDITS = Layer(
         _c("old_value", "str", "変更前"),
         _c("new_value", "str", "変更後"),
         _c("note", "str", "メモ"),
+        _c("version", "int", "版"),  # the workspace version the commit made (empty in older files)
     ),
     id_column="edit_id",
 )

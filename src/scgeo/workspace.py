@@ -110,6 +110,11 @@ _NOT_IMPORTABLE = ("areas", "population", "edits", "network_nodes", "network_edg
                    "publications", "unplaced", "users", *IMMUTABLE_LAYERS)
 
 
+# What a history row that is not a field's update did, in the conflict message.
+_WHOLE_CHANGES = {"delete": "削除", "import": "取込", "confirm": "確認", "restore": "復元", "migrate": "移行",
+                  "place": "配置", "insert": "追加"}
+
+
 def _refuse_immutable(name: str) -> None:
     if name == "users":  # never as features: the history would keep password hashes
         raise InputError("利用者は `scgeo user add|list|disable|reset` で管理します。")
@@ -178,6 +183,7 @@ class Transaction:
         start = self._last_edit_id() + 1
         new = pd.DataFrame(self._edits)
         new.insert(0, "edit_id", range(start, start + len(new)))
+        new["version"] = version
         self._append_edits(coerce(new, EDITS))
         self.set_meta({"updated_at": self._edits[-1]["at"], "version": version})
 
@@ -377,8 +383,9 @@ class Workspace(ConfirmationStore):
     def info(self) -> dict:
         """Layer counts, CRS, extent (lon/lat) and the last edit, for ``scgeo info``."""
         meta = self.meta()
-        counts = {name: self.count(name) for name in STORED_LAYERS}
-        bounds = [self._bounds(name) for name, layer in STORED_LAYERS.items() if layer.geometry and counts[name]]
+        readable = self.readable_layers()  # a database user may lack the rights to some (needs, users)
+        counts = {name: self.count(name) for name in STORED_LAYERS if name in readable}
+        bounds = [self._bounds(name) for name, layer in STORED_LAYERS.items() if layer.geometry and counts.get(name)]
         extent = None
         if bounds:
             xs0, ys0, xs1, ys1 = zip(*bounds, strict=True)
@@ -388,7 +395,7 @@ class Workspace(ConfirmationStore):
         if len(edits):
             row = edits.iloc[-1]
             last = {k: _text(row[k]) for k in ("at", "user", "layer", "action", "note")}
-        levels = self.areas()["level"].value_counts().to_dict() if counts["areas"] else {}
+        levels = self.areas()["level"].value_counts().to_dict() if counts.get("areas") else {}
         return {
             "path": self.location, "backend": self.backend, "muni_code": meta.get("muni_code"),
             "muni_name": meta.get("muni_name"), "crs": meta.get("crs"),
@@ -397,6 +404,10 @@ class Workspace(ConfirmationStore):
             "extent": extent, "last_edit": last, "version": int(meta.get("version") or 0),
             "last_edit_id": int(edits["edit_id"].iloc[-1]) if len(edits) else 0,
         }
+
+    def readable_layers(self) -> set[str]:
+        """The layers this user may read: every one in a file (a database grants by role, :mod:`scgeo.users`)."""
+        return set(STORED_LAYERS)
 
     def _bounds(self, name: str) -> tuple[float, float, float, float]:
         return tuple(pyogrio.read_info(self.path, layer=name, force_total_bounds=True)["total_bounds"])
@@ -661,13 +672,43 @@ class Workspace(ConfirmationStore):
             tx.record(user=user, layer="network", action="import:replace", new=len(edges),
                       note=f"{source or ''} 交点 {len(nodes)}、道 {len(edges)}".strip())
 
+    def changed_since(self, name: str, feature_id: str, version: int) -> pd.DataFrame:
+        """History rows that changed feature ``feature_id`` of layer ``name`` after workspace ``version``.
+
+        Rows about the whole layer (an import) or the whole workspace (a restore, a migration)
+        count as changing every feature. Rows of files older than the history's ``version``
+        column have none and are taken as older than any version a caller read.
+        """
+        edits = self.read("edits")
+        later = edits[edits["version"].fillna(0) > int(version)]
+        whole = (later["layer"].eq(name) & later["feature_id"].isna()) | later["layer"].eq("workspace")
+        return later[(later["layer"].eq(name) & later["feature_id"].eq(str(feature_id))).fillna(False) | whole]
+
+    def _refuse_changed(self, name: str, feature_id: str, version: int | None) -> None:
+        if version is None:
+            return
+        changed = self.changed_since(name, feature_id, version)
+        if not len(changed):
+            return
+        layer = STORED_LAYERS[name]
+        fields = [layer.column(f).label if f in layer.names else f for f in changed["field"].dropna().unique()]
+        what = "、".join(dict.fromkeys([*fields, *(_WHOLE_CHANGES.get(a.split(":")[0], a) for a in changed["action"]
+                                                   if a != "update")]))
+        who = "、".join(dict.fromkeys(changed["user"].astype(str)))
+        raise WorkspaceConflictError(
+            f"{layer.label} {feature_id} は、読み込んだ後に {who} が変更しました({what})。"
+            "上書きせずに中止しました。読み直して変更を確かめてから、もう一度保存してください。")
+
     def update_feature(self, name: str, feature_id: str, changes: Mapping[str, object], *,
-                       user: str | None = None, expected_version: int | None = None) -> pd.Series:
+                       user: str | None = None, expected_version: int | None = None,
+                       feature_version: int | None = None) -> pd.Series:
         """Change fields of one feature, validated against the schema, with history rows.
 
         The feature is read under the workspace's lock, so two editors never lose each other's
         changes. ``expected_version`` (the version the caller's data came from) turns a write
-        over a newer workspace into a ``WorkspaceConflictError``.
+        over a newer workspace into a ``WorkspaceConflictError``; ``feature_version`` (the version
+        the caller read this feature at) does so only when this feature changed since
+        (:meth:`changed_since`): editors of different features do not stop each other.
         Raises ``InputError`` (Japanese message) when the changed row no longer validates.
         A resource's ``last_confirmed`` is not edited: it follows its confirmations
         (:meth:`confirm_resource`, :meth:`record_confirmations`). Returns the updated row.
@@ -678,6 +719,7 @@ class Workspace(ConfirmationStore):
                              "「確認済みにする」(confirm_resource)で記録してください。")
         layer = STORED_LAYERS[name]
         with self.transaction(expected_version=expected_version) as tx:
+            self._refuse_changed(name, feature_id, feature_version)
             frame, history = _changed(self.read(name), layer, {feature_id: changes})
             tx.write(name, frame)
             for row in history:
@@ -711,11 +753,12 @@ class Workspace(ConfirmationStore):
         return new
 
     def delete_feature(self, name: str, feature_id: str, *, user: str | None = None,
-                       expected_version: int | None = None) -> None:
-        """Delete one feature; its old values are kept in the history."""
+                       expected_version: int | None = None, feature_version: int | None = None) -> None:
+        """Delete one feature; its old values are kept in the history (versions as :meth:`update_feature`)."""
         _refuse_immutable(name)
         layer = STORED_LAYERS[name]
         with self.transaction(expected_version=expected_version) as tx:
+            self._refuse_changed(name, feature_id, feature_version)
             frame = self.read(name)
             match = frame[layer.id_column] == feature_id
             if not match.any():
