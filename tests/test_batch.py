@@ -47,7 +47,8 @@ def _shrink(src: Path, dst: Path, half_m: float = 1200.0) -> None:
     for name in ("living_areas", "jhs_districts", "es_districts"):
         areas = gpd.read_file(bounds / f"{name}.geojson")
         areas = areas.assign(geometry=areas.geometry.intersection(shape))
-        areas[~areas.is_empty & areas.geom_type.isin(["Polygon", "MultiPolygon"])].to_file(dst / "boundaries" / f"{name}.geojson", driver="GeoJSON")
+        kept_areas = areas[~areas.is_empty & areas.geom_type.isin(["Polygon", "MultiPolygon"])]
+        kept_areas.to_file(dst / "boundaries" / f"{name}.geojson", driver="GeoJSON")
     for folder, name in (("resources", "resources.csv"), ("needs", "needs.csv")):
         rows = pd.read_csv(src / folder / name, dtype=str, keep_default_na=False)
         inside = gpd.points_from_xy(rows["lon"].astype(float), rows["lat"].astype(float), crs=6668).within(shape)
