@@ -100,7 +100,7 @@ def test_migration_of_the_sample_town_keeps_every_row_and_the_history(sample_wor
 
 
 def test_two_threads_editing_at_once_lose_nothing(pg_ws):
-    trials = 10
+    trials = 6
     ids = [f"T{i:02d}" for i in range(trials)]
     pg_ws.import_result("resources", validate(_layer(ids), "resources"))
     for trial in range(trials):
