@@ -88,7 +88,8 @@ def _ways(path: Path):
                 refs, coords = [], []
             if refs:
                 parts.append((refs, coords))
-            yield way.id, {k: way.tags.get(k) for k in _KEYS if k in way.tags}, parts, cut
+            tags = way.tags
+            yield way.id, {k: v for k in _KEYS if (v := tags.get(k)) is not None}, parts, cut
     except RuntimeError as exc:
         raise InputError(f"OpenStreetMap ファイル {path} を読めません: {exc}") from exc
 
