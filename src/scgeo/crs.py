@@ -9,6 +9,7 @@ UTM zone outside Japan).
 from __future__ import annotations
 
 import geopandas as gpd
+import numpy as np
 from pyproj import CRS
 
 from scgeo._errors import CRSError
@@ -67,11 +68,9 @@ def metric_crs(gdf: gpd.GeoDataFrame, *, muni_code: str | None = None) -> CRS:
     if epsg is not None:
         return CRS.from_epsg(epsg)
     check_crs(gdf)
-    if len(gdf):
-        centre = gdf.to_crs(WORKSPACE_CRS).union_all().centroid
-        lon, lat = centre.x, centre.y
-    else:
-        lon, lat = 139.0, 35.0
+    # the middle of the data's extent (not the centroid of a union: that grows with the streets)
+    x0, y0, x1, y1 = gdf.to_crs(WORKSPACE_CRS).total_bounds if len(gdf) else (np.nan,) * 4
+    lon, lat = ((x0 + x1) / 2, (y0 + y1) / 2) if np.isfinite([x0, y0, x1, y1]).all() else (139.0, 35.0)
     zone = min(max(int((lon + 180) // 6) + 1, 1), 60)
     xmin, ymin, xmax, ymax = _JAPAN_BOUNDS
     if xmin <= lon <= xmax and ymin <= lat <= ymax:

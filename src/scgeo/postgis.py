@@ -476,6 +476,17 @@ class PostgisWorkspace(Workspace):
                 raise self._denied(exc, f"{layer.label}を読む") from exc
         return {str(r[0]) for r in rows}
 
+    def readable_layers(self) -> set[str]:
+        """The layers this database user may read (its role's grants: 閲覧 does not read needs or users)."""
+        query = ("SELECT c.relname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+                 "WHERE n.nspname = %s AND c.relname = ANY(%s) AND has_schema_privilege(n.oid, 'USAGE') "
+                 "AND has_table_privilege(c.oid, 'SELECT')")
+        with self.connect() as conn:
+            shared = [n for n in STORED_LAYERS if n not in INTERNAL_LAYERS]
+            found = {r[0] for r in conn.execute(query, (SCHEMA, shared))}
+            found |= {r[0] for r in conn.execute(query, (INTERNAL_SCHEMA, list(INTERNAL_LAYERS)))}
+        return found
+
     def changed_since(self, name: str, feature_id: str, version: int) -> pd.DataFrame:
         """As :meth:`Workspace.changed_since`, by a query (the history is not read whole)."""
         columns = ", ".join(f'"{c}"' for c in EDITS.names)

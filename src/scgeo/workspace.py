@@ -383,8 +383,9 @@ class Workspace(ConfirmationStore):
     def info(self) -> dict:
         """Layer counts, CRS, extent (lon/lat) and the last edit, for ``scgeo info``."""
         meta = self.meta()
-        counts = {name: self.count(name) for name in STORED_LAYERS}
-        bounds = [self._bounds(name) for name, layer in STORED_LAYERS.items() if layer.geometry and counts[name]]
+        readable = self.readable_layers()  # a database user may lack the rights to some (needs, users)
+        counts = {name: self.count(name) for name in STORED_LAYERS if name in readable}
+        bounds = [self._bounds(name) for name, layer in STORED_LAYERS.items() if layer.geometry and counts.get(name)]
         extent = None
         if bounds:
             xs0, ys0, xs1, ys1 = zip(*bounds, strict=True)
@@ -394,7 +395,7 @@ class Workspace(ConfirmationStore):
         if len(edits):
             row = edits.iloc[-1]
             last = {k: _text(row[k]) for k in ("at", "user", "layer", "action", "note")}
-        levels = self.areas()["level"].value_counts().to_dict() if counts["areas"] else {}
+        levels = self.areas()["level"].value_counts().to_dict() if counts.get("areas") else {}
         return {
             "path": self.location, "backend": self.backend, "muni_code": meta.get("muni_code"),
             "muni_name": meta.get("muni_name"), "crs": meta.get("crs"),
@@ -403,6 +404,10 @@ class Workspace(ConfirmationStore):
             "extent": extent, "last_edit": last, "version": int(meta.get("version") or 0),
             "last_edit_id": int(edits["edit_id"].iloc[-1]) if len(edits) else 0,
         }
+
+    def readable_layers(self) -> set[str]:
+        """The layers this user may read: every one in a file (a database grants by role, :mod:`scgeo.users`)."""
+        return set(STORED_LAYERS)
 
     def _bounds(self, name: str) -> tuple[float, float, float, float]:
         return tuple(pyogrio.read_info(self.path, layer=name, force_total_bounds=True)["total_bounds"])

@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 
 __all__ = ["catchments"]
 
+_CHUNK_EDGES = 200_000  # streets sampled at a time
 _POOL_MIN_CELLS = 4_000_000  # below this many raster cells in all, one process is faster than a pool
 
 
@@ -108,21 +109,28 @@ class _StreetSamples:
         length = net.edges["length_m"].to_numpy()
         count = np.ceil(length / (cell / 2)).astype(np.int64) + 1  # both ends included
         self.start = np.concatenate([[0], np.cumsum(count)[:-1]])
-        edge = np.repeat(np.arange(len(lines), dtype=np.int32), count)
-        frac = (np.arange(len(edge)) - self.start[edge]) / np.maximum(count[edge] - 1, 1)
-        xy = _along(lines, edge, frac)
-        # per sample, float32 / int32 (a million nodes give some 25M samples)
-        self.s = (frac * length[edge]).astype(np.float32)  # metres from the street's u end
-        self.rest = (length[edge] - self.s).astype(np.float32)  # metres to its v end
-        self.su = net.edges["u_idx"].to_numpy().astype(np.int32)[edge]
-        self.sv = net.edges["v_idx"].to_numpy().astype(np.int32)[edge]
-        lo = xy.min(axis=0) - pad_m
-        hi = xy.max(axis=0) + pad_m
+        bounds = shapely.total_bounds(lines)
+        lo, hi = bounds[:2] - pad_m, bounds[2:] + pad_m
         self.cell, self.origin = cell, lo
         self.margin = int(np.ceil(pad_m / cell))  # room for the buffer around the reached cells
         self.shape = tuple(np.ceil((hi - lo) / cell).astype(int)[::-1])  # rows (y), columns (x)
-        ij = np.floor((xy - lo) / cell).astype(np.int64)
-        self.flat = ij[:, 1] * self.shape[1] + ij[:, 0]
+        # per sample, float32 / int32 (a million nodes give some 20M samples), filled a chunk of
+        # streets at a time so that the positions' float64 temporaries stay small
+        total = int(count.sum())
+        self.s, self.rest = np.empty(total, np.float32), np.empty(total, np.float32)
+        self.su, self.sv = np.empty(total, np.int32), np.empty(total, np.int32)
+        self.flat = np.empty(total, np.int32 if self.shape[0] * self.shape[1] < 2**31 else np.int64)
+        u, v = net.edges["u_idx"].to_numpy(), net.edges["v_idx"].to_numpy()
+        for first in range(0, len(lines), _CHUNK_EDGES):
+            part = slice(first, min(first + _CHUNK_EDGES, len(lines)))
+            rows = slice(self.start[first], self.start[part.stop - 1] + count[part.stop - 1])
+            edge = np.repeat(np.arange(part.start, part.stop), count[part])
+            frac = (np.arange(rows.start, rows.stop) - self.start[edge]) / np.maximum(count[edge] - 1, 1)
+            along = frac * length[edge]
+            self.s[rows], self.rest[rows] = along, length[edge] - along  # metres from the u end, to the v end
+            self.su[rows], self.sv[rows] = u[edge], v[edge]
+            ij = np.floor((_along(lines[part], edge - part.start, frac) - lo) / cell).astype(np.int64)
+            self.flat[rows] = ij[:, 1] * self.shape[1] + ij[:, 0]
 
     def levels(self, node_dist: np.ndarray, snap, reaches: np.ndarray) -> np.ndarray:
         """Per sample, the index of the first threshold that reaches it (``len(reaches)``: none).

@@ -472,8 +472,8 @@ def blank_zones(coverage: Coverage, *, buffer_m: float = 120.0, min_65plus: floa
         out = pts[~pts[f"cov_{code}"] & (pts["pop_65plus"] > 0)]
         if not len(out):
             continue
-        if coverage.network is not None and "edge" in out:
-            shapes = coverage.network.edges.geometry.to_numpy()[out["edge"].to_numpy()]
+        if coverage.network is not None and "edge" in out:  # each street once, however many points on it
+            shapes = coverage.network.edges.geometry.to_numpy()[np.unique(out["edge"].to_numpy())]
         else:
             shapes = out.geometry.to_numpy()
         merged = shapely.union_all(shapely.buffer(shapes, buffer_m, quad_segs=4))

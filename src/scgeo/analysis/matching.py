@@ -1,18 +1,20 @@
 """Need-to-resource matching (ニーズと取組のマッチング): nearest suitable resources and assignment.
 
 A need of category *c* can be answered by the resource categories whose taxonomy entry lists *c*
-in ``serves_needs``. Candidates are found per resource category with one bounded search
-(:func:`scgeo.network.pairs_within`: bounded Dijkstra from the resources, batched), never a
-loop of pairwise shortest paths. Area-served resources (``served_area_id``) answer the needs
-inside their served area, at 0 minutes (they come to the person).
+in ``serves_needs``. Candidates come from ONE bounded search from all the resources to all the
+open needs (:func:`scgeo.network.pairs_within`: bounded Dijkstra from the resources, grouped),
+kept where the resource's category answers the need's; never a loop of pairwise shortest
+paths. Area-served resources (``served_area_id``) answer the needs inside their served area, at
+0 minutes (they come to the person).
 
 Schedules count: a weekday / time window asked for the whole run (``weekday``, ``time_window``)
 or by a need (``wanted_days``, ``wanted_time``) keeps only the resources whose schedule text
 (:func:`scgeo.analysis.schedule.parse_schedule`) says they are open then; a need whose nearby
 resources are all closed then gets the reason 「…に開いている資源が…分以内にありません」.
 
-The capacity-aware assignment is a transportation problem solved exactly as a linear program
-by HiGHS (its constraint matrix is totally unimodular, so the optimum is integral): every need
+The capacity-aware assignment is a transportation problem solved exactly: a need whose
+candidates could all take every need listing them takes its cheapest; the rest is a linear
+program solved by HiGHS (totally unimodular, so the optimum is integral). Every need
 is assigned to at most one resource, no resource beyond its ``capacity`` (no capacity:
 unlimited), and the total walking time is minimal; leaving a need unassigned costs more than any
 feasible assignment, so as many needs as possible are assigned.

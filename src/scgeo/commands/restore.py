@@ -11,6 +11,8 @@ def _cmd_restore(args) -> int:
     from scgeo.workspace import Workspace
 
     ws = Workspace.open(args.path)
+    if ws.backend != "gpkg":
+        ws.restore(user=args.user)  # a database keeps no file generations: the error says what to do instead
     table = ws.backups()
     if args.list:
         if not len(table):

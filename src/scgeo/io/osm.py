@@ -33,6 +33,7 @@ _NOT_WALKABLE = re.compile(
 )
 _WATERWAYS = {"river": "river", "stream": "stream", "canal": "canal"}
 _RAILWAYS = {"rail", "light_rail", "narrow_gauge", "subway", "tram", "monorail"}
+_KEYS = ("highway", "name", "area", "access", "foot", "service", "waterway", "railway")  # the tags read
 
 
 def is_walkable(tags: dict[str, str]) -> bool:
@@ -69,10 +70,11 @@ def _ways(path: Path):
     import osmium
 
     try:
-        processor = osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY).with_locations()
+        # nodes only feed the location store; ways without a key we keep are dropped in libosmium
+        processor = (osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY).with_locations()
+                     .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
+                     .with_filter(osmium.filter.KeyFilter("highway", "waterway", "railway")))
         for way in processor:
-            if not way.is_way():
-                continue
             parts, refs, coords, cut = [], [], [], False
             for node in way.nodes:
                 loc = node.location
@@ -86,7 +88,8 @@ def _ways(path: Path):
                 refs, coords = [], []
             if refs:
                 parts.append((refs, coords))
-            yield way.id, dict(way.tags), parts, cut
+            tags = way.tags
+            yield way.id, {k: v for k in _KEYS if (v := tags.get(k)) is not None}, parts, cut
     except RuntimeError as exc:
         raise InputError(f"OpenStreetMap ファイル {path} を読めません: {exc}") from exc
 
@@ -130,16 +133,20 @@ def _split_at_junctions(ways: list, *, muni_code: str | None = None) -> tuple[gp
     ids, counts = np.unique(all_refs, return_counts=True)
     junction = set(ids[counts > 1].tolist())
     location: dict[int, tuple[float, float]] = {}
-    rows = []
+    rows, pieces = [], []
     for highway, name, refs, coords in ways:
         location.update(zip(refs, coords, strict=True))
         cut = [0, *(i for i in range(1, len(refs) - 1) if refs[i] in junction), len(refs) - 1]
         for a, b in itertools.pairwise(cut):
             if refs[a] == refs[b] and b - a < 3:
                 continue  # a degenerate loop of one point
-            rows.append((refs[a], refs[b], highway, name, shapely.LineString(coords[a:b + 1])))
-    edges = gpd.GeoDataFrame(pd.DataFrame(rows, columns=["u", "v", "highway", "name", "geometry"]),
-                             geometry="geometry", crs=WORKSPACE_CRS)
+            rows.append((refs[a], refs[b], highway, name))
+            pieces.append(coords[a:b + 1])
+    counts = np.fromiter((len(p) for p in pieces), dtype=np.int64, count=len(pieces))
+    geometry = shapely.linestrings(np.array(list(itertools.chain.from_iterable(pieces)), dtype=float).reshape(-1, 2),
+                                   indices=np.repeat(np.arange(len(pieces)), counts))  # all at once
+    edges = gpd.GeoDataFrame(pd.DataFrame(rows, columns=["u", "v", "highway", "name"]), geometry=geometry,
+                             crs=WORKSPACE_CRS)
     edges.insert(0, "edge_id", np.arange(1, len(edges) + 1))
     edges.insert(3, "length_m", edges.to_crs(metric_crs(edges, muni_code=muni_code)).length.to_numpy())
     used = np.unique(np.concatenate([edges["u"].to_numpy(), edges["v"].to_numpy()]))
