@@ -32,13 +32,18 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
-# the map's window: the frame inside the app's map component (before and after this change)
-MAP_WINDOW = """(() => { const c = document.querySelector('[data-testid=stCustomComponentV1]'),
-    doc = c && c.contentDocument, inner = doc && doc.getElementById('map');
-    return inner && inner.contentWindow; })()"""
-SHOWN = f"""n => {{ const w = {MAP_WINDOW};
-    if (!w || !w.scgeo || !w.scgeo.ready) return false;
-    return Object.values(w.scgeo.categories).reduce((s, g) => s + g.getLayers().length, 0) === n; }}"""
+# inside the map's own frame (sandboxed without allow-same-origin: reached through Playwright's
+# frames, not through contentWindow): all resources of the categories shown
+SHOWN = """n => window.scgeo && scgeo.ready &&
+    Object.values(scgeo.categories).reduce((s, g) => s + g.getLayers().length, 0) === n"""
+
+
+async def _wait_shown(page, n: int) -> None:
+    """Wait until the map's window (the app component's inner frame) shows exactly ``n`` resources."""
+    component = await page.wait_for_selector("[data-testid='stCustomComponentV1']", timeout=600_000)
+    outer = await component.content_frame()
+    inner = await (await outer.wait_for_selector("#map", state="attached", timeout=600_000)).content_frame()
+    await inner.wait_for_function(SHOWN, arg=n, timeout=600_000)
 
 
 def _free_port() -> int:
@@ -82,14 +87,14 @@ async def _session(browser, url: str, total: int, salons: int) -> dict:
     try:
         start = time.perf_counter()
         await page.goto(f"{url}/", timeout=600_000, wait_until="commit")
-        await page.wait_for_function(SHOWN, arg=total, timeout=600_000)
+        await _wait_shown(page, total)
         first = time.perf_counter() - start
         first_bytes = received["bytes"]
         await page.locator("[data-testid='stMultiSelect']", has_text="種別").first.click()
         start = time.perf_counter()
         await page.get_by_role("option", name="居場所・サロン").click()
         await page.keyboard.press("Escape")
-        await page.wait_for_function(SHOWN, arg=salons, timeout=600_000)
+        await _wait_shown(page, salons)
         change = time.perf_counter() - start
         await page.wait_for_timeout(300)
         return {"first": first, "change": change, "first_bytes": first_bytes,
