@@ -120,3 +120,20 @@ def test_audit_bounds_equal_brute_force(instance):
         small = low[row] >= 1 and high[row] <= threshold - 1
         assert r.status == ("pinned" if pinned else "small" if small else "ok")
     assert fast.set_index("cell")["status"].to_dict() == exact.set_index("cell")["status"].to_dict()
+
+
+def test_sample_points_on_a_shared_boundary_make_no_atom():
+    """A point on the edge two 町丁目 share is put on one side by each unit system on its own, which
+    would join a 町丁目 to the neighbouring 小学校区; such points are no samples (nested areas stay nested)."""
+    import geopandas as gpd
+    import shapely
+
+    from scgeo.privacy._audit import EDGE_DEGREES, _off_edges
+
+    left, right = shapely.box(141.0, 35.0, 141.01, 35.01), shapely.box(141.01, 35.0, 141.02, 35.01)
+    blocks = gpd.GeoDataFrame({"unit_id": ["T1", "T2"]}, geometry=[left, right], crs=6668)
+    schools = gpd.GeoDataFrame({"unit_id": ["E1", "E2"]}, geometry=[left, right], crs=6668)
+    points = shapely.points([141.005, 141.01, 141.01 + EDGE_DEGREES / 2, 141.01 + 3 * EDGE_DEGREES, 141.015],
+                            [35.005] * 5)
+    keep = _off_edges(points, {"town_block": blocks, "es_district": schools})
+    assert keep.tolist() == [True, False, False, True, True]

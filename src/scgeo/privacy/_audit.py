@@ -46,6 +46,7 @@ __all__ = ["AuditModel", "AuditResult", "PrivacyError", "audit_releases", "build
 
 GRID_M = 40.0  # finest spacing of the sample grid (metres)
 MAX_SAMPLES = 100_000
+EDGE_DEGREES = 5e-6  # about 0.5 m: sample points this close to a unit's boundary are dropped
 SOLVE_SECONDS = 20.0
 BATCH_ROUNDS = 12
 
@@ -125,8 +126,26 @@ def _sample_points(needs: gpd.GeoDataFrame, areas: gpd.GeoDataFrame | None,
             pieces = frame.geometry.intersection(extent)
             pieces = pieces[~pieces.is_empty]
             inner.append(pieces.representative_point())
-    points = pd.concat([grid, *inner], ignore_index=True) if inner else grid
-    return gpd.GeoDataFrame(geometry=gpd.GeoSeries(points, crs=WORKSPACE_CRS).to_numpy(), crs=WORKSPACE_CRS)
+    points = gpd.GeoSeries(pd.concat([grid, *inner], ignore_index=True) if inner else grid, crs=WORKSPACE_CRS)
+    points = points[_off_edges(points.to_numpy(), units)]
+    return gpd.GeoDataFrame(geometry=points.to_numpy(), crs=WORKSPACE_CRS)
+
+
+def _off_edges(points: np.ndarray, units: dict[str, gpd.GeoDataFrame]) -> np.ndarray:
+    """Which sample points lie off every unit's boundary (by more than :data:`EDGE_DEGREES`).
+
+    Each unit system assigns a point on a shared boundary to one side on its own, so such a
+    point can join a 町丁目 to the neighbouring 小学校区: an atom that does not exist, giving
+    the attacker a freedom the real areas do not (and breaking the nesting that keeps the
+    attacker's linear programs integral). Dropping it only gives the attacker more knowledge.
+    """
+    keep = np.ones(len(points), dtype=bool)
+    for frame in units.values():
+        if len(frame) and len(points):
+            tree = shapely.STRtree(shapely.boundary(frame.geometry.to_crs(WORKSPACE_CRS).to_numpy()))
+            near = tree.query(points, predicate="dwithin", distance=EDGE_DEGREES)[0]
+            keep[near] = False
+    return keep
 
 
 def _period_cuts(releases: Sequence[Release]) -> np.ndarray:
