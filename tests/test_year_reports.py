@@ -112,10 +112,34 @@ def test_template_fills_named_cells_and_mapped_cells(sample_workspace, tmp_path)
 
 def test_public_need_tables_are_suppressed(sample_workspace):
     report = monthly_report(sample_workspace, "2026-09")
-    for frame in (report.needs, annual_report(sample_workspace, 2026).needs,
-                  council_pack(sample_workspace, area="LA3", date="2026-10-20").needs):
+    for frame in (report.needs, annual_report(sample_workspace, 2026).needs):
         values = frame.drop(columns="区域").to_numpy().ravel()
         assert all(v == "秘匿" or v == 0 or v >= 5 for v in values)
+
+
+def test_pack_need_table_is_the_published_release(sample_copy):
+    """The pack shows need counts only as released through the ledger: the 中学校区 table (the council
+    map's) and the 圏域's own row, every value equal to the release's, hidden cells 「秘匿」, never 1..4."""
+    from scgeo.privacy import read_ledger
+    from scgeo.schema import load_taxonomy
+
+    pack = council_pack(sample_copy, area="LA3", date="2026-10-20")
+    ledger = read_ledger(sample_copy)
+    releases = {r.unit_system: r.cells.set_index(["unit_id", "category"])["value"] for r in ledger
+                if r.statuses == ("open",) and r.period == (None, None)}
+    areas = sample_copy.areas()
+    ids = dict(zip(areas["name"], areas["area_id"], strict=False)) | {"合計": "LA3"}
+    codes = {load_taxonomy().label(c): c for c in load_taxonomy().categories}
+    assert pack.needs["区域"].tolist() == ["南中学校区", "西中学校区", "合計"]
+    checked = 0
+    for _, row in pack.needs.iterrows():
+        release = releases["living_area" if row["区域"] == "合計" else "jhs_district"]
+        for label, shown in row.drop("区域").items():
+            value = release[(ids[row["区域"]], codes[label])]
+            assert shown == ("秘匿" if pd.isna(value) else int(value))
+            assert shown == "秘匿" or shown >= 5
+            checked += 1
+    assert checked == 3 * (len(pack.needs.columns) - 1)
 
 
 @needs_poppler

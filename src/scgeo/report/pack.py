@@ -3,8 +3,9 @@
 Cover with the date and the agenda; the area's map of resources; where coverage is low (public:
 areas and categories, no person); what changed since the council's last meeting (resources new and
 closed, from the stored snapshots; resources whose confirmation is overdue; coverage change); open
-needs per 中学校区, suppressed; open proposals of 資源開発 (scenarios whose sites lie in the area, and
-planned resources); a QR code to the published map. Minutes entered afterwards become an activity
+needs per 中学校区 as published through the ledger (audited against every earlier release); open
+proposals of 資源開発 (scenarios whose sites lie in the area, and planned resources); a QR code
+to the published map. Minutes entered afterwards become an activity
 (:func:`scgeo.report.year.add_activity` with the meeting's ``meeting_id``).
 """
 
@@ -82,7 +83,6 @@ def council_pack(workspace, *, area: str, date: object, agenda: str | None = Non
     from scgeo.report.scenarios import scenarios
     from scgeo.report.year import plan_inputs
     from scgeo.schema import RESOURCE_STATUS_LABELS
-    from scgeo.settings import get_settings
 
     day = pd.Timestamp(date).normalize()
     areas = workspace.areas()
@@ -138,7 +138,7 @@ def council_pack(workspace, *, area: str, date: object, agenda: str | None = Non
     change["増減"] = change["今回(%)"] - change["前回(%)"]
     gaps = change[change["今回(%)"] < 50].sort_values("今回(%)")[["種別", "今回(%)"]].rename(
         columns={"今回(%)": "徒歩15分のカバー率(%)"})
-    needs = _area_needs(inputs.figures, now_sid, areas, area_id, threshold=get_settings().suppress_below)
+    needs = _area_needs(workspace, areas, area_id)
     within = area_ids_within(areas, area_id)
     proposals = _proposals(workspace, scenarios(workspace), within, areas, resources, tax)
     if not map_url:
@@ -151,22 +151,39 @@ def council_pack(workspace, *, area: str, date: object, agenda: str | None = Non
                        proposals=proposals, map_url=map_url, notes=notes)
 
 
-def _area_needs(figures, sid, areas, area_id, *, threshold) -> pd.DataFrame:
-    """Open needs at the snapshot per 中学校区 of the area × category, suppressed."""
+def _area_needs(workspace, areas, area_id) -> pd.DataFrame:
+    """Open needs per 中学校区 of the area × category, as published through the ledger.
+
+    The rows are those of the city's 中学校区 table that :func:`scgeo.privacy.publish_needs`
+    audits against every earlier release (the same table as the council map's need counts, so
+    the pack adds no release of its own), and, when the area holds several districts, the
+    area's own row of its level's table as 合計. Counts are as of the pack's making.
+    """
+    from scgeo.privacy import SUPPRESSED_TEXT, TOTAL, publish_needs
+
     districts = areas[(areas["level"] == "jhs_district") & (areas["parent_id"] == area_id)]
     if not len(districts):
-        districts = areas[areas["area_id"] == area_id]
-    rows = figures[(figures["snapshot_id"] == sid) & (figures["table"] == "needs") & (figures["metric"] == "open_total")
-                   & figures["area_id"].isin(districts["area_id"])]
-    if not len(rows):
+        districts = areas[(areas["area_id"] == area_id) & (areas["level"] == "jhs_district")]
+    if not workspace.count("needs") or not len(districts):
         return pd.DataFrame(columns=["区域"])
-    from scgeo.report.monthly import suppressed_table
-
-    tax = load_taxonomy()
-    counts = rows.pivot_table(index="area_id", columns="key", values="value", aggfunc="sum").fillna(0).astype(int)
-    names = dict(zip(districts["area_id"], districts["name"], strict=True))
-    return suppressed_table(counts, names, {c: tax.label(c) for c in counts.columns}, threshold=threshold,
-                            total="合計")
+    purpose = "協議体用の地図"  # the council map's table: a re-release is not recorded twice
+    parts = [publish_needs(workspace, level="jhs_district", purpose=purpose).table]
+    level = areas.loc[areas["area_id"] == area_id, "level"].iloc[0]
+    if len(districts) > 1 and level != "jhs_district":
+        whole = publish_needs(workspace, level=level, purpose=purpose).table
+        parts.append(whole[whole["unit_id"] == str(area_id)].assign(unit_name="合計"))
+    table = pd.concat(parts, ignore_index=True)
+    keep = table["unit_id"].isin([*districts["area_id"].astype(str), str(area_id)]) & (table["category"] != TOTAL)
+    table = table[keep & ~((table["unit_id"] == str(area_id)) & (table["unit_name"] != "合計"))]
+    cell = [SUPPRESSED_TEXT if pd.isna(v) else int(v) for v in table["count"]]
+    shown = table.assign(cell=cell).pivot_table(index="unit_name", columns="category_label", values="cell",
+                                                aggfunc="first", sort=False)
+    names = list(dict.fromkeys(table["unit_name"]))
+    order = [n for n in names if n != "合計"] + [n for n in names if n == "合計"]
+    shown = shown.reindex(index=order, columns=list(dict.fromkeys(table["category_label"])))
+    shown = shown.reset_index(names="区域")
+    shown.columns.name = None
+    return shown
 
 
 def _proposals(workspace, table, within, areas, resources, tax) -> pd.DataFrame:
