@@ -8,8 +8,11 @@ chromium opens N sessions (browser contexts) at the same moment. Each session
 2. picks the category 居場所・サロン and waits until the map shows exactly the salons
    (``filter change``).
 
-Prints median and p95 per phase and session count, and the bytes the server sent per session
-over its websocket (the map page is sent once; a filter change sends only resource ids).
+Prints median and p95 per phase and session count, the bytes the server sent per session over
+its websocket (the map page is sent once; a filter change sends only resource ids), and where
+the machine's time went: CPU seconds of the Streamlit server and of the browser (chromium and
+Playwright's driver) over the round. On this one 2-core machine both share the cores, so a
+round whose browser CPU is the larger measures the client as much as the app.
 
     .venv/bin/python benchmarks/bench_app.py                      # this tree
     .venv/bin/python benchmarks/bench_app.py --tree /path/to/old  # the same on another checkout
@@ -29,6 +32,8 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+
+import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
@@ -103,14 +108,35 @@ async def _session(browser, url: str, total: int, salons: int) -> dict:
         await context.close()
 
 
-async def _round(url: str, n: int, total: int, salons: int) -> list[dict]:
+def _cpu(processes) -> float:
+    total = 0.0
+    for proc in processes:
+        try:
+            times = proc.cpu_times()
+            total += times.user + times.system
+        except psutil.Error:
+            pass
+    return total
+
+
+def _browser_processes(server_pid: int) -> list:
+    return [c for c in psutil.Process().children(recursive=True) if c.pid != server_pid]
+
+
+async def _round(url: str, n: int, total: int, salons: int, server_pid: int) -> tuple[list[dict], dict]:
+    """The sessions' timings, and the round's CPU seconds of the server and of the browser."""
     from playwright.async_api import async_playwright
 
+    server = psutil.Process(server_pid)
+    server_before, start = _cpu([server]), time.perf_counter()
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=[
             "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
         try:
-            return await asyncio.gather(*(_session(browser, url, total, salons) for _ in range(n)))
+            runs = await asyncio.gather(*(_session(browser, url, total, salons) for _ in range(n)))
+            cpu = {"server": _cpu([server]) - server_before, "browser": _cpu(_browser_processes(server_pid)),
+                   "wall": time.perf_counter() - start}
+            return runs, cpu
         finally:
             await browser.close()
 
@@ -137,18 +163,19 @@ def main() -> None:
             server = _serve(args.tree.resolve(), workspace.path, port, log)
             try:
                 url = f"http://127.0.0.1:{port}"
-                asyncio.run(_round(url, 1, total, salons))  # warm-up: the server's caches, not measured
+                asyncio.run(_round(url, 1, total, salons, server.pid))  # warm-up: caches, not measured
                 print(f"app of {args.tree.resolve()} — sample town, {total} resources, offline browser")
                 print(f"{'sessions':>8}  {'first map median':>16}  {'p95':>7}  {'filter median':>13}  {'p95':>7}"
-                      f"  {'MB sent: first':>14}  {'filter':>7}")
+                      f"  {'MB sent: first':>14}  {'filter':>7}  {'CPU s: server':>13}  {'browser':>7}  {'wall s':>6}")
                 for n in args.sessions:
-                    runs = asyncio.run(_round(url, n, total, salons))
+                    runs, cpu = asyncio.run(_round(url, n, total, salons, server.pid))
                     first = [r["first"] for r in runs]
                     change = [r["change"] for r in runs]
                     print(f"{n:>8}  {statistics.median(first):>14.2f} s  {_p95(first):>5.2f} s"
                           f"  {statistics.median(change):>11.2f} s  {_p95(change):>5.2f} s"
                           f"  {statistics.median(r['first_bytes'] for r in runs) / 1e6:>14.2f}"
-                          f"  {statistics.median(r['change_bytes'] for r in runs) / 1e6:>7.3f}", flush=True)
+                          f"  {statistics.median(r['change_bytes'] for r in runs) / 1e6:>7.3f}"
+                          f"  {cpu['server']:>13.1f}  {cpu['browser']:>7.1f}  {cpu['wall']:>6.1f}", flush=True)
             finally:
                 server.terminate()
                 server.wait(timeout=30)

@@ -44,10 +44,13 @@ def test_every_table_the_cli_publishes_pins_nothing(sample_copy, tmp_path, capsy
     assert text.count("組み合わせて監査しました") == len(files)
     releases = [release_from_files(f) for f in files]
     ledger = read_ledger(ws)
-    assert len(ledger) == len(files)
-    for file_release, kept in zip(releases, ledger, strict=True):  # the ledger holds what was shown
-        hidden = kept.cells["value"].isna().sum(), file_release.cells["value"].isna().sum()
-        assert kept.same_table(file_release) or hidden[0] == hidden[1]
+    assert len(ledger) == len(files)  # the demo's own releases (map, pack) are the same tables, not recorded twice
+    for file_release in releases:  # the ledger holds what was shown
+        kept = [r for r in ledger if (r.unit_system, r.statuses, r.period)
+                == (file_release.unit_system, file_release.statuses, file_release.period)]
+        assert len(kept) == 1
+        hidden = kept[0].cells["value"].isna().sum(), file_release.cells["value"].isna().sum()
+        assert kept[0].same_table(file_release) or hidden[0] == hidden[1]
     needs, areas, blocks = ws.read("needs"), ws.areas(), ws.town_blocks()
     audit = audit_releases(releases, needs, areas, blocks)
     assert not audit.skipped

@@ -34,6 +34,7 @@ import pandas as pd
 import scipy.sparse as sp
 import shapely
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
+from scipy.optimize._highspy import _core as highspy  # the HiGHS scipy ships; its own API keeps a model
 
 from scgeo._errors import ScgeoError
 from scgeo.crs import WORKSPACE_CRS, to_metric
@@ -263,13 +264,13 @@ class AuditModel:
         a = self.merged
         values = a @ self.merged_truth
         eq = (a[shown], values[shown]) if shown.any() else (None, None)
-        constraints = [LinearConstraint(a[shown], values[shown], values[shown])] if shown.any() else []
         cap = float(max(int(self.rows["threshold"].max()), int(values.max(initial=0)))) + 1
+        program = _Program(a.shape[1], eq, (None, None), cap)
         out = np.zeros(len(cells), dtype=bool)
         for k, cell in enumerate(cells):
             c = a[cell].toarray().ravel().astype(float)
-            low = _optimum(c, eq, (None, None), constraints, cap)
-            high = _optimum(-c, eq, (None, None), constraints, cap)
+            low = program.minimise(c)
+            high = program.minimise(-c)
             self.n_solves += 2
             out[k] = low is not None and high is not None and c @ low == c @ high
         return out
@@ -304,9 +305,11 @@ class AuditModel:
                np.r_[np.where(np.isfinite(known_hi[bounded]), known_hi[bounded], cap * a.shape[1]),
                      -known_lo[bounded]]) if len(bounded) else (None, None))
 
+        program = _Program(n, eq, ub, cap)
+
         def solve(c: np.ndarray) -> np.ndarray | None:
             self.n_solves += 1
-            x = _optimum(c, eq, ub, constraints, cap)
+            x = program.minimise(c)
             if x is None:
                 return None
             cells = a @ x
@@ -394,21 +397,72 @@ class AuditModel:
                              "threshold": t, "status": status})
 
 
-def _optimum(c: np.ndarray, eq: tuple, ub: tuple, constraints: list, cap: float) -> np.ndarray | None:
-    """An integer solution minimising ``c @ x`` (``None`` if the solver gives up).
+class _Program:
+    """The attacker's integer program under fixed constraints, minimised for one objective after another.
 
-    The LP relaxation is solved first (dual simplex: a vertex); when that vertex is integral it
-    is also the integer optimum, otherwise HiGHS's branch and bound (:func:`scipy.optimize.milp`).
+    HiGHS (the build scipy ships, through its model API) keeps the model between objectives:
+    each linear program starts from the last optimal basis (a few simplex steps instead of a
+    solve from scratch). When the optimal
+    vertex is integral it is also the integer optimum; otherwise the same constraints with every
+    variable integer go to HiGHS's branch and bound.
     """
-    res = linprog(c, A_eq=eq[0], b_eq=eq[1], A_ub=ub[0], b_ub=ub[1], bounds=(0, cap), method="highs-ds")
-    x = res.x if res.status == 0 else None
-    if x is None or np.abs(x - np.round(x)).max(initial=0) > 1e-6:
-        res = milp(c, integrality=np.ones(len(c)), bounds=Bounds(0, cap), constraints=constraints,
-                   options={"time_limit": SOLVE_SECONDS})
-        if res.x is None or res.status != 0:
+
+    def __init__(self, n: int, eq: tuple, ub: tuple, cap: float) -> None:
+        blocks, lower, upper = [], [], []
+        if eq[0] is not None:
+            blocks.append(eq[0])
+            lower.append(eq[1])
+            upper.append(eq[1])
+        if ub[0] is not None:
+            blocks.append(ub[0])
+            lower.append(np.full(ub[0].shape[0], -highspy.kHighsInf))
+            upper.append(ub[1])
+        self.n = n
+        self.matrix = sp.vstack(blocks).tocsc() if blocks else sp.csc_matrix((0, n))
+        self.row_lower = np.concatenate(lower) if blocks else np.zeros(0)
+        self.row_upper = np.concatenate(upper) if blocks else np.zeros(0)
+        self.cap = cap
+        self.columns = np.arange(n, dtype=np.int32)
+        self.lp = self._highs(integer=False)
+        self.mip = None
+
+    def _highs(self, *, integer: bool):
+        model = highspy.HighsLp()
+        model.num_col_, model.num_row_ = self.n, self.matrix.shape[0]
+        model.col_cost_ = np.zeros(self.n)
+        model.col_lower_, model.col_upper_ = np.zeros(self.n), np.full(self.n, self.cap)
+        model.row_lower_ = np.where(np.isfinite(self.row_lower), self.row_lower, -highspy.kHighsInf)
+        model.row_upper_ = np.where(np.isfinite(self.row_upper), self.row_upper, highspy.kHighsInf)
+        model.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        model.a_matrix_.start_ = self.matrix.indptr
+        model.a_matrix_.index_ = self.matrix.indices
+        model.a_matrix_.value_ = self.matrix.data.astype(np.float64)
+        if integer:
+            model.integrality_ = [highspy.HighsVarType.kInteger] * self.n
+        highs = highspy._Highs()
+        highs.setOptionValue("output_flag", False)
+        if integer:
+            highs.setOptionValue("time_limit", SOLVE_SECONDS)
+        highs.passModel(model)
+        return highs
+
+    def _run(self, highs, c: np.ndarray) -> np.ndarray | None:
+        highs.changeColsCost(self.n, self.columns, c.astype(np.float64))
+        highs.run()
+        if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             return None
-        x = res.x
-    return np.round(x).astype(np.int64)
+        return np.asarray(highs.getSolution().col_value)
+
+    def minimise(self, c: np.ndarray) -> np.ndarray | None:
+        """An integer solution minimising ``c @ x`` (``None`` if the solver gives up)."""
+        x = self._run(self.lp, c)
+        if x is None or np.abs(x - np.round(x)).max(initial=0) > 1e-6:
+            if self.mip is None:
+                self.mip = self._highs(integer=True)
+            x = self._run(self.mip, c)
+            if x is None:
+                return None
+        return np.round(x).astype(np.int64)
 
 
 def table_model(counts: pd.DataFrame, threshold: int) -> AuditModel:
