@@ -23,7 +23,7 @@ demo: $(BIN)/.installed
 test: $(BIN)/.installed
 	@sh tools/browser_deps.sh
 	@sh tools/postgres_deps.sh
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup; rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest: no tests collected"; exit 0; fi; exit $$rc
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup --durations=25; rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest: no tests collected"; exit 0; fi; exit $$rc
 
 ## sample: regenerate the bundled sample town under data/ (byte-identical from the fixed seed)
 sample: $(BIN)/.installed
@@ -31,7 +31,8 @@ sample: $(BIN)/.installed
 
 ## screenshots: refresh docs/img/*.png from the browser and print tests (look at them afterwards)
 screenshots: $(BIN)/.installed
-	SCGEO_DOCS_SCREENSHOTS=1 $(BIN)/python -m pytest tests/test_browser.py tests/test_app_browser.py tests/test_print_map.py
+	SCGEO_DOCS_SCREENSHOTS=1 $(BIN)/python -m pytest tests/test_browser.py tests/test_app_browser.py tests/test_print_map.py \
+	  tests/test_browser_geocode.py tests/test_network_browser.py
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .

@@ -50,6 +50,7 @@ MAX_SAMPLES = 100_000
 EDGE_DEGREES = 5e-6  # about 0.5 m: sample points this close to a unit's boundary are dropped
 SOLVE_SECONDS = 20.0
 BATCH_ROUNDS = 12
+PERTURB_TRIES = 3
 
 
 class PrivacyError(ScgeoError):
@@ -397,14 +398,20 @@ class AuditModel:
                              "threshold": t, "status": status})
 
 
+def _integral(x: np.ndarray) -> bool:
+    return bool(np.abs(x - np.round(x)).max(initial=0) <= 1e-6)
+
+
 class _Program:
     """The attacker's integer program under fixed constraints, minimised for one objective after another.
 
     HiGHS (the build scipy ships, through its model API) keeps the model between objectives:
     each linear program starts from the last optimal basis (a few simplex steps instead of a
     solve from scratch). When the optimal
-    vertex is integral it is also the integer optimum; otherwise the same constraints with every
-    variable integer go to HiGHS's branch and bound.
+    vertex is integral it is also the integer optimum; when it is not, a few slightly nudged
+    objectives look for an integral vertex of the same optimal face (checked to reach the same
+    optimum); only then do the same constraints with every variable integer go to HiGHS's branch
+    and bound.
     """
 
     def __init__(self, n: int, eq: tuple, ub: tuple, cap: float) -> None:
@@ -425,6 +432,7 @@ class _Program:
         self.columns = np.arange(n, dtype=np.int32)
         self.lp = self._highs(integer=False)
         self.mip = None
+        self.rng = np.random.default_rng(5)
 
     def _highs(self, *, integer: bool):
         model = highspy.HighsLp()
@@ -456,7 +464,16 @@ class _Program:
     def minimise(self, c: np.ndarray) -> np.ndarray | None:
         """An integer solution minimising ``c @ x`` (``None`` if the solver gives up)."""
         x = self._run(self.lp, c)
-        if x is None or np.abs(x - np.round(x)).max(initial=0) > 1e-6:
+        if x is not None and not _integral(x):
+            # an optimal face can hold integral vertices besides the fractional one found: nudge the
+            # objective a little; an integral point that reaches the linear optimum is an integer optimum
+            best = float(c @ x)
+            if abs(best - round(best)) < 1e-9:
+                for _ in range(PERTURB_TRIES):
+                    y = self._run(self.lp, c + 1e-6 * self.rng.random(self.n))
+                    if y is not None and _integral(y) and abs(float(c @ np.round(y)) - round(best)) < 1e-9:
+                        return np.round(y).astype(np.int64)
+        if x is None or not _integral(x):
             if self.mip is None:
                 self.mip = self._highs(integer=True)
             x = self._run(self.mip, c)
