@@ -451,6 +451,8 @@ class _Program:
         highs.setOptionValue("output_flag", False)
         if integer:
             highs.setOptionValue("time_limit", SOLVE_SECONDS)
+        else:  # a new objective leaves the last basis primal feasible: primal simplex goes on from it
+            highs.setOptionValue("simplex_strategy", 4)
         highs.passModel(model)
         return highs
 
