@@ -140,3 +140,22 @@ def test_sample_points_on_a_shared_boundary_make_no_atom():
                             [35.005] * 5)
     keep = _off_edges(points, {"town_block": blocks, "es_district": schools})
     assert keep.tolist() == [True, False, False, True, True]
+
+
+def test_a_table_showing_nothing_new_attacks_only_its_new_hidden_cells(sample_copy):
+    """A re-release, or the city's totals already shown in every table, tells nothing new: no solve
+    is spent on the earlier releases' hidden cells, and the ledger as a whole stays safe."""
+    from scgeo.privacy import publish_needs
+
+    first = publish_needs(sample_copy, level="es_district")
+    assert not first.manifest["audit"]["nothing_new_shown"] or len(read_ledger(sample_copy)) > 1
+    again = publish_needs(sample_copy, level="es_district")
+    assert again.manifest["audit"]["nothing_new_shown"] and again.audit.n_solves == 0
+    assert again.table["count"].equals(first.table["count"])
+    city = publish_needs(sample_copy, level="municipality")
+    assert city.manifest["audit"]["nothing_new_shown"]
+    finer = publish_needs(sample_copy, level="town_block")
+    assert not finer.manifest["audit"]["nothing_new_shown"] and finer.audit.n_solves > 0
+    audit = audit_releases(read_ledger(sample_copy), sample_copy.read("needs"), sample_copy.areas(),
+                           sample_copy.town_blocks())
+    assert not audit.skipped and audit.ok

@@ -276,18 +276,19 @@ class AuditModel:
             out[k] = low is not None and high is not None and c @ low == c @ high
         return out
 
-    def attack(self, shown_rows: np.ndarray, *, exact: bool = False) -> pd.DataFrame:
+    def attack(self, shown_rows: np.ndarray, *, exact: bool = False, only: np.ndarray | None = None) -> pd.DataFrame:
         """Bounds of every hidden distinct cell when the rows ``shown_rows`` are shown.
 
         Returns one row per hidden distinct cell: ``cell``, ``value``, ``lo``, ``hi``,
         ``exact_lo``, ``exact_hi``, ``threshold``, ``status``. With ``exact`` every bound is
-        solved for (for tests); otherwise only as far as needed to decide each cell.
+        solved for (for tests); otherwise only as far as needed to decide each cell. ``only``
+        (booleans over distinct cells) limits the hidden cells attacked to those marked.
         """
         shown = self.cell_shown(shown_rows)
         known_lo, known_hi, threshold = self._cell_bounds(shown)
         a = self.merged
         values = a @ self.merged_truth
-        hidden = np.flatnonzero(~shown)
+        hidden = np.flatnonzero(~shown if only is None else ~shown & only)
         n = a.shape[1]
         constraints = []
         if shown.any():

@@ -69,6 +69,24 @@ def _paths(model: AuditModel, failing: np.ndarray, shown: np.ndarray, candidates
     return (f_to_s @ weight @ s_to_c).tocsr()
 
 
+def _new_cells_only(model: AuditModel, is_new: np.ndarray, shown: np.ndarray) -> np.ndarray | None:
+    """The distinct cells left to attack when the new table shows nothing not shown before.
+
+    The attacker's feasible set depends only on the cells shown. When every cell the new table
+    shows is already shown by an earlier release (a re-release, the city's totals, a coarser
+    table whose every cell was published), publishing it tells nothing that is not public
+    already: the earlier releases' hidden cells are exactly as safe as they were, and were
+    checked when those were published. Only hidden cells that no earlier release holds need
+    attacking. ``None`` (attack everything) otherwise.
+    """
+    before = model.cell_shown(shown & ~is_new)
+    if (model.cell_shown(shown) != before).any():
+        return None
+    earlier = np.zeros(len(before), dtype=bool)
+    earlier[model.group[~is_new]] = True
+    return ~earlier
+
+
 def complete_suppression(model: AuditModel, is_new: np.ndarray, shown: np.ndarray, *,
                          refuse: Callable[[int], Exception]) -> tuple[np.ndarray, pd.DataFrame]:
     """Hide more rows of the new table (``is_new``) until the attack decides every hidden cell safe.
@@ -85,8 +103,9 @@ def complete_suppression(model: AuditModel, is_new: np.ndarray, shown: np.ndarra
     total = ((rows["unit_id"] == TOTAL) | (rows["unit_id"] == OUTSIDE) | (rows["category"] == TOTAL)).to_numpy()
     derived = np.zeros(len(rows), dtype=bool)
     tried = np.zeros(0, dtype=np.int64)
+    only = _new_cells_only(model, is_new, shown)
     for _ in range(MAX_ROUNDS):
-        attack = model.attack(shown)
+        attack = model.attack(shown, only=only)
         bad = attack[attack["status"] != "ok"]
         if not len(bad):
             break
@@ -146,7 +165,15 @@ def protect(result: AggregateResult, ledger: Sequence[Release], needs: gpd.GeoDa
     k_new = len(model.releases) - 1
     is_new = (rows["release"] == k_new).to_numpy()
     new_rows = np.flatnonzero(is_new)
-    shown = rows["shown"].to_numpy()
+    shown = rows["shown"].to_numpy().copy()
+    # a cell an earlier release hid (and none showed) stays hidden: releases agree with each other,
+    # and a re-release shows nothing new (see _new_cells_only)
+    earlier = ~is_new
+    hid_before = np.zeros(model.merged.shape[0], dtype=bool)
+    hid_before[model.group[earlier & ~shown]] = True
+    hid_before &= ~model.cell_shown(earlier & shown)
+    shown[new_rows[hid_before[model.group[new_rows]]]] = False
+    nothing_new = _new_cells_only(model, is_new, shown) is not None
     names = dict(zip(result.table["unit_id"], result.table["unit_name"], strict=False))
     names |= dict(zip(result.table["category"], result.table["category_label"], strict=False))
     def refuse(cell: int) -> PrivacyError:
@@ -173,6 +200,8 @@ def protect(result: AggregateResult, ledger: Sequence[Release], needs: gpd.GeoDa
         "method": "整数計画(HiGHS)で、これまでに公開した表とこの表のすべての公開セルから、秘匿セルの値の"
                   "最小と最大を求めました。どの秘匿セルも値が1つに決まらず、1〜しきい値未満に絞られません。",
         "releases_combined": len(model.releases) - 1,
+        # every shown cell was public already: only hidden cells new to the ledger were attacked
+        "nothing_new_shown": nothing_new,
         "releases_not_combined": [{"release_id": r.release_id, "reason": why} for r, why in model.skipped],
     }
     out.audit = audit
