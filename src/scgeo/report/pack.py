@@ -154,33 +154,38 @@ def council_pack(workspace, *, area: str, date: object, agenda: str | None = Non
 def _area_needs(workspace, areas, area_id) -> pd.DataFrame:
     """Open needs per 中学校区 of the area × category, as published through the ledger.
 
-    The rows are those of the city's 中学校区 table that :func:`scgeo.privacy.publish_needs`
-    audits against every earlier release (the same table as the council map's need counts, so
-    the pack adds no release of its own), and, when the area holds several districts, the
-    area's own row of its level's table as 合計. Counts are as of the pack's making.
+    The rows come from releases that :func:`scgeo.privacy.publish_needs` audits against every
+    earlier release and records: the city's 中学校区 table (the council map's, so it is not
+    recorded twice) for the area's districts, and the area's own row of its level's table, as
+    合計 under two or more districts, alone when the city has no 中学校区 in the area. Counts
+    are as of the pack's making.
     """
     from scgeo.privacy import SUPPRESSED_TEXT, TOTAL, publish_needs
 
-    districts = areas[(areas["level"] == "jhs_district") & (areas["parent_id"] == area_id)]
-    if not len(districts):
-        districts = areas[(areas["area_id"] == area_id) & (areas["level"] == "jhs_district")]
-    if not workspace.count("needs") or not len(districts):
+    level = str(areas.loc[areas["area_id"] == area_id, "level"].iloc[0])
+    if level == "jhs_district":
+        districts = [str(area_id)]
+    else:
+        districts = areas.loc[(areas["level"] == "jhs_district") & (areas["parent_id"] == area_id), "area_id"]
+        districts = districts.astype(str).tolist()
+    if not workspace.count("needs"):
         return pd.DataFrame(columns=["区域"])
-    purpose = "協議体用の地図"  # the council map's table: a re-release is not recorded twice
-    parts = [publish_needs(workspace, level="jhs_district", purpose=purpose).table]
-    level = areas.loc[areas["area_id"] == area_id, "level"].iloc[0]
-    if len(districts) > 1 and level != "jhs_district":
-        whole = publish_needs(workspace, level=level, purpose=purpose).table
-        parts.append(whole[whole["unit_id"] == str(area_id)].assign(unit_name="合計"))
+    purpose = "協議体用の地図"  # the council map's release: the same table is not recorded twice
+    parts = []
+    if districts:
+        table = publish_needs(workspace, level="jhs_district", purpose=purpose).table
+        parts.append(table[table["unit_id"].isin(districts)])
+    if len(districts) != 1:
+        table = publish_needs(workspace, level=level, purpose=purpose).table
+        own = table[table["unit_id"] == str(area_id)]
+        parts.append(own.assign(unit_name="合計") if districts else own)
     table = pd.concat(parts, ignore_index=True)
-    keep = table["unit_id"].isin([*districts["area_id"].astype(str), str(area_id)]) & (table["category"] != TOTAL)
-    table = table[keep & ~((table["unit_id"] == str(area_id)) & (table["unit_name"] != "合計"))]
+    table = table[table["category"] != TOTAL]
     cell = [SUPPRESSED_TEXT if pd.isna(v) else int(v) for v in table["count"]]
     shown = table.assign(cell=cell).pivot_table(index="unit_name", columns="category_label", values="cell",
                                                 aggfunc="first", sort=False)
-    names = list(dict.fromkeys(table["unit_name"]))
-    order = [n for n in names if n != "合計"] + [n for n in names if n == "合計"]
-    shown = shown.reindex(index=order, columns=list(dict.fromkeys(table["category_label"])))
+    shown = shown.reindex(index=list(dict.fromkeys(table["unit_name"])),
+                          columns=list(dict.fromkeys(table["category_label"])))
     shown = shown.reset_index(names="区域")
     shown.columns.name = None
     return shown
