@@ -138,8 +138,8 @@ def _off_edges(points: np.ndarray, units: dict[str, gpd.GeoDataFrame]) -> np.nda
 
     Each unit system assigns a point on a shared boundary to one side on its own, so such a
     point can join a 町丁目 to the neighbouring 小学校区: an atom that does not exist, giving
-    the attacker a freedom the real areas do not (and breaking the nesting that keeps the
-    attacker's linear programs integral). Dropping it only gives the attacker more knowledge.
+    the attacker a freedom the real areas do not (and breaking the nesting of the areas, which
+    makes the linear programs harder). Dropping it only gives the attacker more knowledge.
     """
     keep = np.ones(len(points), dtype=bool)
     for frame in units.values():
@@ -407,9 +407,9 @@ class _Program:
     """The attacker's integer program under fixed constraints, minimised for one objective after another.
 
     HiGHS (the build scipy ships, through its model API) keeps the model between objectives:
-    each linear program starts from the last optimal basis (a few simplex steps instead of a
-    solve from scratch). When the optimal
-    vertex is integral it is also the integer optimum; when it is not, a few slightly nudged
+    each linear program starts from the last optimal basis (primal simplex: a few steps instead
+    of a solve from scratch). When the optimal vertex is integral it is also the integer
+    optimum; when it is not, a few slightly nudged
     objectives look for an integral vertex of the same optimal face (checked to reach the same
     optimum); only then do the same constraints with every variable integer go to HiGHS's branch
     and bound.
