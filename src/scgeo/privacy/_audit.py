@@ -409,10 +409,9 @@ class _Program:
     HiGHS (the build scipy ships, through its model API) keeps the model between objectives:
     each linear program starts from the last optimal basis (primal simplex: a few steps instead
     of a solve from scratch). When the optimal vertex is integral it is also the integer
-    optimum; when it is not, a few slightly nudged
-    objectives look for an integral vertex of the same optimal face (checked to reach the same
-    optimum); only then do the same constraints with every variable integer go to HiGHS's branch
-    and bound.
+    optimum; when it is not, a few slightly nudged objectives look for an integral vertex of the
+    same optimal face (checked to reach the same optimum); only then do the same constraints
+    with every variable integer go to HiGHS's branch and bound.
     """
 
     def __init__(self, n: int, eq: tuple, ub: tuple, cap: float) -> None:
