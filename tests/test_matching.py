@@ -220,7 +220,9 @@ def test_needs_command_publishes_only_suppressed_aggregates(sample_copy, tmp_pat
     published = pd.to_numeric(table["count"], errors="coerce")
     assert not published.between(0, 4).any()
     assert (table.loc[table["suppressed"] == "True", "count"] == "秘匿").all()
-    assert len(scgeo.privacy.read_ledger(sample_workspace)) == 1
+    before = len(scgeo.privacy.read_ledger(sample_workspace))
+    assert main(["needs", str(sample_workspace.path), "--out", str(out), "--level", "jhs_district"]) == 0
+    assert len(scgeo.privacy.read_ledger(sample_workspace)) == before  # the same table again: one release
     raw = out.read_text(encoding="utf-8-sig") + (tmp_path / "needs.csv.manifest.json").read_text(encoding="utf-8")
     for need_id in sample_workspace.read("needs")["need_id"]:
         assert need_id not in raw
@@ -238,7 +240,9 @@ def test_demo_wrote_matches_and_needs_by_area(demo_outputs, sample_workspace):
     by_area = pd.read_csv(demo_outputs["needs_by_area"], encoding="utf-8-sig", dtype=str)
     assert set(by_area["level"]) == {"jhs_district"}
     assert not pd.to_numeric(by_area["count"], errors="coerce").between(0, 4).any()
-    assert len(scgeo.privacy.read_ledger(sample_workspace)) == 1  # the table and the map are one release
+    ledger = scgeo.privacy.read_ledger(sample_workspace)
+    # the table and the map are one release; the pack adds its 圏域's own row (a 圏域 table)
+    assert [r.unit_system for r in ledger] == ["jhs_district", "living_area"]
 
 
 def test_assignment_prefers_the_confirmed_weekly_resource_unless_much_further():

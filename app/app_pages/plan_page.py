@@ -42,7 +42,7 @@ def annual_file(path: str, stamp: int, fy: int) -> bytes:
 def pack_file(path: str, stamp: int, area_id: str, day: str, map_url: str) -> bytes:
     """The 協議体 pack PDF."""
     ws = scgeo.Workspace.open(path)
-    pack = council_pack(ws, area=area_id, date=day, map_url=map_url or None)
+    pack = council_pack(ws, area=area_id, date=day, map_url=map_url or None, user=editor_name())
     with tempfile.TemporaryDirectory(prefix="scgeo_report_") as folder:
         return write_pack_pdf(pack, ws, Path(folder) / "pack.pdf")[0].read_bytes()
 

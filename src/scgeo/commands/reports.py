@@ -68,7 +68,8 @@ def _cmd_pack(args) -> int:
     if out.suffix.lower() not in (".pdf", ".html"):
         raise InputError("--out は .pdf か .html にしてください。")
     ws = Workspace.open(args.path)
-    pack = council_pack(ws, area=args.area, date=args.date, agenda=args.agenda, map_url=args.map_url)
+    pack = council_pack(ws, area=args.area, date=args.date, agenda=args.agenda, map_url=args.map_url,
+                        user=args.user)
     for note in pack.notes:
         print(f"注意: {note}")
     if out.suffix.lower() == ".html":
@@ -116,4 +117,5 @@ def register(sub) -> None:
     p.add_argument("--agenda", help="議題 (既定: 記録した開催の議題)")
     p.add_argument("--map-url", dest="map_url", help="公開している地図のアドレス (QRコードにする)")
     p.add_argument("--out", required=True, help="出力 (.pdf: 同じ名前の .html も書く / .html)")
+    p.add_argument("--user", help="作成者 (ニーズの表とともに公開台帳に記録。既定: ログイン名)")
     p.set_defaults(func=_cmd_pack)

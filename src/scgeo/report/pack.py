@@ -61,7 +61,7 @@ def _snapshot_on_or_before(snapshots: pd.DataFrame, day: pd.Timestamp) -> str | 
 
 
 def council_pack(workspace, *, area: str, date: object, agenda: str | None = None,
-                 map_url: str | None = None) -> CouncilPack:
+                 map_url: str | None = None, user: str | None = None) -> CouncilPack:
     """What goes into the pack for the 協議体 of ``area`` meeting on ``date``.
 
     Parameters
@@ -76,6 +76,9 @@ def council_pack(workspace, *, area: str, date: object, agenda: str | None = Non
         The agenda (default: the recorded meeting's on that date, else none).
     map_url
         Address of the published map for the QR code (none: no QR code, said on the cover).
+    user
+        Who makes the pack, recorded in the publication ledger with its need table (default: the
+        login name).
     """
     from scgeo.analysis.activities import area_ids_within
     from scgeo.analysis.freshness import due_list
@@ -138,7 +141,7 @@ def council_pack(workspace, *, area: str, date: object, agenda: str | None = Non
     change["増減"] = change["今回(%)"] - change["前回(%)"]
     gaps = change[change["今回(%)"] < 50].sort_values("今回(%)")[["種別", "今回(%)"]].rename(
         columns={"今回(%)": "徒歩15分のカバー率(%)"})
-    needs = _area_needs(workspace, areas, area_id)
+    needs = _area_needs(workspace, areas, area_id, user=user)
     within = area_ids_within(areas, area_id)
     proposals = _proposals(workspace, scenarios(workspace), within, areas, resources, tax)
     if not map_url:
@@ -151,7 +154,7 @@ def council_pack(workspace, *, area: str, date: object, agenda: str | None = Non
                        proposals=proposals, map_url=map_url, notes=notes)
 
 
-def _area_needs(workspace, areas, area_id) -> pd.DataFrame:
+def _area_needs(workspace, areas, area_id, *, user: str | None = None) -> pd.DataFrame:
     """Open needs per 中学校区 of the area × category, as published through the ledger.
 
     The rows come from releases that :func:`scgeo.privacy.publish_needs` audits against every
@@ -173,10 +176,10 @@ def _area_needs(workspace, areas, area_id) -> pd.DataFrame:
     purpose = "協議体用の地図"  # the council map's release: the same table is not recorded twice
     parts = []
     if districts:
-        table = publish_needs(workspace, level="jhs_district", purpose=purpose).table
+        table = publish_needs(workspace, level="jhs_district", purpose=purpose, user=user).table
         parts.append(table[table["unit_id"].isin(districts)])
     if len(districts) != 1:
-        table = publish_needs(workspace, level=level, purpose=purpose).table
+        table = publish_needs(workspace, level=level, purpose=purpose, user=user).table
         own = table[table["unit_id"] == str(area_id)]
         parts.append(own.assign(unit_name="合計") if districts else own)
     table = pd.concat(parts, ignore_index=True)
