@@ -345,7 +345,7 @@ class AuditModel:
             a_eq = None if eq[0] is None else sp.hstack([eq[0], sp.csr_matrix((eq[0].shape[0], k))]).tocsr()
             res = linprog(c, A_ub=a_ub.tocsr(), b_ub=b_ub, A_eq=a_eq, b_eq=eq[1], bounds=np.c_[np.zeros(n + k), upper],
                           method="highs-ds")
-            if res.status != 0 or np.abs(res.x[:n] - np.round(res.x[:n])).max(initial=0) > 1e-6:
+            if res.status != 0 or not _integral(res.x[:n]):
                 res = milp(c, integrality=np.r_[np.ones(n), np.zeros(k)], bounds=Bounds(0, upper),
                            constraints=parts, options={"time_limit": SOLVE_SECONDS / 4})
             if res.x is None:

@@ -174,24 +174,19 @@ def _area_needs(workspace, areas, area_id, *, user: str | None = None) -> pd.Dat
     if not workspace.count("needs"):
         return pd.DataFrame(columns=["区域"])
     purpose = "協議体用の地図"  # the council map's release: the same table is not recorded twice
-    parts = []
-    if districts:
-        table = publish_needs(workspace, level="jhs_district", purpose=purpose, user=user).table
-        parts.append(table[table["unit_id"].isin(districts)])
+    names = dict(zip(areas["area_id"].astype(str), areas["name"], strict=False))
+
+    def rows(unit_level: str, ids: list[str]) -> pd.DataFrame:
+        wide = publish_needs(workspace, level=unit_level, purpose=purpose, user=user).wide()
+        return wide[wide.index.isin(ids)].drop(columns=TOTAL)
+
+    parts = [rows("jhs_district", districts).rename(index=names)] if districts else []
     if len(districts) != 1:
-        table = publish_needs(workspace, level=level, purpose=purpose, user=user).table
-        own = table[table["unit_id"] == str(area_id)]
-        parts.append(own.assign(unit_name="合計") if districts else own)
-    table = pd.concat(parts, ignore_index=True)
-    table = table[table["category"] != TOTAL]
-    cell = [SUPPRESSED_TEXT if pd.isna(v) else int(v) for v in table["count"]]
-    shown = table.assign(cell=cell).pivot_table(index="unit_name", columns="category_label", values="cell",
-                                                aggfunc="first", sort=False)
-    shown = shown.reindex(index=list(dict.fromkeys(table["unit_name"])),
-                          columns=list(dict.fromkeys(table["category_label"])))
-    shown = shown.reset_index(names="区域")
-    shown.columns.name = None
-    return shown
+        own = "合計" if districts else names[str(area_id)]
+        parts.append(rows(level, [str(area_id)]).rename(index={str(area_id): own}))
+    wide = pd.concat(parts)
+    wide.columns = [load_taxonomy().label(c) for c in wide.columns]
+    return wide.map(lambda v: v if v == SUPPRESSED_TEXT else int(v)).rename_axis("区域").reset_index()
 
 
 def _proposals(workspace, table, within, areas, resources, tax) -> pd.DataFrame:
