@@ -146,3 +146,12 @@ def test_all_good_rows_give_an_empty_rejected_frame_with_text_reasons():
     frame = _points(pd.DataFrame({"resource_id": ["R1"], "name": ["a"], "category": ["salon"]}))
     _, rejected = validate(frame, "resources")
     assert rejected.empty and rejected["reason"].str.len().sum() == 0
+
+
+def test_every_status_label_the_app_shows_is_read_back():
+    """A list copied from the app (or from a report) carries the app's own status words."""
+    from scgeo.schema import NEED_STATUS_LABELS, NEED_STATUSES, RESOURCE_STATUS_LABELS, RESOURCE_STATUSES, _status
+
+    for labels, choices in ((NEED_STATUS_LABELS, NEED_STATUSES), (RESOURCE_STATUS_LABELS, RESOURCE_STATUSES)):
+        for code, label in labels.items():
+            assert _status(label, tuple(choices)) == code, label

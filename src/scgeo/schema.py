@@ -138,7 +138,9 @@ _STATUS_ALIASES = {
     "closed": ("closed", "廃止", "終了", "閉鎖", "解散", "閉所"),
     "planned": ("planned", "計画中", "計画中(案)", "計画", "予定", "開設予定"),
     "open": ("open", "未対応", "対応中", "受付", "未解決", "新規"),
-    "matched": ("matched", "マッチング済", "マッチング済み", "つなぎ済", "つなぎ済み", "紹介済"),
+    # 対応済み(つなぎ済み) is the app's own label: what the app shows, an import must take back
+    "matched": ("matched", "マッチング済", "マッチング済み", "つなぎ済", "つなぎ済み", "紹介済", "対応済", "対応済み",
+                "対応済み(つなぎ済み)"),
     "resolved": ("resolved", "解決", "解決済", "解決済み", "完了", "終結"),
 }
 
