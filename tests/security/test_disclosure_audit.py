@@ -44,7 +44,8 @@ def test_every_table_the_cli_publishes_pins_nothing(sample_copy, tmp_path, capsy
     assert text.count("組み合わせて監査しました") == len(files)
     releases = [release_from_files(f) for f in files]
     ledger = read_ledger(ws)
-    assert len(ledger) == len(files)  # the demo's own releases (map, pack) are the same tables, not recorded twice
+    # the demo's map and pack are the same tables, not recorded twice; its two reports add 3 tables each
+    assert len(ledger) == len(files) + 6
     for file_release in releases:  # the ledger holds what was shown
         kept = [r for r in ledger if (r.unit_system, r.statuses, r.period)
                 == (file_release.unit_system, file_release.statuses, file_release.period)]
