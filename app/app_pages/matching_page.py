@@ -141,13 +141,14 @@ if layers is not None:
     providers = [p for p in tax.provider_types if p in set(resources["provider_type"].dropna())]
     by_label = {tax.label(p): p for p in providers}
     with st.form("matching_form"):
-        c = st.columns([1, 2, 1, 1, 3])
+        c = st.columns([1, 2, 3])  # two rows: the selects keep room for 「指定なし」 at 1280 px
         k = c[0].number_input("候補の数", min_value=1, max_value=10, value=3, step=1, key="matching_k")
         max_minutes = c[1].slider("徒歩の上限(分)", min_value=5, max_value=60, value=20, step=5, key="matching_max")
-        weekday = c[2].selectbox("曜日", [ANY_DAY, *WEEKDAYS], key="matching_weekday")
-        window = c[3].selectbox("時間帯", [ANY_DAY, *TIME_WINDOWS], key="matching_time",
+        provs = c[2].multiselect("提供主体", list(by_label), key="matching_providers", placeholder="すべての提供主体")
+        d = st.columns([1, 1, 2])
+        weekday = d[0].selectbox("曜日", [ANY_DAY, *WEEKDAYS], key="matching_weekday")
+        window = d[1].selectbox("時間帯", [ANY_DAY, *TIME_WINDOWS], key="matching_time",
                                 help="この時間帯に開いている資源だけ(曜日・時間の記載から判断)")
-        provs = c[4].multiselect("提供主体", list(by_label), key="matching_providers", placeholder="すべての提供主体")
         assign = st.checkbox("定員を考えて割り当てる", value=True, key="matching_assign",
                              help="定員の範囲で、全体の徒歩時間の合計が最小になるように1件ずつ割り当てます")
         if st.form_submit_button("マッチングを実行", type="primary"):

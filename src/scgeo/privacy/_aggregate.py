@@ -23,6 +23,7 @@ __all__ = ["PERIOD_FIELDS", "PUBLIC_MARK", "SUPPRESSED_TEXT", "AggregateResult",
 
 #: The dates a table's period can be of: 受付日, or the date of the need's current status.
 PERIOD_FIELDS = {"recorded_date": "受付日", "status_date": "状態になった日"}
+_ALL = "__all__"  # the one column of a table of totals only (never published)
 
 PUBLIC_MARK = "公開用 — 個人を特定できる情報を含みません"
 SUPPRESSED_TEXT = "秘匿"
@@ -67,7 +68,7 @@ def aggregate_needs(needs: gpd.GeoDataFrame, areas: gpd.GeoDataFrame | None, *, 
                     mesh: int | None = None, hex_size_m: float | None = None,
                     method: str = "suppress",
                     period: tuple[dt.date | str | None, dt.date | str | None] | None = None,
-                    period_field: str = "recorded_date") -> AggregateResult:
+                    period_field: str = "recorded_date", by_category: bool = True) -> AggregateResult:
     """Count needs by unit × category with small counts hidden, for a council or a public map.
 
     Parameters
@@ -105,6 +106,9 @@ def aggregate_needs(needs: gpd.GeoDataFrame, areas: gpd.GeoDataFrame | None, *, 
     period_field
         ``recorded_date`` (受付日, the default) or ``status_date``: with ``statuses=("matched",)``
         and a month, 「この月につないだニーズ」 (as the needs stand now).
+    by_category
+        ``False`` publishes only the units' totals and the grand total (category ``total``): a
+        report's column of counts per area. The categories counted stay those above.
 
     Returns
     -------
@@ -148,6 +152,8 @@ def aggregate_needs(needs: gpd.GeoDataFrame, areas: gpd.GeoDataFrame | None, *, 
     counts = pd.crosstab(unit_of[inside], needs["category"][inside]) if inside.any() else pd.DataFrame()
     counts = counts.reindex(index=units["unit_id"], columns=categories, fill_value=0).astype(np.int64)
     counts.index.name, counts.columns.name = None, None
+    if not by_category:  # one column: the units' totals (suppressed as such), dropped from the table below
+        counts = counts.sum(axis=1).to_frame(_ALL)
     merged: list[dict] = []
     if method == "merge":
         units, counts, merged = merge_units(units, counts, threshold)
@@ -170,6 +176,8 @@ def aggregate_needs(needs: gpd.GeoDataFrame, areas: gpd.GeoDataFrame | None, *, 
         "suppressed": hidden,
     })
     table["display"] = np.where(hidden, SUPPRESSED_TEXT, long["n"].astype(str).to_numpy())
+    if not by_category:
+        table = table[table["category"] != _ALL].reset_index(drop=True)
 
     n_outside = int((~inside).sum())
     result = AggregateResult(table, units, {})
@@ -189,6 +197,7 @@ def aggregate_needs(needs: gpd.GeoDataFrame, areas: gpd.GeoDataFrame | None, *, 
         "n_units": len(units),
         "outside": {"label": OUTSIDE, "n_needs": n_outside},
         "merged": merged,
+        "by_category": bool(by_category),
     }
     return hide_cells(result, np.zeros(len(table), dtype=bool), outside_hidden=threshold > 1 and n_outside < threshold)
 
@@ -196,13 +205,14 @@ def aggregate_needs(needs: gpd.GeoDataFrame, areas: gpd.GeoDataFrame | None, *, 
 def need_dates(needs: pd.DataFrame, field: str) -> np.ndarray:
     """The date each need counts by (``datetime64[D]``): ``status_date`` falls back to ``recorded_date``.
 
-    A need whose status has no date of its own has held it since it was recorded.
+    A need whose status has no date of its own has held it since it was recorded; a status dated
+    before the need was recorded counts from the record (the audit relies on it).
     """
     recorded = pd.to_datetime(needs["recorded_date"]).to_numpy(dtype="datetime64[D]")
     if field == "recorded_date" or "status_date" not in needs:
         return recorded
     status = pd.to_datetime(needs["status_date"]).to_numpy(dtype="datetime64[D]")
-    return np.where(np.isnat(status), recorded, status)
+    return np.where(np.isnat(status) | (status < recorded), recorded, status)
 
 
 def _period(period) -> tuple[str | None, str | None]:

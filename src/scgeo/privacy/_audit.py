@@ -541,8 +541,12 @@ def build_model(releases: Sequence[Release], needs: gpd.GeoDataFrame, areas: gpd
     categories = list(dict.fromkeys(c for r in releases for c in r.categories))
     cat_index = pd.Index(categories)
     statuses = list(NEED_STATUSES)
-    # time slices of 受付日 and, when a release counts by it, of the date of the current status
-    cuts = {f: _period_cuts(releases, f) for f in PERIOD_FIELDS}
+    # time slices of 受付日 and, when a release counts by it, of the date of the current status: the
+    # same slices for both, so that a status dated before the need's own slice is left out (none is)
+    by_status_date = any(r.period_field == "status_date" for r in releases)
+    every = np.union1d(*(_period_cuts(releases, f) for f in PERIOD_FIELDS))
+    cuts = {"recorded_date": every if by_status_date else _period_cuts(releases, "recorded_date"),
+            "status_date": every if by_status_date else every[:0]}
     n_a, n_c, n_s = len(atoms), len(categories), len(statuses)
     n_b, n_t = len(cuts["recorded_date"]) + 1, len(cuts["status_date"]) + 1
     n_vars = n_a * n_c * n_s * n_b * n_t
@@ -573,10 +577,11 @@ def build_model(releases: Sequence[Release], needs: gpd.GeoDataFrame, areas: gpd
         if not known.all():
             skipped.append((r, "集計単位または種別が今のワークスペースにありません(区域が変わった可能性があります)"))
             continue
+        in_period = (np.isin(v_bucket, _buckets_of(r, cuts["recorded_date"])) if r.period_field == "recorded_date"
+                     else np.isin(v_slice, _buckets_of(r, cuts["status_date"])))
         eligible = (np.isin(v_cat, cat_index.get_indexer(list(r.categories)))
-                    & np.isin(v_status, pd.Index(statuses).get_indexer(list(r.statuses)))
-                    & (np.isin(v_bucket, _buckets_of(r, cuts["recorded_date"]))
-                       if r.period_field == "recorded_date" else np.isin(v_slice, _buckets_of(r, cuts["status_date"]))))
+                    & np.isin(v_status, pd.Index(statuses).get_indexer(list(r.statuses))) & in_period
+                    & ((v_slice >= v_bucket) if by_status_date else True))
         ev = var[eligible]
         eu = atoms[v_atom[ev], s_pos] if n_a else np.zeros(0, dtype=np.int64)
         ec = v_cat[ev]

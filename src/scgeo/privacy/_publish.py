@@ -212,8 +212,9 @@ def protect(result: AggregateResult, ledger: Sequence[Release], needs: gpd.GeoDa
 def publish_needs(workspace, *, level: str = "jhs_district", mesh: int | None = None,
                   hex_size_m: float | None = None, categories: Sequence[str] | None = None,
                   statuses: Sequence[str] | None = ("open",), period=None, period_field: str = "recorded_date",
-                  threshold: int | None = None, method: str = "suppress", purpose: str = "", user: str | None = None,
-                  out: str | Path | None = None, record: bool = True) -> AggregateResult:
+                  by_category: bool = True, threshold: int | None = None, method: str = "suppress",
+                  purpose: str = "", user: str | None = None, out: str | Path | None = None,
+                  record: bool = True) -> AggregateResult:
     """Count a workspace's needs, audit the table against its ledger, record it and write it.
 
     This is the one function for anything that leaves the workspace (a CSV for the council, a
@@ -227,7 +228,7 @@ def publish_needs(workspace, *, level: str = "jhs_district", mesh: int | None = 
     ----------
     workspace
         The :class:`scgeo.Workspace`.
-    level, mesh, hex_size_m, categories, statuses, period, period_field, threshold, method
+    level, mesh, hex_size_m, categories, statuses, period, period_field, by_category, threshold, method
         As for :func:`aggregate_needs`.
     purpose
         What the table is for (kept in the ledger: 「協議体資料 2026年4月」).
@@ -254,7 +255,7 @@ def publish_needs(workspace, *, level: str = "jhs_district", mesh: int | None = 
     needs, areas, blocks = workspace.read("needs"), workspace.areas(), workspace.town_blocks()
     result = aggregate_needs(needs, areas, level=level, blocks=blocks, categories=categories, statuses=statuses,
                              threshold=threshold, mesh=mesh, hex_size_m=hex_size_m, method=method, period=period,
-                             period_field=period_field)
+                             period_field=period_field, by_category=by_category)
     result, _ = protect(result, read_ledger(workspace), needs, areas, blocks, purpose=purpose)
     if record:
         outputs = (Path(out).name,) if out is not None else ()

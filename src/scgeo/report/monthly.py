@@ -86,7 +86,7 @@ def need_table(workspace, start: dt.date, end: dt.date, *, purpose: str,
 
     Three tables go through :func:`scgeo.privacy.publish_needs` (audited against the whole ledger
     and recorded in it): every need by 受付日, and matched and resolved needs by the date of that
-    status, as the needs stand now. Their area totals and the city total (市全体) are the columns
+    status, as the needs stand now; each shows only the areas' totals and the city total (市全体): the columns
     受付, つなぎ and 解決; hidden cells read 「秘匿」. A table the ledger does not allow (its cells
     could be worked out from earlier releases) is left out, all 「秘匿」, with a note.
     Returns the table and its notes.
@@ -106,7 +106,7 @@ def need_table(workspace, start: dt.date, end: dt.date, *, purpose: str,
         statuses, field = (None, "recorded_date") if metric == "opened" else ((metric,), "status_date")
         try:
             result = publish_needs(workspace, level=level, statuses=statuses, period=period, period_field=field,
-                                   purpose=f"{purpose}: ニーズの{label}", user=user)
+                                   by_category=False, purpose=f"{purpose}: ニーズの{label}", user=user)
         except PrivacyError:
             table[label] = SUPPRESSED_TEXT
             notes.append(f"ニーズの{label}の件数は、これまでに公開した表と合わせると小さな数が分かってしまうため載せていません。")
