@@ -29,12 +29,12 @@ import threading
 from concurrent.futures import ProcessPoolExecutor
 from typing import TYPE_CHECKING
 
-import contourpy
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
+from scgeo.analysis._outline import nested_outlines
 from scgeo.settings import get_settings
 
 if TYPE_CHECKING:
@@ -193,14 +193,10 @@ def _polygons(job: dict, radius: float, n_levels: int) -> list:
     for h, w in _disc_rectangles(radius):
         box = _window_min(_window_min(grid, w, axis=1, fill=n_levels), h, axis=0, fill=n_levels)
         np.minimum(field, box, out=field)
-    out = []
-    for k in range(n_levels):  # each level's cells in or out: its boundary half-way between them
-        inside = (field <= k).astype(np.float64)
-        points, offsets = contourpy.contour_generator(z=inside, fill_type="OuterOffset").filled(0.5, 1.5)
-        # in cell indices (no coordinate grids to build), then moved into place in one affine step
-        shape = _to_shapely(points, offsets)
-        out.append(shapely.transform(shape, lambda ij: ij * job["cell"] + (job["x0"], job["y0"])))
-    return out
+    # each level's cells in or out: its boundary half-way between them, in cell indices (no
+    # coordinate grids to build), then moved into place in one affine step
+    return [shapely.transform(shape, lambda ij: ij * job["cell"] + (job["x0"], job["y0"]))
+            for shape in nested_outlines(field, n_levels)]
 
 
 def _window_min(a: np.ndarray, half: int, *, axis: int, fill: int) -> np.ndarray:
@@ -226,29 +222,6 @@ def _window_min(a: np.ndarray, half: int, *, axis: int, fill: int) -> np.ndarray
         m = np.minimum(cut(m, 0, m.shape[axis] - span), cut(m, span, m.shape[axis]))
         span *= 2
     return np.minimum(cut(m, 0, size), cut(m, width - span, width - span + size))
-
-
-def _to_shapely(points: list, offsets: list):
-    """A MultiPolygon from contourpy's ``OuterOffset`` polygons (each: its shell, then holes).
-
-    Marching squares put a vertex on every cell edge crossed; those in the middle of a straight
-    run are dropped (the shape is the same, with about a third of the vertices).
-    """
-    if not points:
-        return shapely.MultiPolygon()
-    coords = np.concatenate(points)
-    ring = np.concatenate([np.repeat(np.arange(len(o) - 1), np.diff(o)) for o in offsets])
-    ring_base = np.cumsum([0] + [len(o) - 1 for o in offsets])[:-1]
-    ring += np.repeat(ring_base, [len(p) for p in points])
-    inner = np.zeros(len(coords), dtype=bool)  # neither a ring's first nor its (closing) last point
-    inner[1:-1] = (ring[1:-1] == ring[:-2]) & (ring[1:-1] == ring[2:])
-    before, after = np.roll(coords, 1, axis=0), np.roll(coords, -1, axis=0)
-    cross = (coords[:, 0] - before[:, 0]) * (after[:, 1] - coords[:, 1]) - (coords[:, 1] - before[:, 1]) * (
-        after[:, 0] - coords[:, 0])
-    keep = ~(inner & (np.abs(cross) < 1e-9))
-    rings = shapely.linearrings(coords[keep], indices=ring[keep])
-    owner = np.repeat(np.arange(len(offsets)), [len(o) - 1 for o in offsets])
-    return shapely.multipolygons(shapely.polygons(rings, indices=owner))
 
 
 def _catchment(samples: _StreetSamples, node_dist: np.ndarray, snap, reaches: np.ndarray,
