@@ -5,15 +5,17 @@ category reaches within the threshold. It is computed on a raster of square cell
 union of buffered street pieces (which costs about 100 µs a piece in GEOS: 2 minutes for
 3 × 12 catchments at 100k nodes):
 
-1. the streets are sampled every half cell, once per network; one multi-source Dijkstra per
-   category gives each sample its walking distance (through either end of its street, or along
-   the street of a resource standing on it), hence the first threshold that reaches it;
-2. each cell keeps the smallest threshold among its samples, and a minimum filter over the
+1. the streets are sampled every half cell, once per network, and a street's consecutive
+   samples in one cell kept as one run; one multi-source Dijkstra per category gives each run
+   its walking distance (through either end of its street, or along the street of a resource
+   standing on it), hence the first threshold that reaches it;
+2. each cell keeps the smallest threshold among its runs, and a minimum filter over the
    disc of radius ``buffer_m`` (cell centres, as a union of a few rectangles, each separable)
    gives every cell the first threshold whose reached streets lie within the buffer: the
    thresholds nest, so ONE field gives all of them (5 → 10 → 15 minutes, built incrementally);
-3. each threshold's cells become polygons by marching squares (contourpy), their boundary
-   half-way between cells in and cells out.
+3. each threshold's cells become polygons by marching squares over the quads on a boundary
+   only (:func:`scgeo.analysis._outline.nested_outlines`), the boundary half-way between cells
+   in and cells out.
 
 With ``buffer_m`` = (k + ½) cells (``cell_m`` defaults to ``buffer_m / 3.5``) the discs' edges
 fall half-way between cell centres on average, so areas match the exact union of buffered
