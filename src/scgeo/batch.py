@@ -298,7 +298,10 @@ def _draw(outlines, table: pd.DataFrame, cats: list[str], minutes: float, path: 
     cols = min(4, len(cats))
     rows = -(-len(cats) // cols)
     fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 3.0 * rows + 0.6), squeeze=False)
-    for ax in axes.ravel():  # first: geopandas draws the whole figure after each plot; ticks cost seconds
+    # geopandas redraws the whole figure after each plot (``canvas.draw_idle``: a second each for a
+    # dozen maps); here it is drawn once, by savefig
+    fig.canvas.draw_idle = lambda *args, **kwargs: None
+    for ax in axes.ravel():
         ax.set_axis_off()
     for ax, code in zip(axes.ravel(), cats, strict=False):
         part = table[table["category"] == code]
