@@ -234,6 +234,8 @@ def run_municipality(muni_code: str, name: str, folder: str, region_pbf: str, ou
     layers = _layers(results)
     if "areas" not in layers:
         raise InputError(f"市町村 {muni_code} の区域のファイル (boundaries/) がありません。")
+    if "population" not in layers:  # before the extract and the workspace: coverage needs it
+        raise InputError(f"市町村 {muni_code} の町丁目別人口がありません (boundaries/town_blocks.geojson)。")
     t_read = time.perf_counter()
     data = extract_osm(region_pbf, areas_outline(layers["areas"], muni_code=muni_code, buffer_m=1000.0))
     t_net = time.perf_counter()
