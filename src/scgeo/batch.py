@@ -128,22 +128,91 @@ def read_manifest(path: str | Path) -> Manifest:
     return Manifest(path, pbf, munis, minutes, bool(data.get("matching", False)))
 
 
-def _build_workspace(muni: Municipality, target: Path):
+def _read_inputs(muni: Municipality) -> list[tuple[str, str, object]]:
+    """Every input file of the municipality read: ``(relative path, layer, ImportResult)``."""
     from scgeo.io import read_areas, read_needs, read_resources, read_town_blocks
-    from scgeo.workspace import Workspace
 
-    ws = Workspace.create(target, muni_code=muni.muni_code, muni_name=muni.name, overwrite=True)
     readers = {"areas": read_areas, "town_blocks": read_town_blocks, "resources": read_resources,
                "needs": read_needs}
-    rejected = 0
+    results = []
     for relative, layer, level in _LAYERS:
         file = muni.dir / relative
-        if not file.is_file():
-            continue
-        result = readers[layer](file, level=level) if layer == "areas" else readers[layer](file)
-        rejected += len(result.rejected)
-        ws.import_result(layer, result, user=_USER, source=relative)
-    return ws, rejected
+        if file.is_file():
+            results.append((relative, layer, readers[layer](file, level=level) if layer == "areas"
+                            else readers[layer](file)))
+    return results
+
+
+def _layers(results: list) -> dict[str, pd.DataFrame]:
+    """The workspace layers the inputs fill, as :meth:`Workspace.import_result` would fill them one by one.
+
+    Areas of every level in one layer (an id in two files is an input error), the town blocks'
+    population, the resources with their files' last-confirmed dates as confirmations, the needs,
+    and the rows only placed at municipality level (``unplaced``).
+    """
+    import geopandas as gpd
+
+    from scgeo._confirmations import derive_last_confirmed, new_confirmations
+    from scgeo.schema import AREAS, CONFIRMATIONS, POPULATION, empty_frame
+
+    def stacked(frames):
+        frames = [f for f in frames if len(f)]
+        return pd.concat(frames, ignore_index=True) if frames else None
+
+    layers: dict[str, pd.DataFrame] = {}
+    areas = stacked([r.accepted[[*AREAS.names, "geometry"]] for _, layer, r in results
+                     if layer in ("areas", "town_blocks")])
+    if areas is not None:
+        clash = areas["area_id"].duplicated()
+        if clash.any():
+            raise InputError(f"区域ID {', '.join(areas.loc[clash, 'area_id'].astype(str)[:5])} が複数のファイルに"
+                             "あります。")
+        layers["areas"] = gpd.GeoDataFrame(areas, geometry="geometry", crs=results[0][2].accepted.crs)
+    for relative, layer, result in results:
+        accepted = result.accepted
+        if layer == "town_blocks" and len(accepted):
+            layers["population"] = pd.DataFrame(accepted[POPULATION.names])
+        elif layer == "resources" and len(accepted):
+            dated = accepted[accepted["last_confirmed"].notna()]
+            rows = pd.DataFrame({"resource_id": dated["resource_id"], "confirmed_on": dated["last_confirmed"],
+                                 "method": "prior_record", "found": "unchanged", "note": "取込ファイルの最終確認日"})
+            confirmations = new_confirmations(rows, empty_frame(CONFIRMATIONS), set(accepted["resource_id"]),
+                                              source=relative)
+            layers["confirmations"] = confirmations
+            layers["resources"] = accepted.assign(
+                last_confirmed=derive_last_confirmed(accepted, confirmations).to_numpy())
+        elif layer == "needs" and len(accepted):
+            layers["needs"] = accepted
+    unplaced = stacked([r.unplaced for _, _, r in results if r.unplaced is not None])
+    if unplaced is not None:
+        layers["unplaced"] = unplaced
+    return layers
+
+
+def _write_workspace(muni: Municipality, target: Path, results: list, layers: dict, network, source: str):
+    """The municipality's workspace, inputs and walking network written in ONE transaction.
+
+    Importing file by file (:meth:`Workspace.import_result`) rewrites and backs up the file once
+    per input; a batch builds thousands of workspaces, each from nothing, so it writes each once
+    (as ``scgeo build`` does), with the history rows the imports would leave.
+    """
+    from scgeo.settings import get_settings
+    from scgeo.workspace import Workspace
+
+    crs = get_settings().workspace_crs
+    with Workspace.building(target, muni_code=muni.muni_code, muni_name=muni.name, overwrite=True) as tx:
+        for name, frame in layers.items():
+            tx.write(name, frame)
+        tx.write("network_nodes", network.nodes.to_crs(crs))
+        tx.write("network_edges", network.edges.to_crs(crs))
+        if network.lines is not None:
+            tx.write("basemap_lines", network.lines.to_crs(crs))
+        for relative, layer, result in results:
+            tx.record(user=_USER, layer=layer, action="import:append", new=len(result.accepted),
+                      note=f"{relative} {result.summary()}")
+        tx.record(user=_USER, layer="network", action="import:replace", new=len(network.edges),
+                  note=f"{source} 交点 {len(network.nodes)}、道 {len(network.edges)}")
+    return Workspace.open(target)
 
 
 def run_municipality(muni_code: str, name: str, folder: str, region_pbf: str, out_dir: str, *,
@@ -153,7 +222,7 @@ def run_municipality(muni_code: str, name: str, folder: str, region_pbf: str, ou
     Writes ``OUT/<muni_code>/workspace.gpkg``, ``gaps.csv`` (area × category), ``blank_zones.geojson``
     and, last, ``coverage.parquet`` (the municipality × category summary); returns timings.
     """
-    from scgeo.commands.network import municipality_area
+    from scgeo.commands.network import areas_outline
     from scgeo.io.osm_extract import extract_osm
     from scgeo.report import gap_report, write_blank_zones, write_gap_table
 
@@ -161,11 +230,18 @@ def run_municipality(muni_code: str, name: str, folder: str, region_pbf: str, ou
     muni = Municipality(muni_code, name, Path(folder))
     out = Path(out_dir) / muni_code
     out.mkdir(parents=True, exist_ok=True)
-    ws, rejected = _build_workspace(muni, out / "workspace.gpkg")
-    t_build = time.perf_counter()
-    data = extract_osm(region_pbf, municipality_area(ws, buffer_m=1000.0))
-    ws.write_network(data.nodes, data.edges, data.lines, user=_USER, source=Path(region_pbf).name)
+    results = _read_inputs(muni)
+    layers = _layers(results)
+    if "areas" not in layers:
+        raise InputError(f"市町村 {muni_code} の区域のファイル (boundaries/) がありません。")
+    if "population" not in layers:  # before the extract and the workspace: coverage needs it
+        raise InputError(f"市町村 {muni_code} の町丁目別人口がありません (boundaries/town_blocks.geojson)。")
+    t_read = time.perf_counter()
+    data = extract_osm(region_pbf, areas_outline(layers["areas"], muni_code=muni_code, buffer_m=1000.0))
     t_net = time.perf_counter()
+    ws = _write_workspace(muni, out / "workspace.gpkg", results, layers, data, Path(region_pbf).name)
+    rejected = sum(len(r.rejected) for _, _, r in results)
+    t_build = time.perf_counter()
     table, zones, _ = gap_report(ws, minutes=minutes)
     write_gap_table(table, out / "gaps.csv", areas=ws.areas())  # need counts left out, as for any public table
     write_blank_zones(zones, out / "blank_zones.geojson")
@@ -182,9 +258,10 @@ def run_municipality(muni_code: str, name: str, folder: str, region_pbf: str, ou
     summary[TABLE_COLUMNS].to_parquet(scratch, index=False)
     os.replace(scratch, out / SUMMARY)
     end = time.perf_counter()
-    return {"muni_code": muni_code, "seconds": end - start, "build_s": t_build - start, "network_s": t_net - t_build,
-            "coverage_s": end - t_net, "nodes": len(data.nodes), "edges": len(data.edges), "rejected": rejected,
-            "needs_assigned": n_matched, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    return {"muni_code": muni_code, "seconds": end - start, "build_s": (t_read - start) + (t_build - t_net),
+            "network_s": t_net - t_read, "coverage_s": end - t_build, "nodes": len(data.nodes),
+            "edges": len(data.edges), "rejected": rejected, "needs_assigned": n_matched,
+            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
 def _cluster(scheduler: str | None, workers: int, memory_limit: str):
@@ -298,7 +375,10 @@ def _draw(outlines, table: pd.DataFrame, cats: list[str], minutes: float, path: 
     cols = min(4, len(cats))
     rows = -(-len(cats) // cols)
     fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 3.0 * rows + 0.6), squeeze=False)
-    for ax in axes.ravel():  # first: geopandas draws the whole figure after each plot; ticks cost seconds
+    # geopandas redraws the whole figure after each plot (``canvas.draw_idle``: a second each for a
+    # dozen maps); here it is drawn once, by savefig
+    fig.canvas.draw_idle = lambda *args, **kwargs: None
+    for ax in axes.ravel():
         ax.set_axis_off()
     for ax, code in zip(axes.ravel(), cats, strict=False):
         part = table[table["category"] == code]

@@ -5,15 +5,17 @@ category reaches within the threshold. It is computed on a raster of square cell
 union of buffered street pieces (which costs about 100 µs a piece in GEOS: 2 minutes for
 3 × 12 catchments at 100k nodes):
 
-1. the streets are sampled every half cell, once per network; one multi-source Dijkstra per
-   category gives each sample its walking distance (through either end of its street, or along
-   the street of a resource standing on it), hence the first threshold that reaches it;
-2. each cell keeps the smallest threshold among its samples, and a minimum filter over the
+1. the streets are sampled every half cell, once per network, and a street's consecutive
+   samples in one cell kept as one run; one multi-source Dijkstra per category gives each run
+   its walking distance (through either end of its street, or along the street of a resource
+   standing on it), hence the first threshold that reaches it;
+2. each cell keeps the smallest threshold among its runs, and a minimum filter over the
    disc of radius ``buffer_m`` (cell centres, as a union of a few rectangles, each separable)
    gives every cell the first threshold whose reached streets lie within the buffer: the
    thresholds nest, so ONE field gives all of them (5 → 10 → 15 minutes, built incrementally);
-3. each threshold's cells become polygons by marching squares (contourpy), their boundary
-   half-way between cells in and cells out.
+3. each threshold's cells become polygons by marching squares over the quads on a boundary
+   only (:func:`scgeo.analysis._outline.nested_outlines`), the boundary half-way between cells
+   in and cells out.
 
 With ``buffer_m`` = (k + ½) cells (``cell_m`` defaults to ``buffer_m / 3.5``) the discs' edges
 fall half-way between cell centres on average, so areas match the exact union of buffered
@@ -29,12 +31,12 @@ import threading
 from concurrent.futures import ProcessPoolExecutor
 from typing import TYPE_CHECKING
 
-import contourpy
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
+from scgeo.analysis._outline import nested_outlines
 from scgeo.settings import get_settings
 
 if TYPE_CHECKING:
@@ -102,51 +104,65 @@ def catchments(coverage: Coverage, *, thresholds_min: tuple[float, ...] | None =
 
 
 class _StreetSamples:
-    """Points every half cell along every street, with their raster cells (built once a call)."""
+    """Runs of street samples per raster cell, with their walking offsets (built once a call).
+
+    The streets are sampled every half cell; consecutive samples of one street in one cell make
+    a run, kept as its first sample's distance from the street's u end and its last sample's
+    distance to the v end. Walking distance along a street rises from one end and falls towards
+    the other, so the smallest over the run's samples is at one of these two: a run gives its
+    cell exactly the level its samples would, at a third to a half of their number.
+    """
 
     def __init__(self, net: WalkNetwork, cell: float, *, pad_m: float) -> None:
         lines = net.edges.geometry.to_numpy()
-        length = net.edges["length_m"].to_numpy()
-        count = np.ceil(length / (cell / 2)).astype(np.int64) + 1  # both ends included
-        self.start = np.concatenate([[0], np.cumsum(count)[:-1]])
+        self.length = net.edges["length_m"].to_numpy()
+        count = np.ceil(self.length / (cell / 2)).astype(np.int64) + 1  # both ends included
+        start = np.concatenate([[0], np.cumsum(count)[:-1]])
         bounds = shapely.total_bounds(lines)
         lo, hi = bounds[:2] - pad_m, bounds[2:] + pad_m
         self.cell, self.origin = cell, lo
         self.margin = int(np.ceil(pad_m / cell))  # room for the buffer around the reached cells
         self.shape = tuple(np.ceil((hi - lo) / cell).astype(int)[::-1])  # rows (y), columns (x)
-        # per sample, float32 / int32 (a million nodes give some 20M samples), filled a chunk of
-        # streets at a time so that the positions' float64 temporaries stay small
-        total = int(count.sum())
-        self.s, self.rest = np.empty(total, np.float32), np.empty(total, np.float32)
-        self.su, self.sv = np.empty(total, np.int32), np.empty(total, np.int32)
-        self.flat = np.empty(total, np.int32 if self.shape[0] * self.shape[1] < 2**31 else np.int64)
+        flat_dtype = np.int32 if self.shape[0] * self.shape[1] < 2**31 else np.int64
         u, v = net.edges["u_idx"].to_numpy(), net.edges["v_idx"].to_numpy()
+        # a chunk of streets at a time so that the samples' float64 temporaries stay small; per
+        # run float32 / int32 (a million nodes give some 10M runs)
+        parts = []
         for first in range(0, len(lines), _CHUNK_EDGES):
             part = slice(first, min(first + _CHUNK_EDGES, len(lines)))
-            rows = slice(self.start[first], self.start[part.stop - 1] + count[part.stop - 1])
+            total = int(start[part.stop - 1] + count[part.stop - 1] - start[first])
             edge = np.repeat(np.arange(part.start, part.stop), count[part])
-            frac = (np.arange(rows.start, rows.stop) - self.start[edge]) / np.maximum(count[edge] - 1, 1)
-            along = frac * length[edge]
-            self.s[rows], self.rest[rows] = along, length[edge] - along  # metres from the u end, to the v end
-            self.su[rows], self.sv[rows] = u[edge], v[edge]
+            frac = (np.arange(total) + start[first] - start[edge]) / np.maximum(count[edge] - 1, 1)
             ij = np.floor((_along(lines[part], edge - part.start, frac) - lo) / cell).astype(np.int64)
-            self.flat[rows] = ij[:, 1] * self.shape[1] + ij[:, 0]
+            flat = ij[:, 1] * self.shape[1] + ij[:, 0]
+            head = np.flatnonzero(np.r_[True, (flat[1:] != flat[:-1]) | (edge[1:] != edge[:-1])])
+            tail = np.r_[head[1:], total] - 1
+            along = frac * self.length[edge]
+            parts.append((along[head].astype(np.float32), (self.length[edge] - along)[tail].astype(np.float32),
+                          edge[head].astype(np.int32), flat[head].astype(flat_dtype)))
+        self.s, self.rest, run_edge, self.flat = (np.concatenate(c) for c in zip(*parts, strict=True))
+        self.su, self.sv = u[run_edge].astype(np.int32), v[run_edge].astype(np.int32)
+        self.start = np.searchsorted(run_edge, np.arange(len(lines) + 1))  # each street's runs
 
     def levels(self, node_dist: np.ndarray, snap, reaches: np.ndarray) -> np.ndarray:
-        """Per sample, the index of the first threshold that reaches it (``len(reaches)``: none).
+        """Per run, the index of the first threshold that reaches it (``len(reaches)``: none).
 
         ``snap``: the category's resources on the network (none too far).
         """
         nd = node_dist.astype(np.float32)
         dist = np.minimum(nd[self.su] + self.s, nd[self.sv] + self.rest)
         if len(snap):  # along the street a resource stands on, without passing a street end
-            count = np.diff(np.append(self.start, len(self.s)))[snap.edge]
+            count = (self.start[1:] - self.start[:-1])[snap.edge]
             owner = np.repeat(np.arange(len(snap)), count)
             rows = np.repeat(self.start[snap.edge], count) + np.arange(count.sum()) - np.repeat(
                 np.cumsum(count) - count, count)
-            own = (snap.snap_m[owner] + np.abs(self.s[rows] - snap.along_m[owner])).astype(np.float32)
-            np.minimum.at(dist, rows, own)
-        return np.searchsorted(reaches.astype(np.float32), dist, side="left").astype(np.uint8)
+            s_hi = self.length[snap.edge[owner]] - self.rest[rows]
+            gap = np.maximum(np.maximum(self.s[rows] - snap.along_m[owner], snap.along_m[owner] - s_hi), 0.0)
+            np.minimum.at(dist, rows, (snap.snap_m[owner] + gap).astype(np.float32))
+        level = np.zeros(len(dist), np.uint8)
+        for reach in reaches.astype(np.float32):  # how many thresholds fall short of it
+            level += dist > reach
+        return level
 
     def raster(self, level: np.ndarray, n_levels: int) -> dict:
         """The cells' smallest level, cropped to the reached cells (with room for the buffer)."""
@@ -193,14 +209,10 @@ def _polygons(job: dict, radius: float, n_levels: int) -> list:
     for h, w in _disc_rectangles(radius):
         box = _window_min(_window_min(grid, w, axis=1, fill=n_levels), h, axis=0, fill=n_levels)
         np.minimum(field, box, out=field)
-    out = []
-    for k in range(n_levels):  # each level's cells in or out: its boundary half-way between them
-        inside = (field <= k).astype(np.float64)
-        points, offsets = contourpy.contour_generator(z=inside, fill_type="OuterOffset").filled(0.5, 1.5)
-        # in cell indices (no coordinate grids to build), then moved into place in one affine step
-        shape = _to_shapely(points, offsets)
-        out.append(shapely.transform(shape, lambda ij: ij * job["cell"] + (job["x0"], job["y0"])))
-    return out
+    # each level's cells in or out: its boundary half-way between them, in cell indices (no
+    # coordinate grids to build), then moved into place in one affine step
+    return [shapely.transform(shape, lambda ij: ij * job["cell"] + (job["x0"], job["y0"]))
+            for shape in nested_outlines(field, n_levels)]
 
 
 def _window_min(a: np.ndarray, half: int, *, axis: int, fill: int) -> np.ndarray:
@@ -226,29 +238,6 @@ def _window_min(a: np.ndarray, half: int, *, axis: int, fill: int) -> np.ndarray
         m = np.minimum(cut(m, 0, m.shape[axis] - span), cut(m, span, m.shape[axis]))
         span *= 2
     return np.minimum(cut(m, 0, size), cut(m, width - span, width - span + size))
-
-
-def _to_shapely(points: list, offsets: list):
-    """A MultiPolygon from contourpy's ``OuterOffset`` polygons (each: its shell, then holes).
-
-    Marching squares put a vertex on every cell edge crossed; those in the middle of a straight
-    run are dropped (the shape is the same, with about a third of the vertices).
-    """
-    if not points:
-        return shapely.MultiPolygon()
-    coords = np.concatenate(points)
-    ring = np.concatenate([np.repeat(np.arange(len(o) - 1), np.diff(o)) for o in offsets])
-    ring_base = np.cumsum([0] + [len(o) - 1 for o in offsets])[:-1]
-    ring += np.repeat(ring_base, [len(p) for p in points])
-    inner = np.zeros(len(coords), dtype=bool)  # neither a ring's first nor its (closing) last point
-    inner[1:-1] = (ring[1:-1] == ring[:-2]) & (ring[1:-1] == ring[2:])
-    before, after = np.roll(coords, 1, axis=0), np.roll(coords, -1, axis=0)
-    cross = (coords[:, 0] - before[:, 0]) * (after[:, 1] - coords[:, 1]) - (coords[:, 1] - before[:, 1]) * (
-        after[:, 0] - coords[:, 0])
-    keep = ~(inner & (np.abs(cross) < 1e-9))
-    rings = shapely.linearrings(coords[keep], indices=ring[keep])
-    owner = np.repeat(np.arange(len(offsets)), [len(o) - 1 for o in offsets])
-    return shapely.multipolygons(shapely.polygons(rings, indices=owner))
 
 
 def _catchment(samples: _StreetSamples, node_dist: np.ndarray, snap, reaches: np.ndarray,

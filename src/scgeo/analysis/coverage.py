@@ -465,7 +465,7 @@ def blank_zones(coverage: Coverage, *, buffer_m: float = 120.0, min_65plus: floa
     if not len(districts):
         districts = coverage.areas[coverage.areas["level"] == "municipality"].to_crs(pts.crs)
     districts = districts[["area_id", "name", "geometry"]].rename(columns={"name": "area_name"})
-    rows = []
+    codes, merged, outside = [], [], []
     for code in coverage.categories:
         if code in coverage.no_data:
             continue
@@ -476,19 +476,26 @@ def blank_zones(coverage: Coverage, *, buffer_m: float = 120.0, min_65plus: floa
             shapes = coverage.network.edges.geometry.to_numpy()[np.unique(out["edge"].to_numpy())]
         else:
             shapes = out.geometry.to_numpy()
-        merged = shapely.union_all(shapely.buffer(shapes, buffer_m, quad_segs=4))
-        zones = gpd.overlay(gpd.GeoDataFrame(geometry=[merged], crs=pts.crs), districts, how="intersection",
-                            keep_geom_type=True).explode(ignore_index=True)
-        hit = gpd.sjoin(out[["pop_65plus", "pop_75plus", "geometry"]], zones, predicate="within", how="inner")
+        codes.append(code)
+        merged.append(shapely.union_all(shapely.buffer(shapes, buffer_m, quad_segs=4)))
+        outside.append(out[["pop_65plus", "pop_75plus", "geometry"]].assign(category=code))
+    rows = []
+    if codes:
+        # every category's merged shape cut by the districts in ONE overlay, its uncovered points
+        # matched to its own zones in ONE spatial join (not one of each per category)
+        zones = gpd.overlay(gpd.GeoDataFrame({"category": codes}, geometry=merged, crs=pts.crs), districts,
+                            how="intersection", keep_geom_type=True).explode(ignore_index=True)
+        points = pd.concat(outside, ignore_index=True)
+        hit = gpd.sjoin(points, zones[["category", "geometry"]], predicate="within", how="inner")
+        hit = hit[hit["category_left"] == hit["category_right"]]
         hit = hit[~hit.index.duplicated()]
         sums = hit.groupby("index_right")[["pop_65plus", "pop_75plus"]].sum()
-        zones = zones.join(sums).fillna(0.0)
+        zones = zones.join(sums).fillna({"pop_65plus": 0.0, "pop_75plus": 0.0})
         zones = zones[zones["pop_65plus"] >= min_65plus]
-        zones["category"] = code
-        zones["category_label"] = coverage.taxonomy.label(code)
+        zones["category_label"] = zones["category"].map(coverage.taxonomy.label)
         zones["minutes"] = coverage.minutes
         zones["area_m2"] = zones.area.round(0)
-        rows.append(zones)
+        rows = [zones]
     columns = ["zone_id", "category", "category_label", "area_id", "area_name", "minutes", "pop_65plus",
                "pop_75plus", "area_m2", "basis", "geometry"]
     if not rows:

@@ -68,7 +68,7 @@ _LEVEL_OF = {"municipality": "municipality", "living_areas": "living_area",
              "jhs_districts": "jhs_district", "es_districts": "es_district"}
 
 
-def generate(out_dir: str | Path, *, seed: int = SAMPLE_SEED) -> dict[str, Path]:
+def generate(out_dir: str | Path, *, seed: int = SAMPLE_SEED, year: bool = True) -> dict[str, Path]:
     """Build the sample town from ``seed`` and write its files under ``out_dir``.
 
     Parameters
@@ -78,6 +78,10 @@ def generate(out_dir: str | Path, *, seed: int = SAMPLE_SEED) -> dict[str, Path]
         created in it. Existing files of the same names are replaced.
     seed
         Seed of ``numpy.random.default_rng``. :data:`SAMPLE_SEED` gives the bundled ``data/``.
+    year
+        Also the sample year's files (``plans``, ``activities``, ``resource_changes``); a
+        region's towns (:mod:`scgeo.sample.region`) leave them out. The other files are the
+        same either way (the year has its own random stream).
 
     Returns
     -------
@@ -98,9 +102,10 @@ def generate(out_dir: str | Path, *, seed: int = SAMPLE_SEED) -> dict[str, Path]
     needs = make_needs(town, network, town.gap_blocks, need_rng)
     tables, operators = make_network_tables(town, resources, _lonlat, network_rng)
     resources = resources.assign(operator_id=operators.to_numpy())
-    tables |= make_year(town, resources, needs, tables, year_rng)
+    if year:
+        tables |= make_year(town, resources, needs, tables, year_rng)
 
-    paths = {name: out / relative for name, relative in _FILES.items()}
+    paths = {name: out / relative for name, relative in _FILES.items() if year or name not in YEAR_FILES}
     for path in paths.values():
         path.parent.mkdir(parents=True, exist_ok=True)
     blocks, block_geoms = _blocks_lonlat(town)

@@ -123,7 +123,7 @@ def generate_region(out_dir: str | Path, *, towns: int, seed: int = SAMPLE_SEED)
     columns = math.ceil(math.sqrt(towns))
     made, osm_files = [], []
     with tempfile.TemporaryDirectory(prefix="scgeo-region-") as scratch:
-        generated = [generate(Path(scratch) / f"t{i}", seed=seed + i) for i in range(towns)]
+        generated = [generate(Path(scratch) / f"t{i}", seed=seed + i, year=False) for i in range(towns)]
         bounds = np.array([gpd.read_file(p["municipality"]).total_bounds for p in generated])
         # the grid step: the widest and tallest town, so that neighbours touch but never overlap
         step = (bounds[:, 2] - bounds[:, 0]).max() * 1.01, (bounds[:, 3] - bounds[:, 1]).max() * 1.01
