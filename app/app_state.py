@@ -369,6 +369,7 @@ def load_layers(path: str, stamp: int) -> dict:
     """Info, areas and resources of a workspace (cached until the file changes)."""
     ws = open_location(path)
     info = ws.info()
+    info["location"] = info["path"]  # as shown: a database URL without its password
     info["path"] = path  # what the pages open again (a database URL with its password: never shown)
     return {"info": info, "areas": ws.areas(), "resources": ws.read("resources")}
 

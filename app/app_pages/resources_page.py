@@ -4,7 +4,7 @@ import datetime as dt
 
 import pandas as pd
 import streamlit as st
-from app_state import STATUS_LABELS, editor_name, open_workspace, plain, taxonomy, workspace, written
+from app_state import STATUS_LABELS, editor_name, open_workspace, plain, require, taxonomy, workspace, written
 
 import scgeo
 from scgeo.analysis.freshness import STATE_LABELS, freshness
@@ -159,6 +159,7 @@ def _backups() -> None:
             _restore(generation)
 
 
+require("edit")  # checked here too, not only by the navigation
 layers = open_workspace()
 st.title("社会資源の一覧と更新")
 if layers is not None:
