@@ -17,7 +17,7 @@ import streamlit.components.v1 as components
 
 import scgeo
 from scgeo.app_runner import PASSWORD_ENV, is_loopback
-from scgeo.login import LoginGuard, session_expired
+from scgeo.login import LoginGuard, session_allows, session_expired
 from scgeo.permissions import UserWorkspace
 from scgeo.schema import AREA_LEVEL_LABELS, RESOURCE_STATUS_LABELS, RESOURCES
 from scgeo.users import User, authenticate, get_user
@@ -147,6 +147,7 @@ def password_gate() -> bool:
     token["user"] = None
     if is_loopback(st.get_option("server.address")):
         token.update(ok=True, last_seen=now)
+        st.session_state.pop("login_message", None)  # nothing to log in to here
         return True
     if st.session_state.get("authenticated") and token["ok"]:
         token["last_seen"] = now
@@ -216,11 +217,9 @@ def download_data(data: bytes | str, *, capability: str = "read") -> Callable[[]
     token = _login_token()
 
     def deliver() -> bytes | str:
-        if not token["ok"] or session_expired(token["last_seen"], time.monotonic(), idle_s=_idle_s()):
-            raise PermissionError("ログインしていないセッションにはダウンロードを渡しません。")
-        user = token.get("user")
-        if user is not None and not user.can(capability):
-            raise PermissionError(f"役割「{user.role_label}」の利用者にはこのダウンロードを渡しません。")
+        if not session_allows(ok=token["ok"], user=token.get("user"), last_seen=token["last_seen"],
+                              now=time.monotonic(), idle_s=_idle_s(), capability=capability):
+            raise PermissionError("ログインしていない、または役割が足りないセッションにはダウンロードを渡しません。")
         return data
 
     return deliver

@@ -34,7 +34,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["LoginGuard", "LoginOutcome", "session_expired"]
+__all__ = ["LoginGuard", "LoginOutcome", "session_allows", "session_expired"]
 
 _LOG = logging.getLogger("scgeo.login")
 
@@ -168,3 +168,24 @@ def session_expired(last_seen: float | None, now: float, *, idle_s: float) -> bo
     if last_seen is None:
         return True
     return idle_s > 0 and now - last_seen > idle_s
+
+
+def session_allows(*, ok: bool, user: Any, last_seen: float | None, now: float, idle_s: float,
+                   capability: str = "read") -> bool:
+    """Whether a session may have something that needs ``capability`` now (the app's deferred downloads).
+
+    It must be logged in (``ok``), not idle past ``idle_s``, and its ``user`` (a
+    :class:`scgeo.users.User`; ``None`` for a workspace without users) must have the capability.
+
+    Examples
+    --------
+    >>> from scgeo.users import User
+    >>> viewer = User("sato", "佐藤", "viewer", "active")
+    >>> session_allows(ok=True, user=viewer, last_seen=0.0, now=1.0, idle_s=60, capability="read")
+    True
+    >>> session_allows(ok=True, user=viewer, last_seen=0.0, now=1.0, idle_s=60, capability="read_needs")
+    False
+    """
+    if not ok or session_expired(last_seen, now, idle_s=idle_s):
+        return False
+    return user is None or user.can(capability)

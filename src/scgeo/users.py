@@ -110,8 +110,9 @@ def _row(users: pd.DataFrame, login: str) -> int:
 
 
 def _user_of(row) -> User:
+    area = row.get("area_id")
     return User(row["login"], row["display_name"] or row["login"], row["role"], row["status"],
-                row.get("area_id") or None)
+                str(area) if isinstance(area, str) and area else None)
 
 
 def list_users(ws: Workspace) -> list[User]:
