@@ -111,18 +111,18 @@ def _codes(changes: dict) -> dict:
     return out
 
 
-def _save(changes: dict[str, dict], layers: dict) -> None:
-    """Save the edited rows, each against the version this page was drawn from (per feature).
+def _save(changes: dict[str, dict], drawn: pd.DataFrame, version: int) -> None:
+    """Save the edited rows, each against the ``version`` its table was drawn from (per feature).
 
     A row someone else changed since stops the save there (nothing overwritten): the page shows
     the merge screen (:func:`_merge_screen`) for it; rows saved before it stay saved.
     """
     ws, errors, saved = workspace(), [], 0
-    drawn = layers["resources"].set_index("resource_id")
+    drawn = drawn.set_index("resource_id")
     for rid, change in changes.items():
         change = _codes(change)
         try:
-            ws.update_feature("resources", rid, change, user=editor_name(), feature_version=layers["info"]["version"])
+            ws.update_feature("resources", rid, change, user=editor_name(), feature_version=version)
         except scgeo.WorkspaceConflictError as exc:
             st.session_state["resources_merge"] = {"rid": rid, "message": str(exc), "mine": change,
                                                    "base": {**drawn.loc[rid].to_dict(), "resource_id": rid}}
@@ -289,15 +289,9 @@ layers = open_workspace()
 st.title("社会資源の一覧と更新")
 if layers is not None:
     info = layers["info"]
-    seen = st.session_state.get("resources_seen")  # the workspace version the user last saw here
-    st.session_state["resources_seen"] = (info["version"], info["last_edit_id"])
     counter = st.session_state.get("resources_version", 0)
-    if seen and seen[0] != info["version"]:
-        stale = st.session_state.get(f"resources_editor_{counter}_{seen[0]}", {})
-        if stale.get("edited_rows"):  # edits made on a table someone else has changed since: not applied
-            st.session_state["resources_conflict"] = (
-                "表示していた間に他の人がワークスペースを更新したため、表を読み直しました。"
-                "編集中の変更は保存していません。内容を確かめて、もう一度入力してください。", seen[1])
+    held = st.session_state.get("resources_held")  # (key, table, version, rows) of the editor on screen
+    pending = held is not None and bool(st.session_state.get(held[0], {}).get("edited_rows"))
     merge = st.session_state.get("resources_merge")
     if merge:  # the same resource was saved by someone else: choose per field, then the rest of the page
         _merge_screen(merge)
@@ -343,8 +337,16 @@ if layers is not None:
                              review_flags=flags, keyword=keyword or None, today=today)
     st.caption(f"{len(shown)} 件を表示しています。セルを直接書き換えて「変更を保存」を押してください。")
 
-    table = _table(shown, states)
-    key = f"resources_editor_{counter}_{info['version']}"  # a new workspace version: a fresh editor
+    if pending and held[2] != info["version"]:
+        # Someone saved while this user was typing: the table they typed into stays, and the save is
+        # checked per resource against the version it was drawn from (the merge screen on a clash).
+        key, table, version, drawn = held
+        st.info("表示した後に他の人がワークスペースを保存しました。入力中の変更はそのまま残しています。"
+                "保存すると、同じ社会資源を他の人も変えていた場合だけ、両方の値を並べて確かめます。")
+    else:
+        table, version, drawn = _table(shown, states), info["version"], shown
+        key = f"resources_editor_{counter}_{version}"  # a new workspace version: a fresh editor
+        st.session_state["resources_held"] = (key, table, version, drawn)
     edited = st.data_editor(table, key=key, column_config=_config(), hide_index=True, num_rows="fixed",
                             width="stretch", height=420, disabled=["resource_id", "last_confirmed", FRESHNESS])
     state = st.session_state.get(key, {})
@@ -353,7 +355,7 @@ if layers is not None:
 
     b = st.columns(4)
     if b[0].button(f"変更を保存({len(changes)} 件)", type="primary", disabled=not changes):
-        _save(changes, layers)
+        _save(changes, drawn, version)
     if b[1].button(f"確認済みにする({len(selected)} 件)", disabled=not selected):
         _apply(lambda ws, rid, v: ws.confirm_resource(rid, user=editor_name(), expected_version=v), selected,
                "を確認済みにしました", layers["info"])
