@@ -169,3 +169,16 @@ def test_user_workspace_reads_pass_through(town):
     view = UserWorkspace(ws, us.get_user(ws, "mi"))
     assert view.count("resources") == ws.count("resources") and view.location == ws.location
     assert isinstance(Workspace.open(ws.path), Workspace)
+
+
+def test_runner_with_users_or_a_database(town, monkeypatch, tmp_path):
+    from scgeo.app_runner import streamlit_command
+
+    ws, _ = town
+    monkeypatch.delenv("SCGEO_APP_PASSWORD", raising=False)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    command = streamlit_command(ws.path, port=8599, address="0.0.0.0")  # the users log in: no shared password
+    assert command[command.index("--server.address") + 1] == "0.0.0.0"
+    url = "postgresql://owner:s3cret@db.example/izumo"
+    assert not any("s3cret" in part for part in streamlit_command(url, port=8599))  # handed over in the environment
