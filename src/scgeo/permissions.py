@@ -3,13 +3,13 @@
 :class:`UserWorkspace` wraps a :class:`~scgeo.workspace.Workspace` for one
 :class:`~scgeo.users.User` (the app hands every page one): reads pass through, and every write
 checks the role first (:data:`LAYER_CAPABILITY`: needs need 内部, users 管理, everything else 編集)
-and, for a user with an area (``User.area_id``, a 日常生活圏域 or 中学校区), that each feature it
+and, for a user with an area (``User.area_id``, a 日常生活圏域 or 中学校区; any role but 管理), that each feature it
 touches lies inside that area (before and after the change), with a Japanese
 :class:`~scgeo.PermissionDeniedError` otherwise. A feature is inside when its point lies in
 the area's polygon (the boundary counts as inside); one without a point (an activity, an
 organisation without coordinates) is inside when its ``area_id`` is the user's area or an area
 whose representative point lies in it. Writes not about single features (a restore, the
-walking network, the metadata) are for users without an area. History rows name the user.
+walking network) are for users without an area. History rows name the user.
 
 Examples
 --------
@@ -39,7 +39,7 @@ __all__ = ["LAYER_CAPABILITY", "UserWorkspace", "can_write", "outside_area"]
 LAYER_CAPABILITY = {"needs": "read_needs", "users": "manage_users"}
 _ROLE_NAMES = {"edit": "編集", "read_needs": "内部", "manage_users": "管理"}
 # Writes of the whole workspace: only for users whose edits are not limited to an area.
-_WHOLE = ("restore", "write_network", "set_meta")
+_WHOLE = ("restore", "write_network")
 
 
 def can_write(user: User, layer: str) -> bool:
@@ -109,7 +109,7 @@ class UserWorkspace:
 
     def _require_whole(self, what: str) -> None:
         self._require("resources")
-        if self.user.area_id:
+        if self.area_id:
             raise PermissionDeniedError(f"担当区域のある利用者はワークスペース全体の変更 ({what}) はできません。"
                                         "管理の役割の利用者に依頼してください。")
 
@@ -118,13 +118,18 @@ class UserWorkspace:
         hit = areas.loc[areas["area_id"] == self.user.area_id, "name"]
         return f"{hit.iloc[0]} ({self.user.area_id})" if len(hit) else str(self.user.area_id)
 
+    @property
+    def area_id(self) -> str | None:
+        """The area this user's changes are limited to (``None``: the whole city; 管理 is never limited)."""
+        return None if self.user.role == "admin" else self.user.area_id
+
     def check_inside(self, layer: str, frame: pd.DataFrame) -> None:
         """Raise ``PermissionDeniedError`` when a row of ``frame`` (of ``layer``) lies outside the user's area."""
-        if not self.user.area_id or not len(frame) or layer not in STORED_LAYERS:
+        if not self.area_id or not len(frame) or layer not in STORED_LAYERS:
             return
         if not (STORED_LAYERS[layer].geometry or "area_id" in frame or {"lat", "lon"} <= set(frame.columns)):
             return  # not about a place (ties, councils …): the role decides
-        outside = outside_area(frame, self.user.area_id, self.workspace.read("areas"))
+        outside = outside_area(frame, self.area_id, self.workspace.read("areas"))
         if outside.any():
             id_col = STORED_LAYERS[layer].id_column
             ids = [str(x) for x in frame.loc[outside, id_col]] if id_col in frame else []
@@ -148,7 +153,7 @@ class UserWorkspace:
         self._require(name)
         current = self._current(name, feature_id)
         self.check_inside(name, current)
-        if self.user.area_id and len(current):
+        if self.area_id and len(current):
             after = current.copy()
             for key, value in changes.items():
                 if key in after.columns:
@@ -178,7 +183,7 @@ class UserWorkspace:
         if name in ("areas", "town_blocks"):
             self._require_whole("import:areas")
         self._require(layer)
-        if kwargs.get("mode") in ("replace", "refresh") and self.user.area_id:
+        if kwargs.get("mode") in ("replace", "refresh") and self.area_id:
             raise PermissionDeniedError("担当区域のある利用者は一覧の置き換え・再取込はできません(追加だけ)。")
         self.check_inside(name, result.accepted)
         if updates is not None:
@@ -212,7 +217,7 @@ class UserWorkspace:
         hit = pending[pending["unplaced_id"] == unplaced_id]
         layer = str(hit["layer"].iloc[0]) if len(hit) else "resources"
         self._require(layer)
-        if self.user.area_id:
+        if self.area_id:
             lon, lat = kwargs.get("lon"), kwargs.get("lat")
             where = pd.DataFrame({"area_id": [kwargs.get("town_block")]}) if lon is None else \
                 gpd.GeoDataFrame(geometry=[Point(float(lon), float(lat))])
@@ -225,6 +230,11 @@ class UserWorkspace:
         hit = pending[pending["unplaced_id"] == unplaced_id]
         self._require(str(hit["layer"].iloc[0]) if len(hit) else "resources")
         return self.workspace.discard_unplaced(unplaced_id, user=self._by(user))
+
+    def set_meta(self, values: Mapping[str, object], *, user: str | None = None) -> None:
+        """:meth:`Workspace.set_meta` (e.g. the geocoding source an import used): 編集 and up."""
+        self._require("resources")
+        return self.workspace.set_meta(values, user=self._by(user))
 
     def transaction(self, **kwargs):
         """:meth:`Workspace.transaction` for library functions that write (activities, plans …): 編集 and up."""
