@@ -96,7 +96,7 @@ def test_an_area_editor_changes_only_what_lies_inside(town):
     ku = UserWorkspace(ws, us.get_user(ws, "ku"))
     ku.update_feature("resources", inside["resource_id"], {"fee": "100円"})
     assert ws.edits().iloc[-1]["user"] == "ku"  # the login name goes into the history
-    with pytest.raises(PermissionDeniedError, match="担当区域 .* の外にあるため変更できません"):
+    with pytest.raises(PermissionDeniedError, match=r"担当区域 .* の外にあるため変更できません"):
         ku.update_feature("resources", outside["resource_id"], {"fee": "100円"})
     with pytest.raises(PermissionDeniedError, match="外にある"):  # moving a resource out of the area
         ku.update_feature("resources", inside["resource_id"], {"geometry": outside.geometry})
@@ -113,6 +113,8 @@ def test_an_area_editor_changes_only_what_lies_inside(town):
     assert "RNEW2" in ws.ids("resources") and "RNEW1" not in ws.ids("resources")
     shi = UserWorkspace(ws, us.get_user(ws, "shi"))  # no area: the whole city
     shi.update_feature("resources", outside["resource_id"], {"fee": "200円"})
+    us.add_user(ws, "kanri", role="管理", password=PASSWORD, area_id=area)  # 管理 is never limited by its area
+    UserWorkspace(ws, us.get_user(ws, "kanri")).update_feature("resources", outside["resource_id"], {"fee": "300円"})
     mi = UserWorkspace(ws, us.get_user(ws, "mi"))
     with pytest.raises(PermissionDeniedError, match="役割「編集」以上"):
         mi.update_feature("resources", inside["resource_id"], {"fee": "0円"})

@@ -1,6 +1,7 @@
 """Typed errors. ``str(error)`` is the Japanese message shown to users."""
 
-__all__ = ["CRSError", "InputError", "PermissionDeniedError", "ScgeoError", "WorkspaceBusyError", "WorkspaceConflictError", "WorkspaceError"]
+__all__ = ["CRSError", "InputError", "PermissionDeniedError", "ScgeoError", "WorkspaceBusyError",
+           "WorkspaceConflictError", "WorkspaceError"]
 
 
 class ScgeoError(Exception):
