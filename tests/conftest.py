@@ -32,12 +32,27 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(scope="session")
-def demo_outputs(tmp_path_factory):
-    """Paths written by ``run_demo`` on the bundled sample (no app served)."""
-    from scgeo.demo import run_demo
+def demo_run(tmp_path_factory):
+    """The README's first command as a user runs it: ``scgeo demo --out DIR`` with ``SCGEO_NO_SERVE=1``.
 
-    out = tmp_path_factory.mktemp("demo_out")
-    return run_demo(out, data_dir=ROOT / "data", serve=False, log=lambda _m: None)
+    Returns the finished process (its stdout lists the outputs) and the out folder. Built once per
+    test worker: the demo chain is the slowest fixture of the suite.
+    """
+    out = tmp_path_factory.mktemp("demo_out") / "out"
+    env = {**os.environ, "SCGEO_NO_SERVE": "1"}
+    proc = subprocess.run([str(Path(sys.executable).with_name("scgeo")), "demo", "--out", str(out)],
+                          capture_output=True, text=True, check=False, cwd=ROOT, env=env, timeout=900)
+    assert proc.returncode == 0, proc.stderr
+    return proc, out
+
+
+@pytest.fixture(scope="session")
+def demo_outputs(demo_run):
+    """Paths written by the demo on the bundled sample (no app served), from its list of outputs."""
+    proc, _ = demo_run
+    listed = proc.stdout.split("出力:\n", 1)[1].split("\n")
+    return {name.strip(): Path(path.strip()) for name, _, path in
+            (line.partition(": ") for line in listed if line.startswith("  ") and ": " in line)}
 
 
 @pytest.fixture(scope="session")

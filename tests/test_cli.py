@@ -1,5 +1,4 @@
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -115,12 +114,9 @@ def test_console_script_help_is_japanese():
     assert "ワークスペース" in proc.stdout
 
 
-def test_demo_writes_outputs_without_serving(tmp_path):
-    out = tmp_path / "out"
-    env = {**os.environ, "SCGEO_NO_SERVE": "1"}
-    proc = subprocess.run([*_scgeo(), "demo", "--out", str(out)], capture_output=True, text=True,
-                          check=False, cwd=ROOT, env=env, timeout=600)
-    assert proc.returncode == 0, proc.stderr
+def test_demo_writes_outputs_without_serving(demo_run, demo_outputs):
+    proc, out = demo_run  # `scgeo demo --out DIR` with SCGEO_NO_SERVE=1 (the shared fixture)
+    assert demo_outputs["workspace"] == out / "workspace.gpkg" and all(p.exists() for p in demo_outputs.values())
     assert (out / "workspace.gpkg").is_file() and (out / "resource_map.html").is_file()
     info = Workspace.open(out / "workspace.gpkg").info()
     assert info["layers"]["resources"] >= 200 and info["layers"]["needs"] >= 400

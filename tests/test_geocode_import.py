@@ -6,6 +6,8 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from shapely.geometry import Point
 
 from scgeo import InputError, Workspace, io
@@ -160,6 +162,53 @@ def test_coarse_positions_are_not_compared_by_distance():
     new = _points(["みんなの居場所わかば", "みんなの居場所わかば2"], [(141.0, 35.0), (141.0, 35.0)],
                   level=["chome", "chome"])
     assert find_duplicates(new, None, id_column="resource_id")["kind"].isna().all()
+
+
+def _brute_force_near(new, old, radius_m=30.0, min_similarity=0.75):
+    """Every pair compared: the first earlier row of the category within radius_m with a similar name."""
+    from scgeo.crs import to_metric
+    from scgeo.io.duplicates import _similar, normalise_name
+
+    both = pd.concat([old, new], ignore_index=True)
+    xy = to_metric(both).geometry.get_coordinates().to_numpy()
+    names = normalise_name(both["name"]).to_numpy()
+    found = []
+    for j in range(len(old), len(both)):
+        earlier = [i for i in range(j) if both["category"][i] == both["category"][j]
+                   and ((xy[i] - xy[j]) ** 2).sum() ** 0.5 <= radius_m and _similar(names[i], names[j], min_similarity)]
+        found.append(earlier[0] if earlier else -1)
+    return found
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 6), st.integers(0, 6),
+                          st.sampled_from(["さくらサロン", "さくらサロン2", "川端食堂", "川端サロン"]),
+                          st.sampled_from(["salon", "shared_meal"])), min_size=1, max_size=14))
+def test_near_duplicates_equal_a_brute_force_over_every_pair(rows):
+    """Few rows within 30 m of each other (the usual case): the same answer as comparing every pair."""
+    xy = [(141.0 + x * 0.0001, 35.0 + y * 0.0001) for x, y, _, _ in rows]  # 0.0001° ≈ 9–11 m
+    points = _points([r[2] for r in rows], xy, category=[r[3] for r in rows])
+    old, new = points.iloc[: len(points) // 3], points.iloc[len(points) // 3:].reset_index(drop=True)
+    dups = find_duplicates(new, old.reset_index(drop=True), id_column="resource_id")
+    got = [(-1 if k is None else (int(f) + len(old) if f is not None else
+                                  int(old.index[old["resource_id"] == e][0])))
+           for k, f, e in zip(dups["kind"], dups["file_row"], dups["existing_id"], strict=True)]
+    near = [g if k != "same_name_address" else None for g, k in zip(got, dups["kind"], strict=True)]
+    expected = _brute_force_near(new, old.reset_index(drop=True))
+    assert [n for n in near if n is not None] == [e for e, n in zip(expected, near, strict=True) if n is not None]
+
+
+def test_thousands_of_rows_at_one_point_are_compared_with_their_earliest_neighbours():
+    """20,000 rows on one 番地 (a list geocoded to one point): bounded work, the repeats still found."""
+    n = 20000
+    names = [f"サロン{i:05d}" for i in range(n)]
+    names[3] = names[19000] = "みどり会サロン"  # a repeat far down the list of an early row
+    new = _points(names, [(141.0, 35.0)] * n)
+    dups = find_duplicates(new, None, id_column="resource_id")
+    assert dups.loc[19000, "file_row"] == 3 and dups.loc[19000, "kind"] == "near_similar_name"
+    assert (dups["file_row"].dropna().astype(int) < dups["file_row"].dropna().index).all()
+    # サロン00001 … サロン00016 nearly equal サロン00000: all found
+    assert (dups.loc[[1, 2, *range(4, 17)], "file_row"] == 0).all() and pd.isna(dups.loc[3, "kind"])
 
 
 def test_update_existing_through_the_cli(ws, tmp_path, capsys):

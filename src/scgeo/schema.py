@@ -357,6 +357,7 @@ PUBLICATIONS = Layer(
         _c("statuses", "str", "状態", required=True),
         _c("period_start", "str", "期間の始め"),
         _c("period_end", "str", "期間の終わり"),
+        _c("period_field", "str", "期間で数える日付"),  # recorded_date (受付日, the default) or status_date
         _c("threshold", "int", "秘匿の基準", required=True),
         _c("n_cells", "int", "セル数", required=True),
         _c("n_hidden", "int", "秘匿セル数", required=True),

@@ -186,11 +186,13 @@ def test_a_writer_killed_half_way_leaves_no_scratch_copy(tmp_path):
     source = tmp_path / "big.csv"
     _resources([f"K{i:05d}" for i in range(20000)]).to_csv(source, index=False)
     process = subprocess.Popen([sys.executable, "-m", "scgeo.cli", "import", str(ws.path), str(source),
-                                "--layer", "resources"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                "--layer", "resources", "--on-duplicate", "add"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     scratch = side_folder(ws.path)
     deadline = time.monotonic() + 120
     while not list(scratch.glob("*.tmp.gpkg")) and process.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.01)
+        time.sleep(0.005)
+    assert process.poll() is None and list(scratch.glob("*.tmp.gpkg"))  # killed while its copy is written
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
     (tmp_path / ".ws.0123456789ab.tmp.gpkg").write_bytes(b"left by an older version")

@@ -44,7 +44,8 @@ def test_every_table_the_cli_publishes_pins_nothing(sample_copy, tmp_path, capsy
     assert text.count("組み合わせて監査しました") == len(files)
     releases = [release_from_files(f) for f in files]
     ledger = read_ledger(ws)
-    assert len(ledger) == len(files)  # the demo's own releases (map, pack) are the same tables, not recorded twice
+    # the demo's map and pack are the same tables, not recorded twice; its two reports add 3 tables each
+    assert len(ledger) == len(files) + 6
     for file_release in releases:  # the ledger holds what was shown
         kept = [r for r in ledger if (r.unit_system, r.statuses, r.period)
                 == (file_release.unit_system, file_release.statuses, file_release.period)]
@@ -159,3 +160,34 @@ def test_a_table_showing_nothing_new_attacks_only_its_new_hidden_cells(sample_co
     audit = audit_releases(read_ledger(sample_copy), sample_copy.read("needs"), sample_copy.areas(),
                            sample_copy.town_blocks())
     assert not audit.skipped and audit.ok
+
+
+def test_needs_counted_by_the_date_of_their_status_are_audited_with_the_rest(sample_copy):
+    """「この期間につないだ」 tables (status_date), as the reports make them: the year so far, the year
+    to the month before, and the month. Suppressed one by one, the first two pin the month's hidden
+    cells by difference; through the ledger they do not, and every cell is modelled."""
+    from scgeo.privacy import aggregate_needs, publish_needs, release_of
+
+    needs, areas, blocks = sample_copy.read("needs"), sample_copy.areas(), sample_copy.town_blocks()
+    periods = [("2026-04-01", "2026-07-31"), ("2026-04-01", "2026-06-30"), ("2026-07-01", "2026-07-31")]
+    alone = [release_of(aggregate_needs(needs, areas, level="municipality", blocks=blocks, statuses=("matched",),
+                                        period=p, period_field="status_date")) for p in periods]
+    matched = needs[(needs["status"] == "matched")]
+    dates = pd.to_datetime(matched["status_date"])
+    for release, (start, end) in zip(alone, periods, strict=True):  # the model's cells are the true counts
+        inside = matched[(dates >= start) & (dates <= end)]
+        total = release.cells.set_index(["unit_id", "category"]).loc[(TOTAL, TOTAL), "value"]
+        assert (total == len(inside)) if len(inside) >= 5 else pd.isna(total)
+        assert release.period_field == "status_date"
+    naive = audit_releases(alone, needs, areas, blocks)
+    assert not naive.skipped and not naive.ok  # July's hidden cells, by difference of the other two
+    assert set(naive.failing["release"]) == {2}
+    for p in (periods[1], periods[2], periods[0]):  # the order of the reports: to June, July, then to July
+        publish_needs(sample_copy, level="municipality", statuses=("matched",), period=p, period_field="status_date")
+    ledger = read_ledger(sample_copy)
+    assert [r.period_field for r in ledger[-3:]] == ["status_date"] * 3
+    # the same period of 受付日 is another table: the ledger keeps them apart
+    publish_needs(sample_copy, level="municipality", statuses=("matched",), period=periods[0])
+    audit = audit_releases(read_ledger(sample_copy), needs, areas, blocks)
+    assert not audit.skipped and audit.ok
+    assert read_ledger(sample_copy)[-1].period_field == "recorded_date"

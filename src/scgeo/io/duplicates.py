@@ -23,15 +23,15 @@ from difflib import SequenceMatcher
 
 import numpy as np
 import pandas as pd
-from scipy.spatial import cKDTree
 
 from scgeo.crs import to_metric
 from scgeo.geocode.normalise import normalise_addresses
 from scgeo.schema import COARSE_MATCH_LEVELS
 
-__all__ = ["DUPLICATE_CHOICES", "DUPLICATE_KINDS", "apply_duplicate_choices", "find_duplicates",
-           "normalise_name"]
+__all__ = ["DUPLICATE_CHOICES", "DUPLICATE_KINDS", "MAX_NEIGHBOURS", "apply_duplicate_choices",
+           "find_duplicates", "normalise_name"]
 
+MAX_NEIGHBOURS = 16  # earliest rows per category and cell compared with each row (a bound on the work)
 DUPLICATE_CHOICES = {"skip": "取り込まない", "update": "既存を更新する", "add": "別の資源として追加する"}
 DUPLICATE_KINDS = {"same_name_address": "名称と住所が同じ",
                    "near_similar_name": "同じ種別が近く(30 m 以内)にあり名称が似ている"}
@@ -49,7 +49,36 @@ def normalise_name(values: pd.Series) -> pd.Series:
 def _similar(a: str, b: str, threshold: float) -> bool:
     if not a or not b:
         return False
-    return a in b or b in a or SequenceMatcher(None, a, b).ratio() >= threshold
+    if a in b or b in a:
+        return True
+    matcher = SequenceMatcher(None, a, b)  # the quick bounds first: ratio() is slow
+    return (matcher.real_quick_ratio() >= threshold and matcher.quick_ratio() >= threshold
+            and matcher.ratio() >= threshold)
+
+
+def _near_similar(xy, names, category, precise, n_old: int, radius_m: float, min_similarity: float):
+    """For each row from ``n_old`` on, the first earlier row of its category nearby with a similar name (or -1).
+
+    Rows go into square cells of ``radius_m`` per category; a row is compared with the
+    :data:`MAX_NEIGHBOURS` earliest rows of each of the 3 × 3 cells around it, earliest first, so
+    that a file of thousands of rows at one point (a list placed on one 番地) costs linear time.
+    """
+    near = np.full(len(xy), -1)
+    cells: dict[tuple, list[int]] = {}
+    cell = np.floor(xy / radius_m).astype(np.int64)
+    for i in np.flatnonzero(precise):
+        members = cells.setdefault((category[i], cell[i, 0], cell[i, 1]), [])
+        if len(members) < MAX_NEIGHBOURS:
+            members.append(int(i))
+    for j in np.flatnonzero(precise[n_old:]) + n_old:
+        cx, cy = cell[j]
+        candidates = sorted(i for dx in (-1, 0, 1) for dy in (-1, 0, 1)
+                            for i in cells.get((category[j], cx + dx, cy + dy), ()) if i < j)
+        for i in candidates:
+            if np.hypot(*(xy[i] - xy[j])) <= radius_m and _similar(names[i], names[j], min_similarity):
+                near[j] = i
+                break
+    return near
 
 
 def find_duplicates(new, existing=None, *, id_column: str, radius_m: float = 30.0,
@@ -68,7 +97,8 @@ def find_duplicates(new, existing=None, *, id_column: str, radius_m: float = 30.
         are compared by name and address only: they share that point with their neighbours.
     min_similarity
         ``difflib`` ratio from which two folded names are similar (one containing the other
-        always is).
+        always is). Each row is compared with at most 9 × :data:`MAX_NEIGHBOURS` earlier rows
+        (the earliest of its category in each ``radius_m`` cell around it).
 
     Returns
     -------
@@ -95,21 +125,14 @@ def find_duplicates(new, existing=None, *, id_column: str, radius_m: float = 30.
     # 1. same name and address: the first earlier row with the same key
     first = pd.Series(np.arange(len(both))).groupby(keys.to_numpy()).transform("min").to_numpy()
     same = (first != np.arange(len(both))) & has_address & (names != "")
-    # 2. same category within radius_m and a similar name: pairs from a KD-tree in metres
+    # 2. same category within radius_m and a similar name: each new row's nearest neighbours in metres
     xy = to_metric(both[["geometry"]].set_geometry("geometry")).geometry.get_coordinates().to_numpy()
-    pairs = cKDTree(xy).query_pairs(radius_m, output_type="ndarray")
     kind = "category" if "category" in both else "kind"  # venues have a kind, not a category
     category = (both[kind] if kind in both else pd.Series("", index=both.index)).astype(str).to_numpy()
     # a 町丁目 or 大字 representative point is shared by every row placed there: not a position
     level = both["match_level"] if "match_level" in both else pd.Series(None, index=both.index)
     precise = ~level.isin(COARSE_MATCH_LEVELS).to_numpy()
-    near = np.full(len(both), -1)
-    if len(pairs):
-        i, j = pairs.min(axis=1), pairs.max(axis=1)
-        keep = (category[i] == category[j]) & (j >= n_old) & precise[i] & precise[j]
-        for a, b in zip(i[keep], j[keep], strict=True):  # only the few pairs within radius_m
-            if (near[b] < 0 or a < near[b]) and _similar(names[a], names[b], min_similarity):
-                near[b] = a
+    near = _near_similar(xy, names, category, precise, n_old, radius_m, min_similarity)
     mine = slice(n_old, None)
     target = np.where(same[mine], first[mine], near[mine])
     found = target >= 0

@@ -18,7 +18,11 @@ from scgeo.privacy._units import OUTSIDE, unit_system_key, units_and_membership
 from scgeo.schema import AREA_LEVEL_LABELS, NEED_STATUSES, load_taxonomy, resolve_level
 from scgeo.settings import get_settings
 
-__all__ = ["PUBLIC_MARK", "SUPPRESSED_TEXT", "AggregateResult", "aggregate_needs", "hide_cells"]
+__all__ = ["PERIOD_FIELDS", "PUBLIC_MARK", "SUPPRESSED_TEXT", "AggregateResult", "aggregate_needs", "hide_cells",
+           "need_dates"]
+
+#: The dates a table's period can be of: 受付日, or the date of the need's current status.
+PERIOD_FIELDS = {"recorded_date": "受付日", "status_date": "状態になった日"}
 
 PUBLIC_MARK = "公開用 — 個人を特定できる情報を含みません"
 SUPPRESSED_TEXT = "秘匿"
@@ -62,7 +66,8 @@ def aggregate_needs(needs: gpd.GeoDataFrame, areas: gpd.GeoDataFrame | None, *, 
                     statuses: Sequence[str] | None = ("open",), threshold: int | None = None,
                     mesh: int | None = None, hex_size_m: float | None = None,
                     method: str = "suppress",
-                    period: tuple[dt.date | str | None, dt.date | str | None] | None = None) -> AggregateResult:
+                    period: tuple[dt.date | str | None, dt.date | str | None] | None = None,
+                    period_field: str = "recorded_date") -> AggregateResult:
     """Count needs by unit × category with small counts hidden, for a council or a public map.
 
     Parameters
@@ -77,8 +82,9 @@ def aggregate_needs(needs: gpd.GeoDataFrame, areas: gpd.GeoDataFrame | None, *, 
         Town blocks for needs without a point (``Workspace.town_blocks()``); defaults to the
         ``town_block`` areas.
     categories
-        Need categories to count (codes); default: those present among the counted needs,
-        in taxonomy order.
+        Need categories to count (codes); default: those of the workspace's needs of any status
+        and date, in taxonomy order (not only of the needs counted: a column left out for having
+        no need in the period would tell that it has none).
     statuses
         Statuses counted (default: open needs only); ``None`` counts every status.
     threshold
@@ -94,8 +100,11 @@ def aggregate_needs(needs: gpd.GeoDataFrame, areas: gpd.GeoDataFrame | None, *, 
         ``suppress`` (cell suppression, the default) or ``merge`` (small units merged into a
         neighbour first, then suppression of what merging cannot fix).
     period
-        ``(start, end)``: count only needs recorded between these dates (inclusive; ``None``
-        leaves an end open).
+        ``(start, end)``: count only needs whose ``period_field`` lies between these dates
+        (inclusive; ``None`` leaves an end open).
+    period_field
+        ``recorded_date`` (受付日, the default) or ``status_date``: with ``statuses=("matched",)``
+        and a month, 「この月につないだニーズ」 (as the needs stand now).
 
     Returns
     -------
@@ -107,16 +116,19 @@ def aggregate_needs(needs: gpd.GeoDataFrame, areas: gpd.GeoDataFrame | None, *, 
     threshold = int(get_settings().suppress_below if threshold is None else threshold)
     if method not in ("suppress", "merge"):
         raise InputError(f"method は suppress (秘匿) か merge (統合) です(指定: {method})。")
+    every_category = set(needs["category"].dropna())  # before filtering: a missing column tells nothing
     if statuses is not None:
         unknown = sorted(set(statuses) - set(NEED_STATUSES))
         if unknown:
             raise InputError(f"状態 {', '.join(unknown)} はありません。使える状態: {', '.join(NEED_STATUSES)}")
         needs = needs[needs["status"].isin(list(statuses))]
+    if period_field not in PERIOD_FIELDS:
+        raise InputError(f"期間の日付は {'、'.join(PERIOD_FIELDS)} のどれかです(指定: {period_field})。")
     period = _period(period)
     if period != (None, None):
-        dates = needs["recorded_date"]
-        needs = needs[(dates >= pd.Timestamp(period[0] or "1900-01-01"))
-                      & (dates <= pd.Timestamp(period[1] or "2999-12-31"))]
+        dates = pd.Series(need_dates(needs, period_field), index=needs.index)
+        needs = needs[(dates >= np.datetime64(period[0] or "1900-01-01", "D"))
+                      & (dates <= np.datetime64(period[1] or "2999-12-31", "D"))]
     taxonomy = load_taxonomy()
     if mesh is None and hex_size_m is None:
         level = resolve_level(level)  # 中学校区 as well as jhs_district
@@ -128,7 +140,7 @@ def aggregate_needs(needs: gpd.GeoDataFrame, areas: gpd.GeoDataFrame | None, *, 
         needs = needs[needs["category"].isin(list(categories))]
         categories = list(dict.fromkeys(categories))
     else:
-        present = set(needs["category"].dropna())
+        present = every_category
         categories = [c for c in taxonomy.categories if c in present] + sorted(present - set(taxonomy.categories))
     level_name = unit_system_key(level=level, mesh=mesh, hex_size_m=hex_size_m)
     units, unit_of = units_and_membership(level_name, needs, areas, blocks)
@@ -173,12 +185,24 @@ def aggregate_needs(needs: gpd.GeoDataFrame, areas: gpd.GeoDataFrame | None, *, 
         "mesh_m": mesh, "hex_size_m": hex_size_m,
         "statuses": list(statuses) if statuses is not None else list(NEED_STATUSES),
         "categories": list(categories),
-        "period": {"start": period[0], "end": period[1]},
+        "period": {"start": period[0], "end": period[1], "field": period_field},
         "n_units": len(units),
         "outside": {"label": OUTSIDE, "n_needs": n_outside},
         "merged": merged,
     }
     return hide_cells(result, np.zeros(len(table), dtype=bool), outside_hidden=threshold > 1 and n_outside < threshold)
+
+
+def need_dates(needs: pd.DataFrame, field: str) -> np.ndarray:
+    """The date each need counts by (``datetime64[D]``): ``status_date`` falls back to ``recorded_date``.
+
+    A need whose status has no date of its own has held it since it was recorded.
+    """
+    recorded = pd.to_datetime(needs["recorded_date"]).to_numpy(dtype="datetime64[D]")
+    if field == "recorded_date" or "status_date" not in needs:
+        return recorded
+    status = pd.to_datetime(needs["status_date"]).to_numpy(dtype="datetime64[D]")
+    return np.where(np.isnat(status), recorded, status)
 
 
 def _period(period) -> tuple[str | None, str | None]:

@@ -3,7 +3,8 @@
 An attacker holds every released table (the ledger) and the public geometry of the units. The
 needs are unknown non-negative integers, one per *variable*: an atom of space (the piece of the
 municipality lying in one unit of every unit system involved) × a category × a status × a slice
-of time (between the boundaries of the releases' periods). Every cell of every table is the sum
+of time (between the boundaries of the releases' periods) of the 受付日 × one of the date of the
+current status (when a release counts by it: 「この月につないだ」). Every cell of every table is the sum
 of some variables; a shown cell fixes its sum, a hidden cell is only known to be ``>= 0``.
 
 A hidden cell is **pinned** when its minimum equals its maximum over all integer solutions, and
@@ -38,6 +39,7 @@ from scipy.optimize._highspy import _core as highspy  # the HiGHS scipy ships; i
 
 from scgeo._errors import ScgeoError
 from scgeo.crs import WORKSPACE_CRS, to_metric
+from scgeo.privacy._aggregate import PERIOD_FIELDS, need_dates
 from scgeo.privacy._ledger import Release
 from scgeo.privacy._suppress import TOTAL
 from scgeo.privacy._units import OUTSIDE, study_extent, units_and_membership
@@ -150,9 +152,11 @@ def _off_edges(points: np.ndarray, units: dict[str, gpd.GeoDataFrame]) -> np.nda
     return keep
 
 
-def _period_cuts(releases: Sequence[Release]) -> np.ndarray:
+def _period_cuts(releases: Sequence[Release], field: str = "recorded_date") -> np.ndarray:
     cuts = set()
     for r in releases:
+        if r.period_field != field:
+            continue
         start, end = r.period
         if start:
             cuts.add(np.datetime64(start, "D"))
@@ -537,22 +541,25 @@ def build_model(releases: Sequence[Release], needs: gpd.GeoDataFrame, areas: gpd
     categories = list(dict.fromkeys(c for r in releases for c in r.categories))
     cat_index = pd.Index(categories)
     statuses = list(NEED_STATUSES)
-    cuts = _period_cuts(releases)
-    n_a, n_c, n_s, n_b = len(atoms), len(categories), len(statuses), len(cuts) + 1
-    n_vars = n_a * n_c * n_s * n_b
+    # time slices of 受付日 and, when a release counts by it, of the date of the current status
+    cuts = {f: _period_cuts(releases, f) for f in PERIOD_FIELDS}
+    n_a, n_c, n_s = len(atoms), len(categories), len(statuses)
+    n_b, n_t = len(cuts["recorded_date"]) + 1, len(cuts["status_date"]) + 1
+    n_vars = n_a * n_c * n_s * n_b * n_t
     need_cat = cat_index.get_indexer(needs["category"].astype(str))
     need_status = pd.Index(statuses).get_indexer(needs["status"].astype(str))
-    dates = needs["recorded_date"].to_numpy(dtype="datetime64[D]")
-    need_bucket = np.searchsorted(cuts, dates, side="right")
+    need_bucket = np.searchsorted(cuts["recorded_date"], need_dates(needs, "recorded_date"), side="right")
+    need_slice = np.searchsorted(cuts["status_date"], need_dates(needs, "status_date"), side="right")
     keep = (need_cat >= 0) & (need_status >= 0)
-    var_of_need = ((need_atom * n_c + need_cat) * n_s + need_status) * n_b + need_bucket
+    var_of_need = (((need_atom * n_c + need_cat) * n_s + need_status) * n_b + need_bucket) * n_t + need_slice
     truth = np.bincount(var_of_need[keep], minlength=n_vars).astype(np.int64)
 
     var = np.arange(n_vars)
-    v_bucket = var % n_b
-    v_status = (var // n_b) % n_s
-    v_cat = (var // (n_b * n_s)) % n_c if n_c else var * 0
-    v_atom = var // (n_b * n_s * n_c) if n_c else var * 0
+    v_slice = var % n_t
+    v_bucket = (var // n_t) % n_b
+    v_status = (var // (n_t * n_b)) % n_s
+    v_cat = (var // (n_t * n_b * n_s)) % n_c if n_c else var * 0
+    v_atom = var // (n_t * n_b * n_s * n_c) if n_c else var * 0
     row_parts, col_parts, meta, skipped, combined = [], [], [], [], []
     n_rows = 0
     for k, r in enumerate(releases):
@@ -568,7 +575,8 @@ def build_model(releases: Sequence[Release], needs: gpd.GeoDataFrame, areas: gpd
             continue
         eligible = (np.isin(v_cat, cat_index.get_indexer(list(r.categories)))
                     & np.isin(v_status, pd.Index(statuses).get_indexer(list(r.statuses)))
-                    & np.isin(v_bucket, _buckets_of(r, cuts)))
+                    & (np.isin(v_bucket, _buckets_of(r, cuts["recorded_date"]))
+                       if r.period_field == "recorded_date" else np.isin(v_slice, _buckets_of(r, cuts["status_date"]))))
         ev = var[eligible]
         eu = atoms[v_atom[ev], s_pos] if n_a else np.zeros(0, dtype=np.int64)
         ec = v_cat[ev]

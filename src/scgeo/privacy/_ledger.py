@@ -43,7 +43,10 @@ class Release:
         ``lo`` / ``hi`` columns give bounds the reader knows for hidden cells (older files that
         labelled hidden cells as primary); by default a hidden cell is only known to be ``>= 0``.
     period
-        ``(start, end)`` of ``recorded_date`` counted (inclusive ISO dates, ``None`` = open end).
+        ``(start, end)`` of the dates counted (inclusive ISO dates, ``None`` = open end).
+    period_field
+        Which date ``period`` is of: ``recorded_date`` (受付日, the default) or ``status_date``
+        (the date of the need's current status: 「この月につないだ・解決した」).
     """
 
     unit_system: str
@@ -52,6 +55,7 @@ class Release:
     threshold: int
     cells: pd.DataFrame
     period: tuple[str | None, str | None] = (None, None)
+    period_field: str = "recorded_date"
     release_id: str = ""
     released_at: str = ""
     user: str = ""
@@ -68,7 +72,7 @@ class Release:
 
     def same_table(self, other: Release) -> bool:
         """Whether ``other`` shows the same cells with the same values (a re-release)."""
-        keys = ("unit_system", "categories", "statuses", "threshold", "period")
+        keys = ("unit_system", "categories", "statuses", "threshold", "period", "period_field")
         if any(getattr(self, k) != getattr(other, k) for k in keys) or len(self.cells) != len(other.cells):
             return False
         a = self.cells.sort_values(["unit_id", "category"]).reset_index(drop=True)
@@ -104,7 +108,8 @@ def read_ledger(workspace) -> list[Release]:
     return [Release(unit_system=r.unit_system, categories=tuple(json.loads(r.categories)),
                     statuses=tuple(json.loads(r.statuses)), threshold=int(r.threshold),
                     cells=_cells_frame(r.cells),
-                    period=(_str(r.period_start), _str(r.period_end)), release_id=r.release_id,
+                    period=(_str(r.period_start), _str(r.period_end)),
+                    period_field=_str(getattr(r, "period_field", None)) or "recorded_date", release_id=r.release_id,
                     released_at=r.released_at, user=r.user, purpose=_str(r.purpose) or "",
                     outputs=tuple(json.loads(r.outputs)) if _str(r.outputs) else ())
             for r in frame.itertuples(index=False)]
@@ -130,7 +135,8 @@ def record_release(workspace, release: Release, *, user: str | None = None) -> R
         "release_id": rid, "released_at": now, "user": who, "purpose": release.purpose or None,
         "unit_system": release.unit_system, "categories": json.dumps(list(release.categories), ensure_ascii=False),
         "statuses": json.dumps(list(release.statuses)), "period_start": release.period[0],
-        "period_end": release.period[1], "threshold": int(release.threshold), "n_cells": len(release.cells),
+        "period_end": release.period[1], "period_field": release.period_field,
+        "threshold": int(release.threshold), "n_cells": len(release.cells),
         "n_hidden": hidden, "cells": _cells_json(release.cells),
         "outputs": json.dumps(list(release.outputs), ensure_ascii=False) if release.outputs else None,
     }])

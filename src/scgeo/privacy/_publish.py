@@ -39,7 +39,8 @@ def release_of(result: AggregateResult, *, purpose: str = "", outputs: Sequence[
     period = manifest.get("period") or {}
     return Release(unit_system=manifest["level"], categories=tuple(manifest["categories"]),
                    statuses=tuple(manifest["statuses"]), threshold=int(manifest["threshold"]), cells=cells,
-                   period=(period.get("start"), period.get("end")), purpose=purpose, outputs=tuple(outputs))
+                   period=(period.get("start"), period.get("end")),
+                   period_field=period.get("field") or "recorded_date", purpose=purpose, outputs=tuple(outputs))
 
 
 def _describe(model: AuditModel, cell: int, names: dict[str, str]) -> str:
@@ -210,8 +211,8 @@ def protect(result: AggregateResult, ledger: Sequence[Release], needs: gpd.GeoDa
 
 def publish_needs(workspace, *, level: str = "jhs_district", mesh: int | None = None,
                   hex_size_m: float | None = None, categories: Sequence[str] | None = None,
-                  statuses: Sequence[str] | None = ("open",), period=None, threshold: int | None = None,
-                  method: str = "suppress", purpose: str = "", user: str | None = None,
+                  statuses: Sequence[str] | None = ("open",), period=None, period_field: str = "recorded_date",
+                  threshold: int | None = None, method: str = "suppress", purpose: str = "", user: str | None = None,
                   out: str | Path | None = None, record: bool = True) -> AggregateResult:
     """Count a workspace's needs, audit the table against its ledger, record it and write it.
 
@@ -226,7 +227,7 @@ def publish_needs(workspace, *, level: str = "jhs_district", mesh: int | None = 
     ----------
     workspace
         The :class:`scgeo.Workspace`.
-    level, mesh, hex_size_m, categories, statuses, period, threshold, method
+    level, mesh, hex_size_m, categories, statuses, period, period_field, threshold, method
         As for :func:`aggregate_needs`.
     purpose
         What the table is for (kept in the ledger: 「協議体資料 2026年4月」).
@@ -252,7 +253,8 @@ def publish_needs(workspace, *, level: str = "jhs_district", mesh: int | None = 
 
     needs, areas, blocks = workspace.read("needs"), workspace.areas(), workspace.town_blocks()
     result = aggregate_needs(needs, areas, level=level, blocks=blocks, categories=categories, statuses=statuses,
-                             threshold=threshold, mesh=mesh, hex_size_m=hex_size_m, method=method, period=period)
+                             threshold=threshold, mesh=mesh, hex_size_m=hex_size_m, method=method, period=period,
+                             period_field=period_field)
     result, _ = protect(result, read_ledger(workspace), needs, areas, blocks, purpose=purpose)
     if record:
         outputs = (Path(out).name,) if out is not None else ()
