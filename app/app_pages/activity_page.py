@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 import streamlit as st
-from app_state import area_choices, editor_name, open_workspace, workspace, written
+from app_state import area_choices, editor_name, open_workspace, require, workspace, written
 
 import scgeo
 from scgeo.analysis.activities import activity_summary, in_period, month_range
@@ -17,6 +17,7 @@ from scgeo.schema import ACTIVITY_FUNCTION_LABELS
 FROM_TYPE = "種類から"
 NO_AREA = "(区域なし)"
 
+require("edit")  # checked here too, not only by the navigation
 layers = open_workspace()
 st.title("活動記録")
 if layers is not None:

@@ -4,7 +4,7 @@ import tempfile
 from pathlib import Path
 
 import streamlit as st
-from app_state import area_choices, download_data, open_workspace, taxonomy
+from app_state import area_choices, download_data, open_workspace, require, taxonomy
 
 import scgeo
 from scgeo.filters import areas_within, filter_resources
@@ -42,6 +42,7 @@ def resources_xlsx(path: str, stamp: int, area_id: str | None, _resources) -> by
     return xlsx_bytes(table.rename(columns=labels), sheet_name="社会資源", freeze_panes="C2", fit_widths=True)
 
 
+require("read")  # checked here too, not only by the navigation
 layers = open_workspace()
 st.title("出力(協議体・関係機関向け)")
 if layers is not None:

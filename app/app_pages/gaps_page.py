@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 import streamlit as st
-from app_state import NO_WORKSPACE_HELP, download_data, open_workspace, sandboxed, taxonomy
+from app_state import NO_WORKSPACE_HELP, download_data, open_workspace, require, sandboxed, taxonomy
 
 import scgeo
 from scgeo.analysis import analysis_notes, catchments
@@ -77,6 +77,7 @@ def _styled(table: pd.DataFrame):
             .format("{:.2f}", subset=[COLUMNS["resources_per_1000_65plus"]], na_rep="—"))
 
 
+require("read")  # checked here too, not only by the navigation
 layers = open_workspace()
 st.title("ギャップ分析(空白地帯)")
 if layers is not None:

@@ -9,7 +9,19 @@ from pathlib import Path
 
 import pandas as pd
 import streamlit as st
-from app_state import download_data, editor_name, map_view, open_workspace, plain, sandboxed, workspace, written
+from app_state import (
+    allowed,
+    download_data,
+    editor_name,
+    map_view,
+    open_workspace,
+    plain,
+    require,
+    sandboxed,
+    workspace,
+    workspace_path,
+    written,
+)
 
 import scgeo
 from scgeo import io
@@ -22,7 +34,7 @@ from scgeo.sheets import csv_bytes
 
 KINDS = {
     "社会資源": ("resources", RESOURCES),
-    "ニーズ": ("needs", NEEDS),
+    "ニーズ": ("needs", NEEDS),  # only for the 内部 role and up (see below)
     **({"会場(公民館・集会所など)": ("venues", LAYERS["venues"])} if "venues" in LAYERS else {}),
     "区域(日常生活圏域・中学校区・小学校区など)": ("areas", AREAS),
     "町丁目(人口付き)": ("town_blocks", TOWN_BLOCKS),
@@ -69,8 +81,8 @@ def _headers(digest: str, filename: str, _data: bytes) -> tuple[list[str], pd.Da
 
 
 @st.cache_resource(max_entries=4, show_spinner="地名辞書を準備しています…")
-def _geocoder(source: str, workspace_path: str, stamp: int):
-    return geocoder_from_source(source, workspace=scgeo.Workspace.open(workspace_path))
+def _geocoder(source: str, location: str, stamp: int):
+    return geocoder_from_source(source, workspace=scgeo.Workspace.open(location))
 
 
 @st.cache_data(max_entries=4, show_spinner="取り込む内容を確認しています(住所から位置を求めています)…")
@@ -82,7 +94,7 @@ def _parse(digest: str, filename: str, _data: bytes, layer: str, level: str | No
         common = {"mapping": dict(mapping) or None}
         if layer in POINTS:
             ws = workspace()
-            geo = {"geocoder": _geocoder(source, str(ws.path), stamp), "geocode_cache": workspace_cache(ws)} \
+            geo = {"geocoder": _geocoder(source, workspace_path(), stamp), "geocode_cache": workspace_cache(ws)} \
                 if source else {}
             if layer != "needs":
                 geo["as_of"] = as_of
@@ -259,6 +271,7 @@ def _place(ws, unplaced_id: str, **where) -> None:
     written()
 
 
+require("edit")  # checked here too, not only by the navigation
 layers = open_workspace()
 st.title("データ取込")
 if layers is not None:
@@ -268,7 +281,8 @@ if layers is not None:
     st.caption("ファイルを選ぶと、取り込まれる行・位置未確定の行・除外される行(理由付き)と地図を先に表示します。"
                "「ワークスペースに書き込む」を押すまで、ワークスペースは変わりません。")
     c = st.columns([2, 2, 2])
-    kind = c[0].radio("取り込むもの", list(KINDS), key="import_layer")
+    kinds = [k for k, (name, _) in KINDS.items() if name != "needs" or allowed("read_needs")]
+    kind = c[0].radio("取り込むもの", kinds, key="import_layer")
     layer, schema = KINDS[kind]
     points = layer in POINTS
     level = None
@@ -372,7 +386,7 @@ if layers is not None:
             with tabs[3]:
                 if len(accepted):
                     key = f"{digest}:{layer}:{mapping}:{source}:{as_of}:{len(accepted)}"
-                    st.iframe(sandboxed(_preview_html(str(workspace().path), layers["stamp"], key, accepted)),
+                    st.iframe(sandboxed(_preview_html(workspace_path(), layers["stamp"], key, accepted)),
                               height=480)
                     st.caption("白抜きの印は町丁目・大字の代表点に置く行です。")
         done = st.session_state.setdefault("import_done", {})

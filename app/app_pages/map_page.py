@@ -6,11 +6,13 @@ import pandas as pd
 import streamlit as st
 from app_state import (
     STATUS_LABELS,
+    allowed,
     area_choices,
     basemap_layers,
     map_view,
     open_workspace,
     plain,
+    require,
     sandboxed,
     taxonomy,
     workspace,
@@ -128,18 +130,20 @@ def _show_map(info: dict, layers: dict, area_id: str | None, shown, today: dt.da
     st.caption("地図の点をクリックすると、吹き出しと右の欄に内容が出ます(右の欄では名前でも選べます)。")
 
 
+require("read")  # checked here too, not only by the navigation
 layers = open_workspace()
 st.title("地域資源マップ")
 if layers is not None:
     info = layers["info"]
-    st.caption(plain(f"{info['muni_name']} ({info['muni_code']}) — {info['path']}"))
+    st.caption(plain(f"{info['muni_name']} ({info['muni_code']}) — {info['location']}"))
     counts = info["layers"]
     if counts["areas"] == 0 and counts["resources"] == 0:
         cols = st.columns(4)
         cols[0].metric("社会資源", counts["resources"])
         cols[1].metric("区域", counts["areas"])
         cols[2].metric("町丁目", info["area_levels"].get("town_block", 0))
-        cols[3].metric("ニーズ (件数のみ)", counts["needs"])
+        if allowed("read_needs"):
+            cols[3].metric("ニーズ (件数のみ)", counts["needs"])
         st.info("このワークスペースにはまだデータがありません。「データ取込」のページ(または `scgeo import`)で"
                 "区域や社会資源を取り込んでください。")
         st.stop()
@@ -155,7 +159,8 @@ if layers is not None:
     late = states["state"].isin(["overdue", "long_unconfirmed", "needs_review"])
     cols[2].metric("要確認(表示中)", int(late.sum()))
     cols[3].metric("町丁目", info["area_levels"].get("town_block", 0))
-    cols[4].metric("ニーズ (件数のみ)", counts["needs"])
+    if allowed("read_needs"):  # 閲覧: no figure about needs beyond the audited tables
+        cols[4].metric("ニーズ (件数のみ)", counts["needs"])
 
     left, right = st.columns([3, 1])
     with left:

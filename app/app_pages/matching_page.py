@@ -7,7 +7,7 @@ import datetime as dt
 
 import pandas as pd
 import streamlit as st
-from app_state import editor_name, open_workspace, taxonomy, workspace, written
+from app_state import editor_name, open_workspace, require, taxonomy, workspace, written
 
 import scgeo
 from scgeo.report import match_report
@@ -115,6 +115,7 @@ def _status_counts(path: str, stamp: int) -> None:
             st.dataframe(monthly.sort_index(ascending=False), width="stretch")
 
 
+require("read_needs")  # checked here too, not only by the navigation
 layers = open_workspace()
 st.title("ニーズと資源のマッチング")
 if layers is not None:

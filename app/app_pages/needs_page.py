@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 import streamlit as st
-from app_state import download_data, open_workspace, sandboxed, taxonomy
+from app_state import download_data, open_workspace, require, sandboxed, taxonomy
 
 import scgeo
 from scgeo.maps import offline_html, resource_map
@@ -124,6 +124,7 @@ def _suppressed_style(value: object) -> str:
     return "background-color: #eeeeee; color: #616161" if value == SUPPRESSED_TEXT else ""
 
 
+require("read_needs")  # checked here too, not only by the navigation
 layers = open_workspace()
 st.title("ニーズの集計")
 if layers is not None:
@@ -173,10 +174,11 @@ if layers is not None:
     csv, manifest_json = public_files(path, stamp, unit, statuses)
     stem = f"{info['muni_code']}_needs_by_{manifest['level']}"
     d = st.columns(2)
-    d[0].download_button("集計表(CSV)", download_data(csv), file_name=f"{stem}.csv", mime="text/csv", type="primary",
-                         on_click=record, args=(path, stamp, unit, statuses))
-    d[1].download_button("マニフェスト(JSON)", download_data(manifest_json), file_name=f"{stem}.csv.manifest.json",
-                         mime="application/json", on_click=record, args=(path, stamp, unit, statuses))
+    d[0].download_button("集計表(CSV)", download_data(csv, capability="read_needs"), file_name=f"{stem}.csv",
+                         mime="text/csv", type="primary", on_click=record, args=(path, stamp, unit, statuses))
+    d[1].download_button("マニフェスト(JSON)", download_data(manifest_json, capability="read_needs"),
+                         file_name=f"{stem}.csv.manifest.json", mime="application/json", on_click=record,
+                         args=(path, stamp, unit, statuses))
     with st.expander("マニフェストの内容(何を、なぜ秘匿したか)"):
         st.json(json.loads(manifest_json), expanded=1)
 

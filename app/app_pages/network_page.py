@@ -4,7 +4,18 @@ import datetime as dt
 
 import pandas as pd
 import streamlit as st
-from app_state import area_choices, download_data, editor_name, open_workspace, plain, workspace, written
+from app_state import (
+    allowed,
+    area_choices,
+    download_data,
+    editor_name,
+    open_workspace,
+    plain,
+    require,
+    workspace,
+    workspace_path,
+    written,
+)
 
 import scgeo
 from scgeo.analysis.ties import network_metrics, propose_ties
@@ -17,6 +28,7 @@ from scgeo.schema import NODE_TYPE_LABELS, TIE_KIND_LABELS, TIE_STRENGTH_LABELS
 st.title("関係者ネットワーク")
 st.caption("団体・社会資源・協議体のつながり(ネットワーク構築)。個人の名前は記録しません。")
 
+require("read")  # checked here too, not only by the navigation
 layers = open_workspace()
 if layers is None:
     st.stop()
@@ -43,7 +55,7 @@ day = left.date_input("この日の時点", value=dt.date.today(), format="YYYY-
 choices = {"市全体": None, **area_choices(layers["areas"], ("living_area", "jhs_district"))}
 area_label = mid.selectbox("区域", list(choices))
 with_resources = right.checkbox("社会資源も表示する", value=False)
-graph, metrics, summary = _network(str(ws.path), layers["stamp"], day, choices[area_label], with_resources)
+graph, metrics, summary = _network(workspace_path(), layers["stamp"], day, choices[area_label], with_resources)
 
 names = {f"{r.name}({NODE_TYPE_LABELS.get(r.node_type, r.node_type)})": r.node for r in graph.nodes.itertuples()}
 focus_label = st.selectbox("エコマップの中心(空欄なら区域全体の図)", ["", *sorted(names)], index=0)
@@ -86,6 +98,10 @@ else:
     st.dataframe(pd.DataFrame({"区域": _table["area_name"], "活動": _table["activity"].map(_tax.label),
                                "未対応のニーズ(5未満は秘匿)": _table["needs"], "活動中の担い手": _table["active"],
                                "養成講座修了": _table["trained"]}), hide_index=True, width="stretch")
+
+if not allowed("edit"):  # 閲覧: the pictures and tables only, no recording
+    st.caption("つながりの提案の確認と、団体・つながりの記録は、役割「編集」以上の利用者が行います。")
+    st.stop()
 
 st.subheader("協議体の出席から提案されたつながり")
 ties = ws.read("ties")

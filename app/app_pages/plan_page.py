@@ -6,7 +6,16 @@ from pathlib import Path
 
 import pandas as pd
 import streamlit as st
-from app_state import area_choices, download_data, editor_name, open_workspace, workspace, written
+from app_state import (
+    area_choices,
+    download_data,
+    editor_name,
+    open_workspace,
+    require,
+    workspace,
+    workspace_path,
+    written,
+)
 
 import scgeo
 from scgeo.analysis.activities import fiscal_months, fiscal_year_of
@@ -47,6 +56,7 @@ def pack_file(path: str, stamp: int, area_id: str, day: str, map_url: str) -> by
         return write_pack_pdf(pack, ws, Path(folder) / "pack.pdf")[0].read_bytes()
 
 
+require("edit")  # checked here too, not only by the navigation
 layers = open_workspace()
 st.title("計画・報告")
 if layers is not None:
@@ -54,7 +64,7 @@ if layers is not None:
     if flash:
         (st.success if flash[0] else st.error)(flash[1])
     ws = workspace()
-    path, stamp = str(ws.path), layers["stamp"]
+    path, stamp = workspace_path(), layers["stamp"]
     plans = ws.read("plans")
     years = sorted(set(plans["fy"].dropna().astype(int)) | {fiscal_year_of(dt.date.today())}, reverse=True)
     fy = st.selectbox("年度", years, format_func=lambda y: f"{y}年度 ({y}年4月〜{y + 1}年3月)")

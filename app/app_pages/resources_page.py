@@ -1,13 +1,15 @@
-"""社会資源: the resource inventory as an editable table, with confirmation, closing, deletion and history."""
+"""社会資源: the resource inventory as an editable table, with confirmation, closing, deletion, history, and the
+merge screen when someone else saved the same resource meanwhile."""
 
 import datetime as dt
 
 import pandas as pd
 import streamlit as st
-from app_state import STATUS_LABELS, editor_name, open_workspace, plain, taxonomy, workspace, written
+from app_state import STATUS_LABELS, editor_name, open_workspace, plain, require, taxonomy, workspace, written
 
 import scgeo
 from scgeo.analysis.freshness import STATE_LABELS, freshness
+from scgeo.conflicts import CHOICES, field_diffs, resolve, theirs_only
 from scgeo.filters import filter_resources
 from scgeo.report import describe_edit, labelled_edits, labelled_resources, to_jst
 from scgeo.schema import EDITS, RESOURCES
@@ -97,6 +99,129 @@ def _apply(action, ids: list[str], done: str, info: dict) -> None:
     written()
 
 
+def _codes(changes: dict) -> dict:
+    """The editor's labels (種別, 提供主体, 状態) as the codes stored, so that both sides compare alike."""
+    tax, out = taxonomy(), dict(changes)
+    if out.get("category") is not None:
+        out["category"] = tax.resolve_category(out["category"]) or out["category"]
+    if out.get("provider_type") is not None:
+        out["provider_type"] = tax.resolve_provider(out["provider_type"]) or out["provider_type"]
+    if out.get("status") is not None:
+        out["status"] = {v: k for k, v in STATUS_LABELS.items()}.get(out["status"], out["status"])
+    return out
+
+
+def _save(changes: dict[str, dict], drawn: pd.DataFrame, version: int) -> None:
+    """Save the edited rows, each against the ``version`` its table was drawn from (per feature).
+
+    A row someone else changed since stops the save there (nothing overwritten): the page shows
+    the merge screen (:func:`_merge_screen`) for it; rows saved before it stay saved.
+    """
+    ws, errors, saved = workspace(), [], 0
+    drawn = drawn.set_index("resource_id")
+    for rid, change in changes.items():
+        change = _codes(change)
+        try:
+            ws.update_feature("resources", rid, change, user=editor_name(), feature_version=version)
+        except scgeo.WorkspaceConflictError as exc:
+            st.session_state["resources_merge"] = {"rid": rid, "message": str(exc), "mine": change,
+                                                   "base": {**drawn.loc[rid].to_dict(), "resource_id": rid}}
+            left = list(changes)[list(changes).index(rid) + 1:]
+            if left:
+                errors.append(f"{', '.join(left)} の変更は保存していません(もう一度入力してください)。")
+            break
+        except scgeo.ScgeoError as exc:
+            errors.append(f"{rid}: {exc}")
+        else:
+            saved += 1
+    st.session_state["resources_flash"] = (f"{saved} 件の変更を保存しました" if saved else "", errors)
+    st.session_state["resources_version"] = st.session_state.get("resources_version", 0) + 1
+    written()
+
+
+def _shown(field: str, value: object) -> str:
+    """A value of the merge screen as text: labels instead of codes, a point as 緯度, 経度."""
+    if value is None or (not hasattr(value, "geom_type") and pd.isna(value)):
+        return "(空欄)"
+    if hasattr(value, "geom_type"):
+        return "(位置なし)" if value.is_empty else f"{value.y:.6f}, {value.x:.6f}"
+    if field == "status":
+        return STATUS_LABELS.get(value, str(value))
+    if field in ("category", "provider_type"):
+        return taxonomy().label(value)
+    return str(value)
+
+
+def _merge_screen(merge: dict) -> None:
+    """Someone saved the same resource after this page was drawn: both values side by side per field.
+
+    自分の値をすべて残す, 相手の値をすべて採る, or a choice per field; the choice is saved against
+    the version read here (another change in between brings this screen back).
+    """
+    ws, rid = workspace(), merge["rid"]
+    version = ws.version()  # read before the feature: a change after this is caught when saving
+    current = ws.read("resources")
+    current = current[current["resource_id"] == rid]
+    st.error(plain(merge["message"]))
+    if not len(current):
+        st.warning(f"社会資源 {plain(rid)} は相手が削除しました。自分の変更は保存していません"
+                   "(必要なら追加し直してください)。")
+        if st.button("閉じる", key="merge_close"):
+            st.session_state.pop("resources_merge")
+            st.rerun()
+        return
+    theirs = current.iloc[0].to_dict()
+    diffs = field_diffs(merge["base"], merge["mine"], theirs)
+    st.subheader(f"同時に変更された社会資源 {rid} {theirs.get('name') or ''}")
+    st.caption("項目ごとに、読み込んだときの値・自分の値・相手が保存した今の値を並べています。"
+               "残す値を選んで保存するか、下のボタンでまとめて決めてください。")
+    choices: dict[str, str] = {}
+    head = st.columns([2, 3, 3, 3, 3])
+    for col, text in zip(head, ["項目", "読み込んだとき", "自分の値", "相手の値(今)", "残す値"], strict=True):
+        col.markdown(f"**{text}**")
+    for diff in diffs:
+        row = st.columns([2, 3, 3, 3, 3])
+        row[0].write(_label(diff.field) if diff.field in RESOURCES.names else "位置")
+        row[1].text(_shown(diff.field, diff.base))
+        row[2].text(_shown(diff.field, diff.mine))
+        row[3].text(_shown(diff.field, diff.theirs) + ("" if diff.they_changed else "(変更なし)"))
+        if diff.agree:
+            row[4].caption("同じ値")
+            continue
+        pick = row[4].radio("残す値", list(CHOICES.values()), key=f"merge_{rid}_{diff.field}", horizontal=True,
+                            label_visibility="collapsed")
+        choices[diff.field] = next(k for k, v in CHOICES.items() if v == pick)
+    others = [f for f in theirs_only(merge["base"], merge["mine"], theirs) if f in EDITABLE or f == "geometry"]
+    if others:
+        st.caption("相手は他の項目も変えています(そのまま残ります): "
+                   + "、".join(_label(f) if f in RESOURCES.names else "位置" for f in others))
+    b = st.columns(3)
+    if b[0].button("自分の値をすべて残して保存", key="merge_mine"):
+        _save_merged(ws, merge, resolve(diffs, {}), version, theirs)
+    if b[1].button("相手の値をすべて採る(自分の変更は保存しない)", key="merge_theirs"):
+        _save_merged(ws, merge, {}, version, theirs)
+    if b[2].button("選んだ値で保存", type="primary", key="merge_chosen"):
+        _save_merged(ws, merge, resolve(diffs, choices), version, theirs)
+
+
+def _save_merged(ws, merge: dict, changes: dict, version: int, theirs: dict) -> None:
+    st.session_state.pop("resources_merge")
+    rid = merge["rid"]
+    if not changes:
+        st.session_state["resources_flash"] = (f"{rid} は相手の値のままにしました(自分の変更は保存していません)", [])
+    else:
+        try:
+            ws.update_feature("resources", rid, changes, user=editor_name(), feature_version=version)
+        except scgeo.WorkspaceConflictError as exc:  # changed again meanwhile: compare with the newest
+            st.session_state["resources_merge"] = {**merge, "message": str(exc), "mine": changes, "base": theirs}
+        except scgeo.ScgeoError as exc:
+            st.session_state["resources_flash"] = ("", [f"{rid}: {exc}"])
+        else:
+            st.session_state["resources_flash"] = (f"{rid} の変更を保存しました(相手の変更と合わせて)", [])
+    st.session_state["resources_version"] = st.session_state.get("resources_version", 0) + 1
+    written()
+
+
 def _add_form(layers: dict) -> None:
     tax = taxonomy()
     with st.expander("社会資源を追加する"), st.form("add_resource", clear_on_submit=False):
@@ -159,19 +284,18 @@ def _backups() -> None:
             _restore(generation)
 
 
+require("edit")  # checked here too, not only by the navigation
 layers = open_workspace()
 st.title("社会資源の一覧と更新")
 if layers is not None:
     info = layers["info"]
-    seen = st.session_state.get("resources_seen")  # the workspace version the user last saw here
-    st.session_state["resources_seen"] = (info["version"], info["last_edit_id"])
     counter = st.session_state.get("resources_version", 0)
-    if seen and seen[0] != info["version"]:
-        stale = st.session_state.get(f"resources_editor_{counter}_{seen[0]}", {})
-        if stale.get("edited_rows"):  # edits made on a table someone else has changed since: not applied
-            st.session_state["resources_conflict"] = (
-                "表示していた間に他の人がワークスペースを更新したため、表を読み直しました。"
-                "編集中の変更は保存していません。内容を確かめて、もう一度入力してください。", seen[1])
+    held = st.session_state.get("resources_held")  # (key, table, version, rows) of the editor on screen
+    pending = held is not None and bool(st.session_state.get(held[0], {}).get("edited_rows"))
+    merge = st.session_state.get("resources_merge")
+    if merge:  # the same resource was saved by someone else: choose per field, then the rest of the page
+        _merge_screen(merge)
+        st.stop()
     conflict = st.session_state.pop("resources_conflict", None)
     if conflict:  # someone saved after this page was drawn: nothing was overwritten, here is what changed
         st.error(plain(conflict[0]))
@@ -213,8 +337,16 @@ if layers is not None:
                              review_flags=flags, keyword=keyword or None, today=today)
     st.caption(f"{len(shown)} 件を表示しています。セルを直接書き換えて「変更を保存」を押してください。")
 
-    table = _table(shown, states)
-    key = f"resources_editor_{counter}_{info['version']}"  # a new workspace version: a fresh editor
+    if pending and held[2] != info["version"]:
+        # Someone saved while this user was typing: the table they typed into stays, and the save is
+        # checked per resource against the version it was drawn from (the merge screen on a clash).
+        key, table, version, drawn = held
+        st.info("表示した後に他の人がワークスペースを保存しました。入力中の変更はそのまま残しています。"
+                "保存すると、同じ社会資源を他の人も変えていた場合だけ、両方の値を並べて確かめます。")
+    else:
+        table, version, drawn = _table(shown, states), info["version"], shown
+        key = f"resources_editor_{counter}_{version}"  # a new workspace version: a fresh editor
+        st.session_state["resources_held"] = (key, table, version, drawn)
     edited = st.data_editor(table, key=key, column_config=_config(), hide_index=True, num_rows="fixed",
                             width="stretch", height=420, disabled=["resource_id", "last_confirmed", FRESHNESS])
     state = st.session_state.get(key, {})
@@ -223,15 +355,13 @@ if layers is not None:
 
     b = st.columns(4)
     if b[0].button(f"変更を保存({len(changes)} 件)", type="primary", disabled=not changes):
-        _apply(lambda ws, rid, v: ws.update_feature("resources", rid, changes[rid], user=editor_name(),
-                                                    expected_version=v),
-               list(changes), "の変更を保存しました", layers["info"])
+        _save(changes, drawn, version)
     if b[1].button(f"確認済みにする({len(selected)} 件)", disabled=not selected):
         _apply(lambda ws, rid, v: ws.confirm_resource(rid, user=editor_name(), expected_version=v), selected,
                "を確認済みにしました", layers["info"])
     if b[2].button(f"廃止にする({len(selected)} 件)", disabled=not selected):
         _apply(lambda ws, rid, v: ws.update_feature("resources", rid, {"status": "closed"}, user=editor_name(),
-                                                    expected_version=v),
+                                                    feature_version=v),
                selected, "を廃止にしました", layers["info"])
     if b[3].button(f"削除…({len(selected)} 件)", disabled=not selected):
         st.session_state["resources_delete"] = selected
@@ -244,7 +374,7 @@ if layers is not None:
         d = st.columns(4)
         if d[0].button("削除する", type="primary"):
             st.session_state.pop("resources_delete")
-            _apply(lambda ws, rid, v: ws.delete_feature("resources", rid, user=editor_name(), expected_version=v),
+            _apply(lambda ws, rid, v: ws.delete_feature("resources", rid, user=editor_name(), feature_version=v),
                    pending, "を削除しました", layers["info"])
         if d[1].button("やめる"):
             st.session_state.pop("resources_delete")

@@ -6,7 +6,18 @@ from pathlib import Path
 
 import pandas as pd
 import streamlit as st
-from app_state import NO_WORKSPACE_HELP, download_data, editor_name, open_workspace, plain, taxonomy, workspace, written
+from app_state import (
+    NO_WORKSPACE_HELP,
+    allowed,
+    download_data,
+    editor_name,
+    open_workspace,
+    plain,
+    require,
+    taxonomy,
+    workspace,
+    written,
+)
 
 import scgeo
 from scgeo.analysis.siting import MODELS, gain_area
@@ -56,6 +67,7 @@ def _pdf(path: str, scenario_id: str) -> bytes:
         return scenario_pdf(scgeo.Workspace.open(path), scenario_id, Path(folder) / "scenario.pdf").read_bytes()
 
 
+require("read")  # checked here too, not only by the navigation
 layers = open_workspace()
 st.title("資源開発(候補地の検討)")
 st.caption("既存の資源はそのままに、新しい場所をどこに置けば、歩いて行ける高齢者が最も増えるかを計算します。"
@@ -132,18 +144,19 @@ if layers is not None:
         st.dataframe(by_area[list(AREA_COLUMNS)].rename(columns=AREA_COLUMNS), hide_index=True, width="stretch",
                      column_config=counts)
 
-    st.subheader("シナリオとして保存")
-    with st.form("site_save_form"):
-        name = st.text_input("シナリオ名", placeholder=f"例: {category_label} {k_new}か所 徒歩{minutes}分",
-                             key="site_scenario_name")
-        if st.form_submit_button("保存", type="primary", key="site_save"):
-            try:
-                sid = save_scenario(workspace(), result, name=name, author=editor_name())
-            except scgeo.ScgeoError as exc:
-                st.error(plain(str(exc)))
-            else:
-                st.success(f"シナリオ {sid} を保存しました。")
-                written()
+    if allowed("edit"):  # saving and planning: 編集 and up
+        st.subheader("シナリオとして保存")
+        with st.form("site_save_form"):
+            name = st.text_input("シナリオ名", placeholder=f"例: {category_label} {k_new}か所 徒歩{minutes}分",
+                                 key="site_scenario_name")
+            if st.form_submit_button("保存", type="primary", key="site_save"):
+                try:
+                    sid = save_scenario(workspace(), result, name=name, author=editor_name())
+                except scgeo.ScgeoError as exc:
+                    st.error(plain(str(exc)))
+                else:
+                    st.success(f"シナリオ {sid} を保存しました。")
+                    written()
 
     ws = workspace()
     saved = scenarios(ws)
@@ -166,7 +179,7 @@ if layers is not None:
         b = st.columns(2)
         b[0].download_button("1枚の概要(PDF)", download_data(_pdf(info["path"], one)),
                              file_name=f"{info['muni_code']}_{one}.pdf", mime="application/pdf")
-        if b[1].button("候補地を「計画中(案)」の資源として追加", key="site_plan"):
+        if allowed("edit") and b[1].button("候補地を「計画中(案)」の資源として追加", key="site_plan"):
             added = plan_from_scenario(ws, one, user=editor_name())
             st.success(f"{added} か所を計画中(案)として追加しました(地図では点線の四角で表示)。")
             written()

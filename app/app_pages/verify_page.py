@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 import streamlit as st
-from app_state import area_choices, download_data, editor_name, open_workspace, plain, workspace, written
+from app_state import area_choices, download_data, editor_name, open_workspace, plain, require, workspace, written
 
 import scgeo
 from scgeo.analysis.freshness import STATE_LABELS, confirmed_share_by_area, freshness
@@ -37,6 +37,7 @@ def _record(ids: list[str], *, found: str, method: str, on: dt.date) -> None:
     written()
 
 
+require("edit")  # checked here too, not only by the navigation
 layers = open_workspace()
 st.title("社会資源の確認")
 if layers is not None:

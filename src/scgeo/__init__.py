@@ -12,6 +12,7 @@ from importlib.metadata import PackageNotFoundError, version
 from scgeo._errors import (
     CRSError,
     InputError,
+    PermissionDeniedError,
     ScgeoError,
     WorkspaceBusyError,
     WorkspaceConflictError,
@@ -30,6 +31,7 @@ __all__ = [
     "CRSError",
     "ImportResult",
     "InputError",
+    "PermissionDeniedError",
     "ScgeoError",
     "Settings",
     "Workspace",

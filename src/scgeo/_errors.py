@@ -1,6 +1,7 @@
 """Typed errors. ``str(error)`` is the Japanese message shown to users."""
 
-__all__ = ["CRSError", "InputError", "ScgeoError", "WorkspaceBusyError", "WorkspaceConflictError", "WorkspaceError"]
+__all__ = ["CRSError", "InputError", "PermissionDeniedError", "ScgeoError", "WorkspaceBusyError",
+           "WorkspaceConflictError", "WorkspaceError"]
 
 
 class ScgeoError(Exception):
@@ -25,3 +26,7 @@ class WorkspaceBusyError(WorkspaceError):
 
 class WorkspaceConflictError(WorkspaceError):
     """The workspace changed after the caller read it: writing would overwrite someone's update."""
+
+
+class PermissionDeniedError(ScgeoError, PermissionError):
+    """The user's role or area does not allow what was asked (:mod:`scgeo.permissions`)."""

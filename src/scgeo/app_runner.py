@@ -1,9 +1,11 @@
 """Start the Streamlit app (``scgeo app``, and the end of ``scgeo demo``).
 
 The app listens on the loopback address (127.0.0.1) unless told otherwise. On any other
-address it is reachable from the network, so it then requires a password: the environment
-variable ``SCGEO_APP_PASSWORD`` (or ``password`` in ``.streamlit/secrets.toml``), which the app
-asks for before showing anything.
+address it is reachable from the network, so it then requires a login: the workspace's users
+(``scgeo user add``, a login name and a password each), or for a workspace without users one
+shared password, the environment variable ``SCGEO_APP_PASSWORD`` (or ``password`` in
+``.streamlit/secrets.toml``). A database workspace (``postgresql://…``) is handed to the app in
+the environment (``SCGEO_WORKSPACE``), not on the command line, where its password would show.
 """
 
 from __future__ import annotations
@@ -16,8 +18,9 @@ import sys
 import tomllib
 from pathlib import Path
 
-from scgeo._errors import InputError
+from scgeo._errors import InputError, ScgeoError
 from scgeo.settings import get_settings
+from scgeo.workspace import is_database_url
 
 __all__ = ["LOOPBACK", "PASSWORD_ENV", "app_entry", "is_loopback", "serve_app", "streamlit_command"]
 
@@ -68,26 +71,38 @@ def _password_configured(app_dir: Path) -> bool:
     return False
 
 
+def _has_users(workspace: str | Path) -> bool:
+    """Whether the workspace has users (then the app asks each for a login name and password)."""
+    from scgeo.workspace import Workspace
+
+    try:
+        return Workspace.open(workspace).count("users") > 0
+    except ScgeoError:  # a workspace that cannot be opened has no users to log in with
+        return False
+
+
 def streamlit_command(workspace: str | Path, *, port: int = 8501, address: str = LOOPBACK) -> list[str]:
     """The command line that serves the app (on 127.0.0.1 unless ``address`` says otherwise).
 
-    Raises ``InputError`` when streamlit is missing, or when ``address`` is not loopback and no
-    password is configured (``SCGEO_APP_PASSWORD`` or ``password`` in ``secrets.toml``).
+    Raises ``InputError`` when streamlit is missing, or when ``address`` is not loopback, the
+    workspace has no users and no password is configured (``SCGEO_APP_PASSWORD`` or ``password``
+    in ``secrets.toml``). A database URL is not put on the command line (:func:`serve_app`).
     """
     if importlib.util.find_spec("streamlit") is None:
         raise InputError("アプリには追加のパッケージが必要です: pip install 'scgeo[app]'")
     entry = app_entry()
-    if not is_loopback(address) and not _password_configured(entry.parent):
+    if not is_loopback(address) and not _password_configured(entry.parent) and not _has_users(workspace):
         raise InputError(f"{address or '全てのアドレス'} で待ち受けると他のコンピュータから接続できるため、"
                          f"パスワードが必要です。環境変数 {PASSWORD_ENV} にパスワードを設定するか、"
-                         ".streamlit/secrets.toml に password = \"…\" を書いてから起動してください。"
+                         ".streamlit/secrets.toml に password = \"…\" を書くか、`scgeo user add` で"
+                         "利用者を登録してから起動してください。"
                          f"このコンピュータだけで使う場合は {LOOPBACK} のままにしてください。")
     return [
         sys.executable, "-m", "streamlit", "run", str(entry),
         "--server.address", address, "--server.port", str(port),
         "--server.headless", "true", "--browser.gatherUsageStats", "false",
         "--server.maxUploadSize", str(get_settings().max_upload_mb),
-        "--", "--workspace", str(Path(workspace).resolve()),
+        *([] if is_database_url(workspace) else ["--", "--workspace", str(Path(workspace).resolve())]),
     ]
 
 
@@ -97,7 +112,8 @@ def serve_app(workspace: str | Path, *, port: int = 8501, address: str = LOOPBAC
     Refuses (``InputError``) to listen on a non-loopback ``address`` without a password.
     """
     command = streamlit_command(workspace, port=port, address=address)
+    env = {**os.environ, "SCGEO_WORKSPACE": str(workspace)} if is_database_url(workspace) else None
     try:
-        return subprocess.call(command)
+        return subprocess.call(command, env=env)
     except KeyboardInterrupt:
         return 0

@@ -1146,6 +1146,7 @@ USERS = Layer(
         _c("password_hash", "str", "パスワードのハッシュ (argon2id)", required=True),
         _c("created_at", "str", "登録日時"),
         _c("password_set_at", "str", "パスワードの設定日時"),
+        _c("area_id", "str", "担当区域 (日常生活圏域・中学校区の区域ID。編集はこの区域の中だけ)"),
     ),
     id_column="login",
 )

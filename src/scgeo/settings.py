@@ -82,6 +82,9 @@ class Settings:
         The app's login (off loopback): wrong passwords in a session before each further try must
         wait (1, 2, 4 … up to 30 seconds), wrong passwords that lock the session, wrong passwords
         over all sessions within the lockout time that lock every login, and the lockout time.
+    login_idle_minutes
+        A logged-in app session (a workspace user's, or the shared password's) that did nothing for
+        this many minutes is logged out (8 hours: one working day). 0: never.
     lock_timeout_s
         How long a write waits for another writer of the same workspace before giving up
         with 「他の人が更新中です」.
@@ -111,6 +114,7 @@ class Settings:
     login_lockout_failures: int = 10
     login_global_lockout_failures: int = 30
     login_lockout_minutes: float = 15.0
+    login_idle_minutes: float = 480.0
     lock_timeout_s: float = 30.0
     extra: dict = field(default_factory=dict)
 

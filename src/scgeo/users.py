@@ -9,6 +9,9 @@ role has everything of the ones before it:
 - 内部 (``internal``): also the needs and the internal outputs (要配慮個人情報);
 - 管理 (``admin``): also users and settings.
 
+A user may have an area (``area_id``: a 日常生活圏域 or 中学校区 of the workspace): an 編集 user with
+an area changes only features inside it (:mod:`scgeo.permissions` checks every write).
+
 Adding, disabling and resetting are recorded in the history (who, when; never a password or a
 hash). In a PostgreSQL workspace the roles are database roles too (:func:`grant_database_roles`):
 the needs live in the schema ``scgeo_internal`` that only the 内部 role may use, and rows of the
@@ -30,8 +33,9 @@ from scgeo._errors import InputError
 from scgeo.schema import USER_ROLES, USERS, coerce
 from scgeo.workspace import Workspace, _now
 
-__all__ = ["MIN_PASSWORD_LENGTH", "ROLE_ORDER", "User", "add_user", "authenticate", "can", "database_role",
-           "disable_user", "enable_user", "grant_database_roles", "list_users", "reset_password"]
+__all__ = ["AREA_LEVELS_FOR_USERS", "MIN_PASSWORD_LENGTH", "ROLE_ORDER", "User", "add_user", "authenticate", "can",
+           "check_area", "database_role", "disable_user", "enable_user", "get_user", "grant_database_roles",
+           "list_users", "reset_password"]
 
 ROLE_ORDER = tuple(USER_ROLES)  # viewer < editor < internal < admin
 MIN_PASSWORD_LENGTH = 10
@@ -39,6 +43,8 @@ _MAX_PASSWORD_LENGTH = 1024  # bounded input: argon2 of a megabyte would be a de
 _LOGIN = re.compile(r"[a-z][a-z0-9_.-]{1,39}")
 #: What each capability needs at least.
 CAPABILITIES = {"read": "viewer", "edit": "editor", "read_needs": "internal", "manage_users": "admin"}
+#: The levels a user's area may be of.
+AREA_LEVELS_FOR_USERS = ("living_area", "jhs_district")
 
 
 @dataclass(frozen=True)
@@ -49,6 +55,7 @@ class User:
     display_name: str
     role: str
     status: str
+    area_id: str | None = None
 
     @property
     def role_label(self) -> str:
@@ -102,24 +109,51 @@ def _row(users: pd.DataFrame, login: str) -> int:
     return hit[0]
 
 
+def _user_of(row) -> User:
+    area = row.get("area_id")
+    return User(row["login"], row["display_name"] or row["login"], row["role"], row["status"],
+                str(area) if isinstance(area, str) and area else None)
+
+
 def list_users(ws: Workspace) -> list[User]:
     """The workspace's users, in the order they were added (no hashes)."""
+    return [_user_of(r) for r in _users(ws).to_dict("records")]
+
+
+def get_user(ws: Workspace, login: str) -> User | None:
+    """The user ``login`` as stored now (``None`` when there is none), e.g. to see a disabled user."""
     users = _users(ws)
-    return [User(r["login"], r["display_name"] or r["login"], r["role"], r["status"])
-            for r in users.to_dict("records")]
+    hit = users[users["login"] == str(login)]
+    return _user_of(hit.iloc[0]) if len(hit) else None
+
+
+def check_area(ws: Workspace, area_id: str | None) -> str | None:
+    """``area_id`` when it is a 日常生活圏域 or 中学校区 of ``ws`` (``None`` stays ``None``), else ``InputError``."""
+    if area_id is None or not str(area_id).strip():
+        return None
+    area_id = str(area_id).strip()
+    areas = ws.read("areas")
+    ok = areas[areas["level"].isin(AREA_LEVELS_FOR_USERS)]
+    if area_id not in set(ok["area_id"]):
+        known = "、".join(f"{a} ({n})" for a, n in zip(ok["area_id"], ok["name"], strict=True)) or "なし"
+        raise InputError(f"区域「{area_id}」は日常生活圏域・中学校区にありません。使える区域ID: {known}")
+    return area_id
 
 
 def add_user(ws: Workspace, login: str, *, role: str, password: str, display_name: str | None = None,
-             by: str | None = None, database_login: bool = False) -> User:
+             by: str | None = None, database_login: bool = False, area_id: str | None = None) -> User:
     """Add a user (``InputError`` when the login exists, the role is unknown or the password short).
 
     ``database_login`` (PostgreSQL only) also creates a database login of that name and role.
+    ``area_id`` (a 日常生活圏域 or 中学校区 id) limits an 編集 user's changes to that area.
     """
     login, role = _check_login(login), resolve_role(role)
     _check_password(password)
+    area_id = check_area(ws, area_id)
     stamp = _now()
     row = pd.DataFrame([{"login": login, "display_name": display_name or login, "role": role, "status": "active",
-                         "password_hash": _hasher().hash(password), "created_at": stamp, "password_set_at": stamp}])
+                         "password_hash": _hasher().hash(password), "created_at": stamp, "password_set_at": stamp,
+                         "area_id": area_id}])
     with ws.transaction() as tx:
         users = _users(ws)
         if (users["login"] == login).any():
@@ -128,7 +162,7 @@ def add_user(ws: Workspace, login: str, *, role: str, password: str, display_nam
         tx.record(user=by, layer="users", action="user:add", feature_id=login, field="role", new=USER_ROLES[role])
         if database_login:
             _database_login(ws, tx, login, role=role, password=password)
-    return User(login, display_name or login, role, "active")
+    return User(login, display_name or login, role, "active", area_id)
 
 
 def _set(ws: Workspace, login: str, values: dict, *, by: str | None, action: str, note: str | None = None) -> User:
@@ -142,7 +176,7 @@ def _set(ws: Workspace, login: str, values: dict, *, by: str | None, action: str
         row = users.loc[at]
         if ws.backend == "postgis" and "status" in values:
             _database_status(tx, login, active=values["status"] == "active")
-    return User(row["login"], row["display_name"] or login, row["role"], row["status"])
+    return _user_of(row)
 
 
 def disable_user(ws: Workspace, login: str, *, by: str | None = None) -> User:
@@ -185,7 +219,7 @@ def authenticate(ws: Workspace, login: str, password: str) -> User | None:
         return None
     if hasher.check_needs_rehash(row["password_hash"]):
         _set(ws, row["login"], {"password_hash": hasher.hash(password)}, by=row["login"], action="user:rehash")
-    return User(row["login"], row["display_name"] or row["login"], row["role"], row["status"])
+    return _user_of(row)
 
 
 # ------------------------------------------------------------------ PostgreSQL roles

@@ -230,9 +230,9 @@ def test_the_app_rereads_and_shows_what_changed_instead_of_overwriting(sample_co
     at.session_state[key] = {"edited_rows": {0: {"name": "古い画面からの名前"}}, "added_rows": [], "deleted_rows": []}
     at.run()
     assert not at.exception
-    assert any("他の人がワークスペースを更新した" in e.value for e in at.error)
-    changed = next(d.value for d in at.dataframe if "編集者" in d.value.columns or "user" in d.value.columns)
-    assert "先に保存された名前" in changed.astype(str).to_numpy().ravel().tolist()
+    assert any("他の人がワークスペースを保存しました" in i.value for i in at.info)  # the typed table stays
     save = next(b for b in at.button if b.label.startswith("変更を保存"))
-    assert save.disabled  # the stale edit is not carried over to the new table
+    save.click().run()  # checked against this resource's version: both values shown, nothing overwritten
+    assert any("他の人 が変更しました" in e.value for e in at.error)
+    assert {"先に保存された名前", "古い画面からの名前"} <= {t.value for t in at.text}
     assert sample_copy.read("resources").set_index("resource_id").loc[rid, "name"] == "先に保存された名前"

@@ -35,11 +35,12 @@ def _cmd_user(args) -> int:
         print(f"{ws.location} の利用者 ({len(found)} 人):")
         for user in found:
             state = "" if user.status == "active" else "  (無効)"
-            print(f"  {user.login}  {user.display_name}  {user.role_label}{state}")
+            area = f"  担当区域 {user.area_id}" if user.area_id else ""
+            print(f"  {user.login}  {user.display_name}  {user.role_label}{area}{state}")
         return 0
     if args.action == "add":
         user = users.add_user(ws, args.login, role=args.role, password=_password(args), display_name=args.name,
-                              by=args.by, database_login=args.db_login)
+                              by=args.by, database_login=args.db_login, area_id=args.area)
         extra = "(データベースのログインも作成)" if args.db_login else ""
         print(f"利用者 {user.login} ({user.display_name}) を役割「{user.role_label}」で追加しました{extra}。")
     elif args.action == "disable":
@@ -73,6 +74,8 @@ def register(sub) -> None:
             q.add_argument("--role", required=True,
                            help="役割: 閲覧、編集、内部、管理 (viewer, editor, internal, admin)")
             q.add_argument("--name", help="表示名 (例: 鈴木 花子)")
+            q.add_argument("--area", help="担当区域: 日常生活圏域か中学校区の区域ID (例: LA1)。"
+                                          "編集の役割ではこの区域の中の資源などだけを変更できます")
             q.add_argument("--db-login", action="store_true",
                            help="PostgreSQL のワークスペースで、同じ名前・パスワード・役割の"
                                 "データベースのログインも作る")
