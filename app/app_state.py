@@ -16,6 +16,7 @@ import streamlit as st
 import streamlit.components.v1 as components
 
 import scgeo
+from scgeo._errors import AccessDeniedError
 from scgeo.app_runner import PASSWORD_ENV, is_loopback
 from scgeo.login import LoginGuard, session_allows, session_expired
 from scgeo.permissions import UserWorkspace
@@ -84,9 +85,15 @@ def _idle_s() -> float:
 
 
 def _has_users(location: str) -> bool:
-    """Whether the workspace at ``location`` has users (then the app asks for a login name)."""
+    """Whether the workspace at ``location`` has users (then the app asks for a login name).
+
+    A database user that may not read the users raises :class:`AccessDeniedError`: the app does
+    not open rather than take the workspace for one without users (which would show everything).
+    """
     try:
         return open_location(location).count("users") > 0
+    except AccessDeniedError:
+        raise
     except scgeo.ScgeoError:
         return False
 
@@ -124,7 +131,15 @@ def password_gate() -> bool:
     now = time.monotonic()
     if token["ok"] and token["last_seen"] is not None and session_expired(token["last_seen"], now, idle_s=_idle_s()):
         log_out("一定時間操作がなかったため、ログアウトしました。もう一度ログインしてください。")
-    if _has_users(location):
+    try:
+        has_users = _has_users(location)
+    except AccessDeniedError as exc:
+        token.update(ok=False, user=None)
+        st.title("scgeo ログイン")
+        st.error(f"{exc} このデータベースの利用者ではワークスペースの利用者の一覧を読めないため、アプリを開けません。"
+                 "ワークスペースの所有者か、管理の役割のデータベース利用者でアプリを起動してください。")
+        return False
+    if has_users:
         user = token.get("user")
         if user is not None and token.get("workspace") == location:
             fresh = get_user(open_location(location), user.login)

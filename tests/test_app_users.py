@@ -244,3 +244,13 @@ def test_the_app_on_a_postgis_workspace(sample_workspace, pg_url):
     assert at.title[0].value == "地域資源マップ"
     with pytest.raises(ValueError, match="Could not find a navigation page"):
         _page(at, "needs_page")
+
+
+def test_a_database_user_that_cannot_read_the_users_does_not_open_the_app(pg_url, postgres):
+    """Fail closed: a 閲覧 database login reads no users; the app must not take that for "no users"."""
+    ws = Workspace.create(pg_url, muni_code="99201")
+    us.add_user(ws, "etsuran", role="閲覧", password=PASSWORD, database_login=True)
+    at = _app(postgres.url(ws.dbname, user="etsuran"))
+    assert not at.exception
+    assert any("利用者の一覧を読めない" in e.value for e in at.error)
+    assert at.title[0].value == "scgeo ログイン" and not at.metric

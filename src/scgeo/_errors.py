@@ -1,7 +1,7 @@
 """Typed errors. ``str(error)`` is the Japanese message shown to users."""
 
-__all__ = ["CRSError", "InputError", "PermissionDeniedError", "ScgeoError", "WorkspaceBusyError",
-           "WorkspaceConflictError", "WorkspaceError"]
+__all__ = ["AccessDeniedError", "CRSError", "InputError", "PermissionDeniedError", "ScgeoError",
+           "WorkspaceBusyError", "WorkspaceConflictError", "WorkspaceError"]
 
 
 class ScgeoError(Exception):
@@ -22,6 +22,10 @@ class WorkspaceError(ScgeoError):
 
 class WorkspaceBusyError(WorkspaceError):
     """Another process (or person) is writing the workspace and did not finish within the timeout."""
+
+
+class AccessDeniedError(WorkspaceError, PermissionError):
+    """The storage refused a read or a write: the database user's role does not allow it."""
 
 
 class WorkspaceConflictError(WorkspaceError):

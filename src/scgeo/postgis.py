@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from scgeo._errors import InputError, WorkspaceBusyError, WorkspaceConflictError, WorkspaceError
+from scgeo._errors import AccessDeniedError, InputError, WorkspaceBusyError, WorkspaceConflictError, WorkspaceError
 from scgeo._frames import text_of as _text
 from scgeo.schema import EDITS, Layer, coerce, empty_frame
 from scgeo.settings import get_settings
@@ -395,9 +395,9 @@ class PostgisWorkspace(Workspace):
                         PostgisTransaction(conn, ws).set_meta({"database_roles": made})
         return ws
 
-    def _denied(self, exc: Exception, what: str) -> WorkspaceError:
+    def _denied(self, exc: Exception, what: str) -> AccessDeniedError:
         user = _psycopg().conninfo.conninfo_to_dict(self.url).get("user") or "(既定の利用者)"
-        return WorkspaceError(f"{what}権限がありません(データベースの利用者 {user})。"
+        return AccessDeniedError(f"{what}権限がありません(データベースの利用者 {user})。"
                               "必要なら管理者に役割を付けてもらってください。")
 
     @staticmethod
