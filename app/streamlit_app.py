@@ -58,7 +58,7 @@ PAGES = [
      "manage_users"),
 ]
 
-page = st.navigation([p for p, capability in PAGES if allowed(capability)])
+page = st.navigation([p for p, capability in PAGES if allowed(capability)], expanded=True)  # every page listed
 st.set_page_config(page_title=f"{page.title} | scgeo 地域資源マップ", page_icon=ICON)
 workspace_sidebar()
 page.run()

@@ -273,7 +273,7 @@ def _cluster(scheduler: str | None, workers: int, memory_limit: str):
         except (OSError, TimeoutError) as exc:
             raise InputError(f"Dask のスケジューラ {scheduler} に接続できません: {exc}") from exc
     cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, memory_limit=memory_limit,
-                           dashboard_address=None)
+                           dashboard_address=":0")  # a free port: 8787 may be taken
     return Client(cluster), cluster
 
 
