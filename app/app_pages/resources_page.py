@@ -12,7 +12,7 @@ from scgeo.analysis.freshness import STATE_LABELS, freshness
 from scgeo.conflicts import CHOICES, field_diffs, resolve, theirs_only
 from scgeo.filters import filter_resources
 from scgeo.report import describe_edit, labelled_edits, labelled_resources, to_jst
-from scgeo.schema import EDITS, RESOURCES
+from scgeo.schema import EDITS, RESOURCES, coded
 
 EDITABLE = ["name", "category", "provider_type", "address", "schedule", "capacity", "fee", "contact", "target",
             "status", "notes"]
@@ -99,18 +99,6 @@ def _apply(action, ids: list[str], done: str, info: dict) -> None:
     written()
 
 
-def _codes(changes: dict) -> dict:
-    """The editor's labels (種別, 提供主体, 状態) as the codes stored, so that both sides compare alike."""
-    tax, out = taxonomy(), dict(changes)
-    if out.get("category") is not None:
-        out["category"] = tax.resolve_category(out["category"]) or out["category"]
-    if out.get("provider_type") is not None:
-        out["provider_type"] = tax.resolve_provider(out["provider_type"]) or out["provider_type"]
-    if out.get("status") is not None:
-        out["status"] = {v: k for k, v in STATUS_LABELS.items()}.get(out["status"], out["status"])
-    return out
-
-
 def _save(changes: dict[str, dict], drawn: pd.DataFrame, version: int) -> None:
     """Save the edited rows, each against the ``version`` its table was drawn from (per feature).
 
@@ -120,7 +108,7 @@ def _save(changes: dict[str, dict], drawn: pd.DataFrame, version: int) -> None:
     ws, errors, saved = workspace(), [], 0
     drawn = drawn.set_index("resource_id")
     for rid, change in changes.items():
-        change = _codes(change)
+        change = coded(change, RESOURCES, taxonomy())  # labels as the codes stored: compared alike
         try:
             ws.update_feature("resources", rid, change, user=editor_name(), feature_version=version)
         except scgeo.WorkspaceConflictError as exc:

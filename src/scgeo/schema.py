@@ -76,6 +76,7 @@ __all__ = [
     "ImportResult",
     "Layer",
     "Taxonomy",
+    "coded",
     "coerce",
     "empty_frame",
     "load_taxonomy",
@@ -949,6 +950,24 @@ def _status(value: object, choices: tuple[str, ...]) -> str | None:
         if key in {normalise_header(a) for a in _STATUS_ALIASES.get(code, (code,))}:
             return code
     return None
+
+
+def coded(values: dict, layer: Layer, taxonomy: Taxonomy | None = None) -> dict:
+    """``values`` (column → value) with labels of 種別, 提供主体 and 状態 read as the codes stored.
+
+    The same reading as :func:`validate`'s; a value that is no label is kept as it is (validation
+    then says what is wrong with it).
+
+    Examples
+    --------
+    >>> coded({"category": "サロン", "status": "休止中", "name": "x"}, RESOURCES)
+    {'category': 'salon', 'status': 'paused', 'name': 'x'}
+    """
+    taxonomy = taxonomy or load_taxonomy()
+    readers = {"category": taxonomy.resolve_category, "provider_type": taxonomy.resolve_provider}
+    if "status" in layer.names:
+        readers["status"] = lambda v: _status(v, layer.column("status").choices)
+    return {k: (readers[k](v) or v) if k in readers and _present(v) else v for k, v in values.items()}
 
 
 _PY_DTYPES = {"str": "str", "int": "Int64", "float": "float64", "date": "datetime64[ms]"}
