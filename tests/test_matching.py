@@ -241,8 +241,11 @@ def test_demo_wrote_matches_and_needs_by_area(demo_outputs, sample_workspace):
     assert set(by_area["level"]) == {"jhs_district"}
     assert not pd.to_numeric(by_area["count"], errors="coerce").between(0, 4).any()
     ledger = scgeo.privacy.read_ledger(sample_workspace)
-    # the table and the map are one release; the pack adds its 圏域's own row (a 圏域 table)
-    assert [r.unit_system for r in ledger] == ["jhs_district", "living_area"]
+    # the table and the map are one release; the monthly and annual reports add three 圏域 tables each
+    # (受付・つなぎ・解決 of their period); the pack adds its 圏域's own row (a 圏域 table of open needs)
+    assert [r.unit_system for r in ledger] == ["jhs_district"] + ["living_area"] * 7
+    assert [r.period_field for r in ledger[1:7]] == ["recorded_date", "status_date", "status_date"] * 2
+    assert ledger[-1].period == (None, None) and ledger[-1].statuses == ("open",)
 
 
 def test_assignment_prefers_the_confirmed_weekly_resource_unless_much_further():

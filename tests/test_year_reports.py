@@ -7,6 +7,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import geopandas as gpd
 import pandas as pd
 import pytest
 from openpyxl import Workbook, load_workbook
@@ -33,10 +34,10 @@ def _render(pdf: Path, tmp_path: Path) -> list[Path]:
     return sorted(tmp_path.glob("page-*.png"))
 
 
-def test_monthly_figures_equal_the_log_and_the_sample_changes(sample_workspace):
-    log = sample_workspace.read("activities")
+def test_monthly_figures_equal_the_log_and_the_sample_changes(sample_copy):
+    log = sample_copy.read("activities")
     for month in ("2026-08", "2026-09"):
-        report = monthly_report(sample_workspace, month)
+        report = monthly_report(sample_copy, month)
         start, end = pd.Timestamp(f"{month}-01"), pd.Timestamp(f"{month}-01") + pd.offsets.MonthEnd(0)
         rows = log[(log["date"] >= start) & (log["date"] <= end)]
         assert report.summary["activities"] == len(rows)
@@ -51,22 +52,22 @@ def test_monthly_figures_equal_the_log_and_the_sample_changes(sample_workspace):
             assert report.summary[f"activities_{function}"] == n
 
 
-def test_monthly_report_of_one_coordinator(sample_workspace):
+def test_monthly_report_of_one_coordinator(sample_copy):
     sc = "第2層SC(第3圏域)"
-    report = monthly_report(sample_workspace, "2026-07", sc=sc)
-    log = sample_workspace.read("activities")
+    report = monthly_report(sample_copy, "2026-07", sc=sc)
+    log = sample_copy.read("activities")
     mine = log[(log["user"] == sc) & (log["date"] >= "2026-07-01") & (log["date"] <= "2026-07-31")]
     assert report.summary["activities"] == len(mine) and set(report.entries["user"]) == {sc}
     assert sc in report.title
     with pytest.raises(InputError, match="記録者"):
-        monthly_report(sample_workspace, "2026-07", sc="だれでもない")
+        monthly_report(sample_copy, "2026-07", sc="だれでもない")
 
 
 @needs_poppler
-def test_a_month_with_no_activity_says_so(sample_workspace, tmp_path):
-    report = monthly_report(sample_workspace, "2026-11")
+def test_a_month_with_no_activity_says_so(sample_copy, tmp_path):
+    report = monthly_report(sample_copy, "2026-11")
     assert report.summary["activities"] == 0 and report.snapshot_id is None
-    path, pages = write_monthly_pdf(report, sample_workspace, tmp_path / "m.pdf", with_map=False)
+    path, pages = write_monthly_pdf(report, sample_copy, tmp_path / "m.pdf", with_map=False)
     text = _text(path)
     assert "この月の活動の記録はありません" in text and "スナップショットがない" in text
     assert len(_render(path, tmp_path)) == pages == 2
@@ -86,8 +87,8 @@ def test_xlsx_neutralises_formulas_and_leaves_out_need_ids(sample_copy, tmp_path
     assert need not in " ".join(map(str, cells))
 
 
-def test_template_fills_named_cells_and_mapped_cells(sample_workspace, tmp_path):
-    report = monthly_report(sample_workspace, "2026-09")
+def test_template_fills_named_cells_and_mapped_cells(sample_copy, tmp_path):
+    report = monthly_report(sample_copy, "2026-09")
     form = Workbook()
     sheet = form.active
     sheet.title = "月次"
@@ -106,15 +107,42 @@ def test_template_fills_named_cells_and_mapped_cells(sample_workspace, tmp_path)
     assert book["月次"]["C5"].value == 1 and book["月次"]["C6"].value == "2026-09"
     with pytest.raises(InputError, match="報告にありません"):
         fill_template(tmp_path / "form.xlsx", report.summary, tmp_path / "x.xlsx", mapping={"unknown": "A1"})
-    values = annual_values(annual_report(sample_workspace, 2026))
-    assert values["goal_P00001_result"] == 2 and values["activities"] == len(sample_workspace.read("activities"))
+    values = annual_values(annual_report(sample_copy, 2026))
+    assert values["goal_P00001_result"] == 2 and values["activities"] == len(sample_copy.read("activities"))
 
 
-def test_public_need_tables_are_suppressed(sample_workspace):
-    report = monthly_report(sample_workspace, "2026-09")
-    for frame in (report.needs, annual_report(sample_workspace, 2026).needs):
-        values = frame.drop(columns="区域").to_numpy().ravel()
-        assert all(v == "秘匿" or v == 0 or v >= 5 for v in values)
+def test_report_need_tables_are_published_releases_of_the_true_counts(sample_copy):
+    """受付 / つなぎ / 解決 per 圏域: shown values are the counts recomputed from the needs (by 受付日, and
+    by the date of the status), each column is a release in the ledger, and the ledger stays safe."""
+    from scgeo.privacy import TOTAL, audit_releases, read_ledger
+
+    needs, areas = sample_copy.read("needs"), sample_copy.areas()
+    units = areas[areas["level"] == "living_area"].sort_values("area_id")
+    where = gpd.sjoin(needs[needs.geometry.notna()], units[["area_id", "geometry"]], predicate="within")
+    report = monthly_report(sample_copy, "2026-09", user="報告者")
+    annual = annual_report(sample_copy, 2026, through="2026-09", user="報告者")
+    for frame, (start, end) in ((report.needs, ("2026-09-01", "2026-09-30")),
+                                (annual.needs, ("2026-04-01", "2026-09-30"))):
+        assert frame["区域"].tolist() == [*units["name"], "市全体"]
+        for label, field, status in (("受付", "recorded_date", None), ("つなぎ", "status_date", "matched"),
+                                     ("解決", "status_date", "resolved")):
+            chosen = where[pd.to_datetime(where[field]).between(start, end)
+                           & ((where["status"] == status) if status else True)]
+            expected = [*chosen.groupby("area_id").size().reindex(units["area_id"], fill_value=0), len(chosen)]
+            for shown, truth in zip(frame[label], expected, strict=True):
+                assert shown == "秘匿" or (shown == truth and truth >= 5), (label, shown, truth)
+    assert report.summary["needs_opened"] == report.needs.iloc[-1]["受付"]
+    ledger = read_ledger(sample_copy)
+    made = [r for r in ledger if r.purpose.startswith(("月次報告 2026-09", "年次報告書 2026"))]  # also the demo's
+    assert len(made) == 6 and {r.period_field for r in made} == {"recorded_date", "status_date"}
+    assert {r.period for r in made} == {("2026-09-01", "2026-09-30"), ("2026-04-01", "2026-09-30")}
+    city = {r.purpose.split(": ")[-1]: r.cells.set_index(["unit_id", "category"]).loc[(TOTAL, TOTAL), "value"]
+            for r in made if r.period[0] == "2026-09-01"}
+    assert str(city["ニーズの受付"]) == str(report.needs.iloc[-1]["受付"])
+    audit = audit_releases(ledger, needs, areas, sample_copy.town_blocks())
+    assert not audit.skipped and audit.ok
+    again = monthly_report(sample_copy, "2026-09", user="報告者")  # the same tables again: no new release
+    assert again.needs.equals(report.needs) and len(read_ledger(sample_copy)) == len(ledger)
 
 
 def test_pack_need_table_is_the_published_release(sample_copy):
@@ -143,8 +171,8 @@ def test_pack_need_table_is_the_published_release(sample_copy):
 
 
 @needs_poppler
-def test_demo_reports_render_and_publish_no_need_ids(demo_outputs, sample_workspace, tmp_path):
-    need_ids = set(sample_workspace.read("needs")["need_id"])
+def test_demo_reports_render_and_publish_no_need_ids(demo_outputs, sample_copy, tmp_path):
+    need_ids = set(sample_copy.read("needs")["need_id"])
     annual = _text(demo_outputs["annual_report"])
     assert "2026年度 生活支援体制整備事業 年次報告書" in annual and "成果" in annual and "ネットワーク構築" in annual
     (tmp_path / "a").mkdir()
@@ -166,10 +194,10 @@ def test_pack_html_escapes_data(sample_copy, tmp_path):
     assert "<script>alert" not in text and "&lt;script&gt;" in text and "&lt;b&gt;議題" in text
 
 
-def test_cli_reports_and_pack(sample_workspace, tmp_path, capsys):
+def test_cli_reports_and_pack(sample_copy, tmp_path, capsys):
     from scgeo.cli import main
 
-    ws = str(sample_workspace.path)
+    ws = str(sample_copy.path)
     assert main(["report", "monthly", ws, "--month", "2026-09", "--out", str(tmp_path / "m.xlsx")]) == 0
     assert (tmp_path / "m.xlsx").is_file()
     assert main(["report", "annual", ws, "--fy", "2026", "--out", str(tmp_path / "a.txt")]) == 2

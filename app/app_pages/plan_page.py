@@ -32,7 +32,7 @@ ALL = "市全体"
 def monthly_files(path: str, stamp: int, month: str, sc: str | None) -> tuple[bytes, bytes]:
     """The month's report as xlsx and PDF (cached until the workspace changes)."""
     ws = scgeo.Workspace.open(path)
-    report = monthly_report(ws, month, sc=sc)
+    report = monthly_report(ws, month, sc=sc, user=editor_name())
     with tempfile.TemporaryDirectory(prefix="scgeo_report_") as folder:
         xlsx = write_monthly_xlsx(report, Path(folder) / "monthly.xlsx").read_bytes()
         pdf = write_monthly_pdf(report, ws, Path(folder) / "monthly.pdf")[0].read_bytes()
@@ -44,7 +44,8 @@ def annual_file(path: str, stamp: int, fy: int) -> bytes:
     """The 年次報告書 PDF."""
     ws = scgeo.Workspace.open(path)
     with tempfile.TemporaryDirectory(prefix="scgeo_report_") as folder:
-        return write_annual_pdf(annual_report(ws, fy), ws, Path(folder) / "annual.pdf")[0].read_bytes()
+        report = annual_report(ws, fy, user=editor_name())
+        return write_annual_pdf(report, ws, Path(folder) / "annual.pdf")[0].read_bytes()
 
 
 @st.cache_data(max_entries=4, show_spinner="協議体資料を作っています…")

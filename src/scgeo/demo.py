@@ -172,8 +172,10 @@ def write_year_reports(ws: Workspace, out_dir: Path, *, log: Callable[[str], Non
     from scgeo.sample import YEAR_MONTHS
 
     month = YEAR_MONTHS[-1]
-    outputs = {"monthly_report": write_monthly_xlsx(monthly_report(ws, month), out_dir / "monthly_report.xlsx")}
-    path, pages = write_annual_pdf(annual_report(ws, 2026, through=month), ws, out_dir / "annual_report.pdf")
+    monthly = monthly_report(ws, month, user=DEMO_USER)  # its need table is published (the ledger)
+    outputs = {"monthly_report": write_monthly_xlsx(monthly, out_dir / "monthly_report.xlsx")}
+    annual = annual_report(ws, 2026, through=month, user=DEMO_USER)
+    path, pages = write_annual_pdf(annual, ws, out_dir / "annual_report.pdf")
     outputs["annual_report"] = path
     pack = council_pack(ws, area=SAMPLE_PACK_AREA, date=SAMPLE_PACK_DATE, map_url=SAMPLE_MAP_URL, user=DEMO_USER)
     target = out_dir / f"council_pack_{SAMPLE_PACK_AREA}.pdf"

@@ -25,7 +25,7 @@ def _cmd_monthly(args) -> int:
     if not args.template and out.suffix.lower() not in (".xlsx", ".pdf"):
         raise InputError("--out は .xlsx か .pdf にしてください。")
     ws = Workspace.open(args.path)
-    report = monthly_report(ws, args.month, sc=args.sc, area=args.area)
+    report = monthly_report(ws, args.month, sc=args.sc, area=args.area, user=args.user)
     for note in report.notes:
         print(f"注意: {note}")
     if args.template:
@@ -49,7 +49,7 @@ def _cmd_annual(args) -> int:
     if not args.template and Path(args.out).suffix.lower() != ".pdf":
         raise InputError("--out は .pdf にしてください(様式の Excel に記入するときは --template)。")
     ws = Workspace.open(args.path)
-    report = annual_report(ws, args.fy, through=args.through)
+    report = annual_report(ws, args.fy, through=args.through, user=args.user)
     for note in report.notes:
         print(f"注意: {note}")
     if args.template:
@@ -99,6 +99,7 @@ def register(sub) -> None:
     p.add_argument("--template", help="市の様式 (.xlsx)。名前を付けたセル、または --mapping のセルに記入する")
     p.add_argument("--mapping", help="様式のセルの対応 (TOML: 項目 = \"シート!B3\")")
     p.add_argument("--no-map", action="store_true", help="PDF に地図のページを付けない")
+    p.add_argument("--user", help="作成者 (ニーズの表とともに公開台帳に記録。既定: ログイン名)")
     p.set_defaults(func=_cmd_monthly)
     p = kinds.add_parser("annual", help="年次報告書: 目標ごとの成果と課題、指標の推移、カバー率の地図、"
                                         "圏域ごとの表、ネットワーク")
@@ -108,6 +109,7 @@ def register(sub) -> None:
     p.add_argument("--out", required=True, help="出力 (.pdf。--template のときは .xlsx)")
     p.add_argument("--template", help="市の様式 (.xlsx)")
     p.add_argument("--mapping", help="様式のセルの対応 (TOML)")
+    p.add_argument("--user", help="作成者 (ニーズの表とともに公開台帳に記録。既定: ログイン名)")
     p.set_defaults(func=_cmd_annual)
 
     p = sub.add_parser("pack", help="協議体資料 (PDF と HTML): 地図、変化、ニーズ (秘匿済み)、資源開発の提案、QRコード")

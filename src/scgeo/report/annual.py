@@ -67,16 +67,16 @@ def _coverage(figures, sid, level, category) -> pd.Series:
     return pd.Series(rows["value"].to_numpy(), index=rows["area_id"].to_numpy())
 
 
-def annual_report(workspace, fy: int, *, through: str | None = None) -> AnnualReport:
+def annual_report(workspace, fy: int, *, through: str | None = None, user: str | None = None) -> AnnualReport:
     """The year's figures: goals with results, monthly series, activities by function, tables by 圏域.
 
     ``through`` (``YYYY-MM``) ends the year early (a report mid-year says so); default: the last month
-    of the year that has a snapshot, else March.
+    of the year that has a snapshot, else March. The need table is published through the ledger
+    (:func:`scgeo.report.monthly.need_table`) under ``user`` (default: the login name).
     """
     from scgeo.report.monthly import need_table
     from scgeo.report.network import network_summary
     from scgeo.report.year import plan_inputs, progress
-    from scgeo.settings import get_settings
 
     months = fiscal_months(fy)
     inputs = plan_inputs(workspace)
@@ -122,8 +122,8 @@ def annual_report(workspace, fy: int, *, through: str | None = None) -> AnnualRe
                      "カバー率(末)": after.get(unit.area_id, np.nan)})
     by_area = pd.DataFrame(rows, columns=["区域", "活動(件)", "活動(時間)", "資源(年度初め)", "資源(年度末)",
                                           "カバー率(初め)", "カバー率(末)"])
-    sids = [inputs.snapshot_of(m) for m in months]
-    needs = need_table(inputs.figures, [s for s in sids if s], areas, threshold=get_settings().suppress_below)
+    needs, need_notes = need_table(workspace, start, end, purpose=f"年次報告書 {fy}年度({through} まで)", user=user)
+    notes += need_notes
     network = network_summary(workspace, on=end, since=start - pd.Timedelta(days=1), level=level)
     councils = workspace.read("councils")
     meetings = workspace.read("council_meetings")

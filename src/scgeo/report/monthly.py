@@ -2,8 +2,9 @@
 
 The figures come from the activity log (activities by function and type, with hours) and from the
 stored snapshots (resources created, closed and confirmed: the month's snapshot against the one
-before; needs matched and resolved; coverage), never from the edit history. Need figures appear
-only as counts per 日常生活圏域 with small counts suppressed (:func:`scgeo.privacy.suppress`).
+before; coverage), never from the edit history. Need figures appear only as counts per 日常生活圏域
+published through the ledger (:func:`need_table`, :func:`scgeo.privacy.publish_needs`): audited
+against every table published before, counted as the needs stand when the report is made.
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ from scgeo.analysis.activities import activity_summary, area_ids_within, fiscal_
 from scgeo.io.activities import load_activity_types
 from scgeo.schema import ACTIVITY_FUNCTION_LABELS, RESOURCE_STATUS_LABELS, load_taxonomy
 
-__all__ = ["MonthlyReport", "monthly_report", "need_table", "resource_changes", "suppressed_table",
-           "write_monthly_pdf", "write_monthly_xlsx"]
+__all__ = ["MonthlyReport", "monthly_report", "need_table", "resource_changes", "write_monthly_pdf",
+           "write_monthly_xlsx"]
 
 _NEED_METRICS = {"opened": "受付", "matched": "つなぎ", "resolved": "解決"}
 
@@ -79,43 +80,41 @@ def resource_changes(figures: pd.DataFrame, sid: str | None, previous: str | Non
     return new, closed
 
 
-def need_table(figures: pd.DataFrame, sids: list[str], areas: pd.DataFrame, *, threshold: int) -> pd.DataFrame:
-    """Needs received, matched and resolved per 日常生活圏域 over the snapshots ``sids``, suppressed.
+def need_table(workspace, start: dt.date, end: dt.date, *, purpose: str,
+               user: str | None = None) -> tuple[pd.DataFrame, list[str]]:
+    """Needs received, matched and resolved per 日常生活圏域 (else 中学校区) from ``start`` to ``end``.
 
-    One level only (圏域, else 中学校区) and the city total; cells that are small, or that could be
-    worked out from the totals, read 「秘匿」 (the count ``1 .. threshold-1`` is never shown).
+    Three tables go through :func:`scgeo.privacy.publish_needs` (audited against the whole ledger
+    and recorded in it): every need by 受付日, and matched and resolved needs by the date of that
+    status, as the needs stand now; each shows only the areas' totals and the city total (市全体): the columns
+    受付, つなぎ and 解決; hidden cells read 「秘匿」. A table the ledger does not allow (its cells
+    could be worked out from earlier releases) is left out, all 「秘匿」, with a note.
+    Returns the table and its notes.
     """
-    f = figures[figures["snapshot_id"].isin(sids) & (figures["table"] == "needs")
-                & figures["metric"].isin(list(_NEED_METRICS))]
-    level = "living_area" if (f["level"] == "living_area").any() else "jhs_district"
+    from scgeo.privacy import SUPPRESSED_TEXT, TOTAL, PrivacyError, publish_needs
+
+    areas = workspace.areas()
+    level = "living_area" if (areas["level"] == "living_area").any() else "jhs_district"
     units = areas[areas["level"] == level].sort_values("area_id")
-    f = f[f["level"] == level]
-    counts = (f.pivot_table(index="area_id", columns="metric", values="value", aggfunc="sum")
-              .reindex(index=units["area_id"], columns=list(_NEED_METRICS)).fillna(0).astype(int))
-    if not len(counts):
-        return pd.DataFrame(columns=["区域", *_NEED_METRICS.values()])
-    names = dict(zip(units["area_id"], units["name"], strict=True))
-    return suppressed_table(counts, names, _NEED_METRICS, threshold=threshold, total="市全体")
-
-
-def suppressed_table(counts: pd.DataFrame, row_names: dict, column_names: dict, *, threshold: int,
-                     total: str) -> pd.DataFrame:
-    """A count table with its total row, cells hidden by :func:`scgeo.privacy.suppress` shown as 「秘匿」.
-
-    Rows are named by ``row_names`` (the total row ``total``) in a first column 区域; columns by
-    ``column_names``. The total column is not shown (its cells take part in the suppression).
-    """
-    from scgeo.privacy import SUPPRESSED_TEXT, TOTAL, suppress
-
-    mask = suppress(counts, threshold)
-    table = counts.copy()
-    table.loc[TOTAL] = counts.sum(axis=0)
-    shown = table.astype(object).where(~mask.loc[table.index, table.columns], SUPPRESSED_TEXT)
-    shown.index = [row_names.get(i, total if i == TOTAL else i) for i in shown.index]
-    shown.columns = [column_names.get(c, c) for c in shown.columns]
-    shown = shown.reset_index(names="区域")
-    shown.columns.name = None
-    return shown
+    if not len(units) or not workspace.count("needs"):
+        return pd.DataFrame(columns=["区域", *_NEED_METRICS.values()]), []
+    period = (start.isoformat(), end.isoformat())
+    rows = [*units["area_id"].astype(str), TOTAL]
+    table = pd.DataFrame({"区域": [*units["name"], "市全体"]})
+    notes = []
+    for metric, label in _NEED_METRICS.items():
+        statuses, field = (None, "recorded_date") if metric == "opened" else ((metric,), "status_date")
+        try:
+            result = publish_needs(workspace, level=level, statuses=statuses, period=period, period_field=field,
+                                   by_category=False, purpose=f"{purpose}: ニーズの{label}", user=user)
+        except PrivacyError:
+            table[label] = SUPPRESSED_TEXT
+            notes.append(f"ニーズの{label}の件数は、これまでに公開した表と合わせると小さな数が分かってしまうため載せていません。")
+            continue
+        totals = result.table[result.table["category"] == TOTAL].set_index("unit_id")
+        shown = totals["count"].astype(object).where(~totals["suppressed"], SUPPRESSED_TEXT)
+        table[label] = shown.reindex(rows).fillna(SUPPRESSED_TEXT).to_numpy()
+    return table, notes
 
 
 def _previous(table: pd.DataFrame, month: str) -> str | None:
@@ -124,7 +123,8 @@ def _previous(table: pd.DataFrame, month: str) -> str | None:
     return snapshot_of(table, f"{month_range(month)[0] - pd.Timedelta(days=1):%Y-%m}")
 
 
-def monthly_report(workspace, month: str, *, sc: str | None = None, area: str | None = None) -> MonthlyReport:
+def monthly_report(workspace, month: str, *, sc: str | None = None, area: str | None = None,
+                   user: str | None = None) -> MonthlyReport:
     """The month's report for one coordinator (``sc``: the log's ``user``) or the whole city.
 
     Parameters
@@ -137,10 +137,12 @@ def monthly_report(workspace, month: str, *, sc: str | None = None, area: str | 
         Only this coordinator's activities (the figures of resources and needs stay those of ``area``).
     area
         An area id or name (圏域, 中学校区): resources and activities of that area; default the whole city.
+    user
+        Who makes the report: its need table is recorded in the publication ledger under this name
+        (default: the login name).
     """
     from scgeo.analysis.plans import PlanInputs
     from scgeo.report.year import plan_inputs, progress
-    from scgeo.settings import get_settings
 
     start, end = month_range(month)
     meta = workspace.meta()
@@ -172,7 +174,7 @@ def monthly_report(workspace, month: str, *, sc: str | None = None, area: str | 
     if not len(entries):
         notes.append("この月の活動の記録はありません。")
     if sid is None:
-        notes.append(f"{month} のスナップショットがないため、社会資源とニーズの数値はありません"
+        notes.append(f"{month} のスナップショットがないため、社会資源の数値はありません"
                      "(`scgeo snapshot --month` で月末に記録します)。")
     elif previous is None:
         notes.append("前の月のスナップショットがないため、新しい資源・廃止した資源は数えていません。")
@@ -196,7 +198,8 @@ def monthly_report(workspace, month: str, *, sc: str | None = None, area: str | 
                  .assign(種別=lambda f: f["key2"].map(tax.label))[["種別", "確認した資源"]]
                  if confirmed_rows is not None and len(confirmed_rows)
                  else pd.DataFrame(columns=["種別", "確認した資源"]))
-    needs = need_table(figures, [sid] if sid else [], areas, threshold=get_settings().suppress_below)
+    needs, need_notes = need_table(workspace, start, end, purpose=f"月次報告 {month}", user=user)
+    notes += need_notes
     plan = None
     fy = fiscal_year_of(start)
     plans = workspace.read("plans")
