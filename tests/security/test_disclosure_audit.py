@@ -191,3 +191,21 @@ def test_needs_counted_by_the_date_of_their_status_are_audited_with_the_rest(sam
     audit = audit_releases(read_ledger(sample_copy), needs, areas, blocks)
     assert not audit.skipped and audit.ok
     assert read_ledger(sample_copy)[-1].period_field == "recorded_date"
+
+
+def test_a_table_of_totals_only_shows_no_category_and_is_audited(sample_copy):
+    """by_category=False: a report's column of counts per area — only the units' totals and the grand
+    total are shown or recorded, they equal the per-category table's totals, and the ledger stays safe."""
+    from scgeo.privacy import publish_needs
+
+    full = publish_needs(sample_copy, level="living_area", statuses=None, record=False)
+    totals = publish_needs(sample_copy, level="living_area", statuses=None, by_category=False,
+                           period=("2026-04-01", "2026-09-30"), period_field="status_date")
+    assert set(totals.table["category"]) == {TOTAL} and totals.manifest["by_category"] is False
+    assert set(read_ledger(sample_copy)[-1].cells["category"]) == {TOTAL}
+    assert list(totals.manifest["categories"]) == list(full.manifest["categories"])
+    shown = totals.table[~totals.table["suppressed"]]
+    assert (shown["count"] >= 5).all()
+    audit = audit_releases(read_ledger(sample_copy), sample_copy.read("needs"), sample_copy.areas(),
+                           sample_copy.town_blocks())
+    assert not audit.skipped and audit.ok
