@@ -209,3 +209,53 @@ def test_a_table_of_totals_only_shows_no_category_and_is_audited(sample_copy):
     audit = audit_releases(read_ledger(sample_copy), sample_copy.read("needs"), sample_copy.areas(),
                            sample_copy.town_blocks())
     assert not audit.skipped and audit.ok
+
+
+@st.composite
+def timed_instances(draw):
+    """Needs over space × periods; releases over all periods (sums over space) or of some periods."""
+    n_space = draw(st.integers(1, 2))
+    n_p = 2 if n_space == 2 else 3  # at most 4 unknowns for the brute force
+    truth = np.array(draw(st.lists(st.integers(0, 2), min_size=n_space * n_p, max_size=n_space * n_p)))
+    releases = []
+    for _ in range(draw(st.integers(1, 3))):
+        periods = np.array(draw(st.lists(st.booleans(), min_size=n_p, max_size=n_p).filter(any)))
+        cells = [draw(st.lists(st.booleans(), min_size=n_space, max_size=n_space).filter(any))
+                 for _ in range(draw(st.integers(1, 3)))]
+        releases.append((np.array(cells, dtype=float), periods))
+    n_rows = sum(len(c) for c, _ in releases)
+    shown = np.array(draw(st.lists(st.booleans(), min_size=n_rows, max_size=n_rows)))
+    return truth.reshape(n_space, n_p), releases, shown, draw(st.integers(2, 5))
+
+
+@settings(max_examples=100, deadline=None)
+@given(timed_instances())
+def test_space_and_period_variables_give_the_bounds_of_every_need_in_every_period(instance):
+    """Modelled as space variables plus period variables per block (no product of the two), the
+    audit's exact bounds equal a brute force over every need's space variable and period."""
+    from scgeo.privacy._audit import _space_and_periods
+
+    x, releases, shown, threshold = instance
+    n_space, n_p = x.shape
+    # the product: one unknown per space variable and period
+    rows_x = np.vstack([np.kron(cells, periods.astype(float)) for cells, periods in releases])
+    need_space, need_period = np.nonzero(x)
+    need_space, need_period = np.repeat(need_space, x[x > 0]), np.repeat(need_period, x[x > 0])
+    matrix, truth, scale, links = _space_and_periods([sp.csr_matrix(c) for c, _ in releases], [p for _, p in releases],
+                                              need_space, need_period, n_space, n_p)
+    n_rows = len(rows_x)
+    assert np.array_equal(matrix[:n_rows] @ truth, rows_x @ x.ravel())
+    frame = pd.DataFrame({"release": 0, "unit_id": [f"u{i}" for i in range(n_rows + links)], "category": "c",
+                          "shown": np.r_[shown, np.ones(links, dtype=bool)], "value": matrix @ truth,
+                          "lo": 0.0, "hi": np.inf, "threshold": threshold})
+    model = AuditModel([], [], matrix, truth.astype(np.int64), frame, scale=scale)
+    exact = model.attack(frame["shown"].to_numpy(), exact=True)
+    values = rows_x @ x.ravel()
+    cap = max(threshold, int(values.max(initial=0))) + 1
+    low, high = brute_force(x.ravel(), rows_x, shown, cap)
+    first = pd.Series(np.arange(n_rows + links)).groupby(model.group).first()
+    for r in exact.itertuples():
+        row = first[r.cell]
+        assert row < n_rows  # a block's equation is always shown
+        assert r.lo == low[row]
+        assert r.hi == high[row] or (r.hi >= cap and high[row] >= cap)

@@ -194,6 +194,9 @@ class AuditModel:
     witness_lo: np.ndarray = field(default=None)  # per distinct cell, over solutions found
     witness_hi: np.ndarray = field(default=None)
     n_solves: int = 0
+    # per variable: how many unknowns of the full product (space × periods) it stands for; the box
+    # on each unknown (``cap``) is this many times ``cap`` on the variable (merged ones summed)
+    scale: np.ndarray = field(default=None)
 
     def __post_init__(self) -> None:
         self._merge()
@@ -201,9 +204,10 @@ class AuditModel:
     def _merge(self) -> None:
         rng = np.random.default_rng(12)
         m = self.matrix
-        used = np.flatnonzero(np.asarray(m.sum(axis=0)).ravel() > 0)
+        used = np.flatnonzero(m.getnnz(axis=0) > 0)
         m = m[:, used].tocsr()
         truth = self.truth[used]
+        scale = np.ones(len(self.truth)) if self.scale is None else np.asarray(self.scale, dtype=float)
         w = rng.random((m.shape[1], 2))
         row_sig = np.round(m @ w, 9)
         _, first, group = np.unique(row_sig, axis=0, return_index=True, return_inverse=True)
@@ -215,6 +219,7 @@ class AuditModel:
         col_group = col_group.ravel()
         self.merged = cells[:, col_first].tocsr()
         self.merged_truth = np.bincount(col_group, weights=truth, minlength=len(col_first)).astype(np.int64)
+        self.merged_scale = np.bincount(col_group, weights=scale[used], minlength=len(col_first))
         values = self.merged @ self.merged_truth
         self.witness_lo, self.witness_hi = values.copy(), values.copy()
 
@@ -245,7 +250,8 @@ class AuditModel:
         a = (self.merged > 0).astype(np.float64).tocsr()
         rng = np.random.default_rng(7)
         weights = rng.random(int(fixed.sum()))
-        signature = np.round(weights @ a[fixed], 9) if fixed.any() else np.zeros(a.shape[1])
+        # signed: a block's equation holds its space variables at +1 and its period variables at -1
+        signature = np.round(weights @ self.merged[fixed], 9) if fixed.any() else np.zeros(a.shape[1])
         _, group = np.unique(signature, return_inverse=True)
         group = group.ravel()
         n_groups = int(group.max()) + 1 if len(group) else 0
@@ -270,7 +276,7 @@ class AuditModel:
         values = a @ self.merged_truth
         eq = (a[shown], values[shown]) if shown.any() else (None, None)
         cap = float(max(int(self.rows["threshold"].max()), int(values.max(initial=0)))) + 1
-        program = _Program(a.shape[1], eq, (None, None), cap)
+        program = _Program(a.shape[1], eq, (None, None), cap * self.merged_scale)
         out = np.zeros(len(cells), dtype=bool)
         for k, cell in enumerate(cells):
             c = a[cell].toarray().ravel().astype(float)
@@ -301,6 +307,7 @@ class AuditModel:
         if len(bounded):
             constraints.append(LinearConstraint(a[bounded], known_lo[bounded], known_hi[bounded]))
         cap = float(max(int(threshold.max(initial=1)), int(values.max(initial=0)))) + 1
+        caps = cap * self.merged_scale
         lo, hi = self.witness_lo, self.witness_hi
         exact_lo = np.zeros(a.shape[0], dtype=bool)
         exact_hi = np.zeros(a.shape[0], dtype=bool)
@@ -308,10 +315,10 @@ class AuditModel:
 
         eq = (a[shown], values[shown]) if shown.any() else (None, None)
         ub = ((sp.vstack([a[bounded], -a[bounded]]).tocsr(),
-               np.r_[np.where(np.isfinite(known_hi[bounded]), known_hi[bounded], cap * a.shape[1]),
+               np.r_[np.where(np.isfinite(known_hi[bounded]), known_hi[bounded], caps.sum()),
                      -known_lo[bounded]]) if len(bounded) else (None, None))
 
-        program = _Program(n, eq, ub, cap)
+        program = _Program(n, eq, ub, caps)
 
         def solve(c: np.ndarray) -> np.ndarray | None:
             self.n_solves += 1
@@ -340,7 +347,7 @@ class AuditModel:
                 parts.append(LinearConstraint(sp.hstack([con.A, sp.csr_matrix((con.A.shape[0], k))]).tocsr(),
                                               con.lb, con.ub))
             c = np.r_[np.zeros(n), -np.ones(k)]
-            upper = np.r_[np.full(n, cap), target]
+            upper = np.r_[caps, target]
             # the LP first (its vertex is often integral in x), then branch and bound; a feasible
             # point found before the time limit is still a witness
             extra = [] if ub[0] is None else [sp.hstack([ub[0], sp.csr_matrix((ub[0].shape[0], k))])]
@@ -418,7 +425,7 @@ class _Program:
     with every variable integer go to HiGHS's branch and bound.
     """
 
-    def __init__(self, n: int, eq: tuple, ub: tuple, cap: float) -> None:
+    def __init__(self, n: int, eq: tuple, ub: tuple, cap: np.ndarray) -> None:
         blocks, lower, upper = [], [], []
         if eq[0] is not None:
             blocks.append(eq[0])
@@ -442,7 +449,7 @@ class _Program:
         model = highspy.HighsLp()
         model.num_col_, model.num_row_ = self.n, self.matrix.shape[0]
         model.col_cost_ = np.zeros(self.n)
-        model.col_lower_, model.col_upper_ = np.zeros(self.n), np.full(self.n, self.cap)
+        model.col_lower_, model.col_upper_ = np.zeros(self.n), np.broadcast_to(self.cap, self.n).astype(np.float64)
         model.row_lower_ = np.where(np.isfinite(self.row_lower), self.row_lower, -highspy.kHighsInf)
         model.row_upper_ = np.where(np.isfinite(self.row_upper), self.row_upper, highspy.kHighsInf)
         model.a_matrix_.format_ = highspy.MatrixFormat.kColwise
@@ -513,6 +520,52 @@ def table_model(counts: pd.DataFrame, threshold: int) -> AuditModel:
     return AuditModel([], [], matrix, truth, rows)
 
 
+def _space_and_periods(space_rows: list[sp.csr_matrix], periods: list[np.ndarray], need_space: np.ndarray,
+                       need_period: np.ndarray, n_space: int, n_p: int
+                       ) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray, int]:
+    """The releases' rows over space variables and, for releases of a period, period variables.
+
+    A release counts the needs of some space variables (its cells' atoms, categories and statuses)
+    within some periods (the slices its period covers). Its cells are sums over ``space × periods``:
+    ``space_rows[k]`` (cells × space variables) times the periods ``periods[k]`` (booleans).
+
+    Modelling ``x[s, p]`` for every space variable and period multiplies the two. It is not needed:
+    a release over all periods sees only ``y[s] = Σp x[s, p]``; a release of a period sees only
+    ``T[B, p] = Σ(s in B) x[s, p]``, where the blocks ``B`` are the pieces of space that no such
+    release tells apart (in a report of totals per 圏域: 圏域 × status). For any ``y >= 0`` and
+    ``T >= 0`` with ``Σ(s in B) y[s] = Σp T[B, p]`` in every block, integers ``x >= 0`` with those
+    sums exist (a transportation problem with equal totals: the north-west corner rule fills it).
+    So the variables ``y`` and ``T`` with one equation per block (a row always shown, value 0)
+    describe exactly what the attacker can know, with ``space + blocks × periods`` variables.
+
+    Returns the matrix (release rows, then one row per block), the true values, how many unknowns
+    of the product each variable stands for (``y``: the periods; ``T``: the block's space variables;
+    the audit boxes each unknown, not each variable) and the number of block rows.
+    """
+    truth_y = np.bincount(need_space, minlength=n_space).astype(np.int64)
+    timed = [k for k, p in enumerate(periods) if not p.all()]
+    if not timed:
+        return sp.vstack(space_rows).tocsr(), truth_y, np.ones(n_space), 0
+    stacked = sp.vstack([space_rows[k] for k in timed]).tocsc()
+    weights = np.random.default_rng(11).random((2, stacked.shape[0]))
+    _, block = np.unique(np.round((weights @ stacked).T, 9), axis=0, return_inverse=True)
+    block = block.ravel()
+    n_block = int(block.max()) + 1
+    member = sp.csr_matrix((np.ones(n_space), (np.arange(n_space), block)), shape=(n_space, n_block))
+    rows = []
+    for k, space in enumerate(space_rows):
+        if periods[k].all():
+            rows.append(sp.hstack([space, sp.csr_matrix((space.shape[0], n_block * n_p))]))
+        else:
+            blocks = ((space @ member) > 0).astype(np.float64)
+            rows.append(sp.hstack([sp.csr_matrix((space.shape[0], n_space)),
+                                   sp.kron(blocks, sp.csr_matrix(periods[k][None, :].astype(np.float64)))]))
+    link = sp.hstack([member.T, -sp.kron(sp.identity(n_block), np.ones((1, n_p)))])
+    truth_t = np.bincount(block[need_space] * n_p + need_period, minlength=n_block * n_p).astype(np.int64)
+    scale = np.r_[np.full(n_space, float(n_p)), np.repeat(np.bincount(block, minlength=n_block), n_p)]
+    return sp.vstack([*rows, link]).tocsr(), np.r_[truth_y, truth_t], scale, n_block
+
+
 def build_model(releases: Sequence[Release], needs: gpd.GeoDataFrame, areas: gpd.GeoDataFrame | None,
                 blocks: gpd.GeoDataFrame | None = None) -> AuditModel:
     """The attacker's system for ``releases`` over the current needs and areas.
@@ -549,23 +602,27 @@ def build_model(releases: Sequence[Release], needs: gpd.GeoDataFrame, areas: gpd
             "status_date": every if by_status_date else every[:0]}
     n_a, n_c, n_s = len(atoms), len(categories), len(statuses)
     n_b, n_t = len(cuts["recorded_date"]) + 1, len(cuts["status_date"]) + 1
-    n_vars = n_a * n_c * n_s * n_b * n_t
+    # a period: a slice of 受付日 × one of the status date (a status is never dated before its record)
+    p_bucket, p_slice = (a.ravel() for a in np.meshgrid(np.arange(n_b), np.arange(n_t), indexing="ij"))
+    valid = (p_slice >= p_bucket) if by_status_date else np.ones(len(p_bucket), dtype=bool)
+    p_bucket, p_slice = p_bucket[valid], p_slice[valid]
+    n_p = len(p_bucket)
+    period_of = np.full((n_b, n_t), -1)
+    period_of[p_bucket, p_slice] = np.arange(n_p)
+    n_space = n_a * n_c * n_s  # a space variable: atom × category × status
     need_cat = cat_index.get_indexer(needs["category"].astype(str))
     need_status = pd.Index(statuses).get_indexer(needs["status"].astype(str))
     need_bucket = np.searchsorted(cuts["recorded_date"], need_dates(needs, "recorded_date"), side="right")
     need_slice = np.searchsorted(cuts["status_date"], need_dates(needs, "status_date"), side="right")
     keep = (need_cat >= 0) & (need_status >= 0)
-    var_of_need = (((need_atom * n_c + need_cat) * n_s + need_status) * n_b + need_bucket) * n_t + need_slice
-    truth = np.bincount(var_of_need[keep], minlength=n_vars).astype(np.int64)
+    need_space = ((need_atom * n_c + need_cat) * n_s + need_status)[keep]
+    need_period = period_of[need_bucket, need_slice][keep]
 
-    var = np.arange(n_vars)
-    v_slice = var % n_t
-    v_bucket = (var // n_t) % n_b
-    v_status = (var // (n_t * n_b)) % n_s
-    v_cat = (var // (n_t * n_b * n_s)) % n_c if n_c else var * 0
-    v_atom = var // (n_t * n_b * n_s * n_c) if n_c else var * 0
-    row_parts, col_parts, meta, skipped, combined = [], [], [], [], []
-    n_rows = 0
+    v = np.arange(n_space)
+    v_status = v % n_s
+    v_cat = (v // n_s) % n_c if n_c else v * 0
+    v_atom = v // (n_s * n_c) if n_c else v * 0
+    space_rows, periods, meta, skipped, combined = [], [], [], [], []
     for k, r in enumerate(releases):
         s_pos = systems.index(r.unit_system)
         ids = pd.Index(unit_lists[r.unit_system]["unit_id"].astype(str))
@@ -577,12 +634,11 @@ def build_model(releases: Sequence[Release], needs: gpd.GeoDataFrame, areas: gpd
         if not known.all():
             skipped.append((r, "集計単位または種別が今のワークスペースにありません(区域が変わった可能性があります)"))
             continue
-        in_period = (np.isin(v_bucket, _buckets_of(r, cuts["recorded_date"])) if r.period_field == "recorded_date"
-                     else np.isin(v_slice, _buckets_of(r, cuts["status_date"])))
+        in_period = (np.isin(p_bucket, _buckets_of(r, cuts["recorded_date"])) if r.period_field == "recorded_date"
+                     else np.isin(p_slice, _buckets_of(r, cuts["status_date"])))
         eligible = (np.isin(v_cat, cat_index.get_indexer(list(r.categories)))
-                    & np.isin(v_status, pd.Index(statuses).get_indexer(list(r.statuses))) & in_period
-                    & ((v_slice >= v_bucket) if by_status_date else True))
-        ev = var[eligible]
+                    & np.isin(v_status, pd.Index(statuses).get_indexer(list(r.statuses))))
+        ev = v[eligible]
         eu = atoms[v_atom[ev], s_pos] if n_a else np.zeros(0, dtype=np.int64)
         ec = v_cat[ev]
         inside = eu >= 0
@@ -595,9 +651,10 @@ def build_model(releases: Sequence[Release], needs: gpd.GeoDataFrame, areas: gpd
         cell_key = pd.Index((u + 2) * width + (c + 1))
         pos = cell_key.get_indexer((keys_u + 2) * width + (keys_c + 1))
         hit = pos >= 0
-        matrix = sp.csr_matrix((np.ones(hit.sum()), (pos[hit], key_var[hit])), shape=(len(cells), n_vars))
+        matrix = sp.csr_matrix((np.ones(hit.sum()), (pos[hit], key_var[hit])), shape=(len(cells), n_space))
         matrix.data[:] = 1.0
-        computed = np.rint(matrix @ truth).astype(np.int64)
+        counted = np.bincount(need_space[in_period[need_period]], minlength=n_space)
+        computed = np.rint(matrix @ counted).astype(np.int64)
         shown = cells["value"].notna().to_numpy()
         stored = cells["value"].to_numpy(dtype="float64", na_value=np.nan)
         differ = shown & (computed != np.nan_to_num(stored, nan=-1))
@@ -607,20 +664,22 @@ def build_model(releases: Sequence[Release], needs: gpd.GeoDataFrame, areas: gpd
             continue
         lo = cells["lo"].to_numpy(dtype=float) if "lo" in cells else np.zeros(len(cells))
         hi = cells["hi"].to_numpy(dtype=float) if "hi" in cells else np.full(len(cells), np.inf)
-        row_parts.append(matrix)
+        space_rows.append(matrix)
+        periods.append(in_period)
         meta.append(pd.DataFrame({"release": len(combined), "unit_id": cells["unit_id"].astype(str),
                                   "category": cells["category"].astype(str), "shown": shown,
                                   "value": computed, "lo": np.where(shown, 0, np.nan_to_num(lo, nan=0.0)),
                                   "hi": np.where(shown, np.inf, np.nan_to_num(hi, nan=np.inf)),
                                   "threshold": int(r.threshold)}))
         combined.append(r)
-        n_rows += len(cells)
-    if not row_parts:
+    if not space_rows:
         raise PrivacyError("監査する表がありません。")
-    matrix = sp.vstack(row_parts).tocsr()
+    matrix, truth, scale, links = _space_and_periods(space_rows, periods, need_space, need_period, n_space, n_p)
+    if links:
+        meta.append(pd.DataFrame({"release": -1, "unit_id": "", "category": "", "shown": True, "value": 0,
+                                  "lo": 0.0, "hi": np.inf, "threshold": 0}, index=range(links)))
     rows = pd.concat(meta, ignore_index=True)
-    del col_parts
-    return AuditModel(combined, skipped, matrix, truth, rows)
+    return AuditModel(combined, skipped, matrix, truth, rows, scale=scale)
 
 
 def audit_releases(releases: Sequence[Release], needs: gpd.GeoDataFrame, areas: gpd.GeoDataFrame | None,

@@ -60,7 +60,7 @@ def _paths(model: AuditModel, failing: np.ndarray, shown: np.ndarray, candidates
     c frees f within P. Ties through small cells count most (weight ``1 / size(P)**2``), so a
     neighbour in the same district is preferred to one that only shares the grand total.
     """
-    a = (model.merged > 0).astype(np.float64).tocsr()
+    a = (model.merged != 0).astype(np.float64).tocsr()  # a block's equation ties its space and periods
     shown_rows = np.flatnonzero(shown)
     s = a[shown_rows]
     size = np.asarray(s.sum(axis=1)).ravel()
