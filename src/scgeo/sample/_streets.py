@@ -222,14 +222,15 @@ def _footpaths(grid: np.ndarray, count: int, key: str, rng: np.random.Generator)
     return pieces
 
 
-def _block_streets(town: Town, rng: np.random.Generator) -> list[_Piece]:
-    """A street grid in every built-up block, with cul-de-sacs and park paths."""
+def _block_streets(town: Town, rng: np.random.Generator, density: float) -> list[_Piece]:
+    """A street grid in every built-up block, with cul-de-sacs and park paths (spacing / ``density``)."""
     pieces = []
     rail_angle = np.arctan2(*np.diff(shapely.get_coordinates(town.rail)[[0, -1]], axis=0)[0][::-1])
     for _, block in town.blocks[town.blocks["urban"]].iterrows():
         geom = block.geometry
         rho = block["remoteness"]
         spacing = URBAN_SPACING_M[0] + (URBAN_SPACING_M[1] - URBAN_SPACING_M[0]) * rho / URBAN_REMOTENESS
+        spacing = spacing / density
         angle = rail_angle if rho < 0.25 else rng.uniform(0.0, np.pi / 2)
         centre = shapely.get_coordinates(geom.centroid)[0]
         reach = np.hypot(*(shapely.get_coordinates(geom) - centre).T).max()
@@ -282,20 +283,21 @@ def _wiggle(a: np.ndarray, b: np.ndarray, rng: np.random.Generator, amplitude_m:
     return chaikin(points + offset[:, None] * normal, 2)
 
 
-def _rural_roads(town: Town, rng: np.random.Generator) -> list[_Piece]:
-    """Winding country roads on a loose grid, hamlets on them, a few dead-end paths."""
+def _rural_roads(town: Town, rng: np.random.Generator, density: float) -> list[_Piece]:
+    """Winding country roads on a loose grid (spacing / ``density``), hamlets on them, a few dead-end paths."""
     blocks = town.blocks
     countryside = shapely.union_all(blocks.geometry[~blocks["urban"]].to_numpy())
     centre = shapely.get_coordinates(town.outline.centroid)[0]
-    half = int(np.ceil(6000.0 / RURAL_SPACING_M))
-    grid = _lattice(centre, RURAL_SPACING_M, np.deg2rad(17.0), half, 0.22, rng)
+    spacing = RURAL_SPACING_M / density
+    half = int(np.ceil(6000.0 / spacing))
+    grid = _lattice(centre, spacing, np.deg2rad(17.0), half, 0.22, rng)
     pieces = []
     for axis, label in ((0, "x"), (1, "y")):
         lines = grid if axis == 0 else grid.transpose(1, 0, 2)
         for j, points in enumerate(lines):
             keep = rng.random(len(points) - 1) >= 0.3
             for k in np.flatnonzero(keep):
-                geom = LineString(_wiggle(points[k], points[k + 1], rng, 25.0))
+                geom = LineString(_wiggle(points[k], points[k + 1], rng, 25.0 / density))
                 pieces.append(_Piece(geom, _tags(highway="unclassified"), f"r/{label}{j}.{k}"))
     pieces = _clip(pieces, countryside.buffer(4.0), inside=countryside)
     return pieces + _hamlets(town, pieces, rng)
@@ -440,10 +442,15 @@ def _access_lanes(town: Town, node_xy: np.ndarray, chains: list[np.ndarray],
     return lanes
 
 
-def make_network(town: Town, rng: np.random.Generator) -> Network:
-    """Build the walking network and the river and railway ways of ``town``."""
+def make_network(town: Town, rng: np.random.Generator, *, density: float = 1.0) -> Network:
+    """Build the walking network and the river and railway ways of ``town``.
+
+    ``density`` divides the spacing of the generated streets (the built-up blocks' grids and the
+    country roads): about ``density²`` times the junctions on the same land. The designed roads,
+    the roads along block edges, the hamlets and the riverside paths are the same at any density.
+    """
     designed, level_xy = _crossings(_designed(town, rng), town)
-    pieces = designed + _block_streets(town, rng) + _edge_roads(town) + _rural_roads(town, rng)
+    pieces = designed + _block_streets(town, rng, density) + _edge_roads(town) + _rural_roads(town, rng, density)
     pieces += _riverside(town)
     pieces = _clip(_cut_barriers(pieces, town), town.outline)
     node_xy, owner, lengths, chains = _node(pieces)
