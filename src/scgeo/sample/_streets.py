@@ -245,16 +245,26 @@ def _block_streets(town: Town, rng: np.random.Generator, density: float) -> list
 
 
 def _clip(pieces: list[_Piece], zone: Polygon, *, inside: Polygon | None = None) -> list[_Piece]:
-    """Pieces cut to ``zone``; with ``inside``, only parts that start or end inside it."""
-    out = []
-    for piece in pieces:
-        for k, part in enumerate(shapely.get_parts(shapely.intersection(piece.geom, zone))):
-            if part.geom_type != "LineString" or part.length < 1.0:
-                continue
-            if inside is not None and not part.intersects(inside):
-                continue
-            out.append(_Piece(part, piece.tags, f"{piece.key}:{k}", piece.crossing))
-    return out
+    """Pieces cut to ``zone``; with ``inside``, only parts that start or end inside it.
+
+    Pieces lying wholly inside ``zone`` (most of them) are kept as they are; only the others are
+    cut (the same parts as cutting every piece: GEOS returns a line inside a polygon unchanged).
+    """
+    if not pieces:
+        return []
+    geoms = np.array([p.geom for p in pieces], dtype=object)
+    shapely.prepare(zone)
+    whole = shapely.contains_properly(zone, geoms)
+    clipped = geoms.copy()
+    clipped[~whole] = shapely.intersection(geoms[~whole], zone)
+    parts, owner = shapely.get_parts(clipped, return_index=True)
+    first = np.searchsorted(owner, owner)  # index of each piece's first part
+    ok = (shapely.get_type_id(parts) == shapely.GeometryType.LINESTRING) & (shapely.length(parts) >= 1.0)
+    if inside is not None:
+        shapely.prepare(inside)
+        ok[ok] = shapely.intersects(inside, parts[ok])
+    return [_Piece(parts[i], pieces[owner[i]].tags, f"{pieces[owner[i]].key}:{i - first[i]}",
+                   pieces[owner[i]].crossing) for i in np.flatnonzero(ok)]
 
 
 def _edge_roads(town: Town) -> list[_Piece]:
@@ -342,14 +352,23 @@ def _riverside(town: Town) -> list[_Piece]:
 def _cut_barriers(pieces: list[_Piece], town: Town) -> list[_Piece]:
     """Streets not planned to cross stop short of the river and the railway."""
     zone = shapely.union(town.river.buffer(RIVER_GAP_M), town.rail.buffer(RAIL_GAP_M))
+    shapely.prepare(zone)
+    geoms = np.array([p.geom for p in pieces], dtype=object)
+    crossing = np.array([p.crossing for p in pieces], dtype=bool)
+    touched = ~crossing & shapely.intersects(zone, geoms)
+    cut = np.empty(len(pieces), dtype=object)
+    cut[touched] = shapely.line_merge(shapely.difference(geoms[touched], zone))
     out = []
-    for piece in pieces:
-        if piece.crossing:
+    for i, piece in enumerate(pieces):
+        if crossing[i]:
             out.append(piece)
-            continue
-        for k, part in enumerate(shapely.get_parts(shapely.line_merge(shapely.difference(piece.geom, zone)))):
-            if part.geom_type == "LineString" and part.length >= 1.0:
-                out.append(_Piece(part, piece.tags, f"{piece.key}|{k}"))
+        elif not touched[i]:  # away from both: the piece as it is, as the cut would give it
+            if piece.geom.length >= 1.0:
+                out.append(_Piece(piece.geom, piece.tags, f"{piece.key}|0"))
+        else:
+            for k, part in enumerate(shapely.get_parts(cut[i])):
+                if part.geom_type == "LineString" and part.length >= 1.0:
+                    out.append(_Piece(part, piece.tags, f"{piece.key}|{k}"))
     return out
 
 
