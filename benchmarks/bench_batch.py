@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import os
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -28,6 +29,31 @@ from scgeo.batch import read_manifest, run_batch
 from scgeo.sample.region import TOWN_NODES_RANGE, generate_region
 
 JAPAN_MUNICIPALITIES = 1741
+
+
+class _Load:
+    """The machine's 1-minute load average, sampled every 10 s while a run lasts (min–max)."""
+
+    def __init__(self) -> None:
+        self.samples = [os.getloadavg()[0]]
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(10.0):
+            self.samples.append(os.getloadavg()[0])
+
+    def __enter__(self) -> _Load:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.samples.append(os.getloadavg()[0])
+
+    def __str__(self) -> str:
+        return f"{min(self.samples):.1f}–{max(self.samples):.1f}"
 
 
 def main() -> None:
@@ -42,32 +68,33 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="scgeo-bench-batch-") as scratch:
         root = Path(scratch)
         t = time.perf_counter()
-        manifest = read_manifest(generate_region(root / "region", towns=args.towns, town_nodes=args.town_nodes))
+        with _Load() as load["generation"]:
+            manifest = read_manifest(generate_region(root / "region", towns=args.towns, town_nodes=args.town_nodes))
         t_gen = time.perf_counter() - t
         pbf_mb = manifest.region_pbf.stat().st_size / 1e6
         rows = {}
         for workers in (1, 2):
-            before = os.getloadavg()
             t = time.perf_counter()
-            result = run_batch(manifest, out_dir=root / f"out{workers}", workers=workers,
-                               memory_limit=args.memory_limit)
+            with _Load() as load[workers]:
+                result = run_batch(manifest, out_dir=root / f"out{workers}", workers=workers,
+                                   memory_limit=args.memory_limit)
             rows[workers] = (time.perf_counter() - t, result)
-            load[workers] = (before, os.getloadavg())
-            print(f"{workers} worker(s): {rows[workers][0]:.0f} s", flush=True)
+            print(f"{workers} worker(s): {rows[workers][0]:.0f} s (load {load[workers]})", flush=True)
     runs = rows[1][1].runs
-    print(f"{args.towns} municipalities generated in {t_gen:.0f} s ({t_gen / args.towns:.0f} s each); "
+    print(f"{args.towns} municipalities generated in {t_gen:.0f} s ({t_gen / args.towns:.0f} s each, "
+          f"load {load['generation']}); "
           f"region.osm.pbf {pbf_mb:.1f} MB; {runs['nodes'].mean():,.0f} network junctions "
           f"({runs['nodes'].min():,}–{runs['nodes'].max():,}) and {runs['edges'].mean():,.0f} edges "
           "per municipality on average")
     print("| workers | wall s | speed-up | s per municipality (mean / slowest) | build / network / coverage s (mean) "
-          "| worker peak RSS MB | load avg (1 min) before → after |")
+          "| worker peak RSS MB | load avg (1 min, min–max) |")
     print("|---:|---:|---:|---|---|---:|---|")
     for workers, (wall, result) in rows.items():
         r = result.runs
         print(f"| {workers} | {wall:.0f} | {rows[1][0] / wall:.2f}× | "
               f"{r['seconds'].mean():.1f} / {r['seconds'].max():.1f} "
               f"| {r['build_s'].mean():.1f} / {r['network_s'].mean():.1f} / {r['coverage_s'].mean():.1f} "
-              f"| {r['peak_rss_mb'].max():.0f} | {load[workers][0][0]:.1f} → {load[workers][1][0]:.1f} |")
+              f"| {r['peak_rss_mb'].max():.0f} | {load[workers]} |")
     for workers, (wall, _) in rows.items():
         per = wall / args.towns
         total = per * JAPAN_MUNICIPALITIES
