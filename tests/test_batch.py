@@ -27,8 +27,10 @@ def _plain_main():
 
 @pytest.fixture(scope="module")
 def region(tmp_path_factory):
+    """Two generated towns with sparser streets than the sample town's (about 1,500 junctions each:
+    the generator and every stage of the batch do less; the batch's own figures are benchmarked)."""
     out = tmp_path_factory.mktemp("region")
-    assert main(["sample", "--towns", "2", "--out", str(out)]) == 0
+    assert main(["sample", "--towns", "2", "--town-nodes", "1500", "--out", str(out)]) == 0
     return out
 
 
@@ -162,3 +164,18 @@ def test_a_failing_municipality_does_not_stop_the_others(batch):
     assert "町丁目別人口" in str(result.failed["99203"])
     assert not (out / "99203" / "coverage.parquet").exists()  # not finished: redone next time
     assert set(result.table["muni_code"]) == {"99201", "99202"}  # the others went on
+
+
+def test_town_nodes_sets_the_street_density(tmp_path: Path, capsys):
+    from scgeo.sample.region import BASE_TOWN_NODES, street_density_for
+
+    assert street_density_for(BASE_TOWN_NODES) == 1.0  # the sample town's own streets, byte for byte
+    assert 5.5 < street_density_for(50_000) < 6.5  # 49,479 junctions measured at 6.0 (bundled seed)
+    assert street_density_for(10_000) < street_density_for(50_000)
+    with pytest.raises(ValueError, match="town_nodes"):
+        street_density_for(10)
+    assert main(["sample", "--towns", "2", "--town-nodes", "10", "--out", str(tmp_path)]) == 2
+    assert "--town-nodes" in capsys.readouterr().err
+    assert main(["sample", "--town-nodes", "50000", "--out", str(tmp_path)]) == 2
+    assert "--towns" in capsys.readouterr().err
+    assert not any(tmp_path.iterdir())  # nothing written

@@ -477,3 +477,17 @@ def test_readme_names_the_planted_gaps_and_the_right_counts(areas, resources, ne
     section = text[text.index("Planted gaps"):]
     for area_id in PLANTED_GAP_BLOCKS:
         assert area_id in section and names[area_id] in section
+
+
+def test_denser_streets_give_about_the_junctions_asked_for(tmp_path):
+    """``scgeo sample --towns N --town-nodes M``: the same land and people, streets dense enough for
+    about M junctions (counted by the project's own OSM reader)."""
+    from scgeo.io.osm import read_osm
+    from scgeo.sample.region import street_density_for
+
+    bundled = len(read_osm(DATA / "network" / "sakura.osm").nodes)
+    paths = generate(tmp_path, year=False, street_density=street_density_for(9_000))
+    denser = len(read_osm(paths["network"]).nodes)
+    assert 0.8 * 9_000 < denser < 1.2 * 9_000 and denser > 2 * bundled
+    blocks = gpd.read_file(paths["town_blocks"])
+    assert blocks["pop_total"].sum() == gpd.read_file(DATA / "boundaries" / "town_blocks.geojson")["pop_total"].sum()

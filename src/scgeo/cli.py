@@ -326,12 +326,17 @@ def _cmd_sample(args) -> int:
     from scgeo.sample import SAMPLE_SEED, generate
 
     seed = args.seed if args.seed is not None else SAMPLE_SEED
+    if args.town_nodes is not None and args.towns is None:
+        raise InputError("--town-nodes は --towns と一緒に指定してください。")
     if args.towns is not None:
-        from scgeo.sample.region import MAX_TOWNS, generate_region
+        from scgeo.sample.region import MAX_TOWNS, TOWN_NODES_RANGE, generate_region
 
         if not 1 <= args.towns <= MAX_TOWNS:
             raise InputError(f"--towns は 1〜{MAX_TOWNS} にしてください。")
-        manifest = generate_region(args.out, towns=args.towns, seed=seed)
+        low, high = TOWN_NODES_RANGE
+        if args.town_nodes is not None and not low <= args.town_nodes <= high:
+            raise InputError(f"--town-nodes は {low:,}〜{high:,} にしてください。")
+        manifest = generate_region(args.out, towns=args.towns, seed=seed, town_nodes=args.town_nodes)
         print(f"隣り合う架空の市町村 {args.towns} を作りました: {manifest}"
               f"(scgeo batch {manifest.parent} で処理できます)")
         return EXIT_OK
@@ -426,6 +431,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, help="乱数のシード")
     p.add_argument("--towns", type=int, help="隣り合う架空の市町村を N 作る (各市町村の入力、地域の region.osm.pbf、"
                                              "scgeo batch 用の manifest.toml)")
+    p.add_argument("--town-nodes", type=int, help="--towns の各市町村の歩行ネットワークの交点数の目安 (既定: 約 3,000。"
+                                                  "同じ土地と人口で道を密にする。例: 50000)")
     p.set_defaults(func=_cmd_sample)
     return parser
 

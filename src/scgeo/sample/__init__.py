@@ -68,7 +68,8 @@ _LEVEL_OF = {"municipality": "municipality", "living_areas": "living_area",
              "jhs_districts": "jhs_district", "es_districts": "es_district"}
 
 
-def generate(out_dir: str | Path, *, seed: int = SAMPLE_SEED, year: bool = True) -> dict[str, Path]:
+def generate(out_dir: str | Path, *, seed: int = SAMPLE_SEED, year: bool = True,
+             street_density: float = 1.0) -> dict[str, Path]:
     """Build the sample town from ``seed`` and write its files under ``out_dir``.
 
     Parameters
@@ -82,6 +83,11 @@ def generate(out_dir: str | Path, *, seed: int = SAMPLE_SEED, year: bool = True)
         Also the sample year's files (``plans``, ``activities``, ``resource_changes``); a
         region's towns (:mod:`scgeo.sample.region`) leave them out. The other files are the
         same either way (the year has its own random stream).
+    street_density
+        Divides the spacing of the generated streets (street grids of the built-up blocks,
+        country roads): the same land and people with about ``street_density ** 1.57`` times the
+        junctions (1.0, the bundled town: about 3,000; 6.0: about 50,000). The points stand
+        beside other streets then, so resources and needs move too.
 
     Returns
     -------
@@ -97,7 +103,7 @@ def generate(out_dir: str | Path, *, seed: int = SAMPLE_SEED, year: bool = True)
     # The sixth stream (the year) was added later: spawning keeps the first five streams as they were.
     town_rng, street_rng, resource_rng, need_rng, network_rng, year_rng = np.random.default_rng(seed).spawn(6)
     town = make_town(town_rng)
-    network = make_network(town, street_rng)
+    network = make_network(town, street_rng, density=street_density)
     resources = make_resources(town, network, town.gap_blocks, resource_rng)
     needs = make_needs(town, network, town.gap_blocks, need_rng)
     tables, operators = make_network_tables(town, resources, _lonlat, network_rng)

@@ -222,14 +222,15 @@ def _footpaths(grid: np.ndarray, count: int, key: str, rng: np.random.Generator)
     return pieces
 
 
-def _block_streets(town: Town, rng: np.random.Generator) -> list[_Piece]:
-    """A street grid in every built-up block, with cul-de-sacs and park paths."""
+def _block_streets(town: Town, rng: np.random.Generator, density: float) -> list[_Piece]:
+    """A street grid in every built-up block, with cul-de-sacs and park paths (spacing / ``density``)."""
     pieces = []
     rail_angle = np.arctan2(*np.diff(shapely.get_coordinates(town.rail)[[0, -1]], axis=0)[0][::-1])
     for _, block in town.blocks[town.blocks["urban"]].iterrows():
         geom = block.geometry
         rho = block["remoteness"]
         spacing = URBAN_SPACING_M[0] + (URBAN_SPACING_M[1] - URBAN_SPACING_M[0]) * rho / URBAN_REMOTENESS
+        spacing = spacing / density
         angle = rail_angle if rho < 0.25 else rng.uniform(0.0, np.pi / 2)
         centre = shapely.get_coordinates(geom.centroid)[0]
         reach = np.hypot(*(shapely.get_coordinates(geom) - centre).T).max()
@@ -244,16 +245,26 @@ def _block_streets(town: Town, rng: np.random.Generator) -> list[_Piece]:
 
 
 def _clip(pieces: list[_Piece], zone: Polygon, *, inside: Polygon | None = None) -> list[_Piece]:
-    """Pieces cut to ``zone``; with ``inside``, only parts that start or end inside it."""
-    out = []
-    for piece in pieces:
-        for k, part in enumerate(shapely.get_parts(shapely.intersection(piece.geom, zone))):
-            if part.geom_type != "LineString" or part.length < 1.0:
-                continue
-            if inside is not None and not part.intersects(inside):
-                continue
-            out.append(_Piece(part, piece.tags, f"{piece.key}:{k}", piece.crossing))
-    return out
+    """Pieces cut to ``zone``; with ``inside``, only parts that start or end inside it.
+
+    Pieces lying wholly inside ``zone`` (most of them) are kept as they are; only the others are
+    cut (the same parts as cutting every piece: GEOS returns a line inside a polygon unchanged).
+    """
+    if not pieces:
+        return []
+    geoms = np.array([p.geom for p in pieces], dtype=object)
+    shapely.prepare(zone)
+    whole = shapely.contains_properly(zone, geoms)
+    clipped = geoms.copy()
+    clipped[~whole] = shapely.intersection(geoms[~whole], zone)
+    parts, owner = shapely.get_parts(clipped, return_index=True)
+    first = np.searchsorted(owner, owner)  # index of each piece's first part
+    ok = (shapely.get_type_id(parts) == shapely.GeometryType.LINESTRING) & (shapely.length(parts) >= 1.0)
+    if inside is not None:
+        shapely.prepare(inside)
+        ok[ok] = shapely.intersects(inside, parts[ok])
+    return [_Piece(parts[i], pieces[owner[i]].tags, f"{pieces[owner[i]].key}:{i - first[i]}",
+                   pieces[owner[i]].crossing) for i in np.flatnonzero(ok)]
 
 
 def _edge_roads(town: Town) -> list[_Piece]:
@@ -282,20 +293,21 @@ def _wiggle(a: np.ndarray, b: np.ndarray, rng: np.random.Generator, amplitude_m:
     return chaikin(points + offset[:, None] * normal, 2)
 
 
-def _rural_roads(town: Town, rng: np.random.Generator) -> list[_Piece]:
-    """Winding country roads on a loose grid, hamlets on them, a few dead-end paths."""
+def _rural_roads(town: Town, rng: np.random.Generator, density: float) -> list[_Piece]:
+    """Winding country roads on a loose grid (spacing / ``density``), hamlets on them, a few dead-end paths."""
     blocks = town.blocks
     countryside = shapely.union_all(blocks.geometry[~blocks["urban"]].to_numpy())
     centre = shapely.get_coordinates(town.outline.centroid)[0]
-    half = int(np.ceil(6000.0 / RURAL_SPACING_M))
-    grid = _lattice(centre, RURAL_SPACING_M, np.deg2rad(17.0), half, 0.22, rng)
+    spacing = RURAL_SPACING_M / density
+    half = int(np.ceil(6000.0 / spacing))
+    grid = _lattice(centre, spacing, np.deg2rad(17.0), half, 0.22, rng)
     pieces = []
     for axis, label in ((0, "x"), (1, "y")):
         lines = grid if axis == 0 else grid.transpose(1, 0, 2)
         for j, points in enumerate(lines):
             keep = rng.random(len(points) - 1) >= 0.3
             for k in np.flatnonzero(keep):
-                geom = LineString(_wiggle(points[k], points[k + 1], rng, 25.0))
+                geom = LineString(_wiggle(points[k], points[k + 1], rng, 25.0 / density))
                 pieces.append(_Piece(geom, _tags(highway="unclassified"), f"r/{label}{j}.{k}"))
     pieces = _clip(pieces, countryside.buffer(4.0), inside=countryside)
     return pieces + _hamlets(town, pieces, rng)
@@ -340,14 +352,23 @@ def _riverside(town: Town) -> list[_Piece]:
 def _cut_barriers(pieces: list[_Piece], town: Town) -> list[_Piece]:
     """Streets not planned to cross stop short of the river and the railway."""
     zone = shapely.union(town.river.buffer(RIVER_GAP_M), town.rail.buffer(RAIL_GAP_M))
+    shapely.prepare(zone)
+    geoms = np.array([p.geom for p in pieces], dtype=object)
+    crossing = np.array([p.crossing for p in pieces], dtype=bool)
+    touched = ~crossing & shapely.intersects(zone, geoms)
+    cut = np.empty(len(pieces), dtype=object)
+    cut[touched] = shapely.line_merge(shapely.difference(geoms[touched], zone))
     out = []
-    for piece in pieces:
-        if piece.crossing:
+    for i, piece in enumerate(pieces):
+        if crossing[i]:
             out.append(piece)
-            continue
-        for k, part in enumerate(shapely.get_parts(shapely.line_merge(shapely.difference(piece.geom, zone)))):
-            if part.geom_type == "LineString" and part.length >= 1.0:
-                out.append(_Piece(part, piece.tags, f"{piece.key}|{k}"))
+        elif not touched[i]:  # away from both: the piece as it is, as the cut would give it
+            if piece.geom.length >= 1.0:
+                out.append(_Piece(piece.geom, piece.tags, f"{piece.key}|0"))
+        else:
+            for k, part in enumerate(shapely.get_parts(cut[i])):
+                if part.geom_type == "LineString" and part.length >= 1.0:
+                    out.append(_Piece(part, piece.tags, f"{piece.key}|{k}"))
     return out
 
 
@@ -440,10 +461,15 @@ def _access_lanes(town: Town, node_xy: np.ndarray, chains: list[np.ndarray],
     return lanes
 
 
-def make_network(town: Town, rng: np.random.Generator) -> Network:
-    """Build the walking network and the river and railway ways of ``town``."""
+def make_network(town: Town, rng: np.random.Generator, *, density: float = 1.0) -> Network:
+    """Build the walking network and the river and railway ways of ``town``.
+
+    ``density`` divides the spacing of the generated streets (the built-up blocks' grids and the
+    country roads): about ``density²`` times the junctions on the same land. The designed roads,
+    the roads along block edges, the hamlets and the riverside paths are the same at any density.
+    """
     designed, level_xy = _crossings(_designed(town, rng), town)
-    pieces = designed + _block_streets(town, rng) + _edge_roads(town) + _rural_roads(town, rng)
+    pieces = designed + _block_streets(town, rng, density) + _edge_roads(town) + _rural_roads(town, rng, density)
     pieces += _riverside(town)
     pieces = _clip(_cut_barriers(pieces, town), town.outline)
     node_xy, owner, lengths, chains = _node(pieces)

@@ -23,9 +23,12 @@ import shapely
 
 from scgeo.sample import SAMPLE_MUNI_CODE, SAMPLE_SEED, generate
 
-__all__ = ["MAX_TOWNS", "generate_region"]
+__all__ = ["BASE_TOWN_NODES", "MAX_TOWNS", "TOWN_NODES_RANGE", "generate_region", "street_density_for"]
 
 MAX_TOWNS = 99
+BASE_TOWN_NODES = 3000  # junctions of a sample town at street density 1 (2,996 with the bundled seed)
+TOWN_NODES_RANGE = (1_000, 200_000)
+_NODES_EXPONENT = 1.57  # junctions grow as density ** this (measured: 3.0k, 8.4k, 23.8k, 49.5k at 1, 2, 4, 6)
 _ID_STRIDE = 10**8  # OSM ids of town i start at i × this
 _INPUTS = ("boundaries/municipality.geojson", "boundaries/living_areas.geojson",
            "boundaries/jhs_districts.geojson", "boundaries/es_districts.geojson",
@@ -104,7 +107,16 @@ def _manifest(towns: list[tuple[str, str]]) -> str:
     return "\n".join(lines)
 
 
-def generate_region(out_dir: str | Path, *, towns: int, seed: int = SAMPLE_SEED) -> Path:
+def street_density_for(town_nodes: int) -> float:
+    """The street density (:func:`scgeo.sample.generate`) that gives about ``town_nodes`` junctions."""
+    low, high = TOWN_NODES_RANGE
+    if not low <= town_nodes <= high:
+        raise ValueError(f"town_nodes must be between {low:,} and {high:,}")
+    return (town_nodes / BASE_TOWN_NODES) ** (1.0 / _NODES_EXPONENT)
+
+
+def generate_region(out_dir: str | Path, *, towns: int, seed: int = SAMPLE_SEED,
+                    town_nodes: int | None = None) -> Path:
     """Write ``towns`` neighbouring fictional municipalities and their manifest; returns its path.
 
     Parameters
@@ -115,15 +127,21 @@ def generate_region(out_dir: str | Path, *, towns: int, seed: int = SAMPLE_SEED)
         How many municipalities (1 – :data:`MAX_TOWNS`).
     seed
         Seed of the first town; town ``i`` uses ``seed + i``.
+    town_nodes
+        About how many walking-network junctions each town has (within about 15 %): the sample
+        town's land and 50,000 people with streets as dense as that takes (:func:`street_density_for`).
+        ``None``: the sample town's own streets (about 3,000 junctions).
     """
     if not 1 <= towns <= MAX_TOWNS:
         raise ValueError(f"towns must be between 1 and {MAX_TOWNS}")
+    density = 1.0 if town_nodes is None else street_density_for(town_nodes)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     columns = math.ceil(math.sqrt(towns))
     made, osm_files = [], []
     with tempfile.TemporaryDirectory(prefix="scgeo-region-") as scratch:
-        generated = [generate(Path(scratch) / f"t{i}", seed=seed + i, year=False) for i in range(towns)]
+        generated = [generate(Path(scratch) / f"t{i}", seed=seed + i, year=False,
+                              street_density=density) for i in range(towns)]
         bounds = np.array([gpd.read_file(p["municipality"]).total_bounds for p in generated])
         # the grid step: the widest and tallest town, so that neighbours touch but never overlap
         step = (bounds[:, 2] - bounds[:, 0]).max() * 1.01, (bounds[:, 3] - bounds[:, 1]).max() * 1.01
