@@ -59,6 +59,8 @@ PAGES = [
 ]
 
 page = st.navigation([p for p, capability in PAGES if allowed(capability)], expanded=True)  # every page listed
+if page.url_path == "":  # the bare address only switches to /map: before drawing anything (one script run, not two)
+    page.run()
 st.set_page_config(page_title=f"{page.title} | scgeo 地域資源マップ", page_icon=ICON)
 workspace_sidebar()
 page.run()
