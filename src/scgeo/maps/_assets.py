@@ -110,7 +110,7 @@ window.scgeo = window.scgeo || {categories: {}, needs: {}, areas: {}, overlays: 
   // The map's furniture: the legend lists only what is switched on (rows with data-layers), hints
   // (data-unless) while a layer is off; the legend steps aside while the layer list is open; the
   // tile basemap gives way to the built-in street map when its tiles cannot load (offline).
-  S.furniture = function (map, control, tiles, vector, fit) {
+  S.furniture = function (map, control, tiles, vector) {
     var byName = {}, box = map.getContainer().querySelector('.scgeo-legend');
     control._layers.forEach(function (o) { byName[o.name] = o.layer; });
     S.layersControl = control;
@@ -132,10 +132,7 @@ window.scgeo = window.scgeo || {categories: {}, needs: {}, areas: {}, overlays: 
     S.syncLegend();
     S.declutter(map);
     var details = box && box.querySelector('details');  // a narrow map (a frame in the app): legend folded
-    if (details && map.getContainer().clientWidth < 720) {
-      details.open = false;  // and the room the open legend kept free on the right goes to the town
-      if (fit) map.fitBounds(fit, {paddingTopLeft: [40, 70], paddingBottomRight: [20, 30], animate: false});
-    }
+    if (details && map.getContainer().clientWidth < 720) details.open = false;
     var ctl = control.getContainer(), container = map.getContainer();
     new MutationObserver(function () {
       container.classList.toggle('scgeo-layers-open', ctl.classList.contains('leaflet-control-layers-expanded'));

@@ -193,24 +193,20 @@ class Furniture(MacroElement):
     tiles, vector
         The tile basemap shown first and the built-in street map to switch to when no tile loads;
         ``None`` for no fallback.
-    fit
-        The bounds the map opens on: a narrow map (the app's frame) folds its legend and uses the
-        room the legend kept free.
     """
 
     _template = Template(
         "{% macro script(this, kwargs) %}"
         "scgeo.furniture({{ this._parent.get_name() }}, {{ this.control.get_name() }},"
         " {{ this.tiles.get_name() if this.tiles else 'null' }},"
-        " {{ this.vector.get_name() if this.vector else 'null' }}, {{ this.fit_json }});"
+        " {{ this.vector.get_name() if this.vector else 'null' }});"
         "{% endmacro %}"
     )
 
-    def __init__(self, control, *, tiles=None, vector=None, fit=None) -> None:
+    def __init__(self, control, *, tiles=None, vector=None) -> None:
         super().__init__()
         self._name = "Furniture"
         self.control, self.tiles, self.vector = control, tiles, vector
-        self.fit_json = js_json(fit)  # [[south, west], [north, east]]: refitted when the legend is folded
 
 
 class MetricScale(MacroElement):

@@ -543,13 +543,11 @@ def resource_map(
     MetricScale().add_to(m)
     _escape_layer_names(m)
     control = folium.LayerControl(collapsed=True, position="topright").add_to(m)
+    Furniture(control, tiles=tiles.get(basemap) if vector is not None else None, vector=vector).add_to(m)
     m.get_root().title = html.escape(title)
     target = (focus.to_crs(4326) if focus is not None else areas) if len(areas) else resources
-    fit = None
     if len(target):
         xmin, ymin, xmax, ymax = target.total_bounds
-        fit = [[float(ymin), float(xmin)], [float(ymax), float(xmax)]]
-        m.fit_bounds(fit, padding_top_left=(40, 70), padding_bottom_right=(250, 20))
-    Furniture(control, tiles=tiles.get(basemap) if vector is not None else None, vector=vector, fit=fit).add_to(m)
+        m.fit_bounds([[ymin, xmin], [ymax, xmax]], padding_top_left=(40, 70), padding_bottom_right=(250, 20))
     Ready().add_to(m)
     return m
