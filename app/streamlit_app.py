@@ -35,8 +35,9 @@ def _home() -> None:
 # One line per page, with what a user's role must allow to see it (閲覧 read < 編集 edit < 内部 read_needs <
 # 管理 manage_users, scgeo.users). Each page checks it again itself (app_state.require): a page left out
 # of the navigation cannot be opened, and one opened anyway stops.
+HOME = st.Page(_home, title="地図", url_path="home", default=True, visibility="hidden")
 PAGES = [
-    (st.Page(_home, title="地図", url_path="home", default=True, visibility="hidden"), "read"),
+    (HOME, "read"),
     (MAP, "read"),
     (st.Page("app_pages/resources_page.py", title="社会資源", icon=":material/table_edit:", url_path="resources"),
      "edit"),
@@ -59,6 +60,8 @@ PAGES = [
 ]
 
 page = st.navigation([p for p, capability in PAGES if allowed(capability)], expanded=True)  # every page listed
+if page is HOME:  # the bare address only switches to /map: before drawing the sidebar (whose run is thrown away)
+    page.run()
 st.set_page_config(page_title=f"{page.title} | scgeo 地域資源マップ", page_icon=ICON)
 workspace_sidebar()
 page.run()

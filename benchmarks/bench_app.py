@@ -104,8 +104,8 @@ async def _session(browser, url: str, total: int, salons: int) -> dict:
         await page.wait_for_timeout(300)
         return {"first": first, "change": change, "first_bytes": first_bytes,
                 "change_bytes": received["bytes"] - first_bytes}
-    finally:
-        await context.close()
+    finally:  # left open until the round has read the CPU: a closed page's renderer takes its seconds along
+        page.remove_listener("websocket", on_socket)
 
 
 def _cpu(processes) -> float:
@@ -123,6 +123,25 @@ def _browser_processes(server_pid: int) -> list:
     return [c for c in psutil.Process().children(recursive=True) if c.pid != server_pid]
 
 
+def _kind(proc) -> str:
+    """Which part of the browser a process is: renderer (pages), gpu (raster and compositing), browser, driver."""
+    try:
+        args = proc.cmdline()
+    except psutil.Error:
+        return "other"
+    if not args or "chromium" not in args[0]:
+        return "driver"  # Playwright's node driver
+    kind = next((a.split("=", 1)[1] for a in args if a.startswith("--type=")), "browser")
+    return kind if kind in ("renderer", "gpu-process") else ("browser" if kind == "browser" else "other")
+
+
+def _cpu_by_kind(processes) -> dict[str, float]:
+    by: dict[str, float] = {}
+    for proc in processes:
+        by[_kind(proc)] = by.get(_kind(proc), 0.0) + _cpu([proc])
+    return by
+
+
 async def _round(url: str, n: int, total: int, salons: int, server_pid: int) -> tuple[list[dict], dict]:
     """The sessions' timings, and the round's CPU seconds of the server and of the browser."""
     from playwright.async_api import async_playwright
@@ -134,8 +153,9 @@ async def _round(url: str, n: int, total: int, salons: int, server_pid: int) -> 
             "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
         try:
             runs = await asyncio.gather(*(_session(browser, url, total, salons) for _ in range(n)))
-            cpu = {"server": _cpu([server]) - server_before, "browser": _cpu(_browser_processes(server_pid)),
-                   "wall": time.perf_counter() - start}
+            processes = _browser_processes(server_pid)
+            cpu = {"server": _cpu([server]) - server_before, "browser": _cpu(processes),
+                   "wall": time.perf_counter() - start, "parts": _cpu_by_kind(processes)}
             return runs, cpu
         finally:
             await browser.close()
@@ -150,6 +170,9 @@ def main() -> None:
     parser.add_argument("--tree", type=Path, default=ROOT, help="source tree whose app is served (default: this)")
     parser.add_argument("--sessions", type=int, nargs="+", default=[1, 5, 15])
     args = parser.parse_args()
+
+    def parts(by: dict[str, float]) -> str:
+        return ", ".join(f"{k} {v:.1f}" for k, v in sorted(by.items(), key=lambda kv: -kv[1]))
 
     from scgeo.demo import build_sample_workspace
 
@@ -166,7 +189,8 @@ def main() -> None:
                 asyncio.run(_round(url, 1, total, salons, server.pid))  # warm-up: caches, not measured
                 print(f"app of {args.tree.resolve()} — sample town, {total} resources, offline browser")
                 print(f"{'sessions':>8}  {'first map median':>16}  {'p95':>7}  {'filter median':>13}  {'p95':>7}"
-                      f"  {'MB sent: first':>14}  {'filter':>7}  {'CPU s: server':>13}  {'browser':>7}  {'wall s':>6}")
+                      f"  {'MB sent: first':>14}  {'filter':>7}  {'CPU s: server':>13}  {'browser':>7}  {'wall s':>6}"
+                      "  (browser CPU by process; 1-min load average after the round)")
                 for n in args.sessions:
                     runs, cpu = asyncio.run(_round(url, n, total, salons, server.pid))
                     first = [r["first"] for r in runs]
@@ -175,7 +199,8 @@ def main() -> None:
                           f"  {statistics.median(change):>11.2f} s  {_p95(change):>5.2f} s"
                           f"  {statistics.median(r['first_bytes'] for r in runs) / 1e6:>14.2f}"
                           f"  {statistics.median(r['change_bytes'] for r in runs) / 1e6:>7.3f}"
-                          f"  {cpu['server']:>13.1f}  {cpu['browser']:>7.1f}  {cpu['wall']:>6.1f}", flush=True)
+                          f"  {cpu['server']:>13.1f}  {cpu['browser']:>7.1f}  {cpu['wall']:>6.1f}"
+                          f"  ({parts(cpu['parts'])}; load {os.getloadavg()[0]:.1f})", flush=True)
             finally:
                 server.terminate()
                 server.wait(timeout=30)

@@ -110,11 +110,27 @@ def _metric(page, label: str) -> int:
     return int(locator.locator("[data-testid='stMetricValue']").inner_text().strip())
 
 
+# Streamlit's own state on its root element: the script has finished and nothing drawn is left stale
+IDLE = ("() => document.querySelector('[data-testid=stApp]')?.dataset.testScriptState === 'notRunning' && "
+        "!document.querySelector('[data-stale=\"true\"]') && "
+        "!document.querySelector('[data-testid=\"stStatusWidget\"] button')")
+
+
 def _wait_idle(page):
-    page.wait_for_timeout(500)
-    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"] button') && "
-                           "!document.querySelector('[data-stale=\"true\"]')", timeout=30_000)
-    page.wait_for_timeout(300)
+    page.wait_for_timeout(100)  # a rerun the last action asked for has been requested
+    page.wait_for_function(IDLE, timeout=60_000)
+
+
+def _page_shot(page, path) -> None:
+    """A screenshot of the whole page: Streamlit scrolls inside its main block (not the document), so
+    the window is made as tall as that block for the picture (at most 3,000 px), then put back."""
+    size = page.viewport_size
+    height = page.evaluate("() => document.querySelector('[data-testid=stMain]')?.scrollHeight || 0")
+    if height > size["height"]:
+        page.set_viewport_size({"width": size["width"], "height": min(height + 20, 3000)})
+        page.wait_for_timeout(400)  # the layout follows the window
+    page.screenshot(path=path, full_page=True)
+    page.set_viewport_size(size)
 
 
 def test_every_page_offline(server, browser_page, sample_workspace, screenshot_dir):
@@ -153,7 +169,7 @@ def test_every_page_offline(server, browser_page, sample_workspace, screenshot_d
     print(f"filter change in the browser: counts after {counted:.2f} s, map redrawn after "
           f"{time.monotonic() - started:.2f} s")
     assert _marker_count(_map_frame(page)) == salons
-    page.screenshot(path=IMG / "app_map_filtered.png")
+    _page_shot(page, IMG / "app_map_filtered.png")
 
     for path, (title, heading, ready) in PAGES.items():
         page.locator("[data-testid='stSidebarNav'] a", has_text=title).first.click()
@@ -344,4 +360,4 @@ def test_every_page_in_japanese_without_overlaps(server, browser_page, screensho
             for frame in _map_windows(page):
                 _check_map(frame, where)
             if size["width"] == 1280:
-                page.screenshot(path=screenshot_dir / f"app_{path}.png", full_page=True)
+                _page_shot(page, screenshot_dir / f"app_{path}.png")

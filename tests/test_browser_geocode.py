@@ -41,10 +41,11 @@ def app(sample_workspace, tmp_path_factory, serve_app):
 
 
 def _idle(page):
-    page.wait_for_timeout(600)
-    page.wait_for_function("() => !document.querySelector('[data-stale=\"true\"]') && "
+    """Streamlit's own state on its root element: the script has finished, nothing drawn is stale."""
+    page.wait_for_timeout(100)  # a rerun the last action asked for has been requested
+    page.wait_for_function("() => document.querySelector('[data-testid=stApp]')?.dataset.testScriptState === "
+                           "'notRunning' && !document.querySelector('[data-stale=\"true\"]') && "
                            "!document.querySelector('[data-testid=\"stStatusWidget\"] button')", timeout=60_000)
-    page.wait_for_timeout(400)
 
 
 def _metric(page, label: str) -> int:

@@ -64,6 +64,16 @@ def test_import_reports_counts_and_writes_rejected_rows(ws_path, tmp_path, capsy
     assert (tmp_path / "mine" / "shigen_rejected.csv").is_file()
 
 
+def test_rejected_rows_for_people_have_japanese_headers():
+    from scgeo.commands import rejected_for_people
+
+    rejected = pd.DataFrame({"施設名": ["謎の会"], "source_row": [3], "reason": ["種別が不明"]})
+    assert list(rejected_for_people(rejected).columns) == ["施設名", "行番号", "除外の理由"]
+    with_excel_rows = rejected.assign(file_row=[4])  # the app's download: Excel's row, not the data row
+    people = rejected_for_people(with_excel_rows)
+    assert list(people.columns) == ["施設名", "除外の理由", "行番号"] and people["行番号"].tolist() == [4]
+
+
 def test_rejected_needs_go_to_internal_beside_the_workspace(ws_path, tmp_path, capsys):
     (tmp_path / "data").mkdir()
     csv = tmp_path / "data" / "needs.csv"

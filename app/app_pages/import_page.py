@@ -25,6 +25,7 @@ from app_state import (
 
 import scgeo
 from scgeo import io
+from scgeo.commands import rejected_for_people
 from scgeo.geocode import default_source, geocoder_from_source, workspace_cache
 from scgeo.io.duplicates import DUPLICATE_CHOICES, DUPLICATE_KINDS, apply_duplicate_choices, find_duplicates
 from scgeo.location import Expected
@@ -378,7 +379,7 @@ if layers is not None:
                                                             ("source_row", "file_row", "reason")]]]
                              .rename(columns={row_col: "行", "reason": "除外の理由"}),
                              hide_index=True, width="stretch", height=260)
-                st.download_button("除外した行を CSV で保存", download_data(csv_bytes(rejected)),
+                st.download_button("除外した行を CSV で保存", download_data(csv_bytes(rejected_for_people(rejected))),
                                    file_name=f"{Path(_safe_name(upload.name)).stem}_rejected.csv", mime="text/csv")
             else:
                 st.caption("除外する行はありません。")

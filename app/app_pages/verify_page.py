@@ -55,7 +55,7 @@ if layers is not None:
     cols = st.columns(len(STATE_LABELS))
     for col, (code, label) in zip(cols, STATE_LABELS.items(), strict=True):
         col.metric(label, int(counts.get(code, 0)))
-    st.caption("確認の間隔は種別・提供主体ごと(住民主体 6か月、事業所など 12か月。カテゴリ定義の confirm_months)。"
+    st.caption("確認の間隔は種別・提供主体ごと(住民主体 6か月、事業所など 12か月。種別の定義ファイルで変えられます)。"
                "間隔を過ぎると「確認時期」、さらに2か月で「期限切れ」、間隔の2倍で「長期未確認」です。")
 
     c = st.columns([2, 3, 2])

@@ -13,7 +13,7 @@ import json
 import tomllib
 from pathlib import Path
 
-__all__ = ["REJECTED_HEADERS", "level_arg", "parse_mapping", "rejected_path", "write_rejected"]
+__all__ = ["REJECTED_HEADERS", "level_arg", "parse_mapping", "rejected_for_people", "rejected_path", "write_rejected"]
 
 #: The rejected-rows CSV for people: Excel's row number and the reason under Japanese headers.
 REJECTED_HEADERS = {"file_row": "行番号", "reason": "除外の理由"}
@@ -78,6 +78,15 @@ def write_rejected(rejected, workspace: Path, source: Path, *, layer: str, folde
     out = rejected_path(workspace, source, layer=layer, folder=folder)
     if name is not None:
         out = out.with_name(name)
+    return write_csv(rejected_for_people(rejected), out)
+
+
+def rejected_for_people(rejected):
+    """An importer's rejected rows as people read them (the CLI's file and the app's download).
+
+    The file's row number (Excel's, counting the header row, where known) and the reason under
+    Japanese headers (:data:`REJECTED_HEADERS`); the file's own columns as they were.
+    """
     rows = rejected.drop(columns="source_row") if "file_row" in rejected else \
         rejected.rename(columns={"source_row": "file_row"})
-    return write_csv(rows.rename(columns=REJECTED_HEADERS), out)
+    return rows.rename(columns=REJECTED_HEADERS)

@@ -170,8 +170,8 @@ def _add_areas(m, areas: gpd.GeoDataFrame, legend: list[str]) -> None:
         label = AREA_LEVEL_LABELS[level]
         name = f"{label}(境界・名称)"
         group = folium.FeatureGroup(name=name, show=show)
-        folium.GeoJson(  # GeoJsonTooltip writes its values as HTML: they are escaped here
-            layer[["area_id", "name", "geometry"]].assign(name=layer["name"].map(_escape, na_action="ignore")),
+        folium.GeoJson(  # GeoJsonTooltip writes its values as HTML: they are escaped here; ~1 m precision
+            round_geojson(layer.assign(name=layer["name"].map(_escape, na_action="ignore")), ["area_id", "name"]),
             style_function=lambda _f, s=_AREA_STYLE[level]: s,
             tooltip=folium.GeoJsonTooltip(["name"], aliases=[label]), smooth_factor=0.5,
         ).add_to(group)

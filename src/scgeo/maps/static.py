@@ -257,8 +257,34 @@ def _line_legend(ax, view: AreaView, font, extra: list) -> None:
         (len(view.town_blocks) > 0, Line2D([], [], color="#9aa3ad", lw=0.6, label="町丁目")),
     ) if shown]
     handles += extra
-    ax.legend(handles=handles, loc="lower right", prop=font, fontsize=7, ncols=3, framealpha=0.9,
-              edgecolor="#bbb").set_zorder(10)
+    legend = ax.legend(handles=handles, loc="lower right", prop=font, fontsize=7, ncols=3, framealpha=0.9,
+                       edgecolor="#bbb")
+    legend.set_zorder(10)
+    legend.set_loc(_legend_spot(ax, legend))
+
+
+# where the legend of lines may sit: not over the scale bar (lower left) or the north arrow (upper right)
+_LEGEND_SPOTS = ("lower right", "upper left", "lower center", "upper center")
+
+
+def _legend_spot(ax, legend) -> str:
+    """The spot of :data:`_LEGEND_SPOTS` whose legend box covers the fewest resource markers (the
+    first such spot on a tie), so that no numbered marker hides under the legend where one can be
+    avoided.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    renderer = FigureCanvasAgg(ax.figure).get_renderer()
+    points = [c.get_offset_transform().transform(c.get_offsets()) for c in ax.collections
+              if len(c.get_offsets()) and c.get_zorder() >= 7]  # the numbered markers (display units)
+    xy = np.concatenate(points) if points else np.empty((0, 2))
+    covered = {}
+    for spot in _LEGEND_SPOTS:
+        legend.set_loc(spot)
+        box = legend.get_window_extent(renderer)
+        covered[spot] = int(((xy[:, 0] >= box.x0 - 6) & (xy[:, 0] <= box.x1 + 6)
+                             & (xy[:, 1] >= box.y0 - 6) & (xy[:, 1] <= box.y1 + 6)).sum())
+    return min(_LEGEND_SPOTS, key=lambda spot: covered[spot])
 
 
 def _map_page(view: AreaView, taxonomy: Taxonomy, font, paper: str, today: dt.date,
