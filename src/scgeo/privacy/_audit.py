@@ -5,7 +5,10 @@ needs are unknown non-negative integers, one per *variable*: an atom of space (t
 municipality lying in one unit of every unit system involved) × a category × a status × a slice
 of time (between the boundaries of the releases' periods) of the 受付日 × one of the date of the
 current status (when a release counts by it: 「この月につないだ」). Every cell of every table is the sum
-of some variables; a shown cell fixes its sum, a hidden cell is only known to be ``>= 0``.
+of some variables; a shown cell fixes its sum, a hidden cell is only known to be ``>= 0``. Space and
+time are not multiplied out: releases over all periods see counts per piece of space, releases of a
+period see counts per period of coarser blocks, tied by one equation per block
+(:func:`_space_and_periods`, exact).
 
 A hidden cell is **pinned** when its minimum equals its maximum over all integer solutions, and
 **shown small** when its minimum is ``>= 1`` and its maximum ``<= threshold - 1``. The audit
