@@ -22,8 +22,10 @@ proves every hidden cell is neither, or names those that are:
   and cells with the same variables are merged (a cell shown anywhere is shown).
 - Bounds come from HiGHS (:func:`scipy.optimize.milp`). The true counts are one solution; a few
   solves minimising and maximising the sum of the undecided cells give more; a cell is proven
-  safe as soon as two solutions differ on it and one of them is 0 or ``>= threshold``. Only the
-  cells left undecided get their own exact minimum and maximum.
+  safe as soon as two solutions differ on it and one of them is 0 or ``>= threshold``. A cell
+  left undecided gets a solve of its own that looks for such a solution (one at 0, or one at the
+  threshold) rather than its exact minimum and maximum; the linear bounds prove the rest. Only a
+  failing cell, and every cell in ``exact`` mode, gets its exact bounds.
 """
 
 from __future__ import annotations
@@ -55,7 +57,7 @@ MAX_SAMPLES = 100_000
 EDGE_DEGREES = 5e-6  # about 0.5 m: sample points this close to a unit's boundary are dropped
 SOLVE_SECONDS = 20.0
 BATCH_ROUNDS = 12
-PERTURB_TRIES = 3
+NEAR_ROWS = (10, 30, 100)  # neighbourhoods of a fractional vertex: through cells of at most this many variables
 
 
 class PrivacyError(ScgeoError):
@@ -317,9 +319,10 @@ class AuditModel:
         h = a[hidden]
 
         eq = (a[shown], values[shown]) if shown.any() else (None, None)
-        ub = ((sp.vstack([a[bounded], -a[bounded]]).tocsr(),
-               np.r_[np.where(np.isfinite(known_hi[bounded]), known_hi[bounded], caps.sum()),
-                     -known_lo[bounded]]) if len(bounded) else (None, None))
+        # each bound a row of its own: an upper one where it is finite, a lower one where it is above 0
+        upper, lower = bounded[np.isfinite(known_hi[bounded])], bounded[known_lo[bounded] > 0]
+        ub = ((sp.vstack([a[upper], -a[lower]]).tocsr(), np.r_[known_hi[upper], -known_lo[lower]])
+              if len(bounded) else (None, None))
 
         program = _Program(n, eq, ub, caps)
 
@@ -332,6 +335,16 @@ class AuditModel:
             np.minimum(lo, cells, out=lo)
             np.maximum(hi, cells, out=hi)
             return cells
+
+        def reach(c: np.ndarray, target: float) -> float:
+            """A witness with ``c @ x <= target`` if there is one; else a proven lower bound of ``c @ x``."""
+            self.n_solves += 1
+            x, bound = program.reach(c, target)
+            if x is not None:
+                cells = a @ x
+                np.minimum(lo, cells, out=lo)
+                np.maximum(hi, cells, out=hi)
+            return bound
 
         def spread(cells: np.ndarray) -> None:
             """One solution taking as many ``cells`` as possible up to their target.
@@ -359,6 +372,10 @@ class AuditModel:
             a_eq = None if eq[0] is None else sp.hstack([eq[0], sp.csr_matrix((eq[0].shape[0], k))]).tocsr()
             res = linprog(c, A_ub=a_ub.tocsr(), b_ub=b_ub, A_eq=a_eq, b_eq=eq[1], bounds=np.c_[np.zeros(n + k), upper],
                           method="highs-ds")
+            if res.status == 0 and not _integral(res.x[:n]):  # an integer point beside the vertex
+                near = program.near(res.x[:n], np.zeros(n), 0.0)
+                if near is not None:
+                    res.x[:n] = near
             if res.status != 0 or not _integral(res.x[:n]):
                 res = milp(c, integrality=np.r_[np.ones(n), np.zeros(k)], bounds=Bounds(0, upper),
                            constraints=parts, options={"time_limit": SOLVE_SECONDS / 4})
@@ -395,12 +412,24 @@ class AuditModel:
             if not exact and safe_one(cell):
                 continue
             c = a[cell].toarray().ravel().astype(float)
-            if exact or lo[cell] > 0:
+            if not exact:
+                # decide, not measure: a witness at 0, or one at the threshold (and above what is
+                # seen), is all that makes the cell safe; the linear bounds prove the rest
+                if lo[cell] > 0:
+                    exact_lo[cell] = reach(c, 0.0) >= lo[cell]
+                if not safe_one(cell):
+                    target = 1 if lo[cell] == 0 else max(int(threshold[cell]), int(lo[cell]) + 1)
+                    exact_hi[cell] = -reach(-c, -float(target)) <= hi[cell]
+                exact_lo[cell] |= lo[cell] == 0
+                if safe_one(cell) or (exact_lo[cell] and exact_hi[cell]):
+                    continue
+            # the exact bounds: every one in ``exact`` mode, else those of a failing cell not yet known
+            if (exact or lo[cell] > 0) and not exact_lo[cell]:
                 out = solve(c)
                 if out is not None:
                     exact_lo[cell] = True
                     lo[cell] = out[cell]
-            if exact or not safe_one(cell):
+            if (exact or not safe_one(cell)) and not exact_hi[cell]:
                 out = solve(-c)
                 if out is not None:
                     exact_hi[cell] = True
@@ -423,9 +452,9 @@ class _Program:
     HiGHS (the build scipy ships, through its model API) keeps the model between objectives:
     each linear program starts from the last optimal basis (primal simplex: a few steps instead
     of a solve from scratch). When the optimal vertex is integral it is also the integer
-    optimum; when it is not, a few slightly nudged objectives look for an integral vertex of the
-    same optimal face (checked to reach the same optimum); only then do the same constraints
-    with every variable integer go to HiGHS's branch and bound.
+    optimum; when it is not, a small integer program over the vertex's fractional variables and
+    their neighbours (:meth:`near`) looks for an integer point as good; only then do the same
+    constraints with every variable integer go to HiGHS's branch and bound.
     """
 
     def __init__(self, n: int, eq: tuple, ub: tuple, cap: np.ndarray) -> None:
@@ -446,7 +475,8 @@ class _Program:
         self.columns = np.arange(n, dtype=np.int32)
         self.lp = self._highs(integer=False)
         self.mip = None
-        self.rng = np.random.default_rng(5)
+        self.by_row = self.matrix.tocsr()  # for :meth:`near`
+        self.row_size = np.diff(self.by_row.indptr)
 
     def _highs(self, *, integer: bool):
         model = highspy.HighsLp()
@@ -477,18 +507,81 @@ class _Program:
             return None
         return np.asarray(highs.getSolution().col_value)
 
+    def reach(self, c: np.ndarray, target: float) -> tuple[np.ndarray | None, float]:
+        """An integer solution with ``c @ x <= target`` (``c`` integral), and a bound of ``c @ x``.
+
+        Returns ``(x, bound)``: ``x`` is ``None`` when none was found; ``bound`` is a proven
+        lower bound of ``c @ x`` over every integer solution (the linear minimum rounded up, or
+        ``target + 1`` when branch and bound proves no solution reaches the target). Unlike
+        :meth:`minimise`, branch and bound stops at the first integer point under the target
+        instead of proving an optimum.
+        """
+        x = self._run(self.lp, c)
+        if x is None:
+            return None, -np.inf
+        best = float(c @ x)
+        bound = float(np.ceil(best - 1e-6))
+        if bound > target:
+            return None, bound
+        if _integral(x):
+            return np.round(x).astype(np.int64), bound
+        y = self.near(x, c, target)
+        if y is not None:
+            return y, bound
+        if self.mip is None:
+            self.mip = self._highs(integer=True)
+        mip = self.mip
+        where = np.flatnonzero(c).astype(np.int32)
+        mip.addRow(-highspy.kHighsInf, float(target), len(where), where, c[where].astype(np.float64))
+        try:
+            x = self._run(mip, np.zeros(self.n))  # any point under the target is optimal: the first ends it
+            if x is None and mip.getModelStatus() == highspy.HighsModelStatus.kInfeasible:
+                return None, float(target) + 1
+        finally:
+            mip.deleteRows(1, np.array([mip.getNumRow() - 1], dtype=np.int32))
+        return (None, bound) if x is None else (np.round(x).astype(np.int64), bound)
+
+    def near(self, x: np.ndarray, c: np.ndarray, target: float) -> np.ndarray | None:
+        """An integer point under the target that agrees with ``x`` away from its fractional part.
+
+        A fractional vertex of the linear program is integral but for a few variables. The
+        integer point is looked for among those, the cell's own and their neighbours through
+        small cells (rows of at most 10, then 30, then 100 variables), every other variable held
+        where ``x`` has it. Any point found satisfies every constraint, so it is a witness; the
+        small programs solve in milliseconds where the whole one takes seconds.
+        """
+        start = (np.abs(x - np.round(x)) > 1e-6) | (c != 0)
+        for size in NEAR_ROWS:
+            rows = np.flatnonzero((self.by_row @ start.astype(np.float64) > 0) & (self.row_size <= size))
+            free = start.copy()
+            free[self.by_row[rows].indices] = True
+            free = np.flatnonzero(free)
+            if len(free) > self.n // 2:
+                return None
+            held = np.round(x)
+            held[free] = 0.0
+            touched = np.unique(self.matrix[:, free].tocoo().row)
+            part = self.by_row[touched][:, free]
+            rest = self.by_row[touched] @ held
+            res = milp(np.zeros(len(free)), integrality=np.ones(len(free)),
+                       constraints=[LinearConstraint(part, self.row_lower[touched] - rest,
+                                                     self.row_upper[touched] - rest),
+                                    LinearConstraint(c[free][None, :], -np.inf, target)],
+                       bounds=Bounds(0, np.broadcast_to(self.cap, self.n)[free]), options={"time_limit": 2.0})
+            if res.x is not None:
+                held[free] = np.round(res.x)
+                return held.astype(np.int64)
+        return None
+
     def minimise(self, c: np.ndarray) -> np.ndarray | None:
         """An integer solution minimising ``c @ x`` (``None`` if the solver gives up)."""
         x = self._run(self.lp, c)
         if x is not None and not _integral(x):
-            # an optimal face can hold integral vertices besides the fractional one found: nudge the
-            # objective a little; an integral point that reaches the linear optimum is an integer optimum
-            best = float(c @ x)
-            if abs(best - round(best)) < 1e-9:
-                for _ in range(PERTURB_TRIES):
-                    y = self._run(self.lp, c + 1e-6 * self.rng.random(self.n))
-                    if y is not None and _integral(y) and abs(float(c @ np.round(y)) - round(best)) < 1e-9:
-                        return np.round(y).astype(np.int64)
+            # an integer point beside the vertex that reaches the linear optimum (rounded up) is an
+            # integer optimum
+            y = self.near(x, c, float(np.ceil(float(c @ x) - 1e-6)))
+            if y is not None:
+                return y
         if x is None or not _integral(x):
             if self.mip is None:
                 self.mip = self._highs(integer=True)
@@ -672,7 +765,7 @@ def build_model(releases: Sequence[Release], needs: gpd.GeoDataFrame, areas: gpd
         meta.append(pd.DataFrame({"release": len(combined), "unit_id": cells["unit_id"].astype(str),
                                   "category": cells["category"].astype(str), "shown": shown,
                                   "value": computed, "lo": np.where(shown, 0, np.nan_to_num(lo, nan=0.0)),
-                                  "hi": np.where(shown, np.inf, np.nan_to_num(hi, nan=np.inf)),
+                                  "hi": np.where(shown, np.inf, np.nan_to_num(hi, nan=np.inf, posinf=np.inf)),
                                   "threshold": int(r.threshold)}))
         combined.append(r)
     if not space_rows:
