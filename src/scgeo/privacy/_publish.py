@@ -94,8 +94,9 @@ def complete_suppression(model: AuditModel, is_new: np.ndarray, shown: np.ndarra
 
     Returns the rows shown at the end and the last attack. Each round: a cell of the new table
     worked out exactly from the *other* releases, and not small, is shown (hiding it protects
-    nothing); otherwise, for every failing cell, the shown cell of the new table most closely
-    tied to it (:func:`_paths`; an inner cell before a total, then the smallest) is hidden.
+    nothing, and shows nothing new: the other cells fail as they did); for every other failing
+    cell, the shown cell of the new table most closely tied to it (:func:`_paths`; an inner cell
+    before a total, then the smallest) is hidden.
     ``refuse(cell)`` makes the error raised when nothing in the new table is tied to a failing cell.
     """
     rows = model.rows
@@ -119,11 +120,13 @@ def complete_suppression(model: AuditModel, is_new: np.ndarray, shown: np.ndarra
         if len(known):
             known = known[model.determined(known, shown & ~is_new)]
         reveal = new_rows[np.isin(model.group[new_rows], known) & ~shown[new_rows]]
-        if len(reveal):
-            shown[reveal] = True
-            derived[reveal] = True
-            continue
+        shown[reveal] = True
+        derived[reveal] = True
+        # a revealed cell's value holds in every solution already: the others fail as they did
         failing = bad["cell"].to_numpy()
+        failing = failing[~np.isin(failing, model.group[reveal])]
+        if not len(failing):
+            continue
         elsewhere = model.cell_shown(shown & ~is_new)
         candidates = new_rows[shown[new_rows] & ~derived[new_rows] & ~elsewhere[model.group[new_rows]]]
         score = _paths(model, failing, model.cell_shown(shown), model.group[candidates])
