@@ -9,11 +9,13 @@ import streamlit as st
 from app_state import (
     NO_WORKSPACE_HELP,
     allowed,
+    blank_missing,
     download_data,
     editor_name,
     open_workspace,
     plain,
     require,
+    sandboxed,
     taxonomy,
     workspace,
     written,
@@ -43,7 +45,7 @@ def network(path: str, stamp: int) -> WalkNetwork:
     return WalkNetwork.from_workspace(scgeo.Workspace.open(path))
 
 
-@st.cache_resource(max_entries=8, show_spinner="候補地を選んでいます(厳密解: HiGHS)…")
+@st.cache_resource(max_entries=8, show_spinner="候補地を選んでいます(厳密解)…")
 def run(path: str, stamp: int, category: str, k_new: int, minutes: float, demand: str, candidates: str,
         model: str, speed: float, include_planned: bool):
     """The siting result (cached per file state and inputs). Read-only: do not mutate."""
@@ -116,7 +118,7 @@ if layers is not None:
     m[2].metric("候補地を足すと", f"{s['covered_after']:,.0f} 人",
                 f"+{s['covered_after'] - s['covered_before']:,.0f} 人")
     m[3].metric("候補地の数", f"{len(result.sites)} か所", f"候補 {s['n_candidates']} 中", delta_color="off")
-    how = "最適解(HiGHS で証明)" if s["optimal"] else "時間内の最良解(最適とは証明されていません)"
+    how = "最適解(計算で証明済み)" if s["optimal"] else "時間内の最良解(最適とは証明されていません)"
     st.caption(f"{MODELS[s['model']]}・徒歩 {minutes} 分・歩行速度 {speed} m/分・既存 {s['n_existing']} か所。{how}。"
                f"1か所ずつ良いものを足す方法(貪欲法)との差 {s['greedy_gap_pct']:.2f}%。計算 {s['seconds']:.1f} 秒。")
 
@@ -125,14 +127,15 @@ if layers is not None:
     key = (category, k_new, minutes, demand_label, candidates, model, speed, include_planned)
     html = map_html(info["path"], layers["stamp"], key, f"{info['muni_name']} {category_label} の候補地(案)",
                     layers["areas"], shown, result.sites, gain)
-    st.iframe(html, height=620)
+    st.iframe(sandboxed(html), height=620)
     st.caption("番号付きのひし形が候補地(案)(番号は順位)、紫の範囲は候補地で新たに徒歩圏に入る道路沿い、"
                "点線の四角は計画中(案)の資源。右上のレイヤで切り替えられます。")
     left, right = st.columns(2)
     with left:
         st.subheader("候補地(増える人の多い順)")
         table = pd.DataFrame(result.sites.drop(columns="geometry"))
-        st.dataframe(table[[c for c in SITE_COLUMNS if c in table]].rename(columns=SITE_COLUMNS), hide_index=True,
+        st.dataframe(blank_missing(table[[c for c in SITE_COLUMNS if c in table]].rename(columns=SITE_COLUMNS)),
+                     hide_index=True,
                      width="stretch", key="site_table",
                      column_config={v: st.column_config.NumberColumn(format="%.0f")
                                     for k, v in SITE_COLUMNS.items() if k.startswith("gain")})
@@ -170,7 +173,7 @@ if layers is not None:
                      key="site_scenarios", column_config=people)
         ids = st.multiselect("比べるシナリオ", list(saved["scenario_id"]), default=list(saved["scenario_id"][:2]),
                              format_func=lambda i: f"{i} {saved.set_index('scenario_id').loc[i, 'name']}",
-                             key="site_compare")
+                             key="site_compare", placeholder="シナリオを選ぶ")
         if ids:
             compared = compare_scenarios(ws, ids)
             st.dataframe(compared, hide_index=True, width="stretch", key="site_compared")
