@@ -116,11 +116,21 @@ IDLE = ("() => document.querySelector('[data-testid=stApp]')?.dataset.testScript
         "!document.querySelector('[data-testid=\"stStatusWidget\"] button')")
 
 
+# The page drawn twice in a row, half a second apart, the same: a widget's code is fetched when it is
+# first drawn, and its place stays empty until then (after the script has finished)
+SETTLED = """() => {
+    const now = document.querySelectorAll('[data-testid]').length + ':' + document.body.innerText.length;
+    const before = window.scgeoSettled;
+    window.scgeoSettled = now;
+    return before === now;
+}"""
+
+
 def _wait_idle(page):
     page.wait_for_timeout(100)  # a rerun the last action asked for has been requested
     page.wait_for_function(IDLE, timeout=60_000)
-    # a widget's code is fetched when it is first drawn (until then its place stays empty)
-    page.wait_for_load_state("networkidle", timeout=60_000)
+    page.evaluate("() => { delete window.scgeoSettled; }")
+    page.wait_for_function(SETTLED, polling=500, timeout=60_000)
 
 
 def _page_shot(page, path) -> None:
