@@ -30,9 +30,9 @@ from scgeo.report import site_report
 from scgeo.report.scenarios import compare_scenarios, plan_from_scenario, save_scenario, scenarios
 
 DEMANDS = {"65歳以上": "65plus", "75歳以上": "75plus", "65歳以上の一人暮らし": "65plus_alone", "総人口": "total"}
-SITE_COLUMNS = {"rank": "順位", "name": "名称", "candidate_id": "候補地ID", "gain_demand": "新たに徒歩圏に入る人",
-                "gain_65plus": "うち65歳以上", "gain_75plus": "うち75歳以上", "address": "住所", "lat": "緯度",
-                "lon": "経度"}
+SITE_COLUMNS = {"rank": "順位", "name": "名称", "gain_demand": "新たに徒歩圏に入る人", "gain_65plus": "うち65歳以上",
+                "gain_75plus": "うち75歳以上", "address": "住所", "candidate_id": "候補地ID", "lat": "緯度",
+                "lon": "経度"}  # the people first: the ID and coordinates are for the files
 AREA_COLUMNS = {"area_name": "区域", "demand": "対象の人", "covered_before": "いま徒歩圏",
                 "covered_after": "候補地を足すと", "gain": "増える人"}
 SCENARIO_COLUMNS = {"scenario_id": "ID", "name": "シナリオ名", "category_label": "種別", "model": "モデル",
@@ -130,22 +130,20 @@ if layers is not None:
     st.iframe(sandboxed(html), height=620)
     st.caption("番号付きのひし形が候補地(案)(番号は順位)、紫の範囲は候補地で新たに徒歩圏に入る道路沿い、"
                "点線の四角は計画中(案)の資源。右上のレイヤで切り替えられます。")
-    left, right = st.columns(2)
-    with left:
-        st.subheader("候補地(増える人の多い順)")
-        table = pd.DataFrame(result.sites.drop(columns="geometry"))
-        st.dataframe(blank_missing(table[[c for c in SITE_COLUMNS if c in table]].rename(columns=SITE_COLUMNS)),
-                     hide_index=True,
-                     width="stretch", key="site_table",
-                     column_config={v: st.column_config.NumberColumn(format="%.0f")
-                                    for k, v in SITE_COLUMNS.items() if k.startswith("gain")})
-    with right:
-        level = st.radio("区域ごとの前後", ["日常生活圏域", "中学校区"], horizontal=True, key="site_level")
-        by_area = result.by_area[result.by_area["level"] == {"日常生活圏域": "living_area",
-                                                              "中学校区": "jhs_district"}[level]]
-        counts = {v: st.column_config.NumberColumn(format="%.0f") for v in list(AREA_COLUMNS.values())[1:]}
-        st.dataframe(by_area[list(AREA_COLUMNS)].rename(columns=AREA_COLUMNS), hide_index=True, width="stretch",
-                     column_config=counts)
+    # one table under the other: side by side, the counts were cut off at 1280 px
+    st.subheader("候補地(増える人の多い順)")
+    table = pd.DataFrame(result.sites.drop(columns="geometry"))
+    st.dataframe(blank_missing(table[[c for c in SITE_COLUMNS if c in table]].rename(columns=SITE_COLUMNS)),
+                 hide_index=True, width="stretch", key="site_table",
+                 column_config={v: st.column_config.NumberColumn(format="%.0f")
+                                for k, v in SITE_COLUMNS.items() if k.startswith("gain")})
+    st.subheader("区域ごとの前後")
+    levels = {"日常生活圏域": "living_area", "中学校区": "jhs_district"}
+    level = st.radio("区域", list(levels), horizontal=True, key="site_level", label_visibility="collapsed")
+    by_area = result.by_area[result.by_area["level"] == levels[level]]
+    counts = {v: st.column_config.NumberColumn(format="%.0f") for v in list(AREA_COLUMNS.values())[1:]}
+    st.dataframe(by_area[list(AREA_COLUMNS)].rename(columns=AREA_COLUMNS), hide_index=True, width="stretch",
+                 column_config=counts)
 
     if allowed("edit"):  # saving and planning: 編集 and up
         st.subheader("シナリオとして保存")
