@@ -98,8 +98,9 @@ if layers is not None:
     st.subheader("月末スナップショット")
     stored = snapshots(ws)
     last_month = f"{dt.date.today().replace(day=1) - dt.timedelta(days=1):%Y-%m}"
+    taken = pd.to_datetime(stored["taken_at"], utc=True).dt.tz_convert("Asia/Tokyo").dt.strftime("%Y-%m-%d %H:%M")
     shown = pd.DataFrame({"ID": stored["snapshot_id"], "月": stored["month"], "基準日": stored["as_of"].dt.date,
-                          "作成": stored["taken_at"], "scgeo": stored["scgeo_version"], "注意": stored["note"]})
+                          "作成(日本時間)": taken, "scgeo の版": stored["scgeo_version"], "注意": stored["note"]})
     st.dataframe(blank_missing(shown), hide_index=True, width="stretch")
     if st.button(f"{last_month} の月末スナップショットを記録する"):
         try:
