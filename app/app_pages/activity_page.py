@@ -93,7 +93,7 @@ if layers is not None:
     by_function = summary.groupby("function_label", sort=False)[["count", "hours"]].sum()
     cols = st.columns(len(by_function))
     for col, (label, row) in zip(cols, by_function.iterrows(), strict=True):
-        col.metric(label, f"{int(row['count'])} 件", f"{row['hours']:g} 時間", delta_color="off")
+        col.metric(label, f"{int(row['count'])} 件", f"{row['hours']:g} 時間", delta_color="off", delta_arrow="off")
     if len(rows):
         st.dataframe(pd.DataFrame({
             "ID": rows["activity_id"], "日付": rows["date"].dt.date, "種類": rows["type"].map(

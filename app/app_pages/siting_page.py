@@ -114,10 +114,11 @@ if layers is not None:
     m = st.columns(4)
     m[0].metric(f"{s['demand_label']}(合計)", f"{s['demand_total']:,.0f} 人")
     m[1].metric("いま徒歩圏", f"{s['covered_before']:,.0f} 人", f"{100 * s['covered_before'] / total:.1f}%",
-                delta_color="off")
+                delta_color="off", delta_arrow="off")
     m[2].metric("候補地を足すと", f"{s['covered_after']:,.0f} 人",
                 f"+{s['covered_after'] - s['covered_before']:,.0f} 人")
-    m[3].metric("候補地の数", f"{len(result.sites)} か所", f"候補 {s['n_candidates']} 中", delta_color="off")
+    m[3].metric("候補地の数", f"{len(result.sites)} か所", f"候補 {s['n_candidates']} 中", delta_color="off",
+                delta_arrow="off")
     how = "最適解(計算で証明済み)" if s["optimal"] else "時間内の最良解(最適とは証明されていません)"
     st.caption(f"{MODELS[s['model']]}・徒歩 {minutes} 分・歩行速度 {speed} m/分・既存 {s['n_existing']} か所。{how}。"
                f"1か所ずつ良いものを足す方法(貪欲法)との差 {s['greedy_gap_pct']:.2f}%。計算 {s['seconds']:.1f} 秒。")
