@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
+import pandas as pd
 import streamlit as st
 import streamlit.components.v1 as components
 
@@ -453,7 +454,7 @@ def plain(value: object) -> str:
     return _AUTOLINK.sub(lambda m: (m.group(1) or m.group(2)) + "\u2060", text)
 
 
-def sandboxed(page_html: str) -> str:
+def sandboxed(page_html: str, *, title: str = "地図") -> str:
     """A page holding ``page_html`` in a frame sandboxed to scripts only (for ``st.iframe``).
 
     ``st.iframe`` runs HTML with the Streamlit page's origin; the inner frame has none
@@ -461,11 +462,30 @@ def sandboxed(page_html: str) -> str:
     """
     return ('<!DOCTYPE html><html><head><meta charset="utf-8"><style>html,body{margin:0;height:100%}'
             'iframe{border:0;width:100%;height:100%;display:block}</style></head><body>'
-            f'<iframe sandbox="allow-scripts" title="地図" srcdoc="{html_lib.escape(page_html, quote=True)}">'
+            f'<iframe sandbox="allow-scripts" title="{html_lib.escape(title)}"'
+            f' srcdoc="{html_lib.escape(page_html, quote=True)}">'
             "</iframe></body></html>")
 
 
 # ------------------------------------------------------------------ labels
+
+
+def blank_missing(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` for ``st.dataframe`` with empty cells where a value is missing.
+
+    The data grid draws a missing value (None, NaN, NaT) as a grey 「None」. A column with one
+    becomes text: numbers written shortly (``12``, ``0.5``), dates as ``2025-04-01``.
+    """
+    out = frame.copy()
+    for name in out.columns[out.isna().any()]:
+        column = out[name]
+        if pd.api.types.is_datetime64_any_dtype(column):
+            out[name] = column.dt.strftime("%Y-%m-%d").fillna("")
+        elif pd.api.types.is_numeric_dtype(column):
+            out[name] = column.map(lambda v: "" if pd.isna(v) else f"{v:g}")
+        else:
+            out[name] = column.map(lambda v: "" if v is None or v is pd.NA or v != v else str(v))
+    return out
 
 
 def area_choices(areas, levels=("living_area", "jhs_district")) -> dict[str, str]:

@@ -124,8 +124,10 @@ def test_matching_marks_needs_matched_and_resolved_with_history(sample_copy):
     assert not at.exception
     editor = at.data_editor[0]
     table = editor.value
-    assert list(table.columns) == ["選択", "ニーズID", "種別", "候補1", "候補2", "候補3", "割り当て",
-                                   "理由(候補・割り当てがないとき)"]  # one column per candidate: none cut off
+    assert list(table.columns) == ["選択", "ニーズID", "種別", "割り当て", "候補1", "候補2", "候補3"]
+    none = table[table["候補1"].str.startswith("候補なし")]
+    assert len(none) and none["候補1"].str.fullmatch(r"候補なし(.+)").all()  # says why
+    assert (none["割り当て"] == "割り当てなし").all()
     assert len(table) == before["open"]
     _, texts = _shown(at)
     assert not any(COORDINATE.search(t) for t in texts)  # needs by pseudonymous ID only

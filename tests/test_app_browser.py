@@ -116,9 +116,21 @@ IDLE = ("() => document.querySelector('[data-testid=stApp]')?.dataset.testScript
         "!document.querySelector('[data-testid=\"stStatusWidget\"] button')")
 
 
+# The page drawn twice in a row, half a second apart, the same: a widget's code is fetched when it is
+# first drawn, and its place stays empty until then (after the script has finished)
+SETTLED = """() => {
+    const now = document.querySelectorAll('[data-testid]').length + ':' + document.body.innerText.length;
+    const before = window.scgeoSettled;
+    window.scgeoSettled = now;
+    return before === now;
+}"""
+
+
 def _wait_idle(page):
     page.wait_for_timeout(100)  # a rerun the last action asked for has been requested
     page.wait_for_function(IDLE, timeout=60_000)
+    page.evaluate("() => { delete window.scgeoSettled; }")
+    page.wait_for_function(SETTLED, polling=500, timeout=60_000)
 
 
 def _page_shot(page, path) -> None:
@@ -222,27 +234,35 @@ def test_clicking_a_resource_on_the_map_shows_its_details(server, browser_page, 
 
 # ------------------------------------------------------------------ every page: words and map furniture
 
-# url path: (heading, an element that shows the page has drawn)
+# url path: (heading, an element that shows the page has drawn, a button to press first, whether it has maps);
+# every page of app/streamlit_app.py
 EVERY_PAGE = {
-    "map": ("地域資源マップ", "[data-testid='stCustomComponentV1']"),
-    "resources": ("社会資源の一覧と更新", "[data-testid='stDataFrameResizable']"),
-    "gaps": ("ギャップ分析(空白地帯)", "[data-testid='stIFrame']"),
-    "matching": ("ニーズと資源のマッチング", "[data-testid='stForm']"),
-    "needs": ("ニーズの集計", "[data-testid='stIFrame']"),
-    "import": ("データ取込", "[data-testid='stFileUploaderDropzone']"),
-    "export": ("出力(協議体・関係機関向け)", "[data-testid='stDownloadButton'] >> nth=0"),
+    "map": ("地域資源マップ", "[data-testid='stCustomComponentV1']", None, True),
+    "resources": ("社会資源の一覧と更新", "[data-testid='stDataFrameResizable']", None, False),
+    "verify": ("社会資源の確認", "[data-testid='stDataFrameResizable']", None, False),
+    "gaps": ("ギャップ分析(空白地帯)", "[data-testid='stIFrame']", None, True),
+    "matching": ("ニーズと資源のマッチング", "[data-testid='stDataFrameResizable']", "マッチングを実行", False),
+    "needs": ("ニーズの集計", "[data-testid='stIFrame']", None, True),
+    "network": ("関係者ネットワーク", "[data-testid='stIFrame']", None, False),
+    "siting": ("資源開発(候補地の検討)", "[data-testid='stIFrame']", None, True),
+    "activities": ("活動記録", "[data-testid='stForm']", None, False),
+    "plan": ("計画・報告", "[data-testid='stDataFrameResizable']", None, False),
+    "import": ("データ取込", "[data-testid='stFileUploaderDropzone']", None, False),
+    "export": ("出力(協議体・関係機関向け)", "[data-testid='stDownloadButton'] >> nth=0", None, False),
+    "users": ("利用者と役割", "[data-testid='stForm']", None, False),
 }
 # Latin words a Japanese user reads as names, not as English left behind
 ALLOWED_WORDS = {"scgeo", "CSV", "Excel", "HTML", "PDF", "JSON", "GeoPackage", "GeoJSON", "Shapefile", "OpenStreetMap",
                  "Leaflet", "UTF", "Shift_JIS", "MB", "KB", "km", "ha", "ID", "SC", "QGIS", "EPSG", "xlsx", "BOM",
-                 "NPO",
+                 "NPO", "QR",
+                 "suzuki",  # the example login name (例: suzuki.h)
                  "yyyy", "mm", "dd"}  # the empty date field's own mask (yyyy/mm/dd), read as 年/月/日
 WORD = re.compile(r"(?<![A-Za-z])[A-Za-z]{2,}(?:[_:][A-Za-z]+)*")
-PATHLIKE = re.compile(r"\S*[/\\]\S*|\S+\.(?:gpkg|csv|xlsx|html|pdf|json|geojson)\b"
-                      r"|\b[A-Z]{1,3}-[0-9a-f]{4,}\b")  # and pseudonymous ids such as N-0acadb
+PATHLIKE = re.compile(r"\S*[/\\]\S*|\S*\.(?:gpkg|csv|xlsx|html|pdf|json|geojson|txt)\b"
+                      r"|\b[A-Za-z]{1,6}\d*(?:-[0-9a-f]*\d[0-9a-f]*)+\b")  # and ids: N-0acadb, grid200-011-009
 
 # The text a user reads: visible text, without code samples, inputs and icon ligatures; with the
-# cells the data grids draw on canvas (their accessible copy).
+# hints of empty fields and the cells the data grids draw on canvas (their accessible copy).
 VISIBLE_TEXT = """() => {
     const root = document.body;
     // visually hidden text (a screen reader's "skip to content" link, 1 px boxes) is not on screen
@@ -259,10 +279,28 @@ VISIBLE_TEXT = """() => {
     host.style.cssText = 'position:absolute;left:-99999px;top:0;width:1200px';
     host.appendChild(copy); document.body.appendChild(host);
     const text = host.innerText; host.remove();
+    // the grey hint an empty field shows (「Choose options」 unless the page gives its own)
+    const hints = [...root.querySelectorAll('input[placeholder], textarea[placeholder]')]
+        .filter(e => !e.value && e.offsetParent && !e.closest('[data-scgeo-hidden]')).map(e => e.placeholder);
     const cells = [...root.querySelectorAll('[role=gridcell], [role=columnheader]')].map(c => c.textContent)
         .filter(t => t !== 'true' && t !== 'false');  // checkbox cells, drawn as boxes
-    return text + '\\n' + cells.join('\\n');
+    return [text, ...hints, ...cells].join('\\n');
 }"""
+
+# The grids' empty cells: Streamlit draws a missing value (None, NaN, NaT) as a grey 「None」 on the canvas,
+# and leaves the accessible copy empty. The grid's own cell function says which cells those are; it is
+# reached through React's fiber of the canvas (a Streamlit internal: null when it cannot be found).
+GRID_MISSING = """() => [...document.querySelectorAll('[data-testid=data-grid-canvas]')].map(canvas => {
+    const key = Object.keys(canvas).find(k => k.startsWith('__reactFiber'));
+    let fiber = key && canvas[key];
+    while (fiber && !(fiber.memoizedProps && fiber.memoizedProps.getCellContent)) fiber = fiber.return;
+    if (!fiber) return null;
+    const {getCellContent, columns, rows} = fiber.memoizedProps, missing = [];
+    for (let r = 0; r < rows; r++)
+        for (let c = 0; c < columns.length; c++)
+            if (getCellContent([c, r]).isMissingValue) missing.push(`${columns[c].title || '(index)'} row ${r + 1}`);
+    return missing;
+})"""
 
 # Map furniture boxes inside a map's window: nothing may overlap another box
 FURNITURE = """() => {
@@ -322,8 +360,7 @@ def _check_map(frame, where: str) -> None:
     assert frame.evaluate(FURNITURE) == [], where
     state = frame.evaluate(LEGEND_STATE)
     assert state["wrong"] == [], f"{where}: legend rows of switched-off layers"
-    assert state["title"].endswith("マップ") or "地図" in state["title"] or "ニーズ" in state["title"] \
-        or "空白地帯" in state["title"], where
+    assert any(w in state["title"] for w in ("マップ", "地図", "ニーズ", "空白地帯", "候補地")), where
     assert all(t.strip() == "" for t in state["inactive"]), where  # no 「字」 on the 休止中・廃止 sample
     # the layer list opened: the legend steps aside, nothing overlaps
     frame.evaluate("() => scgeo.layersControl.expand()")
@@ -334,30 +371,40 @@ def _check_map(frame, where: str) -> None:
     assert _english(text) == [], f"{where}: English in the map"
 
 
-def test_every_page_in_japanese_without_overlaps(server, browser_page, screenshot_dir):
-    """Each page opened directly by its address: no English, no 「None」, no overlapping map furniture."""
+def _none_shown(text: str) -> list[str]:
+    """Where the page shows Python's 「None」 (an empty value printed as is): the text around each."""
+    return [text[max(0, m.start() - 40):m.end() + 40] for m in re.finditer(r"(?<![A-Za-z])None(?![A-Za-z])", text)]
+
+
+@pytest.mark.parametrize("path", list(EVERY_PAGE))
+def test_every_page_in_japanese_without_overlaps(path, server, browser_page, screenshot_dir):
+    """The page opened directly by its address: no English, no 「None」, no overlapping map furniture."""
     page = browser_page
-    for size in ({"width": 1280, "height": 800}, {"width": 1920, "height": 1080}):
-        page.set_viewport_size(size)
-        for path, (heading, ready) in EVERY_PAGE.items():
-            if size["width"] == 1920 and path not in ("map", "gaps", "needs"):
-                continue  # pages without maps lay out the same way
-            page.goto(f"{server['url']}/{path}")
-            page.wait_for_selector(f"h1:has-text('{heading}')", timeout=60_000)
-            if path == "matching":
-                page.get_by_role("button", name="マッチングを実行").click()
-                ready = "[data-testid='stDataFrameResizable']"
-            # the first element matching may sit in a closed tab: wait for one that shows
-            page.wait_for_selector(f"{ready} >> visible=true", timeout=60_000)
-            _wait_idle(page)
-            where = f"/{path} at {size['width']}×{size['height']}"
-            assert not page.locator("[role=dialog]").count(), f"{where}: a dialog (page not found?)"
-            assert not page.locator("[data-testid='stException']").count(), where
-            text = page.evaluate(VISIBLE_TEXT)
+    heading, ready, action, has_maps = EVERY_PAGE[path]
+    sizes = [(1280, 800), (1920, 1080)] if has_maps else [(1280, 800)]  # pages without maps lay out the same way
+    for width, height in sizes:
+        page.set_viewport_size({"width": width, "height": height})
+        page.goto(f"{server['url']}/{path}")
+        page.wait_for_selector(f"h1:has-text('{heading}')", timeout=60_000)
+        if action:
+            page.get_by_role("button", name=action).click()
+        # the first element matching may sit in a closed tab: wait for one that shows
+        page.wait_for_selector(f"{ready} >> visible=true", timeout=60_000)
+        _wait_idle(page)
+        where = f"/{path} at {width}×{height}"
+        assert not page.locator("[role=dialog]").count(), f"{where}: a dialog (page not found?)"
+        assert not page.locator("[data-testid='stException']").count(), where
+        if has_maps:
+            for frame in _map_windows(page):
+                _check_map(frame, where)
+        for frame in page.frames:  # the page and every frame in it (maps, the network's picture)
+            text = frame.evaluate(VISIBLE_TEXT)
+            assert _none_shown(text) == [], f"{where}: 「None」 shown"
+            grids = frame.evaluate(GRID_MISSING)
+            assert None not in grids, f"{where}: a data grid's cells could not be read"
+            assert [cell for grid in grids for cell in grid][:5] == [], f"{where}: 「None」 shown in a grid"
             left = _english(text)
             context = [text[max(0, text.find(w) - 40):text.find(w) + 40] for w in left[:3]]
             assert left == [], f"{where}: English left in the page: {context}"
-            for frame in _map_windows(page):
-                _check_map(frame, where)
-            if size["width"] == 1280:
-                _page_shot(page, screenshot_dir / f"app_{path}.png")
+        if width == 1280:
+            _page_shot(page, screenshot_dir / f"app_{path}.png")

@@ -50,7 +50,7 @@ if layers is not None:
         area_labels = [NO_AREA, *areas]
         last_area = next((k for k, v in areas.items() if v == defaults.get("area_id")), NO_AREA)
         area = right.selectbox("区域", area_labels, index=area_labels.index(last_area))
-        counterparts = st.multiselect("相手の団体", list(org_labels))
+        counterparts = st.multiselect("相手の団体", list(org_labels), placeholder="団体を選ぶ(いくつでも)")
         outcome = st.text_area("成果(住民の名前は書かないでください)", max_chars=500)
         if st.form_submit_button("記録する", type="primary"):
             values = {"date": day, "hours": hours, "type": type_labels[kind], "tier": tier,
@@ -93,7 +93,7 @@ if layers is not None:
     by_function = summary.groupby("function_label", sort=False)[["count", "hours"]].sum()
     cols = st.columns(len(by_function))
     for col, (label, row) in zip(cols, by_function.iterrows(), strict=True):
-        col.metric(label, f"{int(row['count'])} 件", f"{row['hours']:g} 時間", delta_color="off")
+        col.metric(label, f"{int(row['count'])} 件", f"{row['hours']:g} 時間", delta_color="off", delta_arrow="off")
     if len(rows):
         st.dataframe(pd.DataFrame({
             "ID": rows["activity_id"], "日付": rows["date"].dt.date, "種類": rows["type"].map(

@@ -16,8 +16,8 @@ from scgeo.schema import NEED_STATUS_LABELS, WEEKDAYS
 ANY_DAY = "指定なし"
 TIME_WINDOWS = ["午前", "午後", "9:00-12:00", "10:00-12:00", "13:00-15:00", "13:00-17:00"]
 SELECT = "選択"
-HEADERS = {"need_id": "ニーズID", "category_label": "種別", "assigned": "割り当て",
-           "reason": "理由(候補・割り当てがないとき)"}
+HEADERS = {"need_id": "ニーズID", "category_label": "種別", "assigned": "割り当て"}
+ROW_HEIGHT_PX = 76  # three lines: the grid wraps a cell's text only in rows taller than 64 px
 
 
 @st.cache_data(max_entries=8, show_spinner="ニーズと資源をつないでいます…")
@@ -70,20 +70,28 @@ def _named(ids: object, minutes: object, names: dict, visiting: set) -> list[str
 
 
 def _table(summary: pd.DataFrame, resources: pd.DataFrame, k: int) -> pd.DataFrame:
-    """One row per need: one column per candidate (so no text is cut off), and why when there is none."""
+    """One row per need: the assignment, then one column per candidate; why, where there is none.
+
+    A need without a candidate says why in 「候補1」 (「候補なし(20分以内に資源がありません)」), one with
+    candidates but no place in 「割り当て」 (「割り当てなし(近くの資源は定員に達しています)」).
+    """
     names = dict(zip(resources["resource_id"], resources["name"], strict=True))
     visiting = set(resources.loc[resources["served_area_id"].notna(), "resource_id"])
     out = pd.DataFrame({SELECT: False, "need_id": summary["need_id"], "category_label": summary["category_label"]})
     found = [_named(i, m, names, visiting) for i, m in zip(summary["resource_ids"], summary["minutes"], strict=True)]
-    reasons = summary["reason"].fillna("").replace("", "—")
-    for rank in range(k):
-        out[f"候補{rank + 1}"] = [c[rank] if rank < len(c) else ("候補なし" if rank == 0 else "")
-                                 for c in found]
+    why = [f"({r})" if r else "" for r in summary["reason"].fillna("")]
     if "assigned_resource_id" in summary:
-        out["assigned"] = ["、".join(_named(i, f"{m:g}", names, visiting)) if pd.notna(i) else "割り当てなし"
-                           for i, m in zip(summary["assigned_resource_id"], summary["assigned_minutes"], strict=True)]
-    out["reason"] = [r if not c or a == "割り当てなし" else "" for r, c, a in
-                     zip(reasons, found, out.get("assigned", pd.Series("", index=out.index)), strict=True)]
+        assigned = []
+        for rid, minutes, candidates, reason in zip(summary["assigned_resource_id"], summary["assigned_minutes"],
+                                                    found, why, strict=True):
+            if pd.notna(rid):
+                assigned.append("、".join(_named(rid, f"{minutes:g}", names, visiting)))
+            else:  # the reason once: in 候補1 when there is no candidate either
+                assigned.append(f"割り当てなし{reason if candidates else ''}")
+        out["assigned"] = assigned
+    for rank in range(k):
+        out[f"候補{rank + 1}"] = [c[rank] if rank < len(c) else (f"候補なし{w}" if rank == 0 else "")
+                                 for c, w in zip(found, why, strict=True)]
     return out.rename(columns=HEADERS).reset_index(drop=True)
 
 
@@ -180,12 +188,15 @@ if layers is not None:
     st.caption(f"徒歩{params[1]:g}分以内の近い順に最大{params[0]}件。行を選んで、つないだニーズを「対応済み」、"
                "解決したニーズを「解決」にしてください(今日の日付と編集者名が履歴に残ります)。")
     key = f"matching_editor_{st.session_state.get('matching_version', 0)}"
-    edited = st.data_editor(table, key=key, hide_index=True, num_rows="fixed", width="stretch", height=420,
-                            disabled=[c for c in table.columns if c != SELECT],
-                            column_config={SELECT: st.column_config.CheckboxColumn(SELECT, width="small"),
-                                           HEADERS["need_id"]: st.column_config.TextColumn(width="small"),
-                                           HEADERS["reason"]: st.column_config.TextColumn(width="large"),
-                                           **{f"候補{r + 1}": st.column_config.TextColumn(width="medium")
+    # widths in px: at 1280 px the three candidates, the assignment and the ID all show, each text
+    # wrapped on up to three lines instead of cut off
+    edited = st.data_editor(table, key=key, hide_index=True, num_rows="fixed", width="stretch", height=560,
+                            row_height=ROW_HEIGHT_PX, disabled=[c for c in table.columns if c != SELECT],
+                            column_config={SELECT: st.column_config.CheckboxColumn(SELECT, width=60),
+                                           HEADERS["need_id"]: st.column_config.TextColumn(width=80),
+                                           HEADERS["category_label"]: st.column_config.TextColumn(width=110),
+                                           HEADERS["assigned"]: st.column_config.TextColumn(width=150),
+                                           **{f"候補{r + 1}": st.column_config.TextColumn(width=140)
                                               for r in range(params[0])}})
     selected = edited.loc[edited[SELECT], HEADERS["need_id"]].tolist()
     if not editor_name():

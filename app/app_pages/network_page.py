@@ -12,6 +12,7 @@ from app_state import (
     open_workspace,
     plain,
     require,
+    sandboxed,
     workspace,
     workspace_path,
     written,
@@ -58,7 +59,7 @@ with_resources = right.checkbox("社会資源も表示する", value=False)
 graph, metrics, summary = _network(workspace_path(), layers["stamp"], day, choices[area_label], with_resources)
 
 names = {f"{r.name}({NODE_TYPE_LABELS.get(r.node_type, r.node_type)})": r.node for r in graph.nodes.itertuples()}
-focus_label = st.selectbox("エコマップの中心(空欄なら区域全体の図)", ["", *sorted(names)], index=0)
+focus_label = st.selectbox("エコマップの中心", sorted(names), index=None, placeholder="選ばなければ区域全体の図")
 focus = names.get(focus_label)
 c1, c2, c3, c4 = st.columns(4)
 c1.metric("団体", summary["organisations"])
@@ -68,7 +69,7 @@ c4.metric("つながりのない団体", len(summary["isolated"]))
 
 title = f"エコマップ: {focus_label}" if focus else f"{area_label} の関係者ネットワーク"
 page = network_html(graph, title=title, focus=focus, depth=2 if focus else 1)
-st.iframe(page, height=760)
+st.iframe(sandboxed(page, title="関係者ネットワーク"), height=760)
 st.download_button("この図を HTML で保存(オフラインで開けます)", download_data(page.encode("utf-8")),
                    file_name="network.html", mime="text/html")
 
@@ -141,7 +142,7 @@ with tab_org, st.form("add_org", clear_on_submit=True):
     name = st.text_input("団体名")
     kind_label = st.selectbox("団体の種類", [k.label for k in kinds.values()])
     served = area_choices(layers["areas"], ("living_area", "jhs_district", "es_district"))
-    area = st.selectbox("活動区域", ["", *served])
+    area = st.selectbox("活動区域", list(served), index=None, placeholder="区域を選ぶ(なくてもよい)")
     contact = st.text_input("団体の連絡先(個人名は書かない)")
     notes = st.text_input("備考")
     if st.form_submit_button("追加する"):

@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 from app_state import (
     area_choices,
+    blank_missing,
     download_data,
     editor_name,
     open_workspace,
@@ -73,10 +74,10 @@ if layers is not None:
     st.subheader("年間事業計画の進み具合")
     if len(plans[plans["fy"] == fy]):
         table = progress(ws, fy=fy)
-        st.dataframe(pd.DataFrame({"目標": table["goal"], "指標": table["indicator_label"], "目標値": table["target"],
-                                   "実績": table["result"], "実績の月": table["result_month"],
-                                   "進み具合(%)": table["progress_pct"], "達成": table["achieved"],
-                                   "注意": table["note"]}), hide_index=True, width="stretch")
+        shown = pd.DataFrame({"目標": table["goal"], "指標": table["indicator_label"], "目標値": table["target"],
+                              "実績": table["result"], "実績の月": table["result_month"],
+                              "進み具合(%)": table["progress_pct"], "達成": table["achieved"], "注意": table["note"]})
+        st.dataframe(blank_missing(shown), hide_index=True, width="stretch")
         st.caption("計算できる指標(資源の数・カバー率・活動の回数・協議体・つないだニーズ)は月末スナップショットと"
                    "活動記録から計算しています。「手入力」の指標だけ実績を入力します。")
     else:
@@ -97,9 +98,10 @@ if layers is not None:
     st.subheader("月末スナップショット")
     stored = snapshots(ws)
     last_month = f"{dt.date.today().replace(day=1) - dt.timedelta(days=1):%Y-%m}"
-    st.dataframe(pd.DataFrame({"ID": stored["snapshot_id"], "月": stored["month"], "基準日": stored["as_of"].dt.date,
-                               "作成": stored["taken_at"], "scgeo": stored["scgeo_version"], "注意": stored["note"]}),
-                 hide_index=True, width="stretch")
+    taken = pd.to_datetime(stored["taken_at"], utc=True).dt.tz_convert("Asia/Tokyo").dt.strftime("%Y-%m-%d %H:%M")
+    shown = pd.DataFrame({"ID": stored["snapshot_id"], "月": stored["month"], "基準日": stored["as_of"].dt.date,
+                          "作成(日本時間)": taken, "scgeo の版": stored["scgeo_version"], "注意": stored["note"]})
+    st.dataframe(blank_missing(shown), hide_index=True, width="stretch")
     if st.button(f"{last_month} の月末スナップショットを記録する"):
         try:
             sid = take_snapshot(ws, month=last_month, user=editor_name())

@@ -9,11 +9,13 @@ import streamlit as st
 from app_state import (
     NO_WORKSPACE_HELP,
     allowed,
+    blank_missing,
     download_data,
     editor_name,
     open_workspace,
     plain,
     require,
+    sandboxed,
     taxonomy,
     workspace,
     written,
@@ -28,9 +30,9 @@ from scgeo.report import site_report
 from scgeo.report.scenarios import compare_scenarios, plan_from_scenario, save_scenario, scenarios
 
 DEMANDS = {"65歳以上": "65plus", "75歳以上": "75plus", "65歳以上の一人暮らし": "65plus_alone", "総人口": "total"}
-SITE_COLUMNS = {"rank": "順位", "name": "名称", "candidate_id": "候補地ID", "gain_demand": "新たに徒歩圏に入る人",
-                "gain_65plus": "うち65歳以上", "gain_75plus": "うち75歳以上", "address": "住所", "lat": "緯度",
-                "lon": "経度"}
+SITE_COLUMNS = {"rank": "順位", "name": "名称", "gain_demand": "新たに徒歩圏に入る人", "gain_65plus": "うち65歳以上",
+                "gain_75plus": "うち75歳以上", "address": "住所", "candidate_id": "候補地ID", "lat": "緯度",
+                "lon": "経度"}  # the people first: the ID and coordinates are for the files
 AREA_COLUMNS = {"area_name": "区域", "demand": "対象の人", "covered_before": "いま徒歩圏",
                 "covered_after": "候補地を足すと", "gain": "増える人"}
 SCENARIO_COLUMNS = {"scenario_id": "ID", "name": "シナリオ名", "category_label": "種別", "model": "モデル",
@@ -43,7 +45,7 @@ def network(path: str, stamp: int) -> WalkNetwork:
     return WalkNetwork.from_workspace(scgeo.Workspace.open(path))
 
 
-@st.cache_resource(max_entries=8, show_spinner="候補地を選んでいます(厳密解: HiGHS)…")
+@st.cache_resource(max_entries=8, show_spinner="候補地を選んでいます(厳密解)…")
 def run(path: str, stamp: int, category: str, k_new: int, minutes: float, demand: str, candidates: str,
         model: str, speed: float, include_planned: bool):
     """The siting result (cached per file state and inputs). Read-only: do not mutate."""
@@ -112,11 +114,12 @@ if layers is not None:
     m = st.columns(4)
     m[0].metric(f"{s['demand_label']}(合計)", f"{s['demand_total']:,.0f} 人")
     m[1].metric("いま徒歩圏", f"{s['covered_before']:,.0f} 人", f"{100 * s['covered_before'] / total:.1f}%",
-                delta_color="off")
+                delta_color="off", delta_arrow="off")
     m[2].metric("候補地を足すと", f"{s['covered_after']:,.0f} 人",
                 f"+{s['covered_after'] - s['covered_before']:,.0f} 人")
-    m[3].metric("候補地の数", f"{len(result.sites)} か所", f"候補 {s['n_candidates']} 中", delta_color="off")
-    how = "最適解(HiGHS で証明)" if s["optimal"] else "時間内の最良解(最適とは証明されていません)"
+    m[3].metric("候補地の数", f"{len(result.sites)} か所", f"候補 {s['n_candidates']} 中", delta_color="off",
+                delta_arrow="off")
+    how = "最適解(計算で証明済み)" if s["optimal"] else "時間内の最良解(最適とは証明されていません)"
     st.caption(f"{MODELS[s['model']]}・徒歩 {minutes} 分・歩行速度 {speed} m/分・既存 {s['n_existing']} か所。{how}。"
                f"1か所ずつ良いものを足す方法(貪欲法)との差 {s['greedy_gap_pct']:.2f}%。計算 {s['seconds']:.1f} 秒。")
 
@@ -125,24 +128,23 @@ if layers is not None:
     key = (category, k_new, minutes, demand_label, candidates, model, speed, include_planned)
     html = map_html(info["path"], layers["stamp"], key, f"{info['muni_name']} {category_label} の候補地(案)",
                     layers["areas"], shown, result.sites, gain)
-    st.iframe(html, height=620)
+    st.iframe(sandboxed(html), height=620)
     st.caption("番号付きのひし形が候補地(案)(番号は順位)、紫の範囲は候補地で新たに徒歩圏に入る道路沿い、"
                "点線の四角は計画中(案)の資源。右上のレイヤで切り替えられます。")
-    left, right = st.columns(2)
-    with left:
-        st.subheader("候補地(増える人の多い順)")
-        table = pd.DataFrame(result.sites.drop(columns="geometry"))
-        st.dataframe(table[[c for c in SITE_COLUMNS if c in table]].rename(columns=SITE_COLUMNS), hide_index=True,
-                     width="stretch", key="site_table",
-                     column_config={v: st.column_config.NumberColumn(format="%.0f")
-                                    for k, v in SITE_COLUMNS.items() if k.startswith("gain")})
-    with right:
-        level = st.radio("区域ごとの前後", ["日常生活圏域", "中学校区"], horizontal=True, key="site_level")
-        by_area = result.by_area[result.by_area["level"] == {"日常生活圏域": "living_area",
-                                                              "中学校区": "jhs_district"}[level]]
-        counts = {v: st.column_config.NumberColumn(format="%.0f") for v in list(AREA_COLUMNS.values())[1:]}
-        st.dataframe(by_area[list(AREA_COLUMNS)].rename(columns=AREA_COLUMNS), hide_index=True, width="stretch",
-                     column_config=counts)
+    # one table under the other: side by side, the counts were cut off at 1280 px
+    st.subheader("候補地(増える人の多い順)")
+    table = pd.DataFrame(result.sites.drop(columns="geometry"))
+    st.dataframe(blank_missing(table[[c for c in SITE_COLUMNS if c in table]].rename(columns=SITE_COLUMNS)),
+                 hide_index=True, width="stretch", key="site_table",
+                 column_config={v: st.column_config.NumberColumn(format="%.0f")
+                                for k, v in SITE_COLUMNS.items() if k.startswith("gain")})
+    st.subheader("区域ごとの前後")
+    levels = {"日常生活圏域": "living_area", "中学校区": "jhs_district"}
+    level = st.radio("区域", list(levels), horizontal=True, key="site_level", label_visibility="collapsed")
+    by_area = result.by_area[result.by_area["level"] == levels[level]]
+    counts = {v: st.column_config.NumberColumn(format="%.0f") for v in list(AREA_COLUMNS.values())[1:]}
+    st.dataframe(by_area[list(AREA_COLUMNS)].rename(columns=AREA_COLUMNS), hide_index=True, width="stretch",
+                 column_config=counts)
 
     if allowed("edit"):  # saving and planning: 編集 and up
         st.subheader("シナリオとして保存")
@@ -170,7 +172,7 @@ if layers is not None:
                      key="site_scenarios", column_config=people)
         ids = st.multiselect("比べるシナリオ", list(saved["scenario_id"]), default=list(saved["scenario_id"][:2]),
                              format_func=lambda i: f"{i} {saved.set_index('scenario_id').loc[i, 'name']}",
-                             key="site_compare")
+                             key="site_compare", placeholder="シナリオを選ぶ")
         if ids:
             compared = compare_scenarios(ws, ids)
             st.dataframe(compared, hide_index=True, width="stretch", key="site_compared")

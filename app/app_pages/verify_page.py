@@ -6,7 +6,17 @@ from pathlib import Path
 
 import pandas as pd
 import streamlit as st
-from app_state import area_choices, download_data, editor_name, open_workspace, plain, require, workspace, written
+from app_state import (
+    area_choices,
+    blank_missing,
+    download_data,
+    editor_name,
+    open_workspace,
+    plain,
+    require,
+    workspace,
+    written,
+)
 
 import scgeo
 from scgeo.analysis.freshness import STATE_LABELS, confirmed_share_by_area, freshness
@@ -69,7 +79,7 @@ if layers is not None:
     if not len(table):
         st.info("この条件で確認の時期になった資源はありません。")
     else:
-        shown = table[[c for c in WORK_LIST_COLUMNS if c != "group"]].rename(columns=WORK_LIST_COLUMNS)
+        shown = blank_missing(table[[c for c in WORK_LIST_COLUMNS if c != "group"]].rename(columns=WORK_LIST_COLUMNS))
         shown.insert(0, SELECT, False)
         shown.attrs = {}  # the month's date is for the writers, not for the browser
         key = f"verify_editor_{st.session_state.get('verify_version', 0)}"

@@ -40,8 +40,8 @@ __all__ = [
 
 DEMANDS = {"65plus": ("pop_65plus", "65歳以上"), "75plus": ("pop_75plus", "75歳以上"),
            "65plus_alone": ("pop_65plus_alone", "65歳以上の一人暮らし"), "total": ("pop_total", "総人口")}
-MODELS = {"mclp": "最大被覆(MCLP)", "pmedian": "p-メディアン(歩く時間の合計を最小)",
-          "lscp": "集合被覆(LSCP: 目標の割合に必要な最少の数)"}
+MODELS = {"mclp": "最大被覆(決めた数で徒歩圏の人を最大に)", "pmedian": "p-メディアン(歩く時間の合計を最小)",
+          "lscp": "集合被覆(目標の割合に必要な最少の数)"}  # for users (app, CLI): no MCLP or LSCP
 CANDIDATE_COLUMNS = ["candidate_id", "name", "kind", "address", "capacity", "source", "geometry"]
 SITE_COLUMNS = ["rank", "candidate_id", "name", "lat", "lon", "gain_65plus", "gain_75plus", "gain_demand",
                 "address", "kind", "capacity", "source"]
