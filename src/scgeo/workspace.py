@@ -33,6 +33,7 @@ import os
 import shutil
 import sqlite3
 import threading
+import urllib.parse
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
@@ -238,8 +239,27 @@ def _commit(tmp: Path, path: Path) -> None:
     fsync_dir(path.parent)
 
 
-def _layer_names(path: Path) -> set[str]:
+def _read_only(path: Path) -> sqlite3.Connection:
+    """A read-only SQLite connection to a GeoPackage (the path quoted for SQLite's URI form)."""
+    return sqlite3.connect(f"file:{urllib.parse.quote(os.fspath(path))}?mode=ro", uri=True)
+
+
+def _gdal_layer_names(path: Path) -> set[str]:
     return {str(name) for name, _ in pyogrio.list_layers(path)}
+
+
+def _layer_names(path: Path) -> set[str]:
+    """The layers and tables of a GeoPackage: the names in its ``gpkg_contents``.
+
+    Read with SQLite: GDAL registers there every layer it writes, and opening the file in GDAL
+    (``pyogrio.list_layers``) takes some 30 ms, which every read of a layer paid. A file SQLite
+    cannot read so is asked of GDAL, which raises what it finds wrong.
+    """
+    try:
+        with contextlib.closing(_read_only(path)) as con:
+            return {str(name) for (name,) in con.execute("SELECT table_name FROM gpkg_contents")}
+    except sqlite3.Error:
+        return _gdal_layer_names(path)
 
 
 def _read_meta(path: Path) -> dict[str, str]:
@@ -340,7 +360,7 @@ class Workspace(ConfirmationStore):
             raise WorkspaceError(f"ワークスペース {path} が見つかりません。"
                                  f"`scgeo init {path} --muni-code …` で作成できます。")
         try:
-            names = _layer_names(path)
+            names = _gdal_layer_names(path)  # GDAL opens it: a GeoPackage it can read
         except pyogrio.errors.DataSourceError as exc:
             raise WorkspaceError(f"{path} は GeoPackage として開けません: {exc}") from exc
         missing = sorted({"meta", *CORE_LAYERS} - names)
@@ -371,9 +391,16 @@ class Workspace(ConfirmationStore):
 
     def count(self, name: str) -> int:
         """Number of rows of a layer (without reading it)."""
-        if name not in _layer_names(self.path):
-            return 0
-        return int(pyogrio.read_info(self.path, layer=name)["features"])
+        try:
+            with contextlib.closing(_read_only(self.path)) as con:
+                if not con.execute("SELECT 1 FROM gpkg_contents WHERE table_name = ?", (name,)).fetchone():
+                    return 0
+                quoted = name.replace('"', '""')
+                return int(con.execute(f'SELECT COUNT(*) FROM "{quoted}"').fetchone()[0])
+        except sqlite3.Error:  # not readable so: GDAL says what is wrong
+            if name not in _gdal_layer_names(self.path):
+                return 0
+            return int(pyogrio.read_info(self.path, layer=name)["features"])
 
     def read(self, name: str) -> pd.DataFrame:
         """Read a layer, coerced to its schema (GeoDataFrame for layers with geometry)."""
