@@ -59,6 +59,7 @@ def demo_run(tmp_path_factory):
         fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
         record = shared / "process.json"
         if not record.exists():
+            shared.mkdir(exist_ok=True)
             proc = _run_demo(shared / "out")
             record.write_text(json.dumps({"args": proc.args, "returncode": proc.returncode, "stdout": proc.stdout,
                                           "stderr": proc.stderr}), encoding="utf-8")
