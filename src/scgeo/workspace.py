@@ -380,7 +380,7 @@ class Workspace(ConfirmationStore):
             raise WorkspaceError(f"ワークスペース {path} が見つかりません。"
                                  f"`scgeo init {path} --muni-code …` で作成できます。")
         try:
-            names = _gdal_layer_names(path)  # GDAL opens it: a GeoPackage it can read
+            names = _layer_names(path)  # a file SQLite cannot read: GDAL's error
         except pyogrio.errors.DataSourceError as exc:
             raise WorkspaceError(f"{path} は GeoPackage として開けません: {exc}") from exc
         missing = sorted({"meta", *CORE_LAYERS} - names)
