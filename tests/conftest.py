@@ -1,7 +1,10 @@
 """Shared fixtures: the sample town built once per test session through the demo chain."""
 
 import contextlib
+import fcntl
+import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -31,19 +34,40 @@ def pytest_collection_modifyitems(config, items):
         item.add_marker(pytest.mark.xdist_group("browser" if name in BROWSER_MODULES else str(item.path)))
 
 
+def _run_demo(out: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "SCGEO_NO_SERVE": "1"}
+    return subprocess.run([str(Path(sys.executable).with_name("scgeo")), "demo", "--out", str(out)],
+                          capture_output=True, text=True, check=False, cwd=ROOT, env=env, timeout=900)
+
+
 @pytest.fixture(scope="session")
 def demo_run(tmp_path_factory):
     """The README's first command as a user runs it: ``scgeo demo --out DIR`` with ``SCGEO_NO_SERVE=1``.
 
-    Returns the finished process (its stdout lists the outputs) and the out folder. Built once per
-    test worker: the demo chain is the slowest fixture of the suite.
+    Returns the finished process (its stdout lists the outputs) and the out folder. Run once per
+    test run: the demo chain is the slowest fixture of the suite. Under ``pytest -n N`` the first
+    worker to ask runs it into a folder the workers share (the others wait for it), and every worker
+    gets its own copy of that out folder, with the paths in the process's output changed to the copy's.
     """
     out = tmp_path_factory.mktemp("demo_out") / "out"
-    env = {**os.environ, "SCGEO_NO_SERVE": "1"}
-    proc = subprocess.run([str(Path(sys.executable).with_name("scgeo")), "demo", "--out", str(out)],
-                          capture_output=True, text=True, check=False, cwd=ROOT, env=env, timeout=900)
-    assert proc.returncode == 0, proc.stderr
-    return proc, out
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        proc = _run_demo(out)
+        assert proc.returncode == 0, proc.stderr
+        return proc, out
+    shared = tmp_path_factory.getbasetemp().parent / "demo_shared"  # the run's folder, above each worker's
+    with open(shared.with_name("demo_shared.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        record = shared / "process.json"
+        if not record.exists():
+            shared.mkdir(exist_ok=True)
+            proc = _run_demo(shared / "out")
+            record.write_text(json.dumps({"args": proc.args, "returncode": proc.returncode, "stdout": proc.stdout,
+                                          "stderr": proc.stderr}), encoding="utf-8")
+        ran = json.loads(record.read_text(encoding="utf-8"))
+    assert ran["returncode"] == 0, ran["stderr"]
+    shutil.copytree(shared / "out", out, symlinks=True)  # never written: each worker's tests write their copy
+    stdout = ran["stdout"].replace(str(shared / "out"), str(out))
+    return subprocess.CompletedProcess(ran["args"], ran["returncode"], stdout, ran["stderr"]), out
 
 
 @pytest.fixture(scope="session")

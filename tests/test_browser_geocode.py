@@ -48,6 +48,33 @@ def _idle(page):
                            "!document.querySelector('[data-testid=\"stStatusWidget\"] button')", timeout=60_000)
 
 
+def _settled_click(locator) -> None:
+    """A real click once the element is scrolled into view and two frames are drawn: Playwright's own
+    scroll-then-click can land on the map frame above the button while the page is still scrolling."""
+    locator.scroll_into_view_if_needed()
+    locator.evaluate("el => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
+    locator.click()
+
+
+#: Where on the placement map to click: points of its frame (fractions of its size) in this order.
+SPOTS = [(fx / 10, fy / 10) for fy in range(2, 9) for fx in range(2, 9)]
+#: A click on these reaches a marker, a label or a control, not the map.
+NOT_THE_MAP = ".leaflet-marker-pane, .leaflet-tooltip-pane, .leaflet-popup-pane, .leaflet-control-container"
+
+
+def _map_spots(component, inner) -> list[tuple[float, float]]:
+    """Page positions of the placement map where nothing is drawn over the map itself, first free spot first."""
+    box = component.bounding_box()
+    frame = component.content_frame().evaluate(
+        "() => { const r = document.getElementById('map').getBoundingClientRect(); "
+        "return [r.x, r.y, r.width, r.height]; }")
+    free = inner.evaluate("""([spots, notMap]) => spots.filter(([fx, fy]) => {
+        const el = document.elementFromPoint(fx * innerWidth, fy * innerHeight);
+        return el && el.closest('.leaflet-container') && !el.closest(notMap); })""", [SPOTS, NOT_THE_MAP])
+    x0, y0 = box["x"] + frame[0], box["y"] + frame[1]
+    return [(x0 + frame[2] * fx, y0 + frame[3] * fy) for fx, fy in free or SPOTS]
+
+
 def _metric(page, label: str) -> int:
     locator = page.locator("[data-testid='stMetric']", has_text=label).first
     return int(locator.locator("[data-testid='stMetricValue']").inner_text().strip())
@@ -99,7 +126,7 @@ def test_addresses_to_a_council_map(app, screenshot_dir, tmp_path):
 
             _idle(page)  # the page settled: the click is not lost in a rerun
             write = page.get_by_role("button", name="ワークスペースに書き込む")
-            write.click()
+            _settled_click(write)
             try:
                 page.wait_for_selector("text=を書き込みました", timeout=30_000)
             except PlaywrightTimeout:  # a click lost in a rerun of a loaded machine: once more (the button
@@ -115,12 +142,12 @@ def test_addresses_to_a_council_map(app, screenshot_dir, tmp_path):
             inner = outer.wait_for_selector("#map", state="attached", timeout=60_000).content_frame()
             inner.wait_for_function("() => window.scgeo && window.scgeo.ready", timeout=60_000)
             component.scroll_into_view_if_needed()
-            box = component.bounding_box()
+            component.evaluate("el => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
             placed_js = ("() => document.body.innerText.includes('クリックした位置') && "
                          "/\\d+\\.\\d{6}, \\d+\\.\\d{6}/.test(document.body.innerText)")
-            for fx, fy in ((0.5, 0.4), (0.35, 0.6), (0.62, 0.62), (0.45, 0.3), (0.3, 0.35)):
-                page.mouse.click(box["x"] + box["width"] * fx, box["y"] + box["height"] * fy)  # a real click
-                try:  # on the map, not on a marker or a control: the app shows the clicked position
+            for x, y in _map_spots(component, inner)[:5]:
+                page.mouse.click(x, y)  # a real click on the map, not on a marker or a control
+                try:  # the app shows the clicked position
                     page.wait_for_function(placed_js, timeout=8_000)
                     break
                 except PlaywrightTimeout:  # try another spot
