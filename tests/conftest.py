@@ -25,6 +25,7 @@ BROWSER_MODULES = {"test_browser.py", "test_app_browser.py", "test_browser_geoco
                    "test_xss.py", "test_xss_app.py"}
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads the marks into the node ids
 def pytest_collection_modifyitems(config, items):
     """With ``pytest -n N --dist loadgroup`` (``make test``): a module's tests stay on one worker (its
     module fixtures are built once), and the browser modules share one worker, so that two
