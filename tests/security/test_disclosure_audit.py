@@ -126,6 +126,33 @@ def test_audit_bounds_equal_brute_force(instance):
     assert fast.set_index("cell")["status"].to_dict() == exact.set_index("cell")["status"].to_dict()
 
 
+@settings(max_examples=60, deadline=None)
+@given(instances(), st.integers(0, 12), st.booleans())
+def test_reach_finds_a_witness_exactly_when_one_exists(instance, target, upward):
+    """``_Program.reach`` (the audit's decision solve): a feasible integer point with the cell at or
+    under the target when any exists (brute force), else a bound that proves there is none."""
+    from scgeo.privacy._audit import _Program
+
+    truth, rows, shown, threshold = instance
+    values = rows @ truth
+    cap = max(threshold, int(values.max(initial=0))) + 1
+    matrix = sp.csr_matrix(rows)
+    program = _Program(rows.shape[1], (matrix[shown], values[shown]) if shown.any() else (None, None),
+                       (None, None), np.full(rows.shape[1], float(cap)))
+    low, high = brute_force(truth, rows, shown, cap)
+    for row in np.flatnonzero(~shown):
+        c = (-1.0 if upward else 1.0) * rows[row]
+        goal = -float(target) if upward else float(target)
+        best = -high[row] if upward else low[row]  # the least c @ x over every integer point
+        x, bound = program.reach(c, goal)
+        assert bound <= best
+        if best <= goal:
+            assert x is not None and program.feasible(x) and c @ x <= goal
+            assert (matrix[shown] @ x == values[shown]).all()
+        else:
+            assert x is None
+
+
 def test_sample_points_on_a_shared_boundary_make_no_atom():
     """A point on the edge two 町丁目 share is put on one side by each unit system on its own, which
     would join a 町丁目 to the neighbouring 小学校区; such points are no samples (nested areas stay nested)."""

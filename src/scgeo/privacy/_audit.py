@@ -338,7 +338,7 @@ class AuditModel:
         def solve(c: np.ndarray) -> np.ndarray | None:
             self.n_solves += 1
             x = program.minimise(c)
-            if x is None:
+            if x is None or not program.feasible(x):
                 return None
             cells = a @ x
             np.minimum(lo, cells, out=lo)
@@ -349,7 +349,7 @@ class AuditModel:
             """A witness with ``c @ x <= target`` if there is one; else a proven lower bound of ``c @ x``."""
             self.n_solves += 1
             x, bound = program.reach(c, target)
-            if x is not None:
+            if x is not None and program.feasible(x):
                 cells = a @ x
                 np.minimum(lo, cells, out=lo)
                 np.maximum(hi, cells, out=hi)
@@ -391,6 +391,8 @@ class AuditModel:
             if res.x is None:
                 return
             x = np.round(res.x[:n]).astype(np.int64)
+            if not program.feasible(x):
+                return
             values_x = a @ x
             np.minimum(lo, values_x, out=lo)
             np.maximum(hi, values_x, out=hi)
@@ -515,6 +517,12 @@ class _Program:
         if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             return None
         return np.asarray(highs.getSolution().col_value)
+
+    def feasible(self, x: np.ndarray) -> bool:
+        """Whether the integer point ``x`` meets every constraint exactly (a witness is checked, not trusted)."""
+        activity = self.by_row @ x.astype(np.float64)
+        return bool((x >= 0).all() and (x <= self.cap + 1e-9).all()
+                    and (activity >= self.row_lower - 1e-9).all() and (activity <= self.row_upper + 1e-9).all())
 
     def reach(self, c: np.ndarray, target: float) -> tuple[np.ndarray | None, float]:
         """An integer solution with ``c @ x <= target`` (``c`` integral), and a bound of ``c @ x``.
