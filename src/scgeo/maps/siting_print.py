@@ -26,7 +26,7 @@ from scgeo.schema import AREA_LEVEL_LABELS, load_taxonomy
 
 __all__ = ["scenario_pdf"]
 
-_MODEL_LABELS = {"mclp": "最大被覆 (MCLP)", "pmedian": "p-メディアン", "lscp": "集合被覆 (LSCP)"}
+_MODEL_LABELS = {"mclp": "最大被覆", "pmedian": "p-メディアン", "lscp": "集合被覆"}  # no MCLP or LSCP on paper
 _DEMAND_LABELS = {"65plus": "65歳以上", "75plus": "75歳以上", "65plus_alone": "65歳以上の一人暮らし",
                   "total": "総人口"}
 
@@ -116,7 +116,7 @@ def scenario_pdf(ws, scenario_id: str, path: str | Path, *, today: dt.date | Non
         f"徒歩圏内: {s['covered_before']:,.0f} 人 ({100 * s['covered_before'] / total:.1f}%) → "
         f"{s['covered_after']:,.0f} 人 ({100 * s['covered_after'] / total:.1f}%)",
         f"新たに届く人: {s['covered_after'] - s['covered_before']:,.0f} 人   "
-        f"{'最適解 (HiGHS)' if s['optimal'] else '時間内の最良解'}、貪欲法との差 {s['greedy_gap_pct']:.2f}%",
+        f"{'最適解(計算で証明済み)' if s['optimal'] else '時間内の最良解'}、貪欲法との差 {s['greedy_gap_pct']:.2f}%",
     ]
     if isinstance(s["note"], str) and s["note"]:
         lines_text.append(f"注意: {_clip(s['note'], 60)}")
