@@ -137,6 +137,9 @@ window.scgeo = window.scgeo || {categories: {}, needs: {}, areas: {}, overlays: 
     new MutationObserver(function () {
       container.classList.toggle('scgeo-layers-open', ctl.classList.contains('leaflet-control-layers-expanded'));
     }).observe(ctl, {attributes: true, attributeFilter: ['class']});
+    var credit = container.querySelector('.scgeo-background');  // the title's 「背景:」 follows the basemap
+    function background(kind) { if (credit && credit.dataset[kind]) credit.textContent = credit.dataset[kind]; }
+    map.on('baselayerchange', function (e) { background(vector && e.layer === vector ? 'vector' : 'tiles'); });
     if (tiles && vector) {
       var loaded = false;
       tiles.on('tileload', function () { loaded = true; });
@@ -144,7 +147,7 @@ window.scgeo = window.scgeo || {categories: {}, needs: {}, areas: {}, overlays: 
         if (loaded || !map.hasLayer(tiles)) return;
         loaded = true;  // once: the user may pick the tiles again from the layer list
         map.removeLayer(tiles); map.addLayer(vector);
-        S.basemapFallback = true; S.syncLegend();
+        S.basemapFallback = true; background('vector'); S.syncLegend();
       });
     }
   };

@@ -528,11 +528,13 @@ def resource_map(
     note_rows = [lg.row("", f"※ {note}") for note in notes]
     sections = [("社会資源の種別", category_rows), *sections, ("分析結果", analysis), ("関係者のつながり", tie_rows),
                 ("計算の前提", note_rows), ("区域・背景", area_rows)]
-    if basemap == VECTOR_BASEMAP:
-        background = vector_attribution(streets, basemap_lines) or "なし(ワークスペースに背景の線がありません)"
-    else:
-        background = "地理院タイル・OpenStreetMap"
-    subtitle = (f"作成日 {today:%Y-%m-%d} / {html.escape(sources)} / 背景: {html.escape(background)}"
+    vector_text = vector_attribution(streets, basemap_lines) or "なし(ワークスペースに背景の線がありません)"
+    tiles_text = "地理院タイル・OpenStreetMap"
+    # the attribution follows the basemap on screen: tiles, or the street map they give way to offline
+    background = (f'<span class="scgeo-background" data-tiles="{html.escape(tiles_text)}" '
+                  f'data-vector="{html.escape(vector_text)}">'
+                  f'{html.escape(vector_text if basemap == VECTOR_BASEMAP else tiles_text)}</span>')
+    subtitle = (f"作成日 {today:%Y-%m-%d} / {html.escape(sources)} / 背景: {background}"
                 f" / 社会資源 {len(resources):,}件"
                 + "".join(f"<br>※ {html.escape(note)}" for note in notes))
     lg.MapBox(lg.title_html(title, subtitle)).add_to(m)
