@@ -85,7 +85,10 @@ if layers is not None:
         key = f"verify_editor_{st.session_state.get('verify_version', 0)}"
         edited = st.data_editor(shown, key=key, hide_index=True, width="stretch", height=380,
                                 disabled=[c for c in shown.columns if c != SELECT],
-                                column_config={SELECT: st.column_config.CheckboxColumn(SELECT)})
+                                # the box and the name stay in view while the other columns scroll
+                                column_config={SELECT: st.column_config.CheckboxColumn(SELECT, pinned=True),
+                                               WORK_LIST_COLUMNS["name"]: st.column_config.TextColumn(
+                                                   width="large", pinned=True)})
         selected = table.loc[edited[SELECT].to_numpy(dtype=bool), "resource_id"].tolist()
         b = st.columns([2, 2, 2, 2])
         method_label = b[0].selectbox("確認方法", list(CONFIRMATION_METHODS.values())[:5], key="verify_method")
