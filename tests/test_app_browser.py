@@ -362,12 +362,13 @@ def _check_map(frame, where: str) -> None:
     assert state["wrong"] == [], f"{where}: legend rows of switched-off layers"
     assert any(w in state["title"] for w in ("マップ", "地図", "ニーズ", "空白地帯", "候補地")), where
     assert all(t.strip() == "" for t in state["inactive"]), where  # no 「字」 on the 休止中・廃止 sample
-    # no tile loads here (every request off this computer is aborted): once the tiles gave way to the
-    # street map, the title's 「背景:」 credits what is on screen, not 地理院タイル
-    frame.wait_for_function("() => !document.querySelector('img.leaflet-tile')", timeout=15_000)
+    # no tile loads here (every request off this computer is aborted): where the tiles give way to the
+    # street map, the title's 「背景:」 then credits what is on screen, not 地理院タイル
+    frame.wait_for_function("() => !scgeo.tileFallback || scgeo.basemapFallback", timeout=15_000)
     credit = frame.evaluate("() => { const c = document.querySelector('.scgeo-background'); "
                             "return c ? c.textContent : null; }")
-    assert credit is None or "地理院タイル" not in credit, f"{where}: 背景: {credit}"
+    if frame.evaluate("() => !!scgeo.basemapFallback"):
+        assert credit and "地理院タイル" not in credit, f"{where}: 背景: {credit}"
     # the layer list opened: the legend steps aside, nothing overlaps
     frame.evaluate("() => scgeo.layersControl.expand()")
     frame.wait_for_timeout(200)

@@ -140,6 +140,7 @@ window.scgeo = window.scgeo || {categories: {}, needs: {}, areas: {}, overlays: 
     var credit = container.querySelector('.scgeo-background');  // the title's 「背景:」 follows the basemap
     function background(kind) { if (credit && credit.dataset[kind]) credit.textContent = credit.dataset[kind]; }
     map.on('baselayerchange', function (e) { background(vector && e.layer === vector ? 'vector' : 'tiles'); });
+    S.tileFallback = !!(tiles && vector);  // the tiles give way to the street map when none loads
     if (tiles && vector) {
       var loaded = false;
       tiles.on('tileload', function () { loaded = true; });
