@@ -335,9 +335,8 @@ class AuditModel:
 
         program = _Program(n, eq, ub, caps)
 
-        def solve(c: np.ndarray) -> np.ndarray | None:
-            self.n_solves += 1
-            x = program.minimise(c)
+        def witness(x: np.ndarray | None) -> np.ndarray | None:
+            """The cells of a solution, its values kept as witnesses (once checked against every constraint)."""
             if x is None or not program.feasible(x):
                 return None
             cells = a @ x
@@ -345,14 +344,15 @@ class AuditModel:
             np.maximum(hi, cells, out=hi)
             return cells
 
+        def solve(c: np.ndarray) -> np.ndarray | None:
+            self.n_solves += 1
+            return witness(program.minimise(c))
+
         def reach(c: np.ndarray, target: float) -> float:
             """A witness with ``c @ x <= target`` if there is one; else a proven lower bound of ``c @ x``."""
             self.n_solves += 1
             x, bound = program.reach(c, target)
-            if x is not None and program.feasible(x):
-                cells = a @ x
-                np.minimum(lo, cells, out=lo)
-                np.maximum(hi, cells, out=hi)
+            witness(x)
             return bound
 
         def spread(cells: np.ndarray) -> None:
@@ -388,14 +388,8 @@ class AuditModel:
             if res.status != 0 or not _integral(res.x[:n]):
                 res = milp(c, integrality=np.r_[np.ones(n), np.zeros(k)], bounds=Bounds(0, upper),
                            constraints=parts, options={"time_limit": SOLVE_SECONDS / 4})
-            if res.x is None:
-                return
-            x = np.round(res.x[:n]).astype(np.int64)
-            if not program.feasible(x):
-                return
-            values_x = a @ x
-            np.minimum(lo, values_x, out=lo)
-            np.maximum(hi, values_x, out=hi)
+            if res.x is not None:
+                witness(np.round(res.x[:n]).astype(np.int64))
 
         def safe() -> np.ndarray:
             lo_h, hi_h, t = lo[hidden], hi[hidden], threshold[hidden]
