@@ -326,6 +326,33 @@ FURNITURE = """() => {
     return overlaps;
 }"""
 
+# The town (what the map was fitted to) on the map as first drawn: the boxes it runs under, and how much of
+# the room the furniture leaves it fills, across or down (the larger). That room is the map less a strip
+# down its side per box taller than half the map (an open legend) and less a band at the top and at the
+# bottom for the others (the title and buttons; the scale, the credit and a folded legend).
+TOWN_FIT = """() => {
+    const b = scgeo.fitBounds;
+    if (!b) return null;
+    const map = scgeo.map, m = map.getContainer().getBoundingClientRect();
+    const nw = map.latLngToContainerPoint(b.getNorthWest()), se = map.latLngToContainerPoint(b.getSouthEast());
+    const town = {left: m.left + nw.x, top: m.top + nw.y, right: m.left + se.x, bottom: m.top + se.y};
+    const hit = (a, c) => !(a.right <= c.left || c.right <= a.left || a.bottom <= c.top || c.bottom <= a.top);
+    const boxes = [...document.querySelectorAll('.scgeo-title, .scgeo-banner, .leaflet-control')]
+        .filter(e => e.offsetParent).map(e => [e.className, e.getBoundingClientRect()])
+        .filter(([, r]) => r.width && r.height);
+    let top = 0, bottom = 0, left = 0, right = 0;
+    for (const [, r] of boxes) {
+        if (r.height >= m.height / 2) {
+            if (r.left - m.left < m.right - r.right) left = Math.max(left, r.right - m.left);
+            else right = Math.max(right, m.right - r.left);
+        } else if (r.top - m.top < m.bottom - r.bottom) top = Math.max(top, r.bottom - m.top);
+        else bottom = Math.max(bottom, m.bottom - r.top);
+    }
+    return {under: boxes.filter(([, r]) => hit(r, town)).map(([name]) => name),
+            fill: Math.max((town.right - town.left) / (m.width - left - right),
+                           (town.bottom - town.top) / (m.height - top - bottom))};
+}"""
+
 LEGEND_STATE = """() => {
     const rows = [...document.querySelectorAll('.scgeo-legend .row[data-layers]')];
     const control = scgeo.layersControl, on = {};
@@ -358,6 +385,10 @@ def _map_windows(page):
 
 def _check_map(frame, where: str) -> None:
     assert frame.evaluate(FURNITURE) == [], where
+    town = frame.evaluate(TOWN_FIT)
+    if town is not None:  # a map of something: the town fills the room its furniture leaves, under none of it
+        assert town["under"] == [], f"{where}: the town runs under {town['under']}"
+        assert town["fill"] >= 0.7, f"{where}: the town fills {town['fill']:.0%} of the free map"
     state = frame.evaluate(LEGEND_STATE)
     assert state["wrong"] == [], f"{where}: legend rows of switched-off layers"
     assert any(w in state["title"] for w in ("マップ", "地図", "ニーズ", "空白地帯", "候補地")), where

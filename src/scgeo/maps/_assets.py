@@ -42,6 +42,7 @@ PAGE_CSS = """
 .scgeo-box { background: rgba(255,255,255,.94); border-radius: 6px; box-shadow: 0 1px 5px rgba(0,0,0,.3);
   font-size: 12px; line-height: 1.5; }
 .scgeo-legend { padding: 6px 10px; max-height: calc(100vh - 140px); overflow: auto; min-width: 190px; }
+.scgeo-legend:has(details:not([open])) { min-width: 0; }  /* folded: the 凡例 button only */
 .scgeo-legend summary { font-weight: 700; font-size: 13px; cursor: pointer; }
 .scgeo-legend h4 { margin: 6px 0 2px; font-size: 12px; color: #333; }
 .scgeo-legend .row { display: flex; align-items: center; gap: 6px; margin: 1px 0; white-space: nowrap; }
@@ -84,7 +85,7 @@ window.scgeo = window.scgeo || {categories: {}, needs: {}, areas: {}, overlays: 
   // Need counts and area names share a point when the map is zoomed out. Counts stay where they
   // are; names, 圏域 before 中学校区, move up above a count that covers them, and are hidden (the
   // boundary's tooltip still names the area) if they would still cover a count or a name already
-  // placed. Maps without counts keep every name. Run after every zoom and layer change.
+  // placed. Maps without counts keep every name. Run after every zoom, move, resize and layer change.
   S.declutter = function (map) {
     var root = map.getContainer();
     function hit(a, b) { return !(a.right <= b.left || b.right <= a.left || a.bottom <= b.top || b.bottom <= a.top); }
@@ -104,7 +105,7 @@ window.scgeo = window.scgeo || {categories: {}, needs: {}, areas: {}, overlays: 
         else placed.push(b);
       });
     }
-    map.on('zoomend overlayadd overlayremove', run);
+    map.on('zoomend moveend resize overlayadd overlayremove', run);
     run();
   };
   // The map's furniture: the legend lists only what is switched on (rows with data-layers), hints
@@ -132,7 +133,8 @@ window.scgeo = window.scgeo || {categories: {}, needs: {}, areas: {}, overlays: 
     S.syncLegend();
     S.declutter(map);
     var details = box && box.querySelector('details');  // a narrow map (a frame in the app): legend folded
-    if (details && map.getContainer().clientWidth < 720) details.open = false;
+    S.foldLegend = function () { if (details) details.open = map.getContainer().clientWidth >= 720; };
+    S.foldLegend();
     var ctl = control.getContainer(), container = map.getContainer();
     new MutationObserver(function () {
       container.classList.toggle('scgeo-layers-open', ctl.classList.contains('leaflet-control-layers-expanded'));
@@ -151,6 +153,39 @@ window.scgeo = window.scgeo || {categories: {}, needs: {}, areas: {}, overlays: 
         S.basemapFallback = true; background('vector'); S.syncLegend();
       });
     }
+  };
+  // Fit the town to the part of the map its furniture leaves free, as laid out now (the legend
+  // folded on a narrow map): a box shorter than half the map reserves a band across the map at its
+  // edge (the title, the zoom and layer buttons at the top; the scale, the credit and a folded
+  // legend at the bottom), a taller one (an open legend) a strip down its side. A map drawn before
+  // its frame has its size (hidden, or still being laid out) is fitted again when the size comes,
+  // until the user first touches it.
+  S.fit = function (map, bounds) {
+    var c = map.getContainer(), touched = false;
+    S.fitBounds = L.latLngBounds(bounds);  // what is fitted (the tests measure it)
+    function place() {
+      if (touched || !c.clientWidth || !c.clientHeight) return;
+      map.invalidateSize({pan: false});
+      if (S.foldLegend) S.foldLegend();
+      var m = c.getBoundingClientRect(), gap = 8, pad = {top: 0, right: 0, bottom: 0, left: 0};
+      c.querySelectorAll('.scgeo-title, .scgeo-banner, .leaflet-control').forEach(function (e) {
+        var r = e.getBoundingClientRect();
+        if (!r.width || !r.height || !e.offsetParent) return;
+        if (r.height < m.height / 2) {
+          if (r.top - m.top < m.bottom - r.bottom) pad.top = Math.max(pad.top, r.bottom - m.top);
+          else pad.bottom = Math.max(pad.bottom, m.bottom - r.top);
+        } else if (r.left - m.left < m.right - r.right) pad.left = Math.max(pad.left, r.right - m.left);
+        else pad.right = Math.max(pad.right, m.right - r.left);
+      });
+      map.fitBounds(S.fitBounds, {paddingTopLeft: [pad.left + gap, pad.top + gap],
+                                  paddingBottomRight: [pad.right + gap, pad.bottom + gap], animate: false});
+    }
+    ['mousedown', 'wheel', 'touchstart', 'keydown'].forEach(function (kind) {
+      c.addEventListener(kind, function () { touched = true; }, {capture: true, passive: true});
+    });
+    if (!c.clientWidth || !c.clientHeight) map.setView(S.fitBounds.getCenter(), 12, {animate: false});
+    place();
+    if (window.ResizeObserver) new ResizeObserver(place).observe(c);
   };
   // Show only the resources whose ids are given (null: all), without redrawing the page: the app
   // sends the ids of a filter change instead of a new map. Category groups need ids (click hook).

@@ -19,8 +19,8 @@ from jinja2 import Template
 
 from scgeo.maps._assets import PAGE_CSS, PAGE_JS
 
-__all__ = ["ClickToPlace", "Furniture", "Labels", "MetricScale", "PageAssets", "PointCluster", "Ready", "VectorLayer",
-           "js_json", "round_geojson"]
+__all__ = ["ClickToPlace", "FitToFurniture", "Furniture", "Labels", "MetricScale", "PageAssets", "PointCluster",
+           "Ready", "VectorLayer", "js_json", "round_geojson"]
 
 _CLUSTER_CDN = "https://cdnjs.cloudflare.com/ajax/libs/leaflet.markercluster/1.1.0/"
 
@@ -207,6 +207,25 @@ class Furniture(MacroElement):
         super().__init__()
         self._name = "Furniture"
         self.control, self.tiles, self.vector = control, tiles, vector
+
+
+class FitToFurniture(MacroElement):
+    """Fits ``bounds`` (``[[south, west], [north, east]]``) into the map less its furniture (``scgeo.fit``).
+
+    Added after the map's boxes and controls (and :class:`Furniture`, which folds the legend of a
+    narrow map), so that the space reserved is what they cover on screen.
+    """
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}"
+        "scgeo.fit({{ this._parent.get_name() }}, {{ this.bounds_json }});"
+        "{% endmacro %}"
+    )
+
+    def __init__(self, bounds) -> None:
+        super().__init__()
+        self._name = "FitToFurniture"
+        self.bounds_json = js_json([[float(v) for v in corner] for corner in bounds])
 
 
 class MetricScale(MacroElement):

@@ -23,6 +23,7 @@ from scgeo.analysis.freshness import FreshnessRules, freshness
 from scgeo.maps import _legend as lg
 from scgeo.maps._basemap import STREET_STYLES, VECTOR_BASEMAP, add_vector_basemap, basemap_kinds, vector_attribution
 from scgeo.maps._layers import (
+    FitToFurniture,
     Furniture,
     Labels,
     MetricScale,
@@ -550,6 +551,6 @@ def resource_map(
     target = (focus.to_crs(4326) if focus is not None else areas) if len(areas) else resources
     if len(target):
         xmin, ymin, xmax, ymax = target.total_bounds
-        m.fit_bounds([[ymin, xmin], [ymax, xmax]], padding_top_left=(40, 70), padding_bottom_right=(250, 20))
+        FitToFurniture([[ymin, xmin], [ymax, xmax]]).add_to(m)  # the room the title, legend and buttons leave
     Ready().add_to(m)
     return m
