@@ -24,6 +24,30 @@ def test_nice_scale_lengths():
     assert nice_length_m(30000) == 5000
 
 
+@pytest.mark.parametrize("height_in", [1.5, 3.0, 8.0])
+def test_north_arrow_inside_the_frame_however_tall_the_frame(height_in):
+    """The 「N」 and its arrow sit inside the map's frame (they sat on the top edge of a short frame)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from scgeo.maps.static import _scale_and_north, japanese_font
+
+    fig = Figure(figsize=(10, height_in))
+    FigureCanvasAgg(fig)
+    ax = fig.add_axes((0.05, 0.05, 0.6, 0.9))
+    ax.set_xlim(0, 6000)
+    ax.set_ylim(0, 6000 * height_in / 6)
+    _scale_and_north(ax, japanese_font())
+    fig.canvas.draw()  # places the arrow
+    renderer = fig.canvas.get_renderer()
+    frame = ax.get_window_extent(renderer)
+    north = [t for t in ax.texts if t.get_text() == "N"]
+    arrows = [t.arrow_patch for t in ax.texts if getattr(t, "arrow_patch", None) is not None]
+    assert len(north) == 1 and len(arrows) == 1
+    for box in (north[0].get_window_extent(renderer), arrows[0].get_window_extent(renderer)):
+        assert frame.x0 < box.x0 and box.x1 < frame.x1 and frame.y0 < box.y0 and box.y1 < frame.y1 - 2
+
+
 def test_demo_print_map_has_one_page_per_living_area(demo_outputs, sample_workspace, tmp_path, screenshot_dir):
     pdf = demo_outputs["print_map"]
     assert _pages(pdf) == len(sample_workspace.areas("living_area"))

@@ -27,6 +27,7 @@ from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties, fontManager
 from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
+from matplotlib.transforms import offset_copy
 
 from scgeo._errors import ScgeoError
 from scgeo.crs import to_metric
@@ -234,11 +235,15 @@ def _scale_and_north(ax, font) -> None:
     for frac in (0, 0.5, 1):
         ax.text(bx + frac * length, by + 1.8 * h, "0" if frac == 0 else _fmt_m(length * frac),
                 fontproperties=font, fontsize=7, ha="center", va="bottom", path_effects=_HALO, zorder=9)
-    nx, ny = x1 - 0.04 * (x1 - x0), y1 - 0.1 * (y1 - y0)
-    ax.annotate("", xy=(nx, ny + 0.06 * (y1 - y0)), xytext=(nx, ny), zorder=9,
-                arrowprops={"arrowstyle": "-|>,head_width=0.5,head_length=1.0", "color": "#222", "lw": 1.6})
-    ax.text(nx, ny + 0.075 * (y1 - y0), "N", fontproperties=font, fontsize=11, ha="center", va="bottom",
+    # the north arrow hangs from the frame's top edge by a fixed distance in points (「N」 6 pt inside the
+    # frame, the arrow under it), however tall the map's frame is on the page
+    def below_top(points: float):
+        return offset_copy(ax.transAxes, fig=ax.figure, y=-points, units="points")
+
+    ax.text(0.96, 1, "N", transform=below_top(6), fontproperties=font, fontsize=11, ha="center", va="top",
             weight="bold", zorder=9)
+    ax.annotate("", xy=(0.96, 1), xycoords=below_top(22), xytext=(0.96, 1), textcoords=below_top(50), zorder=9,
+                arrowprops={"arrowstyle": "-|>,head_width=0.5,head_length=1.0", "color": "#222", "lw": 1.6})
 
 
 def _line_legend(ax, view: AreaView, font, extra: list) -> None:
