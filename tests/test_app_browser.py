@@ -353,6 +353,19 @@ TOWN_FIT = """() => {
                            (town.bottom - town.top) / (m.height - top - bottom))};
 }"""
 
+# The network's picture in its frame: the nodes (and their labels) drawn outside the picture, or the
+# picture outside the frame's window (cut off by the frame)
+PICTURE_CUT = """() => {
+    const svg = document.querySelector('svg[aria-label]');
+    if (!svg || !document.querySelector('g.node')) return null;
+    const s = svg.getBoundingClientRect(), out = (r, b) => r.bottom > b.bottom + 0.5 || r.top < b.top - 0.5 ||
+        r.right > b.right + 0.5 || r.left < b.left - 0.5;
+    const window_ = {top: 0, left: 0, right: innerWidth, bottom: innerHeight};
+    return [...(out(s, window_) ? ['the picture'] : []),
+            ...[...document.querySelectorAll('g.node')].filter(g => out(g.getBoundingClientRect(), s))
+                .map(g => g.textContent)];
+}"""
+
 LEGEND_STATE = """() => {
     const rows = [...document.querySelectorAll('.scgeo-legend .row[data-layers]')];
     const control = scgeo.layersControl, on = {};
@@ -438,6 +451,8 @@ def test_every_page_in_japanese_without_overlaps(path, server, browser_page, scr
         for frame in page.frames:  # the page and every frame in it (maps, the network's picture)
             text = frame.evaluate(VISIBLE_TEXT)
             assert _none_shown(text) == [], f"{where}: 「None」 shown"
+            cut = frame.evaluate(PICTURE_CUT)
+            assert not cut, f"{where}: cut off in the network's picture: {cut[:5]}"
             grids = frame.evaluate(GRID_MISSING)
             assert None not in grids, f"{where}: a data grid's cells could not be read"
             assert [cell for grid in grids for cell in grid][:5] == [], f"{where}: 「None」 shown in a grid"

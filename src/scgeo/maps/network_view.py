@@ -141,9 +141,20 @@ def _svg(graph: TieGraph, pos: pd.DataFrame, metrics: pd.DataFrame, *, focus: st
     def xy(key):
         return pad + (pos.loc[key, "x"] + 1.15) * scale, pad + (pos.loc[key, "y"] * -1 + 1.15) * scale
 
+    # the picture is cut to what is drawn, with room for the labels (up to 14 characters, centred below
+    # their node): no label is cut off, however many rows of isolates, and no empty margin is kept
+    drawn = pos.index.isin(graph.nodes["node"])
+    left, top, right, bottom = 0.0, 0.0, float(size), float(size)
+    if drawn.any():
+        xs = pad + (pos.loc[drawn, "x"] + 1.15) * scale
+        ys = pad + (pos.loc[drawn, "y"] * -1 + 1.15) * scale
+        dys = pos.loc[drawn, "dy"] if "dy" in pos else 0.0
+        left, right = float(xs.min()) - 85, float(xs.max()) + 85
+        top, bottom = float(ys.min()) - 24, float((ys + dys).max()) + 16 + 13 + 8
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {size} {size + 10}" role="img" '
-        f'aria-label="関係者ネットワーク" font-family="IPAexGothic, Noto Sans CJK JP, sans-serif">'
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="{left:.0f} {top:.0f} {right - left:.0f} {bottom - top:.0f}" '
+        f'preserveAspectRatio="xMidYMin meet" role="img" aria-label="関係者ネットワーク" '
+        f'font-family="IPAexGothic, Noto Sans CJK JP, sans-serif">'
     ]
     for e in graph.edges.itertuples(index=False):
         if e.source not in pos.index or e.target not in pos.index:
@@ -235,13 +246,21 @@ def network_html(graph: TieGraph, *, title: str, focus: str | None = None, depth
 <meta http-equiv="Content-Security-Policy"
  content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'">
 <style>
-body {{ font-family: "IPAexGothic", "Noto Sans CJK JP", sans-serif; margin: 16px; color: #222; }}
+/* the picture fits the window (a frame in the app: its height), the lists beside it scroll;
+   a narrow window or paper: one below the other */
+body {{ font-family: "IPAexGothic", "Noto Sans CJK JP", sans-serif; margin: 0; padding: 12px 16px; color: #222;
+  box-sizing: border-box; height: 100vh; display: flex; flex-direction: column; }}
 h1 {{ font-size: 20px; margin: 0 0 4px; }} .sub {{ color: #555; font-size: 13px; margin-bottom: 8px; }}
-.wrap {{ display: flex; gap: 16px; flex-wrap: wrap; }}
-svg {{ flex: 1 1 640px; max-width: 900px; height: auto; border: 1px solid #ddd; }}
-.side {{ flex: 0 1 320px; font-size: 13px; }} .legend span {{ display: inline-block; margin: 2px 8px 2px 0; }}
+.wrap {{ flex: 1 1 auto; min-height: 0; display: flex; gap: 16px; }}
+svg {{ flex: 0 1 auto; min-width: 0; height: 100%; max-width: 900px; border: 1px solid #ddd; box-sizing: border-box; }}
+.side {{ flex: 1 1 300px; min-width: 220px; max-width: 420px; overflow-y: auto; font-size: 13px; }}
+.legend span {{ display: inline-block; margin: 2px 8px 2px 0; }} .legend b {{ margin-right: 8px; }}
 .legend i {{ display: inline-block; width: 14px; height: 4px; margin-right: 4px; vertical-align: middle; }}
-.dim {{ opacity: 0.12; }} @media print {{ .side {{ max-width: none; }} }}
+.dim {{ opacity: 0.12; }}
+@media (max-width: 640px), print {{
+  body {{ height: auto; display: block; }} .wrap {{ display: block; }}
+  svg {{ width: 100%; height: auto; }} .side {{ max-width: none; overflow: visible; }}
+}}
 </style></head><body>
 <h1>{html.escape(title)}</h1>
 <div class="sub">{html.escape(day)} 時点 — 団体・社会資源 {len(sub.nodes)}、
