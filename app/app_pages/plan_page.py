@@ -29,6 +29,15 @@ from scgeo.report.year import import_plans, progress
 ALL = "市全体"
 
 
+def _footnoted(frame: pd.DataFrame, column: str) -> tuple[pd.DataFrame, list[str]]:
+    """``frame`` with the long texts of ``column`` replaced by ※1, ※2 … (the same text, the same mark),
+    and the notes to show under the table: every column of the table then fits a 1280 px window."""
+    texts = [t for t in dict.fromkeys(frame[column]) if isinstance(t, str) and t.strip()]
+    marks = {t: f"※{i}" for i, t in enumerate(texts, start=1)}
+    out = frame.assign(**{column: frame[column].map(lambda t: marks.get(t, ""))})
+    return out, [f"{marks[t]} {t}" for t in texts]
+
+
 @st.cache_data(max_entries=4, show_spinner="報告を作っています…")
 def monthly_files(path: str, stamp: int, month: str, sc: str | None) -> tuple[bytes, bytes]:
     """The month's report as xlsx and PDF (cached until the workspace changes)."""
@@ -77,7 +86,11 @@ if layers is not None:
         shown = pd.DataFrame({"目標": table["goal"], "指標": table["indicator_label"], "目標値": table["target"],
                               "実績": table["result"], "実績の月": table["result_month"],
                               "進み具合(%)": table["progress_pct"], "達成": table["achieved"], "注意": table["note"]})
-        st.dataframe(blank_missing(shown), hide_index=True, width="stretch")
+        # a table that wraps its texts: in a data grid, 目標 and 注意 were cut at 1280 px (a handful of rows)
+        shown = blank_missing(shown.assign(達成=shown["達成"].map({True: "◎", False: ""})))
+        for name in ("目標値", "実績", "進み具合(%)"):
+            shown[name] = shown[name].map(lambda v: v if isinstance(v, str) else f"{v:g}")
+        st.table(shown.set_index("目標"))
         st.caption("計算できる指標(資源の数・カバー率・活動の回数・協議体・つないだニーズ)は月末スナップショットと"
                    "活動記録から計算しています。「手入力」の指標だけ実績を入力します。")
     else:
@@ -101,7 +114,10 @@ if layers is not None:
     taken = pd.to_datetime(stored["taken_at"], utc=True).dt.tz_convert("Asia/Tokyo").dt.strftime("%Y-%m-%d %H:%M")
     shown = pd.DataFrame({"ID": stored["snapshot_id"], "月": stored["month"], "基準日": stored["as_of"].dt.date,
                           "作成(日本時間)": taken, "scgeo の版": stored["scgeo_version"], "注意": stored["note"]})
-    st.dataframe(blank_missing(shown), hide_index=True, width="stretch")
+    shown, notes = _footnoted(shown, "注意")
+    st.dataframe(blank_missing(shown), hide_index=True, width="stretch", key="plan_snapshots")
+    for note in notes:
+        st.caption(note)
     if st.button(f"{last_month} の月末スナップショットを記録する"):
         try:
             sid = take_snapshot(ws, month=last_month, user=editor_name())
