@@ -326,10 +326,9 @@ FURNITURE = """() => {
     return overlaps;
 }"""
 
-# The town (what the map was fitted to) on the map as first drawn: the boxes it runs under, and how much of
-# the room the furniture leaves it fills, across or down (the larger). That room is the map less a strip
-# down its side per box taller than half the map (an open legend) and less a band at the top and at the
-# bottom for the others (the title and buttons; the scale, the credit and a folded legend).
+# The town (what the map was fitted to) on the map as first drawn: the boxes it runs under, and how much
+# of the room beside the furniture it fills, across or down (the larger): across, the room is the map's
+# width less the boxes level with the town on either side; down, its height less the boxes above and below.
 TOWN_FIT = """() => {
     const b = scgeo.fitBounds;
     if (!b) return null;
@@ -340,17 +339,18 @@ TOWN_FIT = """() => {
     const boxes = [...document.querySelectorAll('.scgeo-title, .scgeo-banner, .leaflet-control')]
         .filter(e => e.offsetParent).map(e => [e.className, e.getBoundingClientRect()])
         .filter(([, r]) => r.width && r.height);
-    let top = 0, bottom = 0, left = 0, right = 0;
+    let left = m.left, right = m.right, top = m.top, bottom = m.bottom;
     for (const [, r] of boxes) {
-        if (r.height >= m.height / 2) {
-            if (r.left - m.left < m.right - r.right) left = Math.max(left, r.right - m.left);
-            else right = Math.max(right, m.right - r.left);
-        } else if (r.top - m.top < m.bottom - r.bottom) top = Math.max(top, r.bottom - m.top);
-        else bottom = Math.max(bottom, m.bottom - r.top);
+        const centre = {x: (r.left + r.right) / 2, y: (r.top + r.bottom) / 2};
+        if (r.bottom > town.top && r.top < town.bottom) {  // level with the town
+            if (centre.x < (m.left + m.right) / 2) left = Math.max(left, r.right); else right = Math.min(right, r.left);
+        }
+        if (r.right > town.left && r.left < town.right) {  // above or below it
+            if (centre.y < (m.top + m.bottom) / 2) top = Math.max(top, r.bottom); else bottom = Math.min(bottom, r.top);
+        }
     }
     return {under: boxes.filter(([, r]) => hit(r, town)).map(([name]) => name),
-            fill: Math.max((town.right - town.left) / (m.width - left - right),
-                           (town.bottom - town.top) / (m.height - top - bottom))};
+            fill: Math.max((town.right - town.left) / (right - left), (town.bottom - town.top) / (bottom - top))};
 }"""
 
 # Tables whose columns all show at 1280 px, none scrolled away or cut: data grids that scroll sideways

@@ -155,11 +155,12 @@ window.scgeo = window.scgeo || {categories: {}, needs: {}, areas: {}, overlays: 
     }
   };
   // Fit the town to the part of the map its furniture leaves free, as laid out now (the legend
-  // folded on a narrow map): a box shorter than half the map reserves a band across the map at its
-  // edge (the title, the zoom and layer buttons at the top; the scale, the credit and a folded
-  // legend at the bottom), a taller one (an open legend) a strip down its side. A map drawn before
-  // its frame has its size (hidden, or still being laid out) is fitted again when the size comes,
-  // until the user first touches it.
+  // folded on a narrow map). Each box reserves either a band across the map at its top or bottom
+  // edge, or a strip down its left or right side: of all those choices, the one that lets the town
+  // be drawn largest (the title and buttons make a band at the top, the scale and the credit one at
+  // the bottom; an open legend a strip on the right when the town is wider than the room is tall).
+  // A map drawn before its frame has its size (hidden, or still being laid out) is fitted again
+  // when the size comes, until the user first touches it.
   S.fit = function (map, bounds) {
     var c = map.getContainer(), touched = false;
     S.fitBounds = L.latLngBounds(bounds);  // what is fitted (the tests measure it)
@@ -167,18 +168,28 @@ window.scgeo = window.scgeo || {categories: {}, needs: {}, areas: {}, overlays: 
       if (touched || !c.clientWidth || !c.clientHeight) return;
       map.invalidateSize({pan: false});
       if (S.foldLegend) S.foldLegend();
-      var m = c.getBoundingClientRect(), gap = 8, pad = {top: 0, right: 0, bottom: 0, left: 0};
+      var m = c.getBoundingClientRect(), gap = 8, boxes = [];
       c.querySelectorAll('.scgeo-title, .scgeo-banner, .leaflet-control').forEach(function (e) {
         var r = e.getBoundingClientRect();
         if (!r.width || !r.height || !e.offsetParent) return;
-        if (r.height < m.height / 2) {
-          if (r.top - m.top < m.bottom - r.bottom) pad.top = Math.max(pad.top, r.bottom - m.top);
-          else pad.bottom = Math.max(pad.bottom, m.bottom - r.top);
-        } else if (r.left - m.left < m.right - r.right) pad.left = Math.max(pad.left, r.right - m.left);
-        else pad.right = Math.max(pad.right, m.right - r.left);
+        var top = r.top - m.top < m.bottom - r.bottom, left = r.left - m.left < m.right - r.right;
+        boxes.push({band: top ? ['top', r.bottom - m.top] : ['bottom', m.bottom - r.top],
+                    strip: left ? ['left', r.right - m.left] : ['right', m.right - r.left]});
       });
-      map.fitBounds(S.fitBounds, {paddingTopLeft: [pad.left + gap, pad.top + gap],
-                                  paddingBottomRight: [pad.right + gap, pad.bottom + gap], animate: false});
+      var best = {top: 0, right: 0, bottom: 0, left: 0}, bestZoom = -Infinity;
+      for (var mask = 0; mask < (1 << boxes.length); mask++) {
+        var pad = {top: 0, right: 0, bottom: 0, left: 0};
+        boxes.forEach(function (b, i) {
+          var side = (mask >> i) & 1 ? b.strip : b.band;
+          pad[side[0]] = Math.max(pad[side[0]], side[1]);
+        });
+        var across = pad.left + pad.right + 2 * gap, down = pad.top + pad.bottom + 2 * gap;
+        if (across > m.width / 2 || down > m.height / 2) continue;  // no room left (Leaflet would zoom right in)
+        var zoom = map.getBoundsZoom(S.fitBounds, false, L.point(across, down));
+        if (zoom > bestZoom) { best = pad; bestZoom = zoom; }
+      }
+      map.fitBounds(S.fitBounds, {paddingTopLeft: [best.left + gap, best.top + gap],
+                                  paddingBottomRight: [best.right + gap, best.bottom + gap], animate: false});
     }
     ['mousedown', 'wheel', 'touchstart', 'keydown'].forEach(function (kind) {
       c.addEventListener(kind, function () { touched = true; }, {capture: true, passive: true});
