@@ -41,6 +41,9 @@ def test_plan_page_shows_progress_and_snapshots(sample_copy):
     at = _run(sample_copy.path, "app_pages/plan_page.py")
     assert not at.exception
     assert at.title[0].value == "計画・報告"
-    goals = at.dataframe[0].value
-    assert "南中学校区で通いの場を2か所創出" in set(goals["目標"])
-    assert len(at.dataframe[1].value) == 7  # the sample year's month-end snapshots
+    goals = at.table[0].value  # a table that wraps its texts, one row per goal
+    assert "南中学校区で通いの場を2か所創出" in set(goals.index)
+    assert {"注意", "達成"} <= set(goals.columns) and "True" not in set(goals["達成"].astype(str))
+    snapshots = at.dataframe[0].value
+    assert len(snapshots) == 7  # the sample year's month-end snapshots
+    assert set(snapshots["注意"]) == {"※1"} and any("※1 サンプルの町" in c.value for c in at.caption)
