@@ -58,7 +58,9 @@ EDGE_DEGREES = 5e-6  # about 0.5 m: sample points this close to a unit's boundar
 SOLVE_SECONDS = 20.0
 BATCH_ROUNDS = 12
 BATCH_MIN = 16  # undecided cells worth a round of solves for all of them at once
-NEAR_ROWS = (10, 30, 100)  # neighbourhoods of a fractional vertex: through cells of at most this many variables
+# neighbourhoods of a fractional vertex: through cells of at most this many variables (a step from
+# 10 to 30 frees some 1,500 variables where 15 or 20 often finds the point with a few hundred)
+NEAR_ROWS = (10, 15, 20, 30, 100)
 
 
 class PrivacyError(ScgeoError):
@@ -207,6 +209,7 @@ class AuditModel:
     def __post_init__(self) -> None:
         self._merge()
         self._determined_program = None
+        self._program_kept = None  # (program, the distinct cell of each of its rows): see _attack_program
 
     def _merge(self) -> None:
         rng = np.random.default_rng(12)
@@ -273,6 +276,33 @@ class AuditModel:
         np.minimum.at(self.witness_lo, hidden, np.round(low).astype(np.int64))
         np.maximum.at(self.witness_hi, hidden, np.round(high).astype(np.int64))
 
+    def _attack_program(self, cells: np.ndarray, lower: np.ndarray, upper: np.ndarray,
+                        caps: np.ndarray) -> _Program:
+        """The program of :meth:`attack`, one row per constrained cell, kept from one attack to the next.
+
+        Rounds of suppression hide a few more cells (their rows are freed) or show a few (their
+        rows are added or fixed): the rows' bounds change, the model and its last optimal basis
+        are kept, and the next linear program starts from that basis instead of from scratch.
+        """
+        kept = self._program_kept
+        if kept is None or not np.array_equal(kept[0].cap, caps):
+            program = _Program(self.merged.shape[1], (None, None), (self.merged[cells], np.zeros(len(cells))), caps)
+            program.set_rows(np.arange(len(cells)), lower, upper)
+            self._program_kept = (program, cells.copy())
+            return program
+        program, order = kept
+        new = cells[~np.isin(cells, order)]
+        if len(new):
+            program.add_rows(self.merged[new])
+            order = np.r_[order, new]
+            self._program_kept = (program, order)
+        where = np.full(self.merged.shape[0], -1)
+        where[order] = np.arange(len(order))
+        row_lower, row_upper = np.full(len(order), -np.inf), np.full(len(order), np.inf)
+        row_lower[where[cells]], row_upper[where[cells]] = lower, upper
+        program.set_rows(np.arange(len(order)), row_lower, row_upper)
+        return program
+
     def determined(self, cells: np.ndarray, shown_rows: np.ndarray) -> np.ndarray:
         """Whether each distinct cell in ``cells`` is worked out exactly from ``shown_rows``.
 
@@ -333,7 +363,9 @@ class AuditModel:
         ub = ((sp.vstack([a[upper], -a[lower]]).tocsr(), np.r_[known_hi[upper], -known_lo[lower]])
               if len(bounded) else (None, None))
 
-        program = _Program(n, eq, ub, caps)
+        program = self._attack_program(np.r_[np.flatnonzero(shown), bounded],
+                                       np.r_[values[shown], known_lo[bounded]],
+                                       np.r_[values[shown], known_hi[bounded]], caps)
 
         def witness(x: np.ndarray | None) -> np.ndarray | None:
             """The cells of a solution, its values kept as witnesses (once checked against every constraint)."""
@@ -344,9 +376,9 @@ class AuditModel:
             np.maximum(hi, cells, out=hi)
             return cells
 
-        def solve(c: np.ndarray) -> np.ndarray | None:
+        def solve(c: np.ndarray, *, prove: bool = True) -> np.ndarray | None:
             self.n_solves += 1
-            return witness(program.minimise(c))
+            return witness(program.minimise(c, prove=prove))
 
         def reach(c: np.ndarray, target: float) -> float:
             """A witness with ``c @ x <= target`` if there is one; else a proven lower bound of ``c @ x``."""
@@ -408,7 +440,8 @@ class AuditModel:
                 down = open_ & (lo[hidden] > 0)
                 up = open_
                 if down.any():
-                    solve(np.asarray(h[down].sum(axis=0)).ravel().astype(float))
+                    # only for witnesses: no branch and bound when the vertex is fractional
+                    solve(np.asarray(h[down].sum(axis=0)).ravel().astype(float), prove=False)
                 if up.any():
                     spread(hidden[up])
                 if int(safe().sum()) == before:
@@ -482,6 +515,36 @@ class _Program:
         self.mip = None
         self.by_row = self.matrix.tocsr()  # for :meth:`near`
         self.row_size = np.diff(self.by_row.indptr)
+        self._active()
+
+    def set_rows(self, rows: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
+        """New bounds of ``rows`` (``-inf``/``inf`` frees a row); the model and its basis are kept."""
+        lower, upper = np.asarray(lower, dtype=float), np.asarray(upper, dtype=float)
+        changed = (self.row_lower[rows] != lower) | (self.row_upper[rows] != upper)
+        for row, low, high in zip(rows[changed], lower[changed], upper[changed], strict=True):
+            self.lp.changeRowBounds(int(row), low if np.isfinite(low) else -highspy.kHighsInf,
+                                    high if np.isfinite(high) else highspy.kHighsInf)
+        self.row_lower[rows], self.row_upper[rows] = lower, upper
+        if changed.any():
+            self.mip = None  # built again, with the new bounds, if branch and bound is needed
+        self._active()
+
+    def add_rows(self, rows: sp.csr_matrix) -> None:
+        """Rows added free (no bound yet: see :meth:`set_rows`)."""
+        rows = sp.csr_matrix(rows, dtype=np.float64)
+        k = rows.shape[0]
+        self.lp.addRows(k, np.full(k, -highspy.kHighsInf), np.full(k, highspy.kHighsInf), rows.nnz,
+                        rows.indptr[:-1].astype(np.int32), rows.indices.astype(np.int32), rows.data)
+        self.matrix = sp.vstack([self.matrix, rows]).tocsc()
+        self.by_row = self.matrix.tocsr()
+        self.row_size = np.diff(self.by_row.indptr)
+        self.row_lower = np.r_[self.row_lower, np.full(k, -np.inf)]
+        self.row_upper = np.r_[self.row_upper, np.full(k, np.inf)]
+        self.mip = None
+        self._active()
+
+    def _active(self) -> None:
+        self.active = np.isfinite(self.row_lower) | np.isfinite(self.row_upper)  # free rows bind nothing
 
     def _highs(self, *, integer: bool):
         model = highspy.HighsLp()
@@ -557,13 +620,14 @@ class _Program:
 
         A fractional vertex of the linear program is integral but for a few variables. The
         integer point is looked for among those, the cell's own and their neighbours through
-        small cells (rows of at most 10, then 30, then 100 variables), every other variable held
+        small cells (rows of at most 10, then 15, 20, 30 and 100 variables), every other variable held
         where ``x`` has it. Any point found satisfies every constraint, so it is a witness; the
         small programs solve in milliseconds where the whole one takes seconds.
         """
         start = (np.abs(x - np.round(x)) > 1e-6) | (c != 0)
         for size in NEAR_ROWS:
-            rows = np.flatnonzero((self.by_row @ start.astype(np.float64) > 0) & (self.row_size <= size))
+            rows = np.flatnonzero((self.by_row @ start.astype(np.float64) > 0) & (self.row_size <= size)
+                                  & self.active)
             free = start.copy()
             free[self.by_row[rows].indices] = True
             free = np.flatnonzero(free)
@@ -572,6 +636,7 @@ class _Program:
             held = np.round(x)
             held[free] = 0.0
             touched = np.unique(self.matrix[:, free].tocoo().row)
+            touched = touched[self.active[touched]]
             part = self.by_row[touched][:, free]
             rest = self.by_row[touched] @ held
             res = milp(np.zeros(len(free)), integrality=np.ones(len(free)),
@@ -584,8 +649,12 @@ class _Program:
                 return held.astype(np.int64)
         return None
 
-    def minimise(self, c: np.ndarray) -> np.ndarray | None:
-        """An integer solution minimising ``c @ x`` (``None`` if the solver gives up)."""
+    def minimise(self, c: np.ndarray, *, prove: bool = True) -> np.ndarray | None:
+        """An integer solution minimising ``c @ x`` (``None`` if the solver gives up).
+
+        With ``prove=False`` (a solve for witnesses only) the answer is an integer point at the
+        linear optimum rounded up, or ``None``: no branch and bound over the whole model.
+        """
         x = self._run(self.lp, c)
         if x is not None and not _integral(x):
             # an integer point beside the vertex that reaches the linear optimum (rounded up) is an
@@ -593,6 +662,8 @@ class _Program:
             y = self.near(x, c, float(np.ceil(float(c @ x) - 1e-6)))
             if y is not None:
                 return y
+        if not prove and (x is None or not _integral(x)):
+            return None
         if x is None or not _integral(x):
             if self.mip is None:
                 self.mip = self._highs(integer=True)
