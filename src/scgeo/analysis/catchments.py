@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     from scgeo.analysis.coverage import Coverage
     from scgeo.network import WalkNetwork
 
-__all__ = ["catchments"]
+__all__ = ["catchments", "street_buffers"]
 
 _CHUNK_EDGES = 200_000  # streets sampled at a time
 _POOL_MIN_CELLS = 4_000_000  # below this many raster cells in all, one process is faster than a pool
@@ -101,6 +101,29 @@ def catchments(coverage: Coverage, *, thresholds_min: tuple[float, ...] | None =
             for minutes, polygon in zip(thresholds, polygons, strict=True)]
     columns = ["category", "category_label", "minutes", "geometry"]
     return gpd.GeoDataFrame(pd.DataFrame(rows, columns=columns), geometry="geometry", crs=net.crs)
+
+
+def street_buffers(net: WalkNetwork, selections: list[np.ndarray], *, buffer_m: float,
+                   cell_m: float | None = None) -> list:
+    """Per selection of streets (edge positions), the union of those streets buffered by ``buffer_m``.
+
+    Drawn on the catchments' raster (streets sampled once for all selections, a minimum over the
+    disc, outlines by marching squares), not as a GEOS union of buffered streets (about 3 s per
+    30,000 streets): areas within about 1 % of the exact union, every boundary point within 1.5
+    cells of it (``cell_m`` defaults to ``buffer_m / 3.5``). An empty selection gives an empty
+    MultiPolygon.
+    """
+    cell = float(cell_m or buffer_m / 3.5)
+    samples = _StreetSamples(net, cell, pad_m=buffer_m + 2 * cell)
+    run_edge = np.repeat(np.arange(len(net.edges)), np.diff(samples.start))
+    shapes = []
+    for edges in selections:
+        chosen = np.zeros(len(net.edges), dtype=bool)
+        chosen[np.asarray(edges, dtype=np.int64)] = True
+        level = (~chosen[run_edge]).astype(np.uint8)  # 0 on a chosen street, 1 elsewhere
+        shapes.append(_polygons(samples.raster(level, 1), buffer_m / cell, 1)[0] if chosen.any()
+                      else shapely.MultiPolygon())
+    return shapes
 
 
 class _StreetSamples:
