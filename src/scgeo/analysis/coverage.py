@@ -455,8 +455,9 @@ def blank_zones(coverage: Coverage, *, buffer_m: float = 120.0, min_65plus: floa
 
     The uncovered population points (their street segments, or the point itself without a
     network) are buffered by ``buffer_m`` and merged (streets on the catchments' raster,
-    :func:`scgeo.analysis.catchments.street_buffers`: areas within about 1 % of the exact
-    union, boundaries within 1.5 cells of ``buffer_m / 3.5``), cut by ``split_level`` areas (中学校区 by
+    :func:`scgeo.analysis.catchments.street_buffers` with cells of ``buffer_m / 7.5``, their
+    steps simplified to straight edges: areas within about 1 % of the exact union, boundaries
+    within two cells of it), cut by ``split_level`` areas (中学校区 by
     default, so that each zone belongs to one district a council can act on) and split into
     separate zones; each carries the older population living in it and its district
     (``area_id``, ``area_name``) and ``basis``. Sorted by category, then by ``pop_65plus``
@@ -477,7 +478,9 @@ def blank_zones(coverage: Coverage, *, buffer_m: float = 120.0, min_65plus: floa
             outside.append(out[["pop_65plus", "pop_75plus", "geometry"]].assign(category=code))
             streets.append(np.unique(out["edge"].to_numpy()) if "edge" in out else None)
     if coverage.network is not None and "edge" in pts:  # each street once, however many points on it
-        merged = street_buffers(coverage.network, streets, buffer_m=buffer_m)
+        cell = buffer_m / 7.5  # finer than the catchments': zones are drawn on print maps
+        merged = shapely.simplify(street_buffers(coverage.network, streets, buffer_m=buffer_m, cell_m=cell),
+                                  cell / 2)  # the cells' steps as straight edges
     else:
         merged = [shapely.union_all(shapely.buffer(out.geometry.to_numpy(), buffer_m, quad_segs=4))
                   for out in outside]
