@@ -170,6 +170,28 @@ def test_sample_points_on_a_shared_boundary_make_no_atom():
     assert keep.tolist() == [True, False, False, True, True]
 
 
+def test_off_edges_equals_the_distance_to_every_boundary():
+    """Brute force: a point is dropped exactly when some unit's boundary (holes and parts too) is
+    within EDGE_DEGREES of it."""
+    import geopandas as gpd
+    import shapely
+
+    from scgeo.privacy._audit import EDGE_DEGREES, _off_edges
+
+    rng = np.random.default_rng(3)
+    ring = shapely.Point(141.01, 35.01).buffer(0.008).difference(shapely.Point(141.01, 35.01).buffer(0.003))
+    parts = shapely.MultiPolygon([shapely.box(141.0, 35.0, 141.004, 35.004), shapely.box(141.016, 35.0, 141.02, 35.02)])
+    units = {"a": gpd.GeoDataFrame(geometry=[ring, parts], crs=6668),
+             "b": gpd.GeoDataFrame(geometry=[shapely.box(141.0, 35.0, 141.01, 35.02)], crs=6668)}
+    points = shapely.points(rng.uniform(140.998, 141.022, 4000), rng.uniform(34.998, 35.022, 4000))
+    on = shapely.line_interpolate_point(shapely.boundary(ring), rng.uniform(0, 1, 200), normalized=True)
+    points = np.concatenate([points, on, shapely.transform(on, lambda c: c + EDGE_DEGREES * 0.7)])
+    edges = [shapely.boundary(g) for frame in units.values() for g in frame.geometry]
+    near = np.min([shapely.distance(points, e) for e in edges], axis=0) <= EDGE_DEGREES
+    keep = _off_edges(points, units)
+    assert near.sum() > 200 and (keep == ~near).all()
+
+
 def test_a_table_showing_nothing_new_attacks_only_its_new_hidden_cells(sample_copy):
     """A re-release, or the city's totals already shown in every table, tells nothing new: no solve
     is spent on the earlier releases' hidden cells, and the ledger as a whole stays safe."""

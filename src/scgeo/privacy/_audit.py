@@ -154,7 +154,12 @@ def _off_edges(points: np.ndarray, units: dict[str, gpd.GeoDataFrame]) -> np.nda
     keep = np.ones(len(points), dtype=bool)
     for frame in units.values():
         if len(frame) and len(points):
-            tree = shapely.STRtree(shapely.boundary(frame.geometry.to_crs(WORKSPACE_CRS).to_numpy()))
+            # the boundaries' single segments in the tree, not whole rings: a ring's box holds most
+            # points, and each would be measured against all of its vertices
+            rings = shapely.get_parts(shapely.boundary(frame.geometry.to_crs(WORKSPACE_CRS).to_numpy()))
+            xy, ring = shapely.get_coordinates(rings, return_index=True)
+            same = ring[1:] == ring[:-1]
+            tree = shapely.STRtree(shapely.linestrings(np.stack([xy[:-1][same], xy[1:][same]], axis=1)))
             near = tree.query(points, predicate="dwithin", distance=EDGE_DEGREES)[0]
             keep[near] = False
     return keep
