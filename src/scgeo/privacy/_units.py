@@ -44,11 +44,15 @@ def area_units(needs: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, level: str,
                              geometry=units.geometry.to_numpy(), crs=WORKSPACE_CRS)
     unit = pd.Series(OUTSIDE, index=needs.index, dtype=object)
     has_point = _valid_points(needs)
-    points = gpd.GeoDataFrame({"row": np.flatnonzero(has_point)},
-                              geometry=needs.geometry[has_point].to_crs(WORKSPACE_CRS).to_numpy(), crs=WORKSPACE_CRS)
-    hits = gpd.sjoin(points, units[["unit_id", "geometry"]], predicate="intersects")
-    hits = hits.drop_duplicates("row")  # a point on a shared boundary counts once
-    unit.iloc[hits["row"].to_numpy()] = hits["unit_id"].to_numpy()
+    rows = np.flatnonzero(has_point)
+    # the points in the tree and the units as the (prepared) queries: each point-in-polygon test
+    # against a prepared unit, not against a unit's every vertex
+    tree = shapely.STRtree(needs.geometry[has_point].to_crs(WORKSPACE_CRS).to_numpy())
+    at, point = tree.query(units.geometry.to_numpy(), predicate="intersects")
+    order = np.lexsort((at, point))  # a point on a shared boundary counts once: in its first unit
+    point, at = point[order], at[order]
+    first = np.r_[True, point[1:] != point[:-1]]
+    unit.iloc[rows[point[first]]] = units["unit_id"].to_numpy()[at[first]]
     if not has_point.all() and "town_block_id" in needs:
         if blocks is None:
             blocks = areas[areas["level"] == "town_block"]
