@@ -59,8 +59,10 @@ SOLVE_SECONDS = 20.0
 BATCH_ROUNDS = 12
 BATCH_MIN = 16  # undecided cells worth a round of solves for all of them at once
 # neighbourhoods of a fractional vertex: through cells of at most this many variables (a step from
-# 10 to 30 frees some 1,500 variables where 15 or 20 often finds the point with a few hundred)
-NEAR_ROWS = (10, 15, 20, 30, 100)
+# 10 to 30 frees some 1,500 variables where 15 or 20 often finds the point with a few hundred; 10
+# itself, tried first until then, found the point in a quarter of its programs and cost more than
+# it saved)
+NEAR_ROWS = (15, 20, 30, 100)
 
 
 class PrivacyError(ScgeoError):
@@ -625,7 +627,7 @@ class _Program:
 
         A fractional vertex of the linear program is integral but for a few variables. The
         integer point is looked for among those, the cell's own and their neighbours through
-        small cells (rows of at most 10, then 15, 20, 30 and 100 variables), every other variable held
+        small cells (rows of at most 15, then 20, 30 and 100 variables), every other variable held
         where ``x`` has it. Any point found satisfies every constraint, so it is a witness; the
         small programs solve in milliseconds where the whole one takes seconds.
         """
