@@ -51,7 +51,8 @@ def area_units(needs: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, level: str,
     at, point = tree.query(units.geometry.to_numpy(), predicate="intersects")
     order = np.lexsort((at, point))  # a point on a shared boundary counts once: in its first unit
     point, at = point[order], at[order]
-    first = np.r_[True, point[1:] != point[:-1]]
+    first = np.ones(len(point), dtype=bool)  # no points (no needs): no hits
+    first[1:] = point[1:] != point[:-1]
     unit.iloc[rows[point[first]]] = units["unit_id"].to_numpy()[at[first]]
     if not has_point.all() and "town_block_id" in needs:
         if blocks is None:
