@@ -104,7 +104,9 @@ def _str(value: object) -> str | None:
 def read_ledger(workspace) -> list[Release]:
     """The releases recorded in a workspace, oldest first."""
     frame = workspace.read(PUBLICATIONS.name)
-    frame = frame.sort_values(["released_at", "release_id"])
+    # released_at has whole seconds and the id's tail is random: releases of the same second keep
+    # the order they were written in (a stable sort), not the order of their random ids
+    frame = frame.sort_values("released_at", kind="stable")
     return [Release(unit_system=r.unit_system, categories=tuple(json.loads(r.categories)),
                     statuses=tuple(json.loads(r.statuses)), threshold=int(r.threshold),
                     cells=_cells_frame(r.cells),
