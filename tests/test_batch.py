@@ -136,7 +136,7 @@ def test_batch_is_resumable(batch, small_region, tmp_path: Path):
     finished.write_text(text[:text.index('\n[[municipality]]\nmuni_code = "99203"')].replace(
         'dir = "towns/', f'dir = "{(small_region / "towns").as_posix()}/'), encoding="utf-8")
     again = run_batch(read_manifest(finished), out_dir=out, workers=1)
-    assert sorted(again.skipped) == ["99201", "99202"] and not len(again.runs)
+    assert sorted(again.skipped) == ["99201", "99202"] and not len(again.runs) and again.split_s == 0
     assert (out / "99201" / "coverage.parquet").stat().st_mtime_ns == before
     pd.testing.assert_frame_equal(again.table, first.table)
 
@@ -179,3 +179,34 @@ def test_town_nodes_sets_the_street_density(tmp_path: Path, capsys):
     assert main(["sample", "--town-nodes", "50000", "--out", str(tmp_path)]) == 2
     assert "--towns" in capsys.readouterr().err
     assert not any(tmp_path.iterdir())  # nothing written
+
+
+def test_the_region_cut_once_gives_each_municipality_the_same_network(region, tmp_path: Path):
+    """``split_osm`` streams the region once for all municipalities; each extract, cut again with
+    ``extract_osm``, gives exactly the network, basemap lines and cut-way count of the region itself."""
+    from scgeo.batch import _layers, _outline, _read_inputs, split_region
+    from scgeo.io.osm_extract import extract_osm
+
+    manifest = read_manifest(region)
+    munis = [(m.muni_code, str(m.dir)) for m in manifest.municipalities]
+    missing = tmp_path / "99209"
+    missing.mkdir()
+    extracts, failed = split_region([*munis, ("99209", str(missing))], str(manifest.region_pbf), str(tmp_path / "x"))
+    assert sorted(extracts) == ["99201", "99202"] and list(failed) == ["99209"]
+    assert "区域のファイル" in str(failed["99209"])
+    for m in manifest.municipalities:
+        outline = _outline(_layers(_read_inputs(m, only=("areas", "town_blocks")))["areas"], m.muni_code)
+        whole, part = extract_osm(manifest.region_pbf, outline), extract_osm(extracts[m.muni_code], outline)
+        assert len(whole.edges) > 100
+        pd.testing.assert_frame_equal(whole.nodes, part.nodes)
+        pd.testing.assert_frame_equal(whole.edges, part.edges)
+        pd.testing.assert_frame_equal(whole.lines, part.lines)
+        assert whole.cut_ways == part.cut_ways
+        assert Path(extracts[m.muni_code]).stat().st_size < manifest.region_pbf.stat().st_size
+
+
+def test_batch_cuts_the_region_once(batch):
+    out, result, _ = batch
+    assert result.split_s > 0
+    extracts = sorted(p.name for p in (out / "_extracts").iterdir())
+    assert extracts == [f"{c}.osm.pbf" for c in ("99201", "99202", "99203")]

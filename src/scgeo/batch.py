@@ -4,7 +4,9 @@ A manifest (``manifest.toml``) names the regional OpenStreetMap extract and, per
 its code, name and the folder of its inputs (boundaries, town blocks with population, resources,
 needs; the layout ``scgeo sample`` writes). :func:`run_batch` runs the per-municipality
 pipeline — a workspace from the inputs, the walking network cut from the regional extract
-(:func:`scgeo.io.osm_extract.extract_osm`), coverage and blank zones (:func:`scgeo.report.gap_report`),
+(:func:`scgeo.io.osm_extract.extract_osm`; the region is first cut for all municipalities in one
+pass, :func:`scgeo.io.osm_extract.split_osm`, into ``OUT/_extracts/<muni_code>.osm.pbf``), coverage
+and blank zones (:func:`scgeo.report.gap_report`),
 optionally matching — as one Dask task per municipality, on a ``distributed.LocalCluster`` by
 default or on any Dask scheduler. Each task gets only paths and reads its inputs itself; it
 writes its results under ``OUT/<muni_code>/`` and its summary last (atomically), so a batch run
@@ -44,6 +46,8 @@ __all__ = ["TABLE_COLUMNS", "BatchResult", "Manifest", "Municipality", "combine"
 TABLE_COLUMNS = ["muni_code", "muni_name", "category", "category_label", "pop_65plus", "covered_65plus",
                  "coverage_pct", "status", "method", "basis"]
 SUMMARY = "coverage.parquet"  # per municipality, written last: its presence means "finished"
+EXTRACTS = "_extracts"  # OUT/_extracts/<muni_code>.osm.pbf: the region cut once for every municipality
+_BUFFER_M = 1000.0  # the network is cut to the municipality + 1 km, as `scgeo network`
 _USER = "scgeo batch"
 _LAYERS = (("boundaries/municipality.geojson", "areas", "municipality"),
            ("boundaries/living_areas.geojson", "areas", "living_area"),
@@ -83,6 +87,7 @@ class BatchResult:
     table: pd.DataFrame
     outputs: dict[str, Path] = field(default_factory=dict)
     failed: dict[str, BaseException] = field(default_factory=dict)  # muni_code → the error (others went on)
+    split_s: float = 0.0  # cutting the region into per-municipality extracts (0 when all were there)
 
 
 def read_manifest(path: str | Path) -> Manifest:
@@ -128,8 +133,8 @@ def read_manifest(path: str | Path) -> Manifest:
     return Manifest(path, pbf, munis, minutes, bool(data.get("matching", False)))
 
 
-def _read_inputs(muni: Municipality) -> list[tuple[str, str, object]]:
-    """Every input file of the municipality read: ``(relative path, layer, ImportResult)``."""
+def _read_inputs(muni: Municipality, only: tuple[str, ...] | None = None) -> list[tuple[str, str, object]]:
+    """Every input file of the municipality (of the layers ``only``) read: ``(relative path, layer, ImportResult)``."""
     from scgeo.io import read_areas, read_needs, read_resources, read_town_blocks
 
     readers = {"areas": read_areas, "town_blocks": read_town_blocks, "resources": read_resources,
@@ -137,10 +142,39 @@ def _read_inputs(muni: Municipality) -> list[tuple[str, str, object]]:
     results = []
     for relative, layer, level in _LAYERS:
         file = muni.dir / relative
-        if file.is_file():
+        if file.is_file() and (only is None or layer in only):
             results.append((relative, layer, readers[layer](file, level=level) if layer == "areas"
                             else readers[layer](file)))
     return results
+
+
+def _outline(areas, muni_code: str):
+    """The municipality + 1 km, the area its network is cut to (the same for the split and the task)."""
+    from scgeo.commands.network import areas_outline
+
+    return areas_outline(areas, muni_code=muni_code, buffer_m=_BUFFER_M)
+
+
+def split_region(munis: list[tuple[str, str]], region_pbf: str, out_dir: str
+                 ) -> tuple[dict[str, str], dict[str, BaseException]]:
+    """Cut the regional PBF for every ``(muni_code, folder)`` in one pass (a Dask task: paths only).
+
+    Returns the extracts (code → path) and the municipalities whose boundaries could not be read
+    (code → the error; their task is not run).
+    """
+    from scgeo.io.osm_extract import split_osm
+
+    areas, failed = {}, {}
+    for code, folder in munis:
+        try:
+            layers = _layers(_read_inputs(Municipality(code, "", Path(folder)), only=("areas", "town_blocks")))
+            if "areas" not in layers:
+                raise InputError(f"市町村 {code} の区域のファイル (boundaries/) がありません。")
+            areas[code] = _outline(layers["areas"], code)
+        except InputError as exc:  # this municipality fails; the others are cut
+            failed[code] = exc
+    written = split_osm(region_pbf, areas, out_dir) if areas else {}
+    return {code: str(path) for code, path in written.items()}, failed
 
 
 def _layers(results: list) -> dict[str, pd.DataFrame]:
@@ -216,13 +250,14 @@ def _write_workspace(muni: Municipality, target: Path, results: list, layers: di
 
 
 def run_municipality(muni_code: str, name: str, folder: str, region_pbf: str, out_dir: str, *,
-                     minutes: float = 15.0, matching: bool = False) -> dict:
+                     minutes: float = 15.0, matching: bool = False, extract: str | None = None) -> dict:
     """The pipeline of one municipality (a Dask task: arguments are paths and numbers only).
 
+    The network is cut from ``extract`` (this municipality's part of the region, from
+    :func:`split_region`) when given, else from ``region_pbf`` itself; the same network either way.
     Writes ``OUT/<muni_code>/workspace.gpkg``, ``gaps.csv`` (area × category), ``blank_zones.geojson``
     and, last, ``coverage.parquet`` (the municipality × category summary); returns timings.
     """
-    from scgeo.commands.network import areas_outline
     from scgeo.io.osm_extract import extract_osm
     from scgeo.report import gap_report, write_blank_zones, write_gap_table
 
@@ -237,7 +272,7 @@ def run_municipality(muni_code: str, name: str, folder: str, region_pbf: str, ou
     if "population" not in layers:  # before the extract and the workspace: coverage needs it
         raise InputError(f"市町村 {muni_code} の町丁目別人口がありません (boundaries/town_blocks.geojson)。")
     t_read = time.perf_counter()
-    data = extract_osm(region_pbf, areas_outline(layers["areas"], muni_code=muni_code, buffer_m=1000.0))
+    data = extract_osm(extract or region_pbf, _outline(layers["areas"], muni_code))
     t_net = time.perf_counter()
     ws = _write_workspace(muni, out / "workspace.gpkg", results, layers, data, Path(region_pbf).name)
     rejected = sum(len(r.rejected) for _, _, r in results)
@@ -307,13 +342,24 @@ def run_batch(manifest: Manifest, *, out_dir: str | Path = "out/batch", schedule
     out.mkdir(parents=True, exist_ok=True)
     todo = [m for m in manifest.municipalities if not (out / m.muni_code / SUMMARY).is_file()]
     skipped = [m.muni_code for m in manifest.municipalities if m not in todo]
-    runs, failed = [], {}
+    runs, failed, split_s = [], {}, 0.0
     if todo:
         client, cluster = _cluster(scheduler, workers, memory_limit)
         try:
+            extracts, cut = _extracts(out / EXTRACTS, todo, manifest.region_pbf)
+            if cut:  # one task streams the region for all of them (a worker's memory limit applies)
+                start = time.perf_counter()
+                made, bad = client.submit(split_region, [(m.muni_code, str(m.dir.resolve())) for m in cut],
+                                          str(manifest.region_pbf.resolve()), str((out / EXTRACTS).resolve()),
+                                          pure=False, key="split-region").result()
+                split_s = time.perf_counter() - start
+                extracts |= made
+                failed |= bad
+            todo = [m for m in todo if m.muni_code not in failed]
             futures = [client.submit(run_municipality, m.muni_code, m.name, str(m.dir.resolve()),
                                      str(manifest.region_pbf.resolve()), str(out.resolve()),
-                                     minutes=manifest.minutes, matching=manifest.matching, pure=False,
+                                     minutes=manifest.minutes, matching=manifest.matching,
+                                     extract=extracts[m.muni_code], pure=False,
                                      key=f"municipality-{m.muni_code}") for m in todo]
             codes = {f.key: m.muni_code for f, m in zip(futures, todo, strict=True)}
             for done, future in enumerate(as_completed(futures), 1):
@@ -328,7 +374,19 @@ def run_batch(manifest: Manifest, *, out_dir: str | Path = "out/batch", schedule
             if cluster is not None:
                 cluster.close()
     table, outputs = combine(manifest, out)
-    return BatchResult(pd.DataFrame(runs), skipped, table, outputs, failed)
+    return BatchResult(pd.DataFrame(runs), skipped, table, outputs, failed, split_s)
+
+
+def _extracts(folder: Path, todo: list[Municipality], region: Path) -> tuple[dict[str, str], list[Municipality]]:
+    """The extracts already cut from this region (newer than it), and the municipalities still to cut."""
+    have, cut = {}, []
+    for m in todo:
+        path = folder / f"{m.muni_code}.osm.pbf"
+        if path.is_file() and path.stat().st_mtime >= region.stat().st_mtime:
+            have[m.muni_code] = str(path.resolve())
+        else:
+            cut.append(m)
+    return have, cut
 
 
 def combine(manifest: Manifest, out_dir: str | Path) -> tuple[pd.DataFrame, dict[str, Path]]:

@@ -33,6 +33,8 @@ def _cmd_batch(args) -> int:
     if result.skipped:
         print(f"処理済みのため飛ばした市町村: {len(result.skipped)} ({', '.join(result.skipped[:10])}"
               f"{' …' if len(result.skipped) > 10 else ''})")
+    if result.split_s:
+        print(f"地域の OpenStreetMap を市町村ごとに切り分けました ({result.split_s:.1f} 秒、1回の読み込みで全市町村分)")
     if len(result.runs):
         runs = result.runs
         print(f"処理した市町村: {len(runs)}、1市町村あたり平均 {runs['seconds'].mean():.1f} 秒、"
