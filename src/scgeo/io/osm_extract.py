@@ -91,14 +91,13 @@ def _processor(path: Path, entities, *keys: str):
     return processor.with_filter(osmium.filter.KeyFilter(*keys)) if keys else processor
 
 
-def _inside_nodes(path: Path, area, progress: _Progress) -> tuple[dict[int, tuple[float, float]], set[int]]:
-    """Pass 1: locations of the nodes in the area's box, and the ids of those inside the area."""
+def _box_nodes(path: Path, boxes: np.ndarray, progress: _Progress) -> tuple[np.ndarray, np.ndarray]:
+    """Pass 1: ids (sorted) and locations of the nodes inside the union of ``boxes``."""
     import osmium
 
-    xmin, ymin, xmax, ymax = area.bounds
-    ids: list[int] = []
-    xs: list[float] = []
-    ys: list[float] = []
+    xmin, ymin = boxes[:, 0].min(), boxes[:, 1].min()
+    xmax, ymax = boxes[:, 2].max(), boxes[:, 3].max()
+    ids, xs, ys = array("q"), array("d"), array("d")
     for count, node in enumerate(_processor(path, osmium.osm.NODE), 1):
         loc = node.location
         if loc.valid():
@@ -109,13 +108,39 @@ def _inside_nodes(path: Path, area, progress: _Progress) -> tuple[dict[int, tupl
                 ys.append(lat)
         progress.tick(0, count)
     progress.done(0)
-    x, y = np.asarray(xs), np.asarray(ys)
-    inside = np.zeros(len(ids), dtype=bool)
-    shapely.prepare(area)
-    for start in range(0, len(ids), _BATCH):  # vectorised point-in-polygon, in bounded batches
-        inside[start:start + _BATCH] = shapely.contains_xy(area, x[start:start + _BATCH], y[start:start + _BATCH])
-    located = dict(zip(ids, zip(xs, ys, strict=True), strict=True))
-    return located, {i for i, keep in zip(ids, inside, strict=True) if keep}
+    node_ids = np.frombuffer(ids, dtype=np.int64)
+    order = np.argsort(node_ids, kind="stable")
+    return node_ids[order], np.column_stack([np.frombuffer(xs), np.frombuffer(ys)])[order]
+
+
+def _members(areas: list, ids: np.ndarray, xy: np.ndarray) -> np.ndarray:
+    """Bit ``k`` of a node's mask: it lies inside ``areas[k]`` (vectorised point-in-polygon, in batches)."""
+    mask = np.zeros(len(ids), dtype=np.uint64)
+    for k, area in enumerate(areas):
+        xmin, ymin, xmax, ymax = area.bounds
+        box = np.flatnonzero((xy[:, 0] >= xmin) & (xy[:, 0] <= xmax) & (xy[:, 1] >= ymin) & (xy[:, 1] <= ymax))
+        shapely.prepare(area)
+        for start in range(0, len(box), _BATCH):
+            part = box[start:start + _BATCH]
+            inside = shapely.contains_xy(area, xy[part, 0], xy[part, 1])
+            mask[part[inside]] |= np.uint64(1 << k)
+    return mask
+
+
+def _lookup(ids: np.ndarray, refs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of ``refs`` in the sorted ``ids`` and whether each is there."""
+    pos = np.minimum(np.searchsorted(ids, refs), max(len(ids) - 1, 0))
+    found = ids[pos] == refs if len(ids) else np.zeros(len(refs), dtype=bool)
+    return pos, found
+
+
+def _inside_nodes(path: Path, area, progress: _Progress) -> tuple[dict[int, tuple[float, float]], set[int]]:
+    """Pass 1: locations of the nodes in the area's box, and the ids of those inside the area."""
+    ids, xy = _box_nodes(path, np.array([area.bounds]), progress)
+    inside = _members([area], ids, xy) != 0
+    node_ids = ids.tolist()
+    located = dict(zip(node_ids, map(tuple, xy.tolist()), strict=True))
+    return located, set(ids[inside].tolist())
 
 
 def _kept_ways(path: Path, inside: set[int], progress: _Progress) -> tuple[list, list]:
@@ -250,49 +275,6 @@ def extract_osm(path: str | Path, area, *, progress: Callable[[str, float | None
 # ------------------------------------------------------------------ many areas at once
 
 _GROUP = 64  # areas per group: one bit of a uint64 each
-
-
-def _box_nodes(path: Path, boxes: np.ndarray, progress: _Progress) -> tuple[np.ndarray, np.ndarray]:
-    """Pass 1: ids (sorted) and locations of the nodes inside the union of ``boxes``."""
-    import osmium
-
-    xmin, ymin = boxes[:, 0].min(), boxes[:, 1].min()
-    xmax, ymax = boxes[:, 2].max(), boxes[:, 3].max()
-    ids, xs, ys = array("q"), array("d"), array("d")
-    for count, node in enumerate(_processor(path, osmium.osm.NODE), 1):
-        loc = node.location
-        if loc.valid():
-            lon, lat = loc.lon, loc.lat
-            if xmin <= lon <= xmax and ymin <= lat <= ymax:
-                ids.append(node.id)
-                xs.append(lon)
-                ys.append(lat)
-        progress.tick(0, count)
-    progress.done(0)
-    node_ids = np.frombuffer(ids, dtype=np.int64)
-    order = np.argsort(node_ids, kind="stable")
-    return node_ids[order], np.column_stack([np.frombuffer(xs), np.frombuffer(ys)])[order]
-
-
-def _members(areas: list, ids: np.ndarray, xy: np.ndarray) -> np.ndarray:
-    """Bit ``k`` of a node's mask: it lies inside ``areas[k]`` (as :func:`_inside_nodes` decides)."""
-    mask = np.zeros(len(ids), dtype=np.uint64)
-    for k, area in enumerate(areas):
-        xmin, ymin, xmax, ymax = area.bounds
-        box = np.flatnonzero((xy[:, 0] >= xmin) & (xy[:, 0] <= xmax) & (xy[:, 1] >= ymin) & (xy[:, 1] <= ymax))
-        shapely.prepare(area)
-        for start in range(0, len(box), _BATCH):
-            part = box[start:start + _BATCH]
-            inside = shapely.contains_xy(area, xy[part, 0], xy[part, 1])
-            mask[part[inside]] |= np.uint64(1 << k)
-    return mask
-
-
-def _lookup(ids: np.ndarray, refs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Positions of ``refs`` in the sorted ``ids`` and whether each is there."""
-    pos = np.minimum(np.searchsorted(ids, refs), max(len(ids) - 1, 0))
-    found = ids[pos] == refs if len(ids) else np.zeros(len(refs), dtype=bool)
-    return pos, found
 
 
 def _candidate_ways(path: Path, progress: _Progress):
