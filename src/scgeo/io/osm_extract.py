@@ -109,8 +109,13 @@ def _box_nodes(path: Path, boxes: np.ndarray, progress: _Progress) -> tuple[np.n
         progress.tick(0, count)
     progress.done(0)
     node_ids = np.frombuffer(ids, dtype=np.int64)
-    order = np.argsort(node_ids, kind="stable")
-    return node_ids[order], np.column_stack([np.frombuffer(xs), np.frombuffer(ys)])[order]
+    xy = np.empty((len(node_ids), 2))
+    xy[:, 0], xy[:, 1] = np.frombuffer(xs), np.frombuffer(ys)
+    del xs, ys
+    if len(node_ids) > 1 and not (np.diff(node_ids) > 0).all():  # files are sorted by id as a rule
+        order = np.argsort(node_ids, kind="stable")
+        return node_ids[order], xy[order]
+    return node_ids, xy
 
 
 def _members(areas: list, ids: np.ndarray, xy: np.ndarray) -> np.ndarray:
@@ -275,6 +280,7 @@ def extract_osm(path: str | Path, area, *, progress: Callable[[str, float | None
 # ------------------------------------------------------------------ many areas at once
 
 _GROUP = 64  # areas per group: one bit of a uint64 each
+_WRITE_BATCH = 20_000  # nodes turned into Python objects at a time while an extract is written
 
 
 def _candidate_ways(path: Path, progress: _Progress):
@@ -306,12 +312,15 @@ def _write_extract(target: Path, ids, xy, way_ids, starts, refs, tags, keep: np.
     ends = np.append(starts[1:], len(refs))
     used = np.unique(np.concatenate([refs[starts[w]:ends[w]] for w in keep])) if len(keep) else refs[:0]
     pos, found = _lookup(ids, used)
+    used, pos = used[found], pos[found]
     scratch = target.with_name(f".{target.name}")  # the suffix tells pyosmium the format
     scratch.unlink(missing_ok=True)
     writer = osmium.SimpleWriter(str(scratch))
     try:
-        for node_id, (lon, lat) in zip(used[found].tolist(), xy[pos[found]].tolist(), strict=True):
-            writer.add_node(osmium.osm.mutable.Node(id=node_id, version=1, location=(lon, lat)))
+        for start in range(0, len(used), _WRITE_BATCH):
+            part = slice(start, start + _WRITE_BATCH)
+            for node_id, (lon, lat) in zip(used[part].tolist(), xy[pos[part]].tolist(), strict=True):
+                writer.add_node(osmium.osm.mutable.Node(id=node_id, version=1, location=(lon, lat)))
         for w in keep.tolist():
             writer.add_way(osmium.osm.mutable.Way(id=int(way_ids[w]), version=1,
                                                   nodes=refs[starts[w]:ends[w]].tolist(), tags=tags[w]))
@@ -357,11 +366,13 @@ def split_osm(path: str | Path, areas: Mapping[str, object], out_dir: str | Path
             way_ids, starts, refs, tags = _candidate_ways(path, ticker)
             pos, found = _lookup(ids, refs)
             ref_member = np.where(found, member[pos], np.uint64(0))
+            del member, pos
             way_member = np.bitwise_or.reduceat(ref_member, starts) if len(starts) else ref_member[:0]
             kept = np.flatnonzero(way_member)
-            ends = np.append(starts[1:], len(refs))
-            kept_refs = np.concatenate([refs[starts[w]:ends[w]] for w in kept]) if len(kept) else refs[:0]
-            wanted = set(np.unique(kept_refs[~_lookup(ids, kept_refs)[1]]).tolist())
+            # the nodes of kept ways outside every box: their locations come from pass 3
+            in_kept = np.repeat(way_member != 0, np.diff(np.append(starts, len(refs))))
+            wanted = set(np.unique(refs[in_kept & ~found]).tolist())
+            del ref_member, found, in_kept
             located: dict[int, tuple[float, float]] = {}
             _outside_locations(path, wanted, located, ticker)
         except RuntimeError as exc:
