@@ -87,12 +87,13 @@ def main() -> None:
           f"region.osm.pbf {pbf_mb:.1f} MB; {runs['nodes'].mean():,.0f} network junctions "
           f"({runs['nodes'].min():,}–{runs['nodes'].max():,}) and {runs['edges'].mean():,.0f} edges "
           "per municipality on average")
-    print("| workers | wall s | speed-up | region cut once s | s per municipality (mean / slowest) "
-          "| build / network / coverage s (mean) | worker peak RSS MB | load avg (1 min, min–max) |")
+    print("| workers | wall s | speed-up | region cut once s (worker peak RSS MB) | s per municipality "
+          "(mean / slowest) | build / network / coverage s (mean) | worker peak RSS MB | load avg (1 min, min–max) |")
     print("|---:|---:|---:|---:|---|---|---:|---|")
     for workers, (wall, result) in rows.items():
         r = result.runs
-        print(f"| {workers} | {wall:.0f} | {rows[1][0] / wall:.2f}× | {result.split_s:.1f} | "
+        print(f"| {workers} | {wall:.0f} | {rows[1][0] / wall:.2f}× | {result.split_s:.1f} "
+              f"({result.split_rss_mb:.0f}) | "
               f"{r['seconds'].mean():.1f} / {r['seconds'].max():.1f} "
               f"| {r['build_s'].mean():.1f} / {r['network_s'].mean():.1f} / {r['coverage_s'].mean():.1f} "
               f"| {r['peak_rss_mb'].max():.0f} | {load[workers]} |")

@@ -191,7 +191,7 @@ def test_the_region_cut_once_gives_each_municipality_the_same_network(region, tm
     munis = [(m.muni_code, str(m.dir)) for m in manifest.municipalities]
     missing = tmp_path / "99209"
     missing.mkdir()
-    extracts, failed = split_region([*munis, ("99209", str(missing))], str(manifest.region_pbf), str(tmp_path / "x"))
+    extracts, failed, _ = split_region([*munis, ("99209", str(missing))], str(manifest.region_pbf), str(tmp_path / "x"))
     assert sorted(extracts) == ["99201", "99202"] and list(failed) == ["99209"]
     assert "区域のファイル" in str(failed["99209"])
     for m in manifest.municipalities:
@@ -207,6 +207,6 @@ def test_the_region_cut_once_gives_each_municipality_the_same_network(region, tm
 
 def test_batch_cuts_the_region_once(batch):
     out, result, _ = batch
-    assert result.split_s > 0
+    assert result.split_s > 0 and result.split_rss_mb > 100
     extracts = sorted(p.name for p in (out / "_extracts").iterdir())
     assert extracts == [f"{c}.osm.pbf" for c in ("99201", "99202", "99203")]

@@ -88,6 +88,7 @@ class BatchResult:
     outputs: dict[str, Path] = field(default_factory=dict)
     failed: dict[str, BaseException] = field(default_factory=dict)  # muni_code → the error (others went on)
     split_s: float = 0.0  # cutting the region into per-municipality extracts (0 when all were there)
+    split_rss_mb: float = 0.0  # the peak RSS of the worker that cut it
 
 
 def read_manifest(path: str | Path) -> Manifest:
@@ -156,11 +157,11 @@ def _outline(areas, muni_code: str):
 
 
 def split_region(munis: list[tuple[str, str]], region_pbf: str, out_dir: str
-                 ) -> tuple[dict[str, str], dict[str, BaseException]]:
+                 ) -> tuple[dict[str, str], dict[str, BaseException], float]:
     """Cut the regional PBF for every ``(muni_code, folder)`` in one pass (a Dask task: paths only).
 
-    Returns the extracts (code → path) and the municipalities whose boundaries could not be read
-    (code → the error; their task is not run).
+    Returns the extracts (code → path), the municipalities whose boundaries could not be read
+    (code → the error; their task is not run) and the worker's peak RSS in MB.
     """
     from scgeo.io.osm_extract import split_osm
 
@@ -174,7 +175,8 @@ def split_region(munis: list[tuple[str, str]], region_pbf: str, out_dir: str
         except InputError as exc:  # this municipality fails; the others are cut
             failed[code] = exc
     written = split_osm(region_pbf, areas, out_dir) if areas else {}
-    return {code: str(path) for code, path in written.items()}, failed
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {code: str(path) for code, path in written.items()}, failed, peak_mb
 
 
 def _layers(results: list) -> dict[str, pd.DataFrame]:
@@ -342,14 +344,14 @@ def run_batch(manifest: Manifest, *, out_dir: str | Path = "out/batch", schedule
     out.mkdir(parents=True, exist_ok=True)
     todo = [m for m in manifest.municipalities if not (out / m.muni_code / SUMMARY).is_file()]
     skipped = [m.muni_code for m in manifest.municipalities if m not in todo]
-    runs, failed, split_s = [], {}, 0.0
+    runs, failed, split_s, split_mb = [], {}, 0.0, 0.0
     if todo:
         client, cluster = _cluster(scheduler, workers, memory_limit)
         try:
             extracts, cut = _extracts(out / EXTRACTS, todo, manifest.region_pbf)
             if cut:  # one task streams the region for all of them (a worker's memory limit applies)
                 start = time.perf_counter()
-                made, bad = client.submit(split_region, [(m.muni_code, str(m.dir.resolve())) for m in cut],
+                made, bad, split_mb = client.submit(split_region, [(m.muni_code, str(m.dir.resolve())) for m in cut],
                                           str(manifest.region_pbf.resolve()), str((out / EXTRACTS).resolve()),
                                           pure=False, key="split-region").result()
                 split_s = time.perf_counter() - start
@@ -374,7 +376,7 @@ def run_batch(manifest: Manifest, *, out_dir: str | Path = "out/batch", schedule
             if cluster is not None:
                 cluster.close()
     table, outputs = combine(manifest, out)
-    return BatchResult(pd.DataFrame(runs), skipped, table, outputs, failed, split_s)
+    return BatchResult(pd.DataFrame(runs), skipped, table, outputs, failed, split_s, split_mb)
 
 
 def _extracts(folder: Path, todo: list[Municipality], region: Path) -> tuple[dict[str, str], list[Municipality]]:
