@@ -351,9 +351,10 @@ def run_batch(manifest: Manifest, *, out_dir: str | Path = "out/batch", schedule
             extracts, cut = _extracts(out / EXTRACTS, todo, manifest.region_pbf)
             if cut:  # one task streams the region for all of them (a worker's memory limit applies)
                 start = time.perf_counter()
-                made, bad, split_mb = client.submit(split_region, [(m.muni_code, str(m.dir.resolve())) for m in cut],
-                                          str(manifest.region_pbf.resolve()), str((out / EXTRACTS).resolve()),
-                                          pure=False, key="split-region").result()
+                made, bad, split_mb = client.submit(
+                    split_region, [(m.muni_code, str(m.dir.resolve())) for m in cut],
+                    str(manifest.region_pbf.resolve()), str((out / EXTRACTS).resolve()),
+                    pure=False, key="split-region").result()
                 split_s = time.perf_counter() - start
                 extracts |= made
                 failed |= bad
@@ -380,11 +381,15 @@ def run_batch(manifest: Manifest, *, out_dir: str | Path = "out/batch", schedule
 
 
 def _extracts(folder: Path, todo: list[Municipality], region: Path) -> tuple[dict[str, str], list[Municipality]]:
-    """The extracts already cut from this region (newer than it), and the municipalities still to cut."""
+    """The extracts already cut (newer than the region and the municipality's boundaries), and the
+    municipalities still to cut.
+    """
     have, cut = {}, []
     for m in todo:
         path = folder / f"{m.muni_code}.osm.pbf"
-        if path.is_file() and path.stat().st_mtime >= region.stat().st_mtime:
+        inputs = [region, *(m.dir / relative for relative, layer, _ in _LAYERS if layer in ("areas", "town_blocks"))]
+        newest = max(p.stat().st_mtime for p in inputs if p.is_file())
+        if path.is_file() and path.stat().st_mtime >= newest:
             have[m.muni_code] = str(path.resolve())
         else:
             cut.append(m)
