@@ -1,6 +1,6 @@
 """Batch speed: generated municipalities on a Dask LocalCluster, 1 worker against 2, side by side.
 
-Run: ``.venv/bin/python benchmarks/bench_batch.py [--towns 30] [--town-nodes 50000]``
+Run: ``.venv/bin/python benchmarks/bench_batch.py [--towns 30] [--town-nodes 50000] [--region DIR]``
 
 Generates ``--towns`` neighbouring fictional municipalities (``scgeo sample --towns N
 --town-nodes M``: the sample town's land and 50,000 people, with streets dense enough for about
@@ -64,14 +64,17 @@ def main() -> None:
                         help=f"about how many junctions per municipality ({TOWN_NODES_RANGE[0]:,}–"
                              f"{TOWN_NODES_RANGE[1]:,}; default 50,000)")
     parser.add_argument("--memory-limit", default="3GB", help="per worker (default 3GB)")
+    parser.add_argument("--region", help="a folder `scgeo sample --towns N` wrote before: its towns, not new ones")
     args = parser.parse_args()
     load = {}
     with tempfile.TemporaryDirectory(prefix="scgeo-bench-batch-") as scratch:
         root = Path(scratch)
         t = time.perf_counter()
         with _Load() as load["generation"]:
-            manifest = read_manifest(generate_region(root / "region", towns=args.towns, town_nodes=args.town_nodes))
+            manifest = read_manifest(args.region or generate_region(root / "region", towns=args.towns,
+                                                                    town_nodes=args.town_nodes))
         t_gen = time.perf_counter() - t
+        n = len(manifest.municipalities)
         pbf_mb = manifest.region_pbf.stat().st_size / 1e6
         rows = {}
         for workers in (1, 2):
@@ -82,7 +85,7 @@ def main() -> None:
             rows[workers] = (time.perf_counter() - t, result)
             print(f"{workers} worker(s): {rows[workers][0]:.0f} s (load {load[workers]})", flush=True)
     runs = rows[1][1].runs
-    print(f"{args.towns} municipalities generated in {t_gen:.0f} s ({t_gen / args.towns:.0f} s each, "
+    print(f"{n} municipalities {'read' if args.region else 'generated'} in {t_gen:.0f} s ({t_gen / n:.0f} s each, "
           f"load {load['generation']}); "
           f"region.osm.pbf {pbf_mb:.1f} MB; {runs['nodes'].mean():,.0f} network junctions "
           f"({runs['nodes'].min():,}–{runs['nodes'].max():,}) and {runs['edges'].mean():,.0f} edges "
@@ -98,7 +101,7 @@ def main() -> None:
               f"| {r['build_s'].mean():.1f} / {r['network_s'].mean():.1f} / {r['coverage_s'].mean():.1f} "
               f"| {r['peak_rss_mb'].max():.0f} | {load[workers]} |")
     for workers, (wall, _) in rows.items():
-        per = wall / args.towns
+        per = wall / n
         total = per * JAPAN_MUNICIPALITIES
         print(f"extrapolation, {workers} worker(s): {JAPAN_MUNICIPALITIES:,} municipalities × {per:.1f} s "
               f"= {total / 3600:.1f} h on this machine")
