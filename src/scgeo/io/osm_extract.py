@@ -305,12 +305,19 @@ def _candidate_ways(path: Path, progress: _Progress):
             np.frombuffer(refs, dtype=np.int64), tags)
 
 
+def _of_ways(ways: np.ndarray, starts: np.ndarray, refs: np.ndarray) -> np.ndarray:
+    """Which of the flat ``refs`` belong to the ways marked in ``ways`` (booleans over ways)."""
+    return np.repeat(ways, np.diff(np.append(starts, len(refs))))
+
+
 def _write_extract(target: Path, ids, xy, way_ids, starts, refs, tags, keep: np.ndarray) -> None:
     """The ways ``keep`` (indices, ascending ids) and every node they use, as one ``.osm.pbf``."""
     import osmium
 
     ends = np.append(starts[1:], len(refs))
-    used = np.unique(np.concatenate([refs[starts[w]:ends[w]] for w in keep])) if len(keep) else refs[:0]
+    marked = np.zeros(len(starts), dtype=bool)
+    marked[keep] = True
+    used = np.unique(refs[_of_ways(marked, starts, refs)])
     pos, found = _lookup(ids, used)
     used, pos = used[found], pos[found]
     scratch = target.with_name(f".{target.name}")  # the suffix tells pyosmium the format
@@ -370,7 +377,7 @@ def split_osm(path: str | Path, areas: Mapping[str, object], out_dir: str | Path
             way_member = np.bitwise_or.reduceat(ref_member, starts) if len(starts) else ref_member[:0]
             kept = np.flatnonzero(way_member)
             # the nodes of kept ways outside every box: their locations come from pass 3
-            in_kept = np.repeat(way_member != 0, np.diff(np.append(starts, len(refs))))
+            in_kept = _of_ways(way_member != 0, starts, refs)
             wanted = set(np.unique(refs[in_kept & ~found]).tolist())
             del ref_member, found, in_kept
             located: dict[int, tuple[float, float]] = {}
