@@ -58,6 +58,8 @@ EDGE_DEGREES = 5e-6  # about 0.5 m: sample points this close to a unit's boundar
 SOLVE_SECONDS = 20.0
 BATCH_ROUNDS = 12
 BATCH_MIN = 16  # undecided cells worth a round of solves for all of them at once
+EMPTY_ROUNDS = 40
+EMPTY_REWARD = 20.0  # a need brought to an empty cell outweighs a chain of up to 19 changes
 # neighbourhoods of a fractional vertex: through cells of at most this many variables (a step from
 # 10 to 30 frees some 1,500 variables where 15 or 20 often finds the point with a few hundred; 10
 # itself, tried first until then, found the point in a quarter of its programs and cost more than
@@ -256,6 +258,21 @@ class AuditModel:
         np.maximum.at(threshold, self.group, rows["threshold"].to_numpy(dtype=np.int64))
         return lo, hi, threshold
 
+    @staticmethod
+    def _groups(rows: sp.spmatrix) -> np.ndarray:
+        """Per variable (column of ``rows``), its group: the variables lying in exactly the same rows with
+        the same coefficients (a block's equation holds its space variables at +1, its periods at -1).
+        """
+        cols = sp.csc_matrix(rows, dtype=np.float64, copy=True)
+        cols.eliminate_zeros()
+        cols.sort_indices()
+        ids: dict[bytes, int] = {}
+        out = np.empty(cols.shape[1], dtype=np.int64)
+        for v in range(cols.shape[1]):
+            span = slice(cols.indptr[v], cols.indptr[v + 1])
+            out[v] = ids.setdefault(cols.indices[span].tobytes() + cols.data[span].tobytes(), len(ids))
+        return out
+
     def _move_witnesses(self, fixed: np.ndarray, hidden: np.ndarray) -> None:
         """Witnesses for free: needs moved among variables that lie in the same fixed cells.
 
@@ -265,12 +282,7 @@ class AuditModel:
         Both are counts of feasible integer solutions (one per cell), found without a solver.
         """
         a = (self.merged > 0).astype(np.float64).tocsr()
-        rng = np.random.default_rng(7)
-        weights = rng.random(int(fixed.sum()))
-        # signed: a block's equation holds its space variables at +1 and its period variables at -1
-        signature = np.round(weights @ self.merged[fixed], 9) if fixed.any() else np.zeros(a.shape[1])
-        _, group = np.unique(signature, return_inverse=True)
-        group = group.ravel()
+        group = self._groups(self.merged[fixed])
         n_groups = int(group.max()) + 1 if len(group) else 0
         mass = np.bincount(group, weights=self.merged_truth, minlength=n_groups)
         size = np.bincount(group, minlength=n_groups)
@@ -282,6 +294,84 @@ class AuditModel:
         high = np.bincount(rows, weights=mass[touch.indices], minlength=len(hidden))
         np.minimum.at(self.witness_lo, hidden, np.round(low).astype(np.int64))
         np.maximum.at(self.witness_hi, hidden, np.round(high).astype(np.int64))
+
+    def _empty_witnesses(self, program: _Program, cells: np.ndarray, witness) -> None:
+        """Witnesses above 0 for hidden cells seen only at 0, found a group of variables at a time.
+
+        A grid that lists every cell of the area hides thousands of empty cells; each needs a
+        solution in which it holds a need. Where a town block's total over all kinds is shown, no
+        need can simply move in: a need of the same kind comes from another block and one of
+        another kind goes back, and so on through the shown cells. Which such chain exists
+        depends only on the cell's *group* (:meth:`_groups`: the variables lying in the same
+        constrained cells, so that only their sum is constrained), far fewer than the cells. Each
+        round is one integer program over the groups' changes from the true counts (``up`` and
+        ``down``, each need moved costing 1, every group not yet raised rewarding
+        :data:`EMPTY_REWARD` for a need brought in): the chains of all groups at once, as many as
+        the needs allow (needs wanted by several groups go to one of them per round). Its point,
+        the needs brought to a group put on the group's first variable, is checked as every
+        witness is; a cell is then decided by that point with the need moved onto the cell's own
+        variable of the group, which changes no constrained cell.
+        """
+        truth = self.merged_truth
+        n = self.merged.shape[1]
+        cap = np.broadcast_to(program.cap, n)
+        active = np.flatnonzero(program.active)
+        rows = program.by_row[active]
+        group = self._groups(rows)
+        n_groups = int(group.max()) + 1
+        first = np.full(n_groups, -1)
+        first[group[::-1]] = np.arange(n)[::-1]
+        mass = np.bincount(group, weights=truth, minlength=n_groups)
+        room = np.bincount(group, weights=cap, minlength=n_groups) - mass
+        by_group = rows[:, first].tocsr()  # a group's variables have the same column: one stands for all
+        base = rows @ truth
+        constraint = LinearConstraint(sp.hstack([by_group, -by_group]).tocsr(), program.row_lower[active] - base,
+                                      program.row_upper[active] - base)
+        sub = self.merged[cells].tocsr()
+        entry_row = np.repeat(np.arange(len(cells)), np.diff(sub.indptr))  # one per nonzero of ``sub``
+        entry_cell, entry_group = cells[entry_row], group[sub.indices]
+        # a cell of counts only: at 0 none of its variables holds a need
+        plain = (np.bincount(entry_row, weights=sub.data <= 0, minlength=len(cells)) == 0)[entry_row]
+        order = np.argsort(group, kind="stable")  # the variables of each group, first one first
+        starts = np.searchsorted(group[order], np.arange(n_groups + 1))
+        raised = np.zeros(n_groups, dtype=bool)
+        for _ in range(EMPTY_ROUNDS):
+            # the groups of the cells still seen only at 0: one of its groups raised decides a cell
+            open_ = plain & (self.witness_hi[entry_cell] == 0)
+            todo = np.unique(entry_group[open_ & ~raised[entry_group]])
+            if not len(todo):
+                break
+            cost = np.ones(2 * n_groups)
+            cost[todo] -= EMPTY_REWARD
+            upper = np.r_[np.maximum(room, 0), mass]
+            upper[todo] = np.minimum(upper[todo], 1.0)
+            self.n_solves += 1
+            res = milp(cost, integrality=np.ones(2 * n_groups), bounds=Bounds(0, upper), constraints=[constraint],
+                       options={"time_limit": SOLVE_SECONDS / 4, "mip_rel_gap": 0.02})
+            if res.x is None:
+                break
+            change = np.round(res.x[:n_groups] - res.x[n_groups:]).astype(np.int64)
+            x = truth.copy()
+            for g in np.flatnonzero(change):  # within a group: brought to its first variables, taken from its last
+                members = order[starts[g]:starts[g + 1]]
+                if change[g] < 0:
+                    members = members[::-1]
+                for v in members:
+                    step = min(change[g], cap[v] - x[v]) if change[g] > 0 else max(change[g], -x[v])
+                    x[v] += step
+                    change[g] -= step
+                    if not change[g]:
+                        break
+            got = todo[x[first[todo]] >= 1] if witness(x) is not None else todo[:0]
+            if not len(got):
+                break
+            raised[got] = True
+            # a cell still at 0 in this point (so without the group's first variable, which holds a
+            # need): that need moved onto one of the cell's variables gives the cell its coefficient,
+            # and changes no constrained cell
+            move = open_ & np.isin(entry_group, got) & (self.witness_hi[entry_cell] == 0)
+            move &= x[sub.indices] < cap[sub.indices]
+            np.maximum.at(self.witness_hi, entry_cell[move], np.round(sub.data[move]).astype(np.int64))
 
     def _attack_program(self, cells: np.ndarray, lower: np.ndarray, upper: np.ndarray,
                         caps: np.ndarray) -> _Program:
@@ -439,6 +529,9 @@ class AuditModel:
 
         if len(hidden) and not exact:
             self._move_witnesses(shown | np.isin(np.arange(len(shown)), bounded), hidden)
+            empty = hidden[~safe() & (hi[hidden] == 0)]
+            if len(empty) >= BATCH_MIN:  # a grid listing every cell: thousands of cells seen only at 0
+                self._empty_witnesses(program, empty, witness)
             for _ in range(BATCH_ROUNDS):
                 before = int(safe().sum())
                 open_ = ~safe()
