@@ -379,6 +379,11 @@ def _stamp(location: str) -> int:
     return path.stat().st_mtime_ns if path.exists() else 0
 
 
+def workspace_stamp() -> int:
+    """The current workspace's state now (see :func:`_stamp`)."""
+    return _stamp(workspace_path())
+
+
 @st.cache_data(show_spinner="ワークスペースを読み込んでいます…", max_entries=8)
 def load_layers(path: str, stamp: int) -> dict:
     """Info, areas and resources of a workspace (cached until the file changes)."""

@@ -4,7 +4,7 @@ import tempfile
 from pathlib import Path
 
 import streamlit as st
-from app_state import area_choices, download_data, open_workspace, require, taxonomy
+from app_state import area_choices, download_data, open_workspace, require, taxonomy, workspace_stamp
 
 import scgeo
 from scgeo.filters import areas_within, filter_resources
@@ -42,6 +42,25 @@ def resources_xlsx(path: str, stamp: int, area_id: str | None, _resources) -> by
     return xlsx_bytes(table.rename(columns=labels), sheet_name="社会資源", freeze_panes="C2", fit_widths=True)
 
 
+def made_on_request(kind: str, stamp: int, area_id: str | None, button, make):
+    """What was made on request for this file state and area: ``make()`` once ``button()`` is clicked,
+    then the same thing on every rerun until the workspace changes.
+
+    Making a map with need counts records a release in the workspace's ledger, so the file changes
+    under the page: the state just after that write is the same state. Without this, the rerun that a
+    click on 「ダウンロード」 starts would see a new file, offer 「作る」 again and drop the download.
+    """
+    made = st.session_state.setdefault("export_made", {})  # (kind, area) -> (file states, what was made)
+    stamps, value = made.get((kind, area_id), ((), None))
+    if stamp in stamps:
+        return value
+    if not button():
+        return None
+    value = make()
+    made[(kind, area_id)] = ({stamp, workspace_stamp()}, value)
+    return value
+
+
 require("read")  # checked here too, not only by the navigation
 layers = open_workspace()
 st.title("出力(協議体・関係機関向け)")
@@ -63,16 +82,19 @@ if layers is not None:
                "地図は `scgeo export-map` と同じ1つの HTML ファイルで、空白地帯のレイヤ付き。"
                "インターネットのない会場でも道路網の簡易地図の上に開けます。")
 
-    made = st.session_state.setdefault("export_made", set())  # what was made for this file state and area
+    stamp = layers["stamp"]
     c = st.columns(3)
     with c[0]:
         st.subheader("地域資源マップ(HTML)")
-        key = ("map", layers["stamp"], area_id)
-        if key in made or st.button("地図を作る", key="export_make_map", type="primary"):
+
+        def make_map() -> str:
             with st.spinner("地図を作っています(空白地帯の分析を含みます)…"):
-                html = council_html(info["path"], layers["stamp"], area_id)
-            made.add(key)
-            st.download_button("地図をダウンロード", download_data(html.encode("utf-8")),
+                return council_html(info["path"], stamp, area_id)
+
+        html = made_on_request("map", stamp, area_id, make=make_map,
+                               button=lambda: st.button("地図を作る", key="export_make_map", type="primary"))
+        if html is not None:
+            st.download_button("地図をダウンロード", download_data(html.encode("utf-8")), on_click="ignore",
                                file_name=f"{stem}_resource_map.html", mime="text/html", type="primary")
             st.caption(f"{len(html) / 1024:,.0f} KB。空白地帯と中学校区ごとのニーズ件数(秘匿済み)のレイヤ付き。")
         else:
@@ -80,19 +102,24 @@ if layers is not None:
     with c[1]:
         st.subheader("社会資源の一覧(Excel)")
         with st.spinner("Excel を作っています…"):
-            xlsx = resources_xlsx(info["path"], layers["stamp"], area_id, resources)
+            xlsx = resources_xlsx(info["path"], stamp, area_id, resources)
         st.download_button("Excel をダウンロード", download_data(xlsx), file_name=f"{stem}_resources.xlsx",
+                           on_click="ignore",
                            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
         st.caption("列見出しは日本語、種別・提供主体・状態は日本語の名前で出力します。")
     with c[2]:
         st.subheader("印刷用の地図(PDF)")
-        key = ("pdf", layers["stamp"], area_id)
-        if key in made or st.button("PDF を作る", key="export_make_pdf"):
+
+        def make_pdf() -> tuple[bytes, int]:
             with st.spinner("PDF を作っています…"):
-                pdf, pages = print_pdf(info["path"], layers["stamp"], area_id)
-            made.add(key)
+                return print_pdf(info["path"], stamp, area_id)
+
+        made = made_on_request("pdf", stamp, area_id, make=make_pdf,
+                               button=lambda: st.button("PDF を作る", key="export_make_pdf"))
+        if made is not None:
+            pdf, pages = made
             st.download_button("PDF をダウンロード", download_data(pdf), file_name=f"{stem}_print_map.pdf",
-                               mime="application/pdf")
+                               mime="application/pdf", on_click="ignore")
             st.caption(f"A3 横 {pages} ページ(番号付きの資源と名称の一覧)。")
         else:
             st.caption("A3 横、日常生活圏域ごとに1ページ(番号付きの資源と名称の一覧)。")
