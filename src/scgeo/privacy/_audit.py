@@ -59,6 +59,7 @@ SOLVE_SECONDS = 20.0
 BATCH_ROUNDS = 12
 BATCH_MIN = 16  # undecided cells worth a round of solves for all of them at once
 EMPTY_ROUNDS = 40
+SWAP_TRIES = 8  # donor groups tried per empty group, most of a kind
 EMPTY_REWARD = 20.0  # a need brought to an empty cell outweighs a chain of up to 19 changes
 # neighbourhoods of a fractional vertex: through cells of at most this many variables (a step from
 # 10 to 30 frees some 1,500 variables where 15 or 20 often finds the point with a few hundred; 10
@@ -310,7 +311,10 @@ class AuditModel:
         the needs allow (needs wanted by several groups go to one of them per round). Its point,
         the needs brought to a group put on the group's first variable, is checked as every
         witness is; a cell is then decided by that point with the need moved onto the cell's own
-        variable of the group, which changes no constrained cell.
+        variable of the group, which changes no constrained cell. Before the first round and after
+        each, every need of the point is also lent, one point per loan, to the groups of its *kind*
+        (the same shown cells, so only bounded ones change): no solve, and a need decides as many
+        empty cells as its kind holds instead of one per round.
         """
         truth = self.merged_truth
         n = self.merged.shape[1]
@@ -335,18 +339,78 @@ class AuditModel:
         order = np.argsort(group, kind="stable")  # the variables of each group, first one first
         starts = np.searchsorted(group[order], np.arange(n_groups + 1))
         raised = np.zeros(n_groups, dtype=bool)
-        for _ in range(EMPTY_ROUNDS):
-            # the groups of the cells still seen only at 0: one of its groups raised decides a cell
+        lower, upper = program.row_lower[active], program.row_upper[active]
+        cols = rows.tocsc()
+        # per group, its kind: the groups lying in the same shown cells (they differ in bounded ones only)
+        kind = self._groups(rows[lower == upper][:, first])
+
+        def column(g: int) -> tuple[np.ndarray, np.ndarray]:
+            span = slice(cols.indptr[first[g]], cols.indptr[first[g] + 1])
+            return cols.indices[span], cols.data[span]
+
+        def swaps(x: np.ndarray, todo: np.ndarray) -> np.ndarray:
+            """Groups of ``todo`` given one need of another group of their kind, each a point of its own.
+
+            Moving a need between groups of a kind changes only bounded cells (a grid cell and its
+            neighbour both shown as 「5未満」): no solve, only a check of those cells' bounds.
+            """
+            activity = rows @ x
+            held = np.bincount(group, weights=x, minlength=n_groups)
+            donors: dict[int, list[int]] = {}
+            for g in np.flatnonzero(held >= 1):
+                donors.setdefault(int(kind[g]), []).append(int(g))
+            out = []
+            for h in todo:
+                into = order[starts[h]:starts[h + 1]]
+                v = into[x[into] < cap[into]]
+                if not len(v):
+                    continue
+                rows_h, data_h = column(h)
+                for g in donors.get(int(kind[h]), ())[:SWAP_TRIES]:
+                    if g == h:
+                        continue
+                    rows_g, data_g = column(g)
+                    # a row in both columns changes by the difference of the two
+                    uniq, inverse = np.unique(np.r_[rows_h, rows_g], return_inverse=True)
+                    change = np.bincount(inverse, weights=np.r_[data_h, -data_g], minlength=len(uniq))
+                    after = activity[uniq] + change
+                    if (after < lower[uniq] - 1e-9).any() or (after > upper[uniq] + 1e-9).any():
+                        continue
+                    members = order[starts[g]:starts[g + 1]]
+                    point = x.copy()
+                    point[members[x[members] >= 1][0]] -= 1
+                    point[v[0]] += 1
+                    if witness(point) is not None:
+                        out.append(h)
+                        break
+            return np.asarray(out, dtype=np.int64)
+
+        def record(got: np.ndarray, x: np.ndarray) -> None:
+            """Cells still at 0 with a raised group: its need moved onto one of the cell's variables of
+            the group gives the cell its coefficient, and changes no constrained cell.
+            """
+            raised[got] = True
+            move = plain & np.isin(entry_group, got) & (self.witness_hi[entry_cell] == 0)
+            move &= x[sub.indices] < cap[sub.indices]
+            np.maximum.at(self.witness_hi, entry_cell[move], np.round(sub.data[move]).astype(np.int64))
+
+        def todo_now() -> np.ndarray:
+            """The groups of the cells still seen only at 0: one of its groups raised decides a cell."""
             open_ = plain & (self.witness_hi[entry_cell] == 0)
-            todo = np.unique(entry_group[open_ & ~raised[entry_group]])
+            return np.unique(entry_group[open_ & ~raised[entry_group]])
+
+        x = truth.copy()
+        record(swaps(x, todo_now()), x)
+        for _ in range(EMPTY_ROUNDS):
+            todo = todo_now()
             if not len(todo):
                 break
             cost = np.ones(2 * n_groups)
             cost[todo] -= EMPTY_REWARD
-            upper = np.r_[np.maximum(room, 0), mass]
-            upper[todo] = np.minimum(upper[todo], 1.0)
+            bound = np.r_[np.maximum(room, 0), mass]
+            bound[todo] = np.minimum(bound[todo], 1.0)
             self.n_solves += 1
-            res = milp(cost, integrality=np.ones(2 * n_groups), bounds=Bounds(0, upper), constraints=[constraint],
+            res = milp(cost, integrality=np.ones(2 * n_groups), bounds=Bounds(0, bound), constraints=[constraint],
                        options={"time_limit": SOLVE_SECONDS / 4, "mip_rel_gap": 0.02})
             if res.x is None:
                 break
@@ -362,16 +426,14 @@ class AuditModel:
                     change[g] -= step
                     if not change[g]:
                         break
-            got = todo[x[first[todo]] >= 1] if witness(x) is not None else todo[:0]
-            if not len(got):
+            if witness(x) is None:
                 break
-            raised[got] = True
-            # a cell still at 0 in this point (so without the group's first variable, which holds a
-            # need): that need moved onto one of the cell's variables gives the cell its coefficient,
-            # and changes no constrained cell
-            move = open_ & np.isin(entry_group, got) & (self.witness_hi[entry_cell] == 0)
-            move &= x[sub.indices] < cap[sub.indices]
-            np.maximum.at(self.witness_hi, entry_cell[move], np.round(sub.data[move]).astype(np.int64))
+            got = todo[x[first[todo]] >= 1]
+            record(got, x)
+            more = swaps(x, todo_now())  # the round's needs, each lent on to the groups of its kind
+            record(more, x)
+            if not len(got) and not len(more):
+                break
 
     def _attack_program(self, cells: np.ndarray, lower: np.ndarray, upper: np.ndarray,
                         caps: np.ndarray) -> _Program:
