@@ -401,6 +401,7 @@ class AuditModel:
 
         x = truth.copy()
         record(swaps(x, todo_now()), x)
+        limit = SOLVE_SECONDS / 4
         for _ in range(EMPTY_ROUNDS):
             todo = todo_now()
             if not len(todo):
@@ -411,7 +412,7 @@ class AuditModel:
             bound[todo] = np.minimum(bound[todo], 1.0)
             self.n_solves += 1
             res = milp(cost, integrality=np.ones(2 * n_groups), bounds=Bounds(0, bound), constraints=[constraint],
-                       options={"time_limit": SOLVE_SECONDS / 4, "mip_rel_gap": 0.02})
+                       options={"time_limit": limit, "mip_rel_gap": 0.02})
             if res.x is None:
                 break
             change = np.round(res.x[:n_groups] - res.x[n_groups:]).astype(np.int64)
@@ -433,7 +434,9 @@ class AuditModel:
             more = swaps(x, todo_now())  # the round's needs, each lent on to the groups of its kind
             record(more, x)
             if not len(got) and not len(more):
-                break
+                if res.status != 1 or limit >= SOLVE_SECONDS:  # 1: stopped by the time limit, not done
+                    break
+                limit *= 2  # the same round again, with more time
 
     def _attack_program(self, cells: np.ndarray, lower: np.ndarray, upper: np.ndarray,
                         caps: np.ndarray) -> _Program:
