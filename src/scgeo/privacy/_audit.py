@@ -329,8 +329,8 @@ class AuditModel:
         room = np.bincount(group, weights=cap, minlength=n_groups) - mass
         by_group = rows[:, first].tocsr()  # a group's variables have the same column: one stands for all
         base = rows @ truth
-        constraint = LinearConstraint(sp.hstack([by_group, -by_group]).tocsr(), program.row_lower[active] - base,
-                                      program.row_upper[active] - base)
+        lower, upper = program.row_lower[active], program.row_upper[active]
+        constraint = LinearConstraint(sp.hstack([by_group, -by_group]).tocsr(), lower - base, upper - base)
         sub = self.merged[cells].tocsr()
         entry_row = np.repeat(np.arange(len(cells)), np.diff(sub.indptr))  # one per nonzero of ``sub``
         entry_cell, entry_group = cells[entry_row], group[sub.indices]
@@ -339,7 +339,6 @@ class AuditModel:
         order = np.argsort(group, kind="stable")  # the variables of each group, first one first
         starts = np.searchsorted(group[order], np.arange(n_groups + 1))
         raised = np.zeros(n_groups, dtype=bool)
-        lower, upper = program.row_lower[active], program.row_upper[active]
         cols = rows.tocsc()
         # per group, its kind: the groups lying in the same shown cells (they differ in bounded ones only)
         kind = self._groups(rows[lower == upper][:, first])
