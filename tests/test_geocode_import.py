@@ -129,6 +129,29 @@ def test_needs_are_geocoded_without_keeping_the_address(ws, tmp_path):
         io.read_needs(path, geocoder=geocoder_from_source("gsi:http://127.0.0.1:9/x"))
 
 
+
+def test_a_needed_column_set_aside_as_personal_is_named_with_the_way_to_use_it(ws, tmp_path, capsys):
+    """「相談内容種別」 holds 「相談内容」 (free text about a person): the column is not read, and the
+    message for the missing 種別 says so and how to map it; mapped, the file imports."""
+    path = _xlsx(tmp_path / "needs.xlsx", [
+        {"整理番号": "N1", "相談内容種別": "配食", "受付日": "2025-05-01", "住所": "さくら市本町3-4"}])
+    with pytest.raises(InputError) as err:
+        io.read_needs(path, geocoder=town_block_gazetteer(ws))
+    text = str(err.value)
+    assert "整理番号, 相談内容種別, 受付日, 住所" in text  # every header of the file, those set aside included
+    assert "うち 相談内容種別 は個人を特定できる列の名前を含むため読んでいません" in text and "--mapping" in text
+    result = io.read_needs(path, geocoder=town_block_gazetteer(ws), mapping={"category": "相談内容種別"})
+    assert list(result.accepted["category"]) == ["meal_delivery"]
+
+
+def test_an_unknown_category_is_named_with_where_to_add_it(ws, tmp_path, capsys):
+    path = _xlsx(tmp_path / "a.xlsx", [*ROWS[:1], {"施設名": "b", "種別": "体操教室", "住所": "さくら市本町1"},
+                                       {"施設名": "c", "種別": "体操教室", "住所": "さくら市本町2"}])
+    assert main(["import", str(ws.path), str(path), "--layer", "resources"]) == 0
+    out = capsys.readouterr().out
+    assert "カテゴリ一覧にない種別: 体操教室。" in out and "taxonomy_file" in out
+
+
 def _points(names, xy, category="salon", address=None, level=None):
     return gpd.GeoDataFrame({"resource_id": [f"X{i}" for i in range(len(names))], "name": names,
                              "category": category, "address": address or [None] * len(names),

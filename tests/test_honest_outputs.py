@@ -94,6 +94,8 @@ def test_estimated_population_is_marked_as_an_estimate(sample_copy, capsys):
     note = "65歳以上人口は総人口×高齢化率 30.0%(推計)"
     assert coverage.population_basis == "estimated" and set(table["basis"]) == {note}
     assert table["pop_65plus"].round().item() == estimated.sum()
+    # no block tells its 75+ (the estimate is of 65+ only): unknown, not 0
+    assert table[["pop_75plus", "covered_75plus"]].isna().all().all()
     assert main(["gaps", str(ws.path), "--category", "サロン"]) == 0
     assert f"注意: {note}" in capsys.readouterr().out
 

@@ -107,6 +107,7 @@ class Coverage:
     population_basis: str = "age"       # age / estimated / total (scgeo.analysis.basis)
     aging_rate: float | None = None
     no_data: tuple[str, ...] = ()       # categories with no resource registered at all
+    known_75plus: bool = True           # False: no block tells its 75+ (shown as unknown, not 0)
 
     @property
     def basis_note(self) -> str:
@@ -166,7 +167,7 @@ class Coverage:
                        "resources_per_1000_65plus", "covered_65plus_effective", "coverage_effective_pct"]
             table.loc[no_data, unknown] = np.nan
             table.loc[no_data, "status"] = STATUS_NO_DATA
-        if self.population_basis == "total":  # 75+ is unknown too
+        if self.population_basis == "total" or not self.known_75plus:  # 75+ is unknown too
             table[["pop_75plus", "covered_75plus"]] = np.nan
         table["category_label"] = table["category"].map(self.taxonomy.label)
         table["minutes"] = self.minutes
@@ -320,7 +321,7 @@ def analyse_coverage(
     cov = Coverage(minutes, "network" if network is not None else f"straight_line×{DEFAULT_DETOUR_FACTOR}",
                    points, membership, areas, active, needs_m, categories, taxonomy, network, speed,
                    rules or CoverageRules(), population_basis=population_basis, aging_rate=aging_rate,
-                   no_data=no_data)
+                   no_data=no_data, known_75plus="pop_75plus" in blocks and bool(blocks["pop_75plus"].notna().any()))
     if weights is not None:
         cov.weights_label = weights_label or "資源ごとの重み"
     in_blocks = _BlockLookup(points["block_id"], needs_m["block_id"] if needs_m is not None else None)

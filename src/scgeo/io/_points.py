@@ -45,6 +45,8 @@ def read_points(path: str | Path, layer: Layer, *, mapping: Mapping[str, str] | 
         messages.append(note)
     address_header = _address_header(raw.columns, mapping) if geocoder is not None else None
     address_raw = raw[address_header] if address_header else None
+    headers = list(raw.columns)
+    personal: list[str] = []
     if drop_personal:
         personal = [h for h in personal_headers(raw.columns) if h not in (mapping or {}).values()]
         if personal:
@@ -58,8 +60,8 @@ def read_points(path: str | Path, layer: Layer, *, mapping: Mapping[str, str] | 
                    if key not in matched]
     if coordinates and address_raw is not None:
         coordinates = []  # positions come from the addresses
-    require_columns(matched, layer, raw.columns, path, optional={layer.id_column},
-                    also=coordinates, address=address_header or matched.get("address"))
+    require_columns(matched, layer, headers, path, optional={layer.id_column},
+                    also=coordinates, address=address_header or matched.get("address"), personal=personal)
     unused = [h for h in raw.columns if h not in matched.values() and h != address_header]
     if unused:
         messages.append(f"使わなかった列: {', '.join(map(str, unused))}")
@@ -167,24 +169,30 @@ def rejected_rows(raw: pd.DataFrame, reasons: pd.Series, *, header_row: int | No
 
 def require_columns(matched: Mapping[str, str], layer: Layer, headers: Iterable[str],
                     path: str | Path, *, optional: Iterable[str | None] = (),
-                    also: Iterable[str] = (), address: str | None = None) -> None:
+                    also: Iterable[str] = (), address: str | None = None,
+                    personal: Iterable[str] = ()) -> None:
     """Raise ``InputError`` naming the required columns not found in the file.
 
     ``also`` lists more missing columns, already worded (``「緯度」(lat)``); ``address`` is the
-    file's address header, when it has one (the message then suggests geocoding).
+    file's address header, when it has one (the message then suggests geocoding); ``personal``
+    the headers set aside as naming a person, which were not looked at (``相談内容種別`` holds
+    ``相談内容``): the message names them, since one of them may be the column missing.
     """
     skip = set(optional)
     missing = [c for c in layer.columns if c.required and c.name not in matched and c.name not in skip]
     worded = [f"「{c.label}」({c.name})" for c in missing] + list(also)
     if worded:
         example = ",".join(f"{c.name}={c.label}" for c in missing[:2]) or "lat=緯度,lon=経度"
+        personal = [str(h) for h in personal if h != address]
+        set_aside = (f"(うち {', '.join(personal)} は個人を特定できる列の名前を含むため読んでいません。"
+                     "必須の列なら --mapping で指定すれば使えます)" if personal else "")
         hint = (f"住所の列「{address}」から位置を求めるには --geocode town-blocks "
                 "(または gazetteer:FILE など) を付けてください(アプリでは「住所から位置を求める」)。"
                 if address and also else "")
         raise InputError(f"{Path(path).name} に{layer.label}の必須の列 {'、'.join(worded)} が"
                          f"見つかりません。{hint}見出しを直すか、列の対応を "
                          f"--mapping {example} のように指定してください(アプリでは「列の対応」で選べます)。"
-                         f"ファイルの見出し: {', '.join(map(str, headers))}")
+                         f"ファイルの見出し: {', '.join(map(str, headers))}" + set_aside)
 
 
 def _merge_reason(mine: str, theirs: str) -> str:
