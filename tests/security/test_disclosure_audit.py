@@ -358,13 +358,23 @@ def test_empty_cells_decided_by_group_rounds_agree_with_the_exact_bounds(instanc
     fast = AuditModel([], [], sp.csr_matrix(rows), truth, frame)
     hidden = ~fast.cell_shown(shown)
     assume(int((hidden & (fast.merged @ fast.merged_truth == 0)).sum()) >= 16)
-    calls = []
+    calls, after_step = [], []
     group_rounds = fast._empty_witnesses
-    fast._empty_witnesses = lambda *args: calls.append(1) or group_rounds(*args)
+
+    def step(program, cells, witness):
+        calls.append(cells)
+        group_rounds(program, cells, witness)
+        after_step.append(fast.witness_hi[cells].copy())
+
+    fast._empty_witnesses = step
     got = fast.attack(shown).set_index("cell")
     assume(calls)  # enough cells seen only at 0 for the group rounds
     exact = AuditModel([], [], sp.csr_matrix(rows), truth, frame).attack(shown, exact=True).set_index("cell")
     assert got["status"].to_dict() == exact["status"].to_dict()
+    # the step itself (rounds, loans, then a group at a time) decides every cell that can hold a
+    # need: none is left to the cells' own solves
+    can_hold = exact.loc[calls[0], "hi"].to_numpy() >= 1
+    assert (after_step[0][can_hold] >= 1).all()
     # every witness is a value some solution gives: within the exact bounds
     assert (got["hi"] <= exact["hi"]).all() and (got["lo"] >= exact["lo"]).all()
     # the groups: variables lying in exactly the same shown rows, with the same coefficients
@@ -377,3 +387,30 @@ def test_empty_cells_decided_by_group_rounds_agree_with_the_exact_bounds(instanc
     empty_blocks = np.flatnonzero(x.sum(axis=(1, 2)) == 0)
     held = [c for c in got.index if not shown[first[c]] and np.isin(block[rows[first[c]] > 0], empty_blocks).all()]
     assert (got.loc[held, "status"] == "pinned").all()
+
+
+def test_needs_lent_between_grid_cells_of_a_block_decide_its_empty_cells_without_a_solve():
+    """Each town block's total is shown and its grid cells were published as 「5未満」 (0 to 4):
+    the block's one need can lie in any of its cells, so every empty cell of an occupied block can
+    hold it. Lending the need from cell to cell (the same shown totals; only cells known as 0 to 4
+    change) finds all those witnesses with no solve at all; the cells of an empty block stay at 0."""
+    n_blocks, per_block = 9, 3
+    block = np.repeat(np.arange(n_blocks), per_block)
+    truth = np.zeros(n_blocks * per_block, dtype=np.int64)
+    truth[np.arange(n_blocks - 1) * per_block + np.arange(n_blocks - 1) % per_block] = 1  # the last block: none
+    rows = np.r_[np.eye(n_blocks)[block].T, np.eye(len(truth))]  # block totals, then the grid cells
+    shown = np.r_[np.ones(n_blocks, dtype=bool), np.zeros(len(truth), dtype=bool)]
+    frame = pd.DataFrame({"release": 0, "unit_id": [f"u{i}" for i in range(len(rows))], "category": "c",
+                          "shown": shown, "value": rows @ truth, "lo": 0.0,
+                          "hi": np.where(shown, np.inf, 4.0), "threshold": 5})
+    model = AuditModel([], [], sp.csr_matrix(rows), truth, frame)
+    got = model.attack(shown).set_index("cell")
+    exact = AuditModel([], [], sp.csr_matrix(rows), truth, frame).attack(shown, exact=True).set_index("cell")
+    assert got["status"].to_dict() == exact["status"].to_dict()
+    # no round: the only solves are those proving the empty block's cells held at 0 (each cell's
+    # group, then the cell itself)
+    assert model.n_solves == 2 * per_block
+    cell_of = pd.Series(np.arange(len(rows))).groupby(model.group).first()
+    status = got["status"].groupby(block[cell_of[got.index].to_numpy() - n_blocks]).agg(set)
+    assert status.iloc[:-1].map(lambda s: s == {"ok"}).all()
+    assert status.iloc[-1] == {"pinned"}

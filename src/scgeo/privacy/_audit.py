@@ -58,7 +58,10 @@ EDGE_DEGREES = 5e-6  # about 0.5 m: sample points this close to a unit's boundar
 SOLVE_SECONDS = 20.0
 BATCH_ROUNDS = 12
 BATCH_MIN = 16  # undecided cells worth a round of solves for all of them at once
-EMPTY_ROUNDS = 40
+EMPTY_ROUNDS = 200
+# a round raising fewer groups than this costs more than their own solves (a round of the largest
+# grid tables takes 2 to 10 s, one group's own solve about 1 s): the rest go one group at a time
+EMPTY_GAIN_MIN = 4
 SWAP_TRIES = 8  # donor groups tried per empty group, most of a kind
 EMPTY_REWARD = 20.0  # a need brought to an empty cell outweighs a chain of up to 19 changes
 # neighbourhoods of a fractional vertex: through cells of at most this many variables (a step from
@@ -314,7 +317,10 @@ class AuditModel:
         variable of the group, which changes no constrained cell. Before the first round and after
         each, every need of the point is also lent, one point per loan, to the groups of its *kind*
         (the same shown cells, so only bounded ones change): no solve, and a need decides as many
-        empty cells as its kind holds instead of one per round.
+        empty cells as its kind holds instead of one per round. Rounds go on while each raises at
+        least :data:`EMPTY_GAIN_MIN` groups (a round stopped by its time limit before it raised any
+        is run again with twice the time); the groups left are then raised one at a time, each by
+        its own solve (:meth:`_Program.reach`), which decides every cell of the group at once.
         """
         truth = self.merged_truth
         n = self.merged.shape[1]
@@ -400,21 +406,15 @@ class AuditModel:
 
         x = truth.copy()
         record(swaps(x, todo_now()), x)
-        limit = SOLVE_SECONDS / 4
-        for _ in range(EMPTY_ROUNDS):
-            todo = todo_now()
-            if not len(todo):
-                break
-            cost = np.ones(2 * n_groups)
-            cost[todo] -= EMPTY_REWARD
-            bound = np.r_[np.maximum(room, 0), mass]
-            bound[todo] = np.minimum(bound[todo], 1.0)
-            self.n_solves += 1
-            res = milp(cost, integrality=np.ones(2 * n_groups), bounds=Bounds(0, bound), constraints=[constraint],
-                       options={"time_limit": limit, "mip_rel_gap": 0.02})
-            if res.x is None:
-                break
-            change = np.round(res.x[:n_groups] - res.x[n_groups:]).astype(np.int64)
+        def raised_in(x: np.ndarray, todo: np.ndarray) -> np.ndarray:
+            held = np.bincount(group, weights=x, minlength=n_groups)
+            return todo[held[todo] >= mass[todo] + 1 - 1e-9]
+
+        def apply(solution: np.ndarray | None, todo: np.ndarray) -> int:
+            """The groups a round's solution raises (-1: its point fails the check)."""
+            if solution is None:
+                return 0
+            change = np.round(solution[:n_groups] - solution[n_groups:]).astype(np.int64)
             x = truth.copy()
             for g in np.flatnonzero(change):  # within a group: brought to its first variables, taken from its last
                 members = order[starts[g]:starts[g + 1]]
@@ -427,15 +427,79 @@ class AuditModel:
                     if not change[g]:
                         break
             if witness(x) is None:
-                break
-            got = todo[x[first[todo]] >= 1]
+                return -1
+            got = raised_in(x, todo)
             record(got, x)
             more = swaps(x, todo_now())  # the round's needs, each lent on to the groups of its kind
             record(more, x)
-            if not len(got) and not len(more):
-                if res.status != 1 or limit >= SOLVE_SECONDS:  # 1: stopped by the time limit, not done
+            return len(got) + len(more)
+
+        def program_of(todo: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            """A round's costs and bounds: each group not yet raised rewards its first need brought in."""
+            cost = np.ones(2 * n_groups)
+            cost[todo] -= EMPTY_REWARD
+            bound = np.r_[np.maximum(room, 0), mass]
+            bound[todo] = np.minimum(bound[todo], 1.0)
+            return cost, bound
+
+        def on_support(cost: np.ndarray, bound: np.ndarray) -> np.ndarray | None:
+            """A round's integer point among the changes its linear optimum makes, every other held at 0.
+
+            The true counts (no change) stay a solution, so this program is never infeasible; it
+            has the few hundred variables of the optimum's support where the whole one has two per
+            group, and solves in a second where the whole one often runs into its time limit
+            looking for an integer point (its linear bound is within a fraction of a per cent of
+            the integer optimum: finding the point is what is hard, not proving it).
+            """
+            lp = milp(cost, integrality=np.zeros(len(cost)), bounds=Bounds(0, bound), constraints=[constraint])
+            if lp.x is None:
+                return None
+            if _integral(lp.x):
+                return np.round(lp.x)
+            keep = np.flatnonzero(lp.x > 1e-9)
+            part = LinearConstraint(constraint.A[:, keep], constraint.lb, constraint.ub)
+            res = milp(cost[keep], integrality=np.ones(len(keep)), bounds=Bounds(0, bound[keep]), constraints=[part],
+                       options={"time_limit": SOLVE_SECONDS / 4, "mip_rel_gap": 0.02})
+            if res.x is None:
+                return None
+            out = np.zeros(len(cost))
+            out[keep] = np.round(res.x)
+            return out
+
+        limit = SOLVE_SECONDS / 4
+        for _ in range(EMPTY_ROUNDS):
+            todo = todo_now()
+            if len(todo) < EMPTY_GAIN_MIN:
+                break
+            self.n_solves += 1
+            gained = apply(on_support(*program_of(todo)), todo)
+            while 0 <= gained < EMPTY_GAIN_MIN:  # the whole program: chains the linear optimum does not use
+                todo = todo_now()
+                cost, bound = program_of(todo)
+                self.n_solves += 1
+                res = milp(cost, integrality=np.ones(2 * n_groups), bounds=Bounds(0, bound), constraints=[constraint],
+                           options={"time_limit": limit, "mip_rel_gap": 0.02})
+                gained = apply(res.x, todo)
+                if gained or res.status != 1 or limit >= SOLVE_SECONDS:  # 1: stopped by the time limit
                     break
                 limit *= 2  # the same round again, with more time
+            if gained < EMPTY_GAIN_MIN:
+                break
+        tried = np.zeros(n_groups, dtype=bool)
+        while len(todo := todo_now()):
+            todo = todo[~tried[todo]]
+            if not len(todo):
+                break
+            h = todo[0]
+            tried[h] = True
+            c = np.zeros(n)
+            c[order[starts[h]:starts[h + 1]]] = -1.0
+            self.n_solves += 1
+            x, _ = program.reach(c, -(mass[h] + 1))
+            if x is None or witness(x) is None:
+                continue  # left to the cells' own solves: pinned at 0, or the solver gave up
+            record(raised_in(x, todo), x)
+            record(swaps(x, todo_now()), x)
 
     def _attack_program(self, cells: np.ndarray, lower: np.ndarray, upper: np.ndarray,
                         caps: np.ndarray) -> _Program:
