@@ -363,8 +363,9 @@ def test_empty_cells_decided_by_group_rounds_agree_with_the_exact_bounds(instanc
 
     def step(program, cells, witness):
         calls.append(cells)
-        group_rounds(program, cells, witness)
-        after_step.append(fast.witness_hi[cells].copy())
+        zero = group_rounds(program, cells, witness)
+        after_step.append((fast.witness_hi[cells].copy(), zero))
+        return zero
 
     fast._empty_witnesses = step
     got = fast.attack(shown).set_index("cell")
@@ -374,7 +375,9 @@ def test_empty_cells_decided_by_group_rounds_agree_with_the_exact_bounds(instanc
     # the step itself (rounds, loans, then a group at a time) decides every cell that can hold a
     # need: none is left to the cells' own solves
     can_hold = exact.loc[calls[0], "hi"].to_numpy() >= 1
-    assert (after_step[0][can_hold] >= 1).all()
+    assert (after_step[0][0][can_hold] >= 1).all()
+    # and those it proves held at 0 are: no solution puts a need there
+    assert (exact.loc[calls[0][after_step[0][1]], "hi"] == 0).all()
     # every witness is a value some solution gives: within the exact bounds
     assert (got["hi"] <= exact["hi"]).all() and (got["lo"] >= exact["lo"]).all()
     # the groups: variables lying in exactly the same shown rows, with the same coefficients
@@ -407,10 +410,27 @@ def test_needs_lent_between_grid_cells_of_a_block_decide_its_empty_cells_without
     got = model.attack(shown).set_index("cell")
     exact = AuditModel([], [], sp.csr_matrix(rows), truth, frame).attack(shown, exact=True).set_index("cell")
     assert got["status"].to_dict() == exact["status"].to_dict()
-    # no round: the only solves are those proving the empty block's cells held at 0 (each cell's
-    # group, then the cell itself)
-    assert model.n_solves == 2 * per_block
+    # no round: the only solves are those proving the empty block's cells held at 0, one per
+    # group (the proof is the cell's: no cell's own solve after it)
+    assert model.n_solves == per_block
     cell_of = pd.Series(np.arange(len(rows))).groupby(model.group).first()
     status = got["status"].groupby(block[cell_of[got.index].to_numpy() - n_blocks]).agg(set)
     assert status.iloc[:-1].map(lambda s: s == {"ok"}).all()
     assert status.iloc[-1] == {"pinned"}
+
+
+def test_a_cell_where_no_resident_can_be_is_not_counted_as_pinned():
+    """A grid cell without a variable (no sample point in it) is 0 whatever is published: the
+    attack leaves it out instead of calling it pinned, which would refuse every grid table of a
+    city with open water or slivers at its edge."""
+    truth = np.array([3, 4], dtype=np.int64)
+    rows = np.array([[1, 1], [1, 0], [0, 1], [0, 0]], dtype=float)  # total, two cells, an empty square
+    shown = np.array([True, False, False, False])
+    frame = pd.DataFrame({"release": 0, "unit_id": ["t", "a", "b", "w"], "category": "c", "shown": shown,
+                          "value": rows @ truth, "lo": 0.0, "hi": np.inf, "threshold": 5})
+    for exact in (False, True):
+        model = AuditModel([], [], sp.csr_matrix(rows), truth, frame)
+        got = model.attack(shown, exact=exact)
+        cell_of = pd.Series(np.arange(len(rows))).groupby(model.group).first()
+        assert sorted(frame["unit_id"].to_numpy()[cell_of[got["cell"]].to_numpy()]) == ["a", "b"]
+        assert set(got["status"]) == {"ok"}

@@ -299,7 +299,7 @@ class AuditModel:
         np.minimum.at(self.witness_lo, hidden, np.round(low).astype(np.int64))
         np.maximum.at(self.witness_hi, hidden, np.round(high).astype(np.int64))
 
-    def _empty_witnesses(self, program: _Program, cells: np.ndarray, witness) -> None:
+    def _empty_witnesses(self, program: _Program, cells: np.ndarray, witness) -> np.ndarray:
         """Witnesses above 0 for hidden cells seen only at 0, found a group of variables at a time.
 
         A grid that lists every cell of the area hides thousands of empty cells; each needs a
@@ -321,6 +321,11 @@ class AuditModel:
         least :data:`EMPTY_GAIN_MIN` groups (a round stopped by its time limit before it raised any
         is run again with twice the time); the groups left are then raised one at a time, each by
         its own solve (:meth:`_Program.reach`), which decides every cell of the group at once.
+
+        Returns, per cell of ``cells``, whether it is proven held at 0: every group of its
+        variables without a need and proven unable to take one (the linear bound of its own
+        solve), so no solution puts a need in the cell. A grid over a rural city holds thousands of
+        such cells beside cells shown exactly; their proof here spares each its own solve.
         """
         truth = self.merged_truth
         n = self.merged.shape[1]
@@ -486,6 +491,7 @@ class AuditModel:
             if gained < EMPTY_GAIN_MIN:
                 break
         tried = np.zeros(n_groups, dtype=bool)
+        proven = np.zeros(n_groups, dtype=bool)  # no solution brings a need to the group
         while len(todo := todo_now()):
             todo = todo[~tried[todo]]
             if not len(todo):
@@ -495,11 +501,15 @@ class AuditModel:
             c = np.zeros(n)
             c[order[starts[h]:starts[h + 1]]] = -1.0
             self.n_solves += 1
-            x, _ = program.reach(c, -(mass[h] + 1))
+            x, bound = program.reach(c, -(mass[h] + 1))
             if x is None or witness(x) is None:
-                continue  # left to the cells' own solves: pinned at 0, or the solver gave up
+                proven[h] = x is None and bound > -(mass[h] + 1) and mass[h] == 0
+                continue  # unless proven, left to the cells' own solves (the solver gave up)
             record(raised_in(x, todo), x)
             record(swaps(x, todo_now()), x)
+        # a plain cell at 0 all of whose groups are proven: held at 0 in every solution
+        open_entries = np.bincount(entry_row, weights=(sub.data <= 0) | ~proven[entry_group], minlength=len(cells))
+        return (open_entries == 0) & (self.witness_hi[cells] == 0)
 
     def _attack_program(self, cells: np.ndarray, lower: np.ndarray, upper: np.ndarray,
                         caps: np.ndarray) -> _Program:
@@ -562,12 +572,16 @@ class AuditModel:
         ``exact_lo``, ``exact_hi``, ``threshold``, ``status``. With ``exact`` every bound is
         solved for (for tests); otherwise only as far as needed to decide each cell. ``only``
         (booleans over distinct cells) limits the hidden cells attacked to those marked.
+
+        A cell without a variable (a grid cell where no resident can be: no sample point lies in
+        it, a sliver at the city's edge or open water) is 0 in every solution whatever is
+        published: it tells nothing about any need and is not attacked.
         """
         shown = self.cell_shown(shown_rows)
         known_lo, known_hi, threshold = self._cell_bounds(shown)
         a = self.merged
         values = a @ self.merged_truth
-        hidden = np.flatnonzero(~shown if only is None else ~shown & only)
+        hidden = np.flatnonzero(~shown & (a.getnnz(axis=1) > 0) & (True if only is None else only))
         n = a.shape[1]
         constraints = []
         if shown.any():
@@ -659,7 +673,8 @@ class AuditModel:
             self._move_witnesses(shown | np.isin(np.arange(len(shown)), bounded), hidden)
             empty = hidden[~safe() & (hi[hidden] == 0)]
             if len(empty) >= BATCH_MIN:  # a grid listing every cell: thousands of cells seen only at 0
-                self._empty_witnesses(program, empty, witness)
+                zero = empty[self._empty_witnesses(program, empty, witness)]
+                exact_lo[zero] = exact_hi[zero] = True  # proven held at 0: no cell's own solve
             for _ in range(BATCH_ROUNDS):
                 before = int(safe().sum())
                 open_ = ~safe()
@@ -675,7 +690,7 @@ class AuditModel:
                 if int(safe().sum()) == before:
                     break
         for cell in hidden:
-            if not exact and safe_one(cell):
+            if not exact and (safe_one(cell) or (exact_lo[cell] and exact_hi[cell])):
                 continue
             c = a[cell].toarray().ravel().astype(float)
             if not exact:
