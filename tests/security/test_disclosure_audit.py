@@ -434,3 +434,39 @@ def test_a_cell_where_no_resident_can_be_is_not_counted_as_pinned():
         cell_of = pd.Series(np.arange(len(rows))).groupby(model.group).first()
         assert sorted(frame["unit_id"].to_numpy()[cell_of[got["cell"]].to_numpy()]) == ["a", "b"]
         assert set(got["status"]) == {"ok"}
+
+
+def test_a_cell_given_away_by_earlier_releases_alone_does_not_hold_the_new_table_back():
+    """Two earlier tables whose totals differ by a strip (a 中学校区 layer not covering a sliver of the
+    小学校区 one) tell that the strip holds no need. A grid cell lying in the strip alone is then
+    pinned at 0 whatever the new table hides: it is marked 「earlier」 and the table is published;
+    a cell the new table itself gives away still makes it hide more, or refuse."""
+    from scgeo.privacy._audit import AuditResult
+    from scgeo.privacy._publish import complete_suppression
+
+    truth = np.array([3, 4, 0, 2, 3], dtype=np.int64)  # two districts' needs, the strip, a third district
+    rows = np.array([
+        [1, 1, 0, 1, 1],  # release 0: the 中学校区 total (the strip outside it)
+        [1, 1, 1, 1, 1],  # release 1: the 小学校区 total (the strip inside)
+        [1, 0, 0, 0, 0], [0, 1, 0, 0, 0], [0, 0, 1, 0, 0], [0, 0, 0, 1, 0], [0, 0, 0, 0, 1],  # release 2: grid
+        [1, 1, 1, 1, 1],  # release 2's total
+    ], dtype=float)
+    release = np.array([0, 1, 2, 2, 2, 2, 2, 2])
+    shown = np.array([True, True, False, False, False, False, False, True])
+    frame = pd.DataFrame({"release": release, "unit_id": [f"u{i}" for i in range(len(rows))], "category": "c",
+                          "shown": shown, "value": rows @ truth, "lo": 0.0, "hi": np.inf, "threshold": 5})
+    model = AuditModel([], [], sp.csr_matrix(rows), truth, frame)
+    refused = []
+    out, attack = complete_suppression(model, release == 2, shown, refuse=lambda cell: refused.append(cell)
+                                       or AssertionError(cell))
+    strip = model.group[4]
+    assert not refused
+    assert attack.set_index("cell").loc[strip, "status"] == "earlier"
+    result = AuditResult(attack, [])
+    assert result.ok and result.summary()["earlier"] == 1
+    assert set(attack["status"]) <= {"ok", "earlier"}
+    # the 小学校区 total hidden, the strip is given away by the new table's own cells: hidden more
+    shown = np.array([True, False, True, True, False, True, True, True])
+    model = AuditModel([], [], sp.csr_matrix(rows), truth, frame.assign(shown=shown))
+    out, attack = complete_suppression(model, release == 2, shown, refuse=lambda cell: AssertionError(cell))
+    assert set(attack["status"]) == {"ok"} and (out[2:] < shown[2:]).any()

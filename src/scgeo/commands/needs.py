@@ -29,6 +29,9 @@ def _cmd_needs(args) -> int:
     print(f"公開台帳の {manifest['audit']['releases_combined']} 件の公開と組み合わせて監査しました: "
           f"秘匿セルは値が1つに決まらず、1〜{manifest['threshold'] - 1} 件にも絞られません "
           f"({audit.seconds:.1f} 秒、台帳の番号 {manifest.get('release_id', '-')})")
+    if manifest["audit"]["determined_before"]:
+        print(f"  注意: 秘匿セルのうち {manifest['audit']['determined_before']} セルは、これまでに公開した表だけで"
+              "値が決まっていました(この表では何も変わりません。区域の境界のずれなど: docs/privacy.md)")
     for item in manifest["audit"]["releases_not_combined"]:
         print(f"  注意: 台帳の {item['release_id']} は組み合わせていません: {item['reason']}")
     return 0

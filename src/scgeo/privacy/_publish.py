@@ -97,6 +97,13 @@ def complete_suppression(model: AuditModel, is_new: np.ndarray, shown: np.ndarra
     nothing, and shows nothing new: the other cells fail as they did); for every other failing
     cell, the shown cell of the new table most closely tied to it (:func:`_paths`; an inner cell
     before a total, then the smallest) is hidden.
+
+    A cell still pinned after a round of hiding (or with nothing in the new table tied to it), and
+    worked out exactly from the other releases alone, was given away before this table: nothing in it can protect the cell and nothing in it
+    tells more about it. Such a cell (``status`` 「earlier」 in the attack returned) no longer
+    holds the table back. It happens on real boundaries: where a city's 小学校区 and 中学校区 layers
+    disagree by a strip, the two tables' totals and their 区域外 count tell that the strip holds no
+    need, and a grid cell lying in the strip alone is pinned at 0 by them.
     ``refuse(cell)`` makes the error raised when nothing in the new table is tied to a failing cell.
     """
     rows = model.rows
@@ -105,10 +112,20 @@ def complete_suppression(model: AuditModel, is_new: np.ndarray, shown: np.ndarra
     total = ((rows["unit_id"] == TOTAL) | (rows["unit_id"] == OUTSIDE) | (rows["category"] == TOTAL)).to_numpy()
     derived = np.zeros(len(rows), dtype=bool)
     tried = np.zeros(0, dtype=np.int64)
+    inherited = np.zeros(0, dtype=np.int64)  # given away by the other releases alone
+    failed_before = np.zeros(0, dtype=np.int64)
     only = _new_cells_only(model, is_new, shown)
     for _ in range(MAX_ROUNDS):
         attack = model.attack(shown, only=only)
-        bad = attack[attack["status"] != "ok"]
+        bad = attack[(attack["status"] != "ok") & ~attack["cell"].isin(inherited)]
+        again = bad[(bad["status"] == "pinned") & bad["exact_lo"] & bad["exact_hi"]
+                    & bad["cell"].isin(failed_before) & ~bad["cell"].isin(tried)]["cell"].to_numpy()
+        failed_before = bad["cell"].to_numpy()
+        if len(again):
+            tried = np.r_[tried, again]
+            given = again[model.determined(again, shown & ~is_new)]
+            inherited = np.r_[inherited, given]
+            bad = bad[~bad["cell"].isin(given)]
         if not len(bad):
             break
         # a cell of the new table worked out exactly from earlier releases, and not small, tells
@@ -134,9 +151,13 @@ def complete_suppression(model: AuditModel, is_new: np.ndarray, shown: np.ndarra
         rank = np.empty(len(candidates), dtype=np.int64)
         rank[order] = np.arange(len(candidates))
         chosen = set()
+        exact = set(bad[(bad["status"] == "pinned") & bad["exact_lo"] & bad["exact_hi"]]["cell"])
         for i, cell in enumerate(failing):
             line = score[i].toarray().ravel()
             if not len(line) or line.max() <= 0:
+                if cell in exact and model.determined(np.array([cell]), shown & ~is_new)[0]:
+                    inherited = np.r_[inherited, cell]
+                    continue
                 raise refuse(int(cell))
             best = np.flatnonzero(np.isclose(line, line.max()))
             chosen.add(int(candidates[best[np.argmin(rank[best])]]))
@@ -144,6 +165,8 @@ def complete_suppression(model: AuditModel, is_new: np.ndarray, shown: np.ndarra
         shown[new_rows[np.isin(model.group[new_rows], groups)]] = False
     else:
         raise PrivacyError("秘匿の追加が収束しませんでした。集計の単位を大きくしてください。")
+    attack = attack.copy()
+    attack.loc[attack["cell"].isin(inherited), "status"] = "earlier"
     return shown, attack
 
 
@@ -207,6 +230,8 @@ def protect(result: AggregateResult, ledger: Sequence[Release], needs: gpd.GeoDa
         # every shown cell was public already: only hidden cells new to the ledger were attacked
         "nothing_new_shown": nothing_new,
         "releases_not_combined": [{"release_id": r.release_id, "reason": why} for r, why in model.skipped],
+        # hidden cells the earlier releases alone already gave away: this table tells nothing more of them
+        "determined_before": int((attack["status"] == "earlier").sum()),
     }
     out.audit = audit
     return out, audit
