@@ -101,9 +101,10 @@ def complete_suppression(model: AuditModel, is_new: np.ndarray, shown: np.ndarra
     A cell still pinned after a round of hiding (or with nothing in the new table tied to it), and
     worked out exactly from the other releases alone, was given away before this table: nothing
     in it can protect the cell and nothing in it tells more about it. Such a cell (``status``
-    「earlier」 in the attack returned) no longer holds the table back. It happens on real boundaries: where a city's 小学校区 and 中学校区 layers
-    disagree by a strip, the two tables' totals and their 区域外 count tell that the strip holds no
-    need, and a grid cell lying in the strip alone is pinned at 0 by them.
+    「earlier」 in the attack returned) no longer holds the table back. It happens on real
+    boundaries: where a city's 小学校区 and 中学校区 layers disagree by a strip, the two tables'
+    totals and their 区域外 count tell that the strip holds no need, and a grid cell lying in the
+    strip alone is pinned at 0 by them.
     ``refuse(cell)`` makes the error raised when nothing in the new table is tied to a failing cell.
     """
     rows = model.rows
