@@ -156,6 +156,9 @@ if layers is not None:
     st.caption(f"{manifest['rule']} {manifest['outside']['note']} これまでに公開した表 "
                f"{manifest['audit']['releases_combined']} 件と組み合わせても逆算できないことを確かめました"
                "(ダウンロードすると公開台帳に記録します)。")
+    if manifest["audit"]["determined_before"]:
+        st.caption(f"秘匿したセルのうち {manifest['audit']['determined_before']} セルは、これまでに公開した表だけで"
+                   "値が決まっていました(区域の境界のずれなど)。この表では何も変わりません。")
 
     st.subheader(f"{unit} × 種別の件数")
     wide = _wide(result)

@@ -60,7 +60,7 @@ BATCH_ROUNDS = 12
 BATCH_MIN = 16  # undecided cells worth a round of solves for all of them at once
 EMPTY_ROUNDS = 200
 # a round raising fewer groups than this costs more than their own solves (a round of the largest
-# grid tables takes 2 to 10 s, one group's own solve about 1 s): the rest go one group at a time
+# grid tables takes 0.2 to 5 s, one group's own solve 0.1 to 1 s): the rest go one group at a time
 EMPTY_GAIN_MIN = 4
 SWAP_TRIES = 8  # donor groups tried per empty group, most of a kind
 EMPTY_REWARD = 20.0  # a need brought to an empty cell outweighs a chain of up to 19 changes
@@ -414,6 +414,7 @@ class AuditModel:
 
         x = truth.copy()
         record(swaps(x, todo_now()), x)
+
         def raised_in(x: np.ndarray, todo: np.ndarray) -> np.ndarray:
             held = np.bincount(group, weights=x, minlength=n_groups)
             return todo[held[todo] >= mass[todo] + 1 - 1e-9]
@@ -680,7 +681,7 @@ class AuditModel:
                 exact_lo[zero] = exact_hi[zero] = True  # proven held at 0: no cell's own solve
             for _ in range(BATCH_ROUNDS):
                 before = int(safe().sum())
-                open_ = ~safe()
+                open_ = ~safe() & ~(exact_lo[hidden] & exact_hi[hidden])  # not those proven held at 0
                 if open_.sum() < BATCH_MIN:  # a few cells: their own solves cost less than a round
                     break
                 down = open_ & (lo[hidden] > 0)
