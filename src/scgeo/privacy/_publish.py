@@ -88,6 +88,11 @@ def _new_cells_only(model: AuditModel, is_new: np.ndarray, shown: np.ndarray) ->
     return ~earlier
 
 
+def _pinned_exactly(attack: pd.DataFrame) -> pd.Series:
+    """Cells of an attack pinned with both bounds solved exactly (not only witnessed)."""
+    return (attack["status"] == "pinned") & attack["exact_lo"] & attack["exact_hi"]
+
+
 def complete_suppression(model: AuditModel, is_new: np.ndarray, shown: np.ndarray, *,
                          refuse: Callable[[int], Exception]) -> tuple[np.ndarray, pd.DataFrame]:
     """Hide more rows of the new table (``is_new``) until the attack decides every hidden cell safe.
@@ -119,8 +124,8 @@ def complete_suppression(model: AuditModel, is_new: np.ndarray, shown: np.ndarra
     for _ in range(MAX_ROUNDS):
         attack = model.attack(shown, only=only)
         bad = attack[(attack["status"] != "ok") & ~attack["cell"].isin(inherited)]
-        again = bad[(bad["status"] == "pinned") & bad["exact_lo"] & bad["exact_hi"]
-                    & bad["cell"].isin(failed_before) & ~bad["cell"].isin(tried)]["cell"].to_numpy()
+        again = bad[_pinned_exactly(bad) & bad["cell"].isin(failed_before)
+                    & ~bad["cell"].isin(tried)]["cell"].to_numpy()
         failed_before = bad["cell"].to_numpy()
         if len(again):
             tried = np.r_[tried, again]
@@ -131,8 +136,7 @@ def complete_suppression(model: AuditModel, is_new: np.ndarray, shown: np.ndarra
             break
         # a cell of the new table worked out exactly from earlier releases, and not small, tells
         # nothing more when shown: show it rather than pretend it is hidden
-        known = bad[(bad["status"] == "pinned") & bad["exact_lo"] & bad["exact_hi"]
-                    & (bad["value"] >= bad["threshold"])]["cell"].to_numpy()
+        known = bad[_pinned_exactly(bad) & (bad["value"] >= bad["threshold"])]["cell"].to_numpy()
         known = known[np.isin(known, model.group[new_rows]) & ~np.isin(known, tried)]
         tried = np.r_[tried, known]
         if len(known):
@@ -152,11 +156,11 @@ def complete_suppression(model: AuditModel, is_new: np.ndarray, shown: np.ndarra
         rank = np.empty(len(candidates), dtype=np.int64)
         rank[order] = np.arange(len(candidates))
         chosen = set()
-        exact = set(bad[(bad["status"] == "pinned") & bad["exact_lo"] & bad["exact_hi"]]["cell"])
+        pinned_exact = set(bad[_pinned_exactly(bad)]["cell"])
         for i, cell in enumerate(failing):
             line = score[i].toarray().ravel()
             if not len(line) or line.max() <= 0:
-                if cell in exact and model.determined(np.array([cell]), shown & ~is_new)[0]:
+                if cell in pinned_exact and model.determined(np.array([cell]), shown & ~is_new)[0]:
                     inherited = np.r_[inherited, cell]
                     continue
                 raise refuse(int(cell))
