@@ -29,8 +29,8 @@ from scgeo.privacy._internal import (
 )
 from scgeo.privacy._ledger import Release, read_ledger, record_release
 from scgeo.privacy._merge import merge_units
-from scgeo.privacy._publish import protect, publish_needs, release_of
-from scgeo.privacy._suppress import TOTAL, Suppression, suppress, suppression_plan, with_totals
+from scgeo.privacy._publish import protect, publish_needs, release_of, suppress
+from scgeo.privacy._suppress import TOTAL, Suppression, suppression_plan, with_totals
 from scgeo.privacy._units import OUTSIDE, unit_system_key
 
 __all__ = [

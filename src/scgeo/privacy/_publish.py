@@ -18,12 +18,12 @@ import pandas as pd
 import scipy.sparse as sp
 
 from scgeo.privacy._aggregate import SUPPRESSED_TEXT, AggregateResult, aggregate_needs, hide_cells
-from scgeo.privacy._audit import AuditModel, AuditResult, PrivacyError, _result, build_model
+from scgeo.privacy._audit import AuditModel, AuditResult, PrivacyError, _result, build_model, table_model
 from scgeo.privacy._ledger import Release, read_ledger, record_release, release_cells
-from scgeo.privacy._suppress import TOTAL
+from scgeo.privacy._suppress import TOTAL, suppression_plan
 from scgeo.privacy._units import OUTSIDE
 
-__all__ = ["complete_suppression", "protect", "publish_needs", "release_of"]
+__all__ = ["complete_suppression", "protect", "publish_needs", "release_of", "suppress"]
 
 MAX_ROUNDS = 200
 
@@ -173,6 +173,37 @@ def complete_suppression(model: AuditModel, is_new: np.ndarray, shown: np.ndarra
     attack = attack.copy()
     attack.loc[attack["cell"].isin(inherited), "status"] = "earlier"
     return shown, attack
+
+
+def suppress(counts: pd.DataFrame, threshold: int, *, hide_zeros: bool = True) -> pd.DataFrame:
+    """The suppression mask of ``counts`` with its totals, audited.
+
+    :func:`suppression_plan` first; with zeros hidden its cycle argument no longer holds (a
+    hidden zero cannot go down), so the integer-programming audit of the table and its totals
+    (:func:`complete_suppression`) then hides more cells until no hidden cell is
+    pinned or shown to lie in ``1 .. threshold - 1``.
+
+    Returns
+    -------
+    DataFrame
+        Booleans shaped like ``with_totals(counts)``; ``True`` means "do not publish".
+
+    Examples
+    --------
+    >>> bool(suppress(pd.DataFrame({"a": [5, 9], "b": [6, 7]}), 5).to_numpy().any())
+    False
+    """
+    mask = suppression_plan(counts, threshold, hide_zeros=hide_zeros).mask
+    if not hide_zeros or int(threshold) <= 1 or not mask.to_numpy().any():
+        return mask
+    model = table_model(counts, int(threshold))
+    everything = np.ones(len(model.rows), dtype=bool)
+
+    def refuse(cell: int) -> PrivacyError:
+        return PrivacyError("この表はどう秘匿しても少ない件数が合計から分かってしまいます。")
+
+    shown, _ = complete_suppression(model, everything, ~mask.to_numpy().ravel(), refuse=refuse)
+    return pd.DataFrame(~shown.reshape(mask.shape), index=mask.index, columns=mask.columns)
 
 
 def protect(result: AggregateResult, ledger: Sequence[Release], needs: gpd.GeoDataFrame,

@@ -33,7 +33,7 @@ import pandas as pd
 
 from scgeo._errors import InputError
 
-__all__ = ["TOTAL", "Suppression", "suppress", "suppression_plan", "with_totals"]
+__all__ = ["TOTAL", "Suppression", "suppression_plan", "with_totals"]
 
 TOTAL = "total"
 
@@ -177,37 +177,3 @@ def suppression_plan(counts: pd.DataFrame, threshold: int, *, hide_zeros: bool =
         "line": pd.Series(line, dtype=object).to_numpy(),
     })
     return Suppression(table, pd.DataFrame(hidden, index=table.index, columns=table.columns), out)
-
-
-def suppress(counts: pd.DataFrame, threshold: int, *, hide_zeros: bool = True) -> pd.DataFrame:
-    """The suppression mask of ``counts`` with its totals, audited.
-
-    :func:`suppression_plan` first; with zeros hidden its cycle argument no longer holds (a
-    hidden zero cannot go down), so the integer-programming audit of the table and its totals
-    (:func:`scgeo.privacy.complete_suppression`) then hides more cells until no hidden cell is
-    pinned or shown to lie in ``1 .. threshold - 1``.
-
-    Returns
-    -------
-    DataFrame
-        Booleans shaped like ``with_totals(counts)``; ``True`` means "do not publish".
-
-    Examples
-    --------
-    >>> bool(suppress(pd.DataFrame({"a": [5, 9], "b": [6, 7]}), 5).to_numpy().any())
-    False
-    """
-    mask = suppression_plan(counts, threshold, hide_zeros=hide_zeros).mask
-    if not hide_zeros or int(threshold) <= 1 or not mask.to_numpy().any():
-        return mask
-    from scgeo.privacy._audit import PrivacyError, table_model
-    from scgeo.privacy._publish import complete_suppression
-
-    model = table_model(counts, int(threshold))
-    everything = np.ones(len(model.rows), dtype=bool)
-
-    def refuse(cell: int) -> PrivacyError:
-        return PrivacyError("この表はどう秘匿しても少ない件数が合計から分かってしまいます。")
-
-    shown, _ = complete_suppression(model, everything, ~mask.to_numpy().ravel(), refuse=refuse)
-    return pd.DataFrame(~shown.reshape(mask.shape), index=mask.index, columns=mask.columns)
