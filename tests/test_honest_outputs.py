@@ -12,6 +12,7 @@ import pytest
 
 from scgeo.analysis import data_notes, population_basis
 from scgeo.cli import main
+from scgeo.privacy import publish_needs, read_ledger
 from scgeo.report import gap_report, write_gap_table
 from scgeo.schema import empty_frame
 from scgeo.workspace import STORED_LAYERS
@@ -200,3 +201,25 @@ def test_gaps_page_states_the_fallbacks_and_no_data(sample_copy):
     assert any("認知症カフェ" in i.value and "データなし" in i.value for i in at.info)
     shown = at.dataframe[0].value
     assert np.all(shown.loc[shown["種別"] == "認知症カフェ", "判定"] == "データなし")
+
+
+def test_council_map_counts_needs_per_the_first_district_level_there_is_and_says_so(sample_copy, tmp_path):
+    """A city without 中学校区 gets its need counts per 日常生活圏域 (then 小学校区), said on the map; one
+    with none of them gets a note saying why the map has no counts, not a silently missing layer.
+    Releases of areas removed since are left out of the audit with a reason."""
+    from scgeo.report import export_council
+
+    ws = sample_copy
+    areas = ws.read("areas")
+    _edit(ws, areas=areas[areas["level"] != "jhs_district"])
+    html = export_council(ws, tmp_path / "a.html").read_text(encoding="utf-8")
+    assert "ニーズの件数は日常生活圏域ごとです(中学校区の区域がありません)" in html
+    assert "ニーズ件数(集計)" in html
+    assert read_ledger(ws)[-1].unit_system.startswith("living_area")
+    # the demo's earlier 中学校区 releases are left out of the audit, with the reason, not an error
+    skipped = publish_needs(ws, level="living_area", record=False).manifest["audit"]["releases_not_combined"]
+    assert skipped and all("区域が今のワークスペースにありません" in item["reason"] for item in skipped)
+    _edit(ws, areas=areas[~areas["level"].isin(["jhs_district", "living_area", "es_district"])])
+    html = export_council(ws, tmp_path / "b.html").read_text(encoding="utf-8")
+    assert "ニーズの件数は載せていません(中学校区・日常生活圏域・小学校区の区域がありません)" in html
+    assert "ニーズ件数(集計)" not in html

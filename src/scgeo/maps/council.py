@@ -139,7 +139,8 @@ def council_map(ws, *, area: str | None = None, internal: bool = False, today: d
         if blocks[column].notna().any():
             options.update(indicator=blocks[["area_id", "name", column, "geometry"]], indicator_column=column,
                            indicator_label=label, indicator_show=False)
-    options.setdefault("notes", view.notes)
+    extra = list(options.pop("extra_notes", ()))
+    options["notes"] = [*options.get("notes", view.notes), *extra]
     sources = "地域資源: ワークスペースの社会資源 / 区域・人口: ワークスペース"
     return resource_map(
         view.areas, view.resources, title=(title or view.title) + ("(内部資料)" if internal else ""),

@@ -42,7 +42,7 @@ import shapely
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 from scipy.optimize._highspy import _core as highspy  # the HiGHS scipy ships; its own API keeps a model
 
-from scgeo._errors import ScgeoError
+from scgeo._errors import InputError, ScgeoError
 from scgeo.crs import WORKSPACE_CRS, to_metric
 from scgeo.privacy._aggregate import PERIOD_FIELDS, need_dates
 from scgeo.privacy._ledger import Release
@@ -1022,11 +1022,21 @@ def build_model(releases: Sequence[Release], needs: gpd.GeoDataFrame, areas: gpd
     """
     releases = list(releases)
     systems = list(dict.fromkeys(r.unit_system for r in releases))
-    membership, unit_lists = {}, {}
+    membership, unit_lists, gone = {}, {}, []
     for s in systems:
-        units, of_need = units_and_membership(s, needs, areas, blocks)
+        try:
+            units, of_need = units_and_membership(s, needs, areas, blocks)
+        except InputError:  # an earlier release's areas were removed since: left out below
+            if s == releases[-1].unit_system:
+                raise
+            gone.append(s)
+            continue
         unit_lists[s] = units
         membership[s] = of_need
+    early_skipped = [(r, "集計単位の区域が今のワークスペースにありません(区域が変わった可能性があります)")
+                     for r in releases if r.unit_system in gone]
+    releases = [r for r in releases if r.unit_system not in gone]
+    systems = [s for s in systems if s not in gone]
     samples = _sample_points(needs, areas, unit_lists)
     codes = []
     for s in systems:
@@ -1068,7 +1078,7 @@ def build_model(releases: Sequence[Release], needs: gpd.GeoDataFrame, areas: gpd
     v_status = v % n_s
     v_cat = (v // n_s) % n_c if n_c else v * 0
     v_atom = v // (n_s * n_c) if n_c else v * 0
-    space_rows, periods, meta, skipped, combined = [], [], [], [], []
+    space_rows, periods, meta, skipped, combined = [], [], [], list(early_skipped), []
     for k, r in enumerate(releases):
         s_pos = systems.index(r.unit_system)
         ids = pd.Index(unit_lists[r.unit_system]["unit_id"].astype(str))

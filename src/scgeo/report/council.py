@@ -1,7 +1,8 @@
 """The council map of a workspace with its analysis layers: the one map the CLI, the app and the demo give.
 
 :func:`council_layers` runs what the map shows besides the inventory — blank zones (空白地帯)
-of the gap analysis and need counts per 中学校区, audited against every earlier release and
+of the gap analysis and need counts per 中学校区 (else per 日常生活圏域 or 小学校区, said on the
+map), audited against every earlier release and
 recorded in the workspace's publication ledger (:func:`scgeo.privacy.publish_needs`), and the
 ties between located organisations and resources (a layer that starts off) — and
 :func:`export_council` writes :func:`scgeo.maps.council.export_council_map` with them, so
@@ -18,19 +19,24 @@ from scgeo.maps.council import export_council_map, select_area
 from scgeo.privacy import publish_needs
 from scgeo.report.gaps import gap_report
 from scgeo.report.network import workspace_graph
+from scgeo.schema import AREA_LEVEL_LABELS
 
-__all__ = ["council_layers", "export_council"]
+__all__ = ["NEED_LEVELS", "council_layers", "export_council"]
+
+# the units of the map's need counts, the first the workspace has
+NEED_LEVELS = ("jhs_district", "living_area", "es_district")
 
 
-def council_layers(ws, *, area: str | None = None, need_level: str = "jhs_district") -> dict:
-    """``{"blank_zones": …, "need_counts": …, "ties": …, "ties_not_drawn": n}`` for the council map.
+def council_layers(ws, *, area: str | None = None, need_level: str | None = None) -> dict:
+    """``{"blank_zones": …, "need_counts": …, "ties": …, "ties_not_drawn": n, "extra_notes": […]}``.
 
     Public: no individual needs. Blank zones need town-block population; need counts need needs
-    and areas of ``need_level``; ties need the ``ties`` layer. A layer that cannot be made is
-    ``None`` (the map then simply has no such layer). With ``area``, only the blank zones and
-    ties touching that 日常生活圏域 / 中学校区 are kept.
+    and areas of ``need_level`` (default: the first of :data:`NEED_LEVELS` the workspace has; a
+    note on the map says when it is not 中学校区, or why there are no counts); ties need the
+    ``ties`` layer. A layer that cannot be made is ``None``. With ``area``, only the blank zones
+    and ties touching that 日常生活圏域 / 中学校区 are kept.
     """
-    layers: dict = {"blank_zones": None, "need_counts": None, "ties": None, "ties_not_drawn": 0}
+    layers: dict = {"blank_zones": None, "need_counts": None, "ties": None, "ties_not_drawn": 0, "extra_notes": []}
     areas = ws.areas()
     shape = select_area(areas, area).geometry.iloc[0] if area is not None else None
     if ws.count("population") and ws.count("resources"):
@@ -38,7 +44,13 @@ def council_layers(ws, *, area: str | None = None, need_level: str = "jhs_distri
         if shape is not None and len(zones):
             zones = zones[zones.to_crs(areas.crs).geometry.intersects(shape)]
         layers["blank_zones"] = zones
-    if ws.count("needs") and (areas["level"] == need_level).any():
+    levels = set(areas["level"])
+    need_level = need_level or next((lv for lv in NEED_LEVELS if lv in levels), None)
+    if ws.count("needs") and need_level is None:
+        layers["extra_notes"].append("ニーズの件数は載せていません(中学校区・日常生活圏域・小学校区の区域がありません)")
+    elif ws.count("needs") and need_level != "jhs_district" and need_level in levels:
+        layers["extra_notes"].append(f"ニーズの件数は{AREA_LEVEL_LABELS[need_level]}ごとです(中学校区の区域がありません)")
+    if ws.count("needs") and need_level in levels:
         counts = publish_needs(ws, level=need_level, purpose="協議体用の地図").geometry
         if shape is not None:
             counts = counts[counts.to_crs(areas.crs).geometry.representative_point().covered_by(shape)]
