@@ -54,6 +54,22 @@ SURFACE = ([{"level": lv} for lv in ("jhs_district", "es_district", "town_block"
 STATUSES = (("open",), None)
 
 
+def publish_in_order(ws: Workspace, surface: list[dict]) -> list[float]:
+    """Publish every table of ``surface`` (open needs, then all statuses) through the audit; the seconds of each."""
+    timings = []
+    for options in surface:
+        for statuses in STATUSES:
+            start = time.perf_counter()
+            result = publish_needs(ws, statuses=statuses, **options)
+            timings.append(time.perf_counter() - start)
+            manifest = result.manifest
+            print(f"  publish {manifest['level']:<13} {'open' if statuses else 'all':<4}: "
+                  f"{manifest['suppressed']['cells']:>6} / {manifest['suppressed']['of']:>6} hidden, "
+                  f"{result.audit.n_solves:>4} solves, determined before {manifest['audit']['determined_before']}, "
+                  f"{timings[-1]:.1f} s", flush=True)
+    return timings
+
+
 def legacy_release(needs, areas, blocks, options, statuses) -> Release:
     """A table as earlier versions published it: zeros shown, occupied grid cells, primary labels."""
     full = aggregate_needs(needs, areas, blocks=blocks, statuses=statuses, threshold=1, **options)
@@ -95,15 +111,7 @@ def sample_town(exact: bool, before_grids: bool = False) -> None:
               f"pinned {int((cells['status'] == 'pinned').sum())} (of them = 1..4: {len(small_pin)}, "
               f"= 1: {int((small_pin['value'] == 1).sum())}), shown in 1..4 {int((cells['status'] == 'small').sum())} "
               f"[{time.perf_counter() - start:.1f} s]")
-    timings = []
-    for options in SURFACE:
-        for statuses in STATUSES:
-            start = time.perf_counter()
-            result = publish_needs(ws, statuses=statuses, **options)
-            timings.append(time.perf_counter() - start)
-            print(f"  publish {result.manifest['level']:<13} {'open' if statuses else 'all':<4}: "
-                  f"{result.manifest['suppressed']['cells']:>5} / {result.manifest['suppressed']['of']:>5} hidden, "
-                  f"{result.audit.n_solves:>3} solves, {timings[-1]:.1f} s")
+    timings = publish_in_order(ws, SURFACE)
     start = time.perf_counter()
     audit = audit_releases(read_ledger(ws), needs, areas, blocks, exact=exact)
     s = audit.summary()
@@ -225,17 +233,8 @@ def izumo() -> None:
            f"gazetteer:{gazetteer}"])
     ws = Workspace.open(ws_path)
     print("## 出雲市 (real files): 14 中学校区, 36 小学校区, 218 町丁目 (Voronoi of e-Stat points), 600 needs")
-    timings = []
     surface = [{"level": lv} for lv in ("jhs_district", "es_district", "town_block", "municipality")]
-    for options in [*surface, {"mesh": 250}, {"mesh": 500}, {"hex_size_m": 300.0}]:
-        for statuses in STATUSES:
-            start = time.perf_counter()
-            result = publish_needs(ws, statuses=statuses, **options)
-            timings.append(time.perf_counter() - start)
-            print(f"  publish {result.manifest['level']:<13} {'open' if statuses else 'all':<4}: "
-                  f"{result.manifest['suppressed']['cells']:>6} / {result.manifest['suppressed']['of']:>6} hidden, "
-                  f"{result.audit.n_solves:>4} solves, "
-                  f"determined before {result.manifest['audit']['determined_before']}, {timings[-1]:.1f} s", flush=True)
+    timings = publish_in_order(ws, [*surface, {"mesh": 250}, {"mesh": 500}, {"hex_size_m": 300.0}])
     print(f"all {len(timings)} tables published with the audit: {sum(timings):.1f} s, slowest {max(timings):.1f} s")
     shutil.rmtree(folder, ignore_errors=True)
 
