@@ -197,6 +197,7 @@ def _duplicates(args, ws, result):
 
 
 def _cmd_import(args) -> int:
+    from scgeo.schema import unknown_categories
     from scgeo.workspace import Workspace
 
     if not Path(args.file).is_file():
@@ -245,9 +246,8 @@ def _cmd_import(args) -> int:
             print(f"除外した行と理由: {out}")
         for _, row in result.rejected.head(5).iterrows():
             print(f"  {row.get('file_row', row['source_row'])}行目: {row['reason']}")
-        unknown = result.rejected["reason"].astype(str).str.extract(r"種別「(.+?)」はカテゴリ一覧にありません")[0]
-        if unknown.notna().any():
-            names = unknown.value_counts().index
+        names = unknown_categories(result.rejected["reason"]).index
+        if len(names):
             print(f"カテゴリ一覧にない種別: {'、'.join(names[:5])}。既存のカテゴリの別名か新しいカテゴリにするには、"
                   f"市のカテゴリ定義ファイル (scgeo.toml の taxonomy_file) に [categories.kayoi_no_ba] "
                   f"aliases = [\"{names[0]}\"] のように書きます")

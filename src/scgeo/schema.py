@@ -66,6 +66,7 @@ __all__ = [
     "TIE_STRENGTHS",
     "TIE_STRENGTH_LABELS",
     "TOWN_BLOCKS",
+    "UNKNOWN_CATEGORY",
     "UNPLACED",
     "VENUES",
     "VENUE_KINDS",
@@ -83,6 +84,7 @@ __all__ = [
     "parse_date",
     "resolve_level",
     "resolve_venue_kind",
+    "unknown_categories",
     "validate",
 ]
 
@@ -806,6 +808,15 @@ class Taxonomy:
         return [c.code for c in self.categories.values() if c.mode == "area"]
 
 
+UNKNOWN_CATEGORY = "種別「{}」はカテゴリ一覧にありません"  # the reason of a row whose category is unknown
+
+
+def unknown_categories(reasons: pd.Series) -> pd.Series:
+    """The category texts that rejected rows for being unknown (``UNKNOWN_CATEGORY``), most frequent first."""
+    pattern = re.escape(UNKNOWN_CATEGORY).replace(re.escape("{}"), "(.+?)")
+    return reasons.astype(str).str.extract(pattern)[0].dropna().value_counts()
+
+
 NUL = "\x00"
 NUL_MARK = "\u2400"  # ␀: what the CSV reader puts where the file had a NUL byte
 
@@ -1084,7 +1095,7 @@ def validate(
             values = parsed
         if col.name == "category":
             codes = values.map(lambda v: taxonomy.resolve_category(v) if _present(v) else None)
-            flag(present & codes.isna(), values.map(lambda v: f"種別「{v}」はカテゴリ一覧にありません"))
+            flag(present & codes.isna(), values.map(lambda v: UNKNOWN_CATEGORY.format(v)))
             values = codes
         elif col.name == "provider_type":
             codes = values.map(lambda v: taxonomy.resolve_provider(v) if _present(v) else None)

@@ -341,6 +341,7 @@ class AuditModel:
         first[group[::-1]] = np.arange(n)[::-1]
         mass = np.bincount(group, weights=truth, minlength=n_groups)
         room = np.bincount(group, weights=cap, minlength=n_groups) - mass
+        limits = np.r_[np.maximum(room, 0), mass]  # of each group's changes: up to its room, down to 0
         by_group = rows[:, first].tocsr()  # a group's variables have the same column: one stands for all
         base = rows @ truth
         lower, upper = program.row_lower[active], program.row_upper[active]
@@ -412,9 +413,6 @@ class AuditModel:
             open_ = plain & (self.witness_hi[entry_cell] == 0)
             return np.unique(entry_group[open_ & ~raised[entry_group]])
 
-        x = truth.copy()
-        record(swaps(x, todo_now()), x)
-
         def raised_in(x: np.ndarray, todo: np.ndarray) -> np.ndarray:
             held = np.bincount(group, weights=x, minlength=n_groups)
             return todo[held[todo] >= mass[todo] + 1 - 1e-9]
@@ -447,7 +445,7 @@ class AuditModel:
             """A round's costs and bounds: each group not yet raised rewards its first need brought in."""
             cost = np.ones(2 * n_groups)
             cost[todo] -= EMPTY_REWARD
-            bound = np.r_[np.maximum(room, 0), mass]
+            bound = limits.copy()
             bound[todo] = np.minimum(bound[todo], 1.0)
             return cost, bound
 
@@ -475,6 +473,8 @@ class AuditModel:
             out[keep] = np.round(res.x)
             return out
 
+        x = truth.copy()
+        record(swaps(x, todo_now()), x)
         limit = SOLVE_SECONDS / 4
         for _ in range(EMPTY_ROUNDS):
             todo = todo_now()
@@ -500,8 +500,7 @@ class AuditModel:
         # cannot raise by 1 is proven stuck at once (a few simplex steps over the groups' changes,
         # where a solve over every variable costs a tenth of a second; the rural grids of a real city
         # hold thousands of such groups)
-        changes = _Program(2 * n_groups, (None, None), (constraint.A, np.zeros(len(lower))),
-                           np.r_[np.maximum(room, 0), mass])
+        changes = _Program(2 * n_groups, (None, None), (constraint.A, np.zeros(len(lower))), limits)
         changes.set_rows(np.arange(len(lower)), constraint.lb, constraint.ub)
         while len(todo := todo_now()):
             todo = todo[~tried[todo]]

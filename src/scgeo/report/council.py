@@ -48,9 +48,9 @@ def council_layers(ws, *, area: str | None = None, need_level: str | None = None
     need_level = need_level or next((lv for lv in NEED_LEVELS if lv in levels), None)
     if ws.count("needs") and need_level is None:
         layers["extra_notes"].append("ニーズの件数は載せていません(中学校区・日常生活圏域・小学校区の区域がありません)")
-    elif ws.count("needs") and need_level != "jhs_district" and need_level in levels:
-        layers["extra_notes"].append(f"ニーズの件数は{AREA_LEVEL_LABELS[need_level]}ごとです(中学校区の区域がありません)")
-    if ws.count("needs") and need_level in levels:
+    elif ws.count("needs") and need_level in levels:
+        if "jhs_district" not in levels:
+            layers["extra_notes"].append(f"ニーズの件数は{AREA_LEVEL_LABELS[need_level]}ごとです(中学校区の区域がありません)")
         counts = publish_needs(ws, level=need_level, purpose="協議体用の地図").geometry
         if shape is not None:
             counts = counts[counts.to_crs(areas.crs).geometry.representative_point().covered_by(shape)]
