@@ -128,3 +128,40 @@ def test_internal_area_export_in_browser(page, sample_workspace, tmp_path):
     town = sample_workspace.areas("municipality").total_bounds
     assert (view[2] - view[0]) < 1.5 * (town[2] - town[0])
     assert not [e for e in page.errors if "net::" not in e and "Failed to load resource" not in e]
+
+
+# The fitted town's rectangle on screen against each box over the map: the boxes it runs under
+TOWN_UNDER = """() => {
+  const map = scgeo.map, m = map.getContainer().getBoundingClientRect();
+  const nw = map.latLngToContainerPoint(scgeo.fitBounds.getNorthWest());
+  const se = map.latLngToContainerPoint(scgeo.fitBounds.getSouthEast());
+  const t = {left: m.left + nw.x, top: m.top + nw.y, right: m.left + se.x, bottom: m.top + se.y};
+  return [...document.querySelectorAll('.scgeo-title, .leaflet-control')].filter(e => e.offsetParent)
+    .map(e => [e.className, e.getBoundingClientRect()])
+    .filter(([, r]) => r.width && !(r.right <= t.left || t.right <= r.left || r.bottom <= t.top || t.bottom <= r.top))
+    .map(([name]) => name);
+}"""
+
+
+def test_the_town_is_fitted_again_when_a_box_over_the_map_grows(page, demo_outputs):
+    """The title grows after the first fit (its 「背景:」 follows the basemap, a font arrives late): the
+    town is fitted again to the room left, not left under the title; once the user has moved the map, not."""
+    page.goto(demo_outputs["resource_map"].resolve().as_uri())
+    page.wait_for_function("window.scgeo && scgeo.ready", timeout=15000)
+    page.wait_for_timeout(300)
+    assert page.evaluate(TOWN_UNDER) == []
+    grow = """() => { const s = document.createElement('div'); s.textContent = '長い副題の行';
+        s.style.height = '120px'; document.querySelector('.scgeo-title').appendChild(s); }"""
+    page.evaluate(grow)
+    page.wait_for_timeout(300)
+    assert page.evaluate(TOWN_UNDER) == []
+    # the user drags the map: from then on the map stays where they put it
+    centre = page.evaluate("() => scgeo.map.getCenter()")
+    page.mouse.move(640, 600)
+    page.mouse.down()
+    page.mouse.move(500, 500)
+    page.mouse.up()
+    moved = page.evaluate("() => scgeo.map.getCenter()")
+    page.evaluate(grow)
+    page.wait_for_timeout(300)
+    assert page.evaluate("() => scgeo.map.getCenter()") == moved != centre

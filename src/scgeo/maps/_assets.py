@@ -159,17 +159,20 @@ window.scgeo = window.scgeo || {categories: {}, needs: {}, areas: {}, overlays: 
   // edge, or a strip down its left or right side: of all those choices, the one that lets the town
   // be drawn largest (the title and buttons make a band at the top, the scale and the credit one at
   // the bottom; an open legend a strip on the right when the town is wider than the room is tall).
-  // A map drawn before its frame has its size (hidden, or still being laid out) is fitted again
-  // when the size comes, until the user first touches it.
+  // A map drawn before its frame has its size (hidden, or still being laid out), or whose boxes
+  // change size after (the font arrives, the title's 「背景:」 changes with the basemap), is fitted
+  // again, until the user first touches it.
+  var FURNITURE = '.scgeo-title, .scgeo-banner, .leaflet-control';
   S.fit = function (map, bounds) {
     var c = map.getContainer(), touched = false;
     S.fitBounds = L.latLngBounds(bounds);  // what is fitted (the tests measure it)
     function place() {
-      if (touched || !c.clientWidth || !c.clientHeight) return;
+      // (not while the layer list is open: it hides the title for the while, and the town stays put)
+      if (touched || !c.clientWidth || !c.clientHeight || c.classList.contains('scgeo-layers-open')) return;
       map.invalidateSize({pan: false});
       if (S.foldLegend) S.foldLegend();
       var m = c.getBoundingClientRect(), gap = 8, boxes = [];
-      c.querySelectorAll('.scgeo-title, .scgeo-banner, .leaflet-control').forEach(function (e) {
+      c.querySelectorAll(FURNITURE).forEach(function (e) {
         var r = e.getBoundingClientRect();
         if (!r.width || !r.height || !e.offsetParent) return;
         var top = r.top - m.top < m.bottom - r.bottom, left = r.left - m.left < m.right - r.right;
@@ -196,7 +199,11 @@ window.scgeo = window.scgeo || {categories: {}, needs: {}, areas: {}, overlays: 
     });
     if (!c.clientWidth || !c.clientHeight) map.setView(S.fitBounds.getCenter(), 12, {animate: false});
     place();
-    if (window.ResizeObserver) new ResizeObserver(place).observe(c);
+    if (window.ResizeObserver) {
+      var watch = new ResizeObserver(place);
+      watch.observe(c);
+      c.querySelectorAll(FURNITURE).forEach(function (e) { watch.observe(e); });
+    }
   };
   // Show only the resources whose ids are given (null: all), without redrawing the page: the app
   // sends the ids of a filter change instead of a new map. Category groups need ids (click hook).
