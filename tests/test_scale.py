@@ -168,7 +168,7 @@ def _brute_force_catchment(net, cov, code, reach_m, buffer_m):
 
 @pytest.mark.parametrize(("buffer_m", "cell_m"), [(50.0, None), (80.0, 12.0)])
 def test_raster_catchments_match_the_exact_union_of_buffered_streets(net, buffer_m, cell_m):
-    from scgeo.analysis.coverage import catchments
+    from scgeo.analysis.catchments import catchments
 
     cov = _catchment_coverage(net)
     got = catchments(cov, thresholds_min=(4, 9), buffer_m=buffer_m, cell_m=cell_m)
@@ -184,7 +184,7 @@ def test_raster_catchments_match_the_exact_union_of_buffered_streets(net, buffer
 
 
 def test_catchments_in_a_process_pool_equal_one_process(net):
-    from scgeo.analysis.coverage import catchments
+    from scgeo.analysis.catchments import catchments
 
     cov = _catchment_coverage(net)
     serial = catchments(cov, workers=1)
@@ -194,7 +194,7 @@ def test_catchments_in_a_process_pool_equal_one_process(net):
 
 
 def test_nested_catchments_equal_each_built_alone(net):
-    from scgeo.analysis.coverage import catchments
+    from scgeo.analysis.catchments import catchments
 
     cov = _catchment_coverage(net)
     nested = catchments(cov, thresholds_min=(3, 6, 10)).set_index(["category", "minutes"]).geometry

@@ -9,6 +9,7 @@ The public API, importable with ``import scgeo``::
 
 from importlib.metadata import PackageNotFoundError, version
 
+import scgeo.postgis  # noqa: F401  registers Workspace.open's PostgreSQL backend (postgresql://…)
 from scgeo._errors import (
     CRSError,
     InputError,

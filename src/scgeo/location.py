@@ -30,6 +30,7 @@ from pyproj import CRS, Transformer
 from shapely.geometry.base import BaseGeometry
 
 from scgeo._errors import CRSError
+from scgeo.municipalities import lookup, plane_zone_epsg
 from scgeo.settings import get_settings
 
 __all__ = ["CANDIDATE_EPSG", "NEAR_KM", "Expected", "candidate_crs", "check_degrees", "check_location"]
@@ -149,8 +150,6 @@ def _problem(lonlat: np.ndarray | None, expected: Expected | None) -> str | None
         return None
     xmin, ymin = lonlat.min(axis=0)
     xmax, ymax = lonlat.max(axis=0)
-    from scgeo.municipalities import lookup
-
     town = lookup(expected.muni_code) if expected.muni_code else None
     if town is not None:
         near_lon, near_lat = min(max(town.lon, xmin), xmax), min(max(town.lat, ymin), ymax)
@@ -188,8 +187,6 @@ def candidate_crs(gdf: gpd.GeoDataFrame, expected: Expected | None = None) -> li
         if _problem(_to_lonlat(xy, crs), expected) is None:
             found.append(crs)
     if expected and expected.muni_code:
-        from scgeo.crs import plane_zone_epsg
-
         own = plane_zone_epsg(expected.muni_code)
         if own:
             first = {own, own - 6668 + 2442}

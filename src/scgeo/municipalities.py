@@ -25,7 +25,7 @@ from importlib.resources import files
 
 from scgeo._errors import InputError
 
-__all__ = ["Municipality", "check_digit", "lookup", "muni_name", "municipalities", "normalise_code"]
+__all__ = ["Municipality", "check_digit", "lookup", "muni_name", "municipalities", "normalise_code", "plane_zone_epsg"]
 
 _WEIGHTS = (6, 5, 4, 3, 2)
 
@@ -108,3 +108,29 @@ def muni_name(code: object, name: str | None = None) -> str:
 def municipalities() -> list[Municipality]:
     """Every municipality of the table, in code order."""
     return sorted(_table().values(), key=lambda m: m.code)
+
+
+# 平面直角座標系 zone (I–XIX) by prefecture code, for the prefecture's main part
+# (国土交通省告示「平面直角座標系」; islands of 東京都, 鹿児島県, 沖縄県, 北海道 have zones of their own).
+_PREF_ZONE = {
+    1: 12, 2: 10, 3: 10, 4: 10, 5: 10, 6: 10, 7: 9, 8: 9, 9: 9, 10: 9, 11: 9, 12: 9, 13: 9,
+    14: 9, 15: 8, 16: 7, 17: 7, 18: 6, 19: 8, 20: 8, 21: 7, 22: 8, 23: 7, 24: 6, 25: 6, 26: 6,
+    27: 6, 28: 5, 29: 6, 30: 6, 31: 5, 32: 3, 33: 5, 34: 3, 35: 3, 36: 4, 37: 4, 38: 4, 39: 4,
+    40: 2, 41: 2, 42: 1, 43: 2, 44: 2, 45: 2, 46: 2, 47: 15,
+}
+
+
+def plane_zone_epsg(muni_code: str | None) -> int | None:
+    """EPSG code of the JGD2011 plane-rectangular zone for a municipality code, if known.
+
+    Examples
+    --------
+    >>> plane_zone_epsg("32203")  # 出雲市, 島根県: zone III
+    6671
+    >>> plane_zone_epsg("99201") is None  # no such prefecture (the sample town)
+    True
+    """
+    if not muni_code or not str(muni_code)[:2].isdigit():
+        return None
+    zone = _PREF_ZONE.get(int(str(muni_code)[:2]))
+    return None if zone is None else 6668 + zone

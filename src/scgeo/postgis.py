@@ -21,6 +21,7 @@ folder for a database workspace (``folder=`` or ``SCGEO_OUTPUT_DIR`` to choose a
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -32,7 +33,7 @@ import shapely
 
 from scgeo._errors import AccessDeniedError, InputError, WorkspaceBusyError, WorkspaceConflictError, WorkspaceError
 from scgeo._frames import text_of as _text
-from scgeo.schema import EDITS, Layer, coerce, empty_frame
+from scgeo.schema import EDITS, USER_ROLES, Layer, coerce, empty_frame
 from scgeo.settings import get_settings
 from scgeo.workspace import (
     CORE_LAYERS,
@@ -42,10 +43,11 @@ from scgeo.workspace import (
     Workspace,
     _now,
     is_database_url,
+    register_database_backend,
 )
 
 __all__ = ["INTERNAL_LAYERS", "INTERNAL_SCHEMA", "SCHEMA", "PostgisTransaction", "PostgisWorkspace",
-           "connect", "display_url"]
+           "connect", "database_role", "display_url", "grant_database_roles"]
 
 SCHEMA = "scgeo"
 INTERNAL_SCHEMA = "scgeo_internal"
@@ -150,8 +152,6 @@ def _ensure_schema(cur) -> None:
 
 def _grant(conn, dbname: str) -> str:
     """The database roles of the four scgeo roles, with their grants; empty without ``CREATEROLE``."""
-    from scgeo.users import grant_database_roles
-
     try:
         with conn.transaction():  # a savepoint: without the right, the workspace is made, without roles
             return ", ".join(grant_database_roles(conn, dbname))
@@ -171,6 +171,61 @@ def _columns(cur) -> dict[str, set[str]]:
         if (schema == INTERNAL_SCHEMA) == (table in INTERNAL_LAYERS):
             found.setdefault(table, set()).add(column)
     return found
+
+
+# ------------------------------------------------------------------ PostgreSQL roles
+
+
+def database_role(dbname: str, role: str) -> str:
+    """The database group role of a scgeo role in one database (``izumo_viewer`` …): roles are per server."""
+    return f"{dbname}_{role}"[:63]
+
+
+_EDITABLE_BY_EDITORS_ONLY_INSERT = ("edits",)
+_ADMIN_ONLY = ("users",)
+
+
+def grant_database_roles(conn, dbname: str) -> list[str]:
+    """Create the four group roles of database ``dbname`` and grant each what its scgeo role may do.
+
+    Needs ``CREATEROLE`` (or a superuser); run in the owner's transaction by ``scgeo init`` and on
+    open after an upgrade. Each role is a member of the one before it (admin ⊃ internal ⊃ editor ⊃
+    viewer). Returns the role names.
+    """
+    from psycopg import sql
+
+    names = {role: database_role(dbname, role) for role in USER_ROLES}
+    existing = {r[0] for r in conn.execute("SELECT rolname FROM pg_roles WHERE rolname = ANY(%s)",
+                                           (list(names.values()),)).fetchall()}
+    for name in names.values():
+        if name not in existing:
+            conn.execute(sql.SQL("CREATE ROLE {} NOLOGIN").format(sql.Identifier(name)))
+    for lower, higher in itertools.pairwise(USER_ROLES):
+        conn.execute(sql.SQL("GRANT {} TO {}").format(sql.Identifier(names[lower]), sql.Identifier(names[higher])))
+    ident = {role: sql.Identifier(name) for role, name in names.items()}
+    conn.execute(sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(sql.Identifier(SCHEMA), ident["viewer"]))
+    conn.execute(sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(sql.Identifier(INTERNAL_SCHEMA), ident["internal"]))
+    for table in sorted({*_columns(conn.cursor()), "meta"}):
+        target = sql.Identifier(INTERNAL_SCHEMA if table in INTERNAL_LAYERS else SCHEMA, table)
+        if table in INTERNAL_LAYERS:
+            grants = [("SELECT, INSERT, UPDATE, DELETE", "internal")]
+        elif table in _ADMIN_ONLY:
+            grants = [("SELECT, INSERT, UPDATE, DELETE", "admin")]
+        elif table in _EDITABLE_BY_EDITORS_ONLY_INSERT:
+            grants = [("SELECT", "viewer"), ("INSERT", "editor")]
+        else:
+            grants = [("SELECT", "viewer"), ("INSERT, UPDATE, DELETE", "editor")]
+        for privileges, role in grants:
+            conn.execute(sql.SQL("GRANT " + privileges + " ON {} TO {}").format(target, ident[role]))
+    # Rows about needs in the shared history and the 位置未確定 list: only for the 内部 role (the owner sees all).
+    hidden = sql.SQL(", ").join(map(sql.Literal, INTERNAL_LAYERS))
+    for table in ("edits", "unplaced"):
+        target = sql.Identifier(SCHEMA, table)
+        conn.execute(sql.SQL("ALTER TABLE {} ENABLE ROW LEVEL SECURITY").format(target))
+        conn.execute(sql.SQL("DROP POLICY IF EXISTS internal_rows ON {}").format(target))
+        conn.execute(sql.SQL("CREATE POLICY internal_rows ON {} USING (layer NOT IN ({}) OR pg_has_role({}, 'MEMBER'))")
+                     .format(target, hidden, sql.Literal(names["internal"])))
+    return list(names.values())
 
 
 def _copy_text(frame: pd.DataFrame, layer: Layer, srid: int) -> str:
@@ -206,7 +261,7 @@ def _copy_text(frame: pd.DataFrame, layer: Layer, srid: int) -> str:
     return "\n".join(lines.tolist()) + "\n"
 
 
-#: Tables with row-level security (rows about needs, :func:`scgeo.users.grant_database_roles`):
+#: Tables with row-level security (rows about needs, :func:`grant_database_roles`):
 #: written through a staging table, as ``COPY`` into them is refused for users it applies to.
 _ROW_SECURED = ("edits", "unplaced")
 
@@ -283,6 +338,7 @@ class PostgisTransaction(Transaction):
             _write_rows(cur, "edits", coerce(rows, EDITS))
 
 
+@register_database_backend
 class PostgisWorkspace(Workspace):
     """A municipality's workspace in a PostgreSQL + PostGIS database (see the module's text)."""
 

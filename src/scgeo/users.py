@@ -22,7 +22,6 @@ so that a read-only database user (QGIS, psql) cannot see a need at all; ``scgeo
 
 from __future__ import annotations
 
-import itertools
 import re
 from dataclasses import dataclass
 
@@ -30,6 +29,7 @@ import pandas as pd
 
 from scgeo._confirmations import resolve_code
 from scgeo._errors import InputError
+from scgeo.postgis import database_role, grant_database_roles
 from scgeo.schema import USER_ROLES, USERS, coerce
 from scgeo.workspace import Workspace, _now
 
@@ -223,60 +223,6 @@ def authenticate(ws: Workspace, login: str, password: str) -> User | None:
 
 
 # ------------------------------------------------------------------ PostgreSQL roles
-
-
-def database_role(dbname: str, role: str) -> str:
-    """The database group role of a scgeo role in one database (``izumo_viewer`` …): roles are per server."""
-    return f"{dbname}_{role}"[:63]
-
-
-_EDITABLE_BY_EDITORS_ONLY_INSERT = ("edits",)
-_ADMIN_ONLY = ("users",)
-
-
-def grant_database_roles(conn, dbname: str) -> list[str]:
-    """Create the four group roles of database ``dbname`` and grant each what its scgeo role may do.
-
-    Needs ``CREATEROLE`` (or a superuser); run in the owner's transaction by ``scgeo init`` and on
-    open after an upgrade. Each role is a member of the one before it (admin ⊃ internal ⊃ editor ⊃
-    viewer). Returns the role names.
-    """
-    from psycopg import sql
-
-    from scgeo.postgis import INTERNAL_LAYERS, INTERNAL_SCHEMA, SCHEMA, _columns
-
-    names = {role: database_role(dbname, role) for role in ROLE_ORDER}
-    existing = {r[0] for r in conn.execute("SELECT rolname FROM pg_roles WHERE rolname = ANY(%s)",
-                                           (list(names.values()),)).fetchall()}
-    for name in names.values():
-        if name not in existing:
-            conn.execute(sql.SQL("CREATE ROLE {} NOLOGIN").format(sql.Identifier(name)))
-    for lower, higher in itertools.pairwise(ROLE_ORDER):
-        conn.execute(sql.SQL("GRANT {} TO {}").format(sql.Identifier(names[lower]), sql.Identifier(names[higher])))
-    ident = {role: sql.Identifier(name) for role, name in names.items()}
-    conn.execute(sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(sql.Identifier(SCHEMA), ident["viewer"]))
-    conn.execute(sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(sql.Identifier(INTERNAL_SCHEMA), ident["internal"]))
-    for table in sorted({*_columns(conn.cursor()), "meta"}):
-        target = sql.Identifier(INTERNAL_SCHEMA if table in INTERNAL_LAYERS else SCHEMA, table)
-        if table in INTERNAL_LAYERS:
-            grants = [("SELECT, INSERT, UPDATE, DELETE", "internal")]
-        elif table in _ADMIN_ONLY:
-            grants = [("SELECT, INSERT, UPDATE, DELETE", "admin")]
-        elif table in _EDITABLE_BY_EDITORS_ONLY_INSERT:
-            grants = [("SELECT", "viewer"), ("INSERT", "editor")]
-        else:
-            grants = [("SELECT", "viewer"), ("INSERT, UPDATE, DELETE", "editor")]
-        for privileges, role in grants:
-            conn.execute(sql.SQL("GRANT " + privileges + " ON {} TO {}").format(target, ident[role]))
-    # Rows about needs in the shared history and the 位置未確定 list: only for the 内部 role (the owner sees all).
-    hidden = sql.SQL(", ").join(map(sql.Literal, INTERNAL_LAYERS))
-    for table in ("edits", "unplaced"):
-        target = sql.Identifier(SCHEMA, table)
-        conn.execute(sql.SQL("ALTER TABLE {} ENABLE ROW LEVEL SECURITY").format(target))
-        conn.execute(sql.SQL("DROP POLICY IF EXISTS internal_rows ON {}").format(target))
-        conn.execute(sql.SQL("CREATE POLICY internal_rows ON {} USING (layer NOT IN ({}) OR pg_has_role({}, 'MEMBER'))")
-                     .format(target, hidden, sql.Literal(names["internal"])))
-    return list(names.values())
 
 
 def _database_login(ws: Workspace, tx, login: str, *, role: str, password: str) -> None:

@@ -84,7 +84,8 @@ from scgeo.schema import (
 )
 from scgeo.settings import get_settings
 
-__all__ = ["POINT_LAYERS", "STORED_LAYERS", "Workspace", "find_workspaces", "is_database_url"]
+__all__ = ["POINT_LAYERS", "STORED_LAYERS", "Workspace", "find_workspaces", "is_database_url",
+           "register_database_backend"]
 
 STORED_LAYERS: dict[str, Layer] = {
     layer.name: layer
@@ -128,6 +129,25 @@ def _refuse_immutable(name: str) -> None:
 def is_database_url(target: object) -> bool:
     """Whether ``target`` names a PostgreSQL database (``postgresql://…``) rather than a file."""
     return isinstance(target, str) and target.startswith(("postgresql://", "postgres://"))
+
+
+_DATABASE_BACKEND: list[type] = []  # the workspace class of ``postgresql://…`` (scgeo.postgis registers it)
+
+
+def register_database_backend(cls: type) -> type:
+    """Make ``cls`` the class that builds and opens ``postgresql://…`` workspaces (a class decorator).
+
+    :class:`scgeo.postgis.PostgisWorkspace` registers itself when :mod:`scgeo.postgis` is imported,
+    which ``import scgeo`` does: the file workspace does not depend on the database one.
+    """
+    _DATABASE_BACKEND[:] = [cls]
+    return cls
+
+
+def _database_backend() -> type:
+    if not _DATABASE_BACKEND:
+        raise WorkspaceError("PostgreSQL のワークスペースを扱う部品 (scgeo.postgis) が読み込まれていません。")
+    return _DATABASE_BACKEND[0]
 
 
 def _now() -> str:
@@ -340,9 +360,7 @@ class Workspace(ConfirmationStore):
         from scgeo.municipalities import muni_name as _muni_name
 
         if is_database_url(path):
-            from scgeo.postgis import PostgisWorkspace
-
-            with PostgisWorkspace.building(str(path), muni_code=muni_code, muni_name=muni_name,
+            with _database_backend().building(str(path), muni_code=muni_code, muni_name=muni_name,
                                            overwrite=overwrite) as tx:
                 yield tx
             return
@@ -372,9 +390,7 @@ class Workspace(ConfirmationStore):
     def open(cls, path: str | Path) -> Workspace:
         """Open an existing workspace, checking that it is one (a ``postgresql://…`` URL: in PostGIS)."""
         if is_database_url(path):
-            from scgeo.postgis import PostgisWorkspace
-
-            return PostgisWorkspace.open(str(path))
+            return _database_backend().open(str(path))
         path = Path(path)
         if not path.is_file():
             raise WorkspaceError(f"ワークスペース {path} が見つかりません。"

@@ -1,15 +1,9 @@
 """Analysis: pure functions, GeoDataFrames in, GeoDataFrames/DataFrames out (no I/O, no UI)."""
 
 from scgeo.analysis.basis import analysis_notes, data_notes, population_basis
-from scgeo.analysis.coverage import (
-    Coverage,
-    CoverageRules,
-    analyse_coverage,
-    blank_zones,
-    catchments,
-    coverage_table,
-    travel_minutes,
-)
+from scgeo.analysis.blank_zones import blank_zones
+from scgeo.analysis.catchments import catchments
+from scgeo.analysis.coverage import Coverage, CoverageRules, analyse_coverage, coverage_table, travel_minutes
 from scgeo.analysis.population import area_membership, population_points
 
 __all__ = [

@@ -38,6 +38,7 @@ import pandas as pd
 
 from scgeo._errors import InputError
 from scgeo._text import normalise_header
+from scgeo._toml import toml_value
 
 __all__ = ["EXCLUDED", "EXCLUDED_REASON", "CategoryGuess", "categorise_frame", "load_rules",
            "read_review", "review_path", "status_from_names", "type_columns", "write_review"]
@@ -247,7 +248,6 @@ def write_review(path: str | Path, table: pd.DataFrame, *, taxonomy: object = No
     ``table`` has ``text``, ``category`` (code, ``excluded`` or ``None``), ``rule`` and
     ``count`` (rows of every input summed). Written atomically (a temporary file replaced).
     """
-    from scgeo.io.recipe import _value
     from scgeo.schema import load_taxonomy
 
     tax = taxonomy or load_taxonomy()
@@ -270,7 +270,7 @@ def write_review(path: str | Path, table: pd.DataFrame, *, taxonomy: object = No
             value, what = "", "分類できない(除外)"
         how = f"、{row.rule}" if row.rule else ""
         lines.append(f"# {int(row.count)} 件 — {what}{how}")
-        lines.append(f"{_value(str(row.text))} = {_value(value)}")
+        lines.append(f"{toml_value(str(row.text))} = {toml_value(value)}")
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
     tmp.replace(path)

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import re
 import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -29,6 +28,7 @@ from pathlib import Path
 
 from scgeo._errors import InputError
 from scgeo._text import normalise_header
+from scgeo._toml import toml_key, toml_value
 from scgeo.io import _inspect as look
 from scgeo.io._inspect import FileSample
 from scgeo.schema import AREA_LEVEL_LABELS as LEVEL_LABELS
@@ -436,23 +436,6 @@ def _list_role(sample: FileSample, item: RecipeInput, name: str | None, coords: 
 # ---------------------------------------------------------------- TOML
 
 
-def _value(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, dict):
-        return "{ " + ", ".join(f"{_key(k)} = {_value(v)}" for k, v in value.items()) + " }"
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(_value(v) for v in value) + "]"
-    text = str(value).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-    return f'"{text}"'
-
-
-def _key(key: str) -> str:
-    return key if re.fullmatch(r"[A-Za-z0-9_\-]+", key) else _value(key)
-
-
 def _comment(text: str) -> str:
     return "\n".join(f"# {line}" for line in str(text).splitlines() or [""])
 
@@ -467,26 +450,26 @@ def recipe_toml(recipe: Recipe, *, base: Path | None = None) -> str:
         "#       network(歩行ネットワーク) reference(参考・取り込まない) unknown(不明・取り込まない)",
         "",
         "[city]",
-        f"muni_code = {_value(recipe.muni_code)}",
-        f"name = {_value(recipe.name)}",
+        f"muni_code = {toml_value(recipe.muni_code)}",
+        f"name = {toml_value(recipe.name)}",
         "# 年齢別の人口がないとき、総人口 × 高齢化率で 65歳以上人口を推計します(推計と表示されます)。",
         "# aging_rate = 0.30",
     ]
     for key, value in recipe.options.items():
-        lines.append(f"{_key(key)} = {_value(value)}")
+        lines.append(f"{toml_key(key)} = {toml_value(value)}")
     for item in recipe.inputs:
         lines += ["", f"# ―― {item.path.name}: {ROLE_LABELS.get(item.role, item.role)}"]
         if item.found:
             lines.append(_comment(f"中身: {item.found}"))
         lines.append("[[input]]")
-        lines.append(f"path = {_value(_relative(item.path, base))}")
+        lines.append(f"path = {toml_value(_relative(item.path, base))}")
         if "role" in item.reasons:
             lines.append(_comment(f"理由: {item.reasons['role']}"))
-        lines.append(f"role = {_value(item.role)}")
+        lines.append(f"role = {toml_value(item.role)}")
         for key, value in item.options.items():
             if key in item.reasons:
                 lines.append(_comment(f"理由: {item.reasons[key]}"))
-            lines.append(f"{_key(key)} = {_value(value)}")
+            lines.append(f"{toml_key(key)} = {toml_value(value)}")
     return "\n".join(lines) + "\n"
 
 

@@ -12,7 +12,7 @@ import geopandas as gpd
 
 from scgeo.maps import _legend as lg
 from scgeo.maps._layers import VectorLayer, round_geojson
-from scgeo.maps.network_view import KIND_COLORS, STRENGTH_DASH, STRENGTH_WIDTH
+from scgeo.maps._tie_style import KIND_COLORS, STRENGTH_DASH, STRENGTH_WIDTH
 from scgeo.schema import TIE_KIND_LABELS, TIE_STRENGTH_LABELS
 
 __all__ = ["TIES_LAYER", "add_ties"]

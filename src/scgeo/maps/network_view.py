@@ -22,21 +22,12 @@ import numpy as np
 import pandas as pd
 
 from scgeo.analysis.ties import TieGraph, network_metrics
+from scgeo.maps._tie_style import KIND_COLORS, STRENGTH_DASH, STRENGTH_WIDTH
 from scgeo.schema import NODE_TYPE_LABELS, TIE_KIND_LABELS, TIE_STRENGTH_LABELS
 
-__all__ = ["KIND_COLORS", "STRENGTH_DASH", "STRENGTH_WIDTH", "ecomap_layout", "network_figure", "network_html",
-           "network_layout", "save_network_view"]
+__all__ = ["ecomap_layout", "network_figure", "network_html", "network_layout", "save_network_view"]
 
-KIND_COLORS = {  # by the kind of tie (the map's 関係者のつながり layer uses them too)
-    "operates": "#2b8cbe",
-    "partner": "#31a354",
-    "member": "#756bb1",
-    "referral": "#e6550d",
-    "support": "#d6616b",
-}
 _TYPE_COLORS = {"resource": "#fdae6b", "council": "#9e9ac8", "coordinator": "#636363"}
-STRENGTH_WIDTH = {"strong": 3.2, "medium": 1.8, "weak": 1.2}
-STRENGTH_DASH = {"strong": "", "medium": "", "weak": "6 4"}
 
 
 def _node_colors(nodes: pd.DataFrame) -> list[str]:

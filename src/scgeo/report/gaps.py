@@ -10,7 +10,8 @@ import pandas as pd
 
 from scgeo._errors import InputError
 from scgeo.analysis.basis import population_basis
-from scgeo.analysis.coverage import Coverage, CoverageRules, analyse_coverage, blank_zones
+from scgeo.analysis.blank_zones import blank_zones
+from scgeo.analysis.coverage import Coverage, CoverageRules, analyse_coverage
 from scgeo.analysis.freshness import supply_weights
 from scgeo.network import WalkNetwork
 from scgeo.report.tables import for_people
