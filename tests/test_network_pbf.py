@@ -8,9 +8,8 @@ import shapely
 
 from scgeo import Workspace
 from scgeo.cli import main
-from scgeo.commands.network import municipality_area
 from scgeo.crs import to_metric
-from scgeo.io.osm_extract import extract_osm
+from scgeo.io.osm_extract import extract_osm, municipality_area
 
 TOWN = (141.00, 35.00, 141.02, 35.02)  # the municipality: a 1.8 km × 2.2 km box
 STEP = 0.002

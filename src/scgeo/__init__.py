@@ -7,8 +7,6 @@ The public API, importable with ``import scgeo``::
     resources = ws.read("resources")
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
 import scgeo.postgis  # noqa: F401  registers Workspace.open's PostgreSQL backend (postgresql://…)
 from scgeo._errors import (
     CRSError,
@@ -19,14 +17,10 @@ from scgeo._errors import (
     WorkspaceConflictError,
     WorkspaceError,
 )
+from scgeo._version import __version__
 from scgeo.schema import ImportResult, load_taxonomy, validate
 from scgeo.settings import Settings, get_settings
 from scgeo.workspace import Workspace
-
-try:
-    __version__ = version("scgeo")
-except PackageNotFoundError:  # running from a source tree that is not installed
-    __version__ = "0.0.0"
 
 __all__ = [
     "CRSError",

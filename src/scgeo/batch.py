@@ -168,7 +168,7 @@ def _peak_rss_mb() -> float:
 
 def _outline(areas, muni_code: str):
     """The municipality + 1 km, the area its network is cut to (the same for the split and the task)."""
-    from scgeo.commands.network import areas_outline
+    from scgeo.io.osm_extract import areas_outline
 
     return areas_outline(areas, muni_code=muni_code, buffer_m=_BUFFER_M)
 

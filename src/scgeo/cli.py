@@ -364,7 +364,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for the docs and tests)."""
     parser = _Parser(prog="scgeo", description="生活支援コーディネーターのための地域資源マップと空白地帯分析")
     parser.add_argument("--debug", action="store_true", help="内部エラーのとき詳細(トレースバック)を表示する")
-    from scgeo import __version__
+    from scgeo._version import __version__
 
     parser.add_argument("--version", action="version", version=f"scgeo {__version__}",
                         help="バージョンを表示して終了する")

@@ -33,6 +33,7 @@ import shapely
 
 from scgeo._errors import AccessDeniedError, InputError, WorkspaceBusyError, WorkspaceConflictError, WorkspaceError
 from scgeo._frames import text_of as _text
+from scgeo._version import __version__
 from scgeo.schema import EDITS, USER_ROLES, Layer, coerce, empty_frame
 from scgeo.settings import get_settings
 from scgeo.workspace import (
@@ -381,7 +382,6 @@ class PostgisWorkspace(Workspace):
         database already holds a workspace and ``overwrite`` is false (with it, the old tables
         are dropped in the same transaction: a failure keeps them).
         """
-        from scgeo import __version__
         from scgeo.municipalities import muni_name as _muni_name
 
         url = str(path)

@@ -49,6 +49,7 @@ from scgeo._filelock import exclusive, fsync_dir, remove_leftovers, scratch_path
 from scgeo._frames import apply_changes as _changed
 from scgeo._frames import concat_frames as _concat
 from scgeo._frames import text_of as _text
+from scgeo._version import __version__
 from scgeo.schema import (
     ACTIVITIES,
     AREAS,
@@ -375,8 +376,6 @@ class Workspace(ConfirmationStore):
                 crs = get_settings().workspace_crs
                 tmp.write_bytes(_empty_layers(crs))
                 tx = Transaction(tmp)
-                from scgeo import __version__
-
                 tx.set_meta({"muni_code": str(muni_code), "muni_name": muni_name, "crs": crs,
                              "scgeo_version": __version__, "schema_version": SCHEMA_VERSION,
                              "created_at": _now(), "updated_at": _now(), "version": 1})

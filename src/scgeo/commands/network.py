@@ -7,32 +7,7 @@ from pathlib import Path
 
 from scgeo._errors import InputError
 
-__all__ = ["areas_outline", "municipality_area", "register"]
-
-
-def municipality_area(ws, *, buffer_m: float = 1000.0):
-    """The municipality's outline (or the union of its areas) plus ``buffer_m`` metres, in EPSG:6668.
-
-    Raises ``InputError`` when the workspace has no areas to cut the extract to.
-    """
-    return areas_outline(ws.areas(), muni_code=ws.meta().get("muni_code"), buffer_m=buffer_m)
-
-
-def areas_outline(areas, *, muni_code: str | None, buffer_m: float = 1000.0):
-    """:func:`municipality_area` from the areas themselves (a workspace still being built)."""
-    import geopandas as gpd
-    import shapely
-
-    from scgeo.crs import to_metric
-
-    if not len(areas):
-        raise InputError("ワークスペースに区域がありません。歩行ネットワークを切り出す範囲として、先に市町村・"
-                         "中学校区などの区域を取り込んでください。")
-    muni = areas[areas["level"] == "municipality"]
-    shapes = muni if len(muni) else areas
-    outline = gpd.GeoDataFrame(geometry=[shapely.make_valid(shapes.union_all())], crs=shapes.crs)
-    metric = to_metric(outline, muni_code=muni_code)
-    return metric.buffer(max(buffer_m, 0.0)).to_crs(outline.crs).iloc[0]
+__all__ = ["register"]
 
 
 def _bar(stage: str, share: float | None) -> None:
@@ -45,7 +20,7 @@ def _bar(stage: str, share: float | None) -> None:
 
 
 def _cmd_network(args) -> int:
-    from scgeo.io.osm_extract import extract_osm
+    from scgeo.io.osm_extract import extract_osm, municipality_area
     from scgeo.location import Expected, check_location
     from scgeo.network import WalkNetwork
     from scgeo.workspace import Workspace

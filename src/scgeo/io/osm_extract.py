@@ -39,13 +39,33 @@ import pandas as pd
 import shapely
 
 from scgeo._errors import InputError
-from scgeo.crs import WORKSPACE_CRS
+from scgeo.crs import WORKSPACE_CRS, to_metric
 from scgeo.io.osm import _KEYS, _RAILWAYS, _WATERWAYS, OsmData, _split_at_junctions, is_walkable
 
-__all__ = ["extract_osm", "split_osm"]
+__all__ = ["areas_outline", "extract_osm", "municipality_area", "split_osm"]
 
 _BATCH = 200_000
 _STAGES = ("ノード", "道・川・鉄道", "境界の外のノード")
+
+
+def municipality_area(ws, *, buffer_m: float = 1000.0):
+    """The municipality's outline (or the union of its areas) plus ``buffer_m`` metres, in EPSG:6668.
+
+    Raises ``InputError`` when the workspace has no areas to cut the extract to.
+    """
+    return areas_outline(ws.areas(), muni_code=ws.meta().get("muni_code"), buffer_m=buffer_m)
+
+
+def areas_outline(areas, *, muni_code: str | None, buffer_m: float = 1000.0):
+    """:func:`municipality_area` from the areas themselves (a workspace still being built)."""
+    if not len(areas):
+        raise InputError("ワークスペースに区域がありません。歩行ネットワークを切り出す範囲として、先に市町村・"
+                         "中学校区などの区域を取り込んでください。")
+    muni = areas[areas["level"] == "municipality"]
+    shapes = muni if len(muni) else areas
+    outline = gpd.GeoDataFrame(geometry=[shapely.make_valid(shapes.union_all())], crs=shapes.crs)
+    metric = to_metric(outline, muni_code=muni_code)
+    return metric.buffer(max(buffer_m, 0.0)).to_crs(outline.crs).iloc[0]
 
 
 def _position(path: Path) -> int | None:

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from scgeo._errors import InputError
+from scgeo._version import __version__
 from scgeo.analysis.activities import in_period, month_range
 from scgeo.schema import AREA_LEVELS, SNAPSHOT_FIGURES, SNAPSHOTS, coerce
 from scgeo.settings import get_settings
@@ -196,7 +197,6 @@ def take_snapshot(workspace, *, month: str | None = None, as_of: object = None, 
     InputError
         The month's snapshot exists already, the month has not ended yet, or ``month`` is malformed.
     """
-    from scgeo import __version__
     from scgeo.workspace import _now, _user
 
     existing = workspace.read("snapshots")
