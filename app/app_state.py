@@ -9,7 +9,7 @@ import re
 import sys
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pandas as pd
@@ -475,22 +475,40 @@ def sandboxed(page_html: str, *, title: str = "地図") -> str:
 # ------------------------------------------------------------------ labels
 
 
-def blank_missing(frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` for ``st.dataframe`` with empty cells where a value is missing.
+def blank_missing(frame: pd.DataFrame, *, formats: Mapping[str, str] | None = None,
+                  missing: str = "") -> pd.DataFrame:
+    """``frame`` for ``st.dataframe`` with ``missing`` (empty) in the cells where a value is missing.
 
-    The data grid draws a missing value (None, NaN, NaT) as a grey 「None」. A column with one
-    becomes text: numbers written shortly (``12``, ``0.5``), dates as ``2025-04-01``.
+    The data grid draws a missing value (None, NaN, NaT) as a grey 「None」, whatever a Styler's
+    ``na_rep`` says. A column with one becomes text: numbers by ``formats[column]`` when given
+    (``"{:,.0f}"``), else written shortly (``12``, ``0.5``), dates as ``2025-04-01``.
     """
+    formats = formats or {}
     out = frame.copy()
     for name in out.columns[out.isna().any()]:
         column = out[name]
         if pd.api.types.is_datetime64_any_dtype(column):
-            out[name] = column.dt.strftime("%Y-%m-%d").fillna("")
+            out[name] = column.dt.strftime("%Y-%m-%d").fillna(missing)
         elif pd.api.types.is_numeric_dtype(column):
-            out[name] = column.map(lambda v: "" if pd.isna(v) else f"{v:g}")
+            fmt = formats.get(name, "{:g}")
+            out[name] = column.map(lambda v, fmt=fmt: missing if pd.isna(v) else fmt.format(v))
         else:
-            out[name] = column.map(lambda v: "" if v is None or v is pd.NA or v != v else str(v))
+            out[name] = column.map(lambda v: missing if v is None or v is pd.NA or v != v else str(v))
     return out
+
+
+def formatted_table(frame: pd.DataFrame, formats: Mapping[str, str], *, missing: str = "—") -> tuple:
+    """``frame`` for ``st.dataframe``: ``(styler, column_config)``, numbers by ``formats``
+    (``{column: "{:,.0f}"}``).
+
+    Where a value is missing, ``missing`` (the column as text, :func:`blank_missing`, still
+    aligned right as numbers are); the other columns stay numbers (they sort as numbers).
+    """
+    out = blank_missing(frame, formats=formats, missing=missing)
+    numeric = {c: pd.api.types.is_numeric_dtype(out[c]) for c in formats if c in out}
+    styler = out.style.format({c: f for c, f in formats.items() if numeric.get(c)})
+    config = {c: st.column_config.TextColumn(alignment="right") for c, is_number in numeric.items() if not is_number}
+    return styler, config
 
 
 def area_choices(areas, levels=("living_area", "jhs_district")) -> dict[str, str]:

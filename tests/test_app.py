@@ -474,3 +474,22 @@ def test_no_none_in_the_tables(sample_copy):
     for frame in frames:
         assert not frame.isna().any().any(), frame.columns[frame.isna().any()].tolist()
         assert not frame.astype(str).isin(["None", "nan", "NaT", "<NA>"]).any().any()
+
+
+def test_a_table_with_missing_numbers_shows_a_dash_not_none(monkeypatch):
+    """The data grid draws a missing number as 「None」 whatever a Styler's na_rep says (a real city's
+    データなし rows, 75+ unknown under an aging-rate estimate): such a column goes as text with 「—」,
+    its numbers formatted; a column with every value keeps its numbers (it sorts as numbers)."""
+    import numpy as np
+    import pandas as pd
+
+    monkeypatch.syspath_prepend(str(APP.parent))
+    from app_state import formatted_table
+
+    frame = pd.DataFrame({"カバー率(%)": [12.345, np.nan], "65歳以上人口": [4734.0, 1200.0], "種別": ["配食", "会食"]})
+    styled, config = formatted_table(frame, {"カバー率(%)": "{:.1f}", "65歳以上人口": "{:,.0f}"})
+    assert styled.data["カバー率(%)"].tolist() == ["12.3", "—"]
+    assert list(config) == ["カバー率(%)"]  # the column turned text, aligned right as numbers are
+    assert pd.api.types.is_numeric_dtype(styled.data["65歳以上人口"])
+    html = styled.to_html()
+    assert "4,734" in html and "None" not in html and "nan" not in html

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 import streamlit as st
-from app_state import NO_WORKSPACE_HELP, download_data, open_workspace, require, sandboxed, taxonomy
+from app_state import NO_WORKSPACE_HELP, download_data, formatted_table, open_workspace, require, sandboxed, taxonomy
 
 import scgeo
 from scgeo.analysis import analysis_notes, catchments
@@ -67,14 +67,17 @@ def table_file(path: str, stamp: int, categories: tuple[str, ...], minutes: floa
         return write_gap_table(_table, Path(folder) / f"gaps{suffix}", headers="ja").read_bytes()
 
 
-def _styled(table: pd.DataFrame):
-    shown = table[[c for c in COLUMNS if c in table]].rename(columns=COLUMNS)
-    integers = [COLUMNS[c] for c in ("pop_65plus", "covered_65plus", "covered_65plus_unconfirmed", "pop_75plus",
-                                     "covered_75plus")]
-    return (shown.style.map(lambda v: STATUS_STYLE.get(v, ""), subset=[COLUMNS["status"]])
-            .format("{:,.0f}", subset=integers, na_rep="—")
-            .format("{:.1f}", subset=[COLUMNS["coverage_pct"]], na_rep="—")
-            .format("{:.2f}", subset=[COLUMNS["resources_per_1000_65plus"]], na_rep="—"))
+NUMBER_FORMATS = {
+    **{COLUMNS[c]: "{:,.0f}" for c in ("pop_65plus", "covered_65plus", "covered_65plus_unconfirmed", "pop_75plus",
+                                       "covered_75plus")},
+    COLUMNS["coverage_pct"]: "{:.1f}", COLUMNS["resources_per_1000_65plus"]: "{:.2f}",
+}
+
+
+def _styled(table: pd.DataFrame) -> tuple:
+    """The table and its column settings: 「—」 where a value is missing (データなし, 75+ unknown)."""
+    styler, config = formatted_table(table[[c for c in COLUMNS if c in table]].rename(columns=COLUMNS), NUMBER_FORMATS)
+    return styler.map(lambda v: STATUS_STYLE.get(v, ""), subset=[COLUMNS["status"]]), config
 
 
 require("read")  # checked here too, not only by the navigation
@@ -127,7 +130,8 @@ if layers is not None:
         st.info("**データなし**: " + "、".join(tax.label(c) for c in coverage.no_data)
                 + " は資源が1件も登録されていないため判定していません(空白地帯ではなく、資源の情報がない状態です)。")
     st.subheader(f"{level_label}ごとのカバー率(徒歩{minutes}分)")
-    st.dataframe(_styled(shown), hide_index=True, width="stretch", height=380, key="gaps_table")
+    styled, config = _styled(shown)
+    st.dataframe(styled, column_config=config, hide_index=True, width="stretch", height=380, key="gaps_table")
 
     st.subheader("地図")
     present = [code for code in dict.fromkeys(shown["category"])]
@@ -156,10 +160,9 @@ if layers is not None:
     if len(zones):
         listing = pd.DataFrame(zones.drop(columns="geometry")).assign(area_ha=zones["area_m2"] / 10_000)
         listing = listing.sort_values("pop_65plus", ascending=False)
-        st.dataframe(listing[list(ZONE_COLUMNS)].rename(columns=ZONE_COLUMNS), hide_index=True, width="stretch",
-                     column_config={"65歳以上人口": st.column_config.NumberColumn(format="%.0f"),
-                                    "75歳以上人口": st.column_config.NumberColumn(format="%.0f"),
-                                    "面積(ha)": st.column_config.NumberColumn(format="%.1f")})
+        styled, config = formatted_table(listing[list(ZONE_COLUMNS)].rename(columns=ZONE_COLUMNS),
+                                         {"65歳以上人口": "{:,.0f}", "75歳以上人口": "{:,.0f}", "面積(ha)": "{:.1f}"})
+        st.dataframe(styled, column_config=config, hide_index=True, width="stretch")
     else:
         st.success(f"徒歩{minutes}分で資源に届かない高齢者の住む区域(空白地帯)はありません。")
 
