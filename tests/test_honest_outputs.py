@@ -91,12 +91,13 @@ def test_estimated_population_is_marked_as_an_estimate(sample_copy, capsys):
     estimated = (pop["pop_total"] * 0.3).round().astype("Int64")
     _edit(ws, population=pop.assign(pop_65plus=estimated, pop_75plus=pd.NA),
           meta={"population_basis": "estimated", "aging_rate": "0.3"})
-    table, _, coverage = gap_report(ws, categories=["salon"], levels=["municipality"])
+    table, zones, coverage = gap_report(ws, categories=["salon"], levels=["municipality"])
     note = "65歳以上人口は総人口×高齢化率 30.0%(推計)"
     assert coverage.population_basis == "estimated" and set(table["basis"]) == {note}
     assert table["pop_65plus"].round().item() == estimated.sum()
     # no block tells its 75+ (the estimate is of 65+ only): unknown, not 0
     assert table[["pop_75plus", "covered_75plus"]].isna().all().all()
+    assert len(zones) and zones["pop_75plus"].isna().all() and (zones["pop_65plus"] > 0).all()  # the zones too
     assert main(["gaps", str(ws.path), "--category", "サロン"]) == 0
     assert f"注意: {note}" in capsys.readouterr().out
 

@@ -76,7 +76,7 @@ def blank_zones(coverage: Coverage, *, buffer_m: float = 120.0, min_65plus: floa
     out = pd.concat(rows, ignore_index=True)
     out[["pop_65plus", "pop_75plus"]] = out[["pop_65plus", "pop_75plus"]].round(1)
     out["basis"] = coverage.basis_note
-    if coverage.population_basis == "total":
+    if not coverage.tells_75plus:
         out["pop_75plus"] = np.nan
     out = out.sort_values(["category", "pop_65plus"], ascending=[True, False]).reset_index(drop=True)
     out.insert(0, "zone_id", [f"{c}-{i + 1}" for c, i in zip(out["category"], out.groupby("category").cumcount(),

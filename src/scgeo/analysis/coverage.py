@@ -106,6 +106,13 @@ class Coverage:
     known_75plus: bool = True           # False: no block tells its 75+ (shown as unknown, not 0)
 
     @property
+    def tells_75plus(self) -> bool:
+        """Whether the population tells 75+: not with the total only, nor when no block has it (an
+        aging-rate estimate of 65+); else 75+ is shown as unknown, not as 0.
+        """
+        return self.population_basis != "total" and self.known_75plus
+
+    @property
     def basis_note(self) -> str:
         """How 65+ was counted, in Japanese (the ``basis`` column)."""
         return population_basis_note(self.population_basis, self.aging_rate) or "65歳以上人口(年齢別)"
@@ -163,7 +170,7 @@ class Coverage:
                        "resources_per_1000_65plus", "covered_65plus_effective", "coverage_effective_pct"]
             table.loc[no_data, unknown] = np.nan
             table.loc[no_data, "status"] = STATUS_NO_DATA
-        if self.population_basis == "total" or not self.known_75plus:  # 75+ is unknown too
+        if not self.tells_75plus:
             table[["pop_75plus", "covered_75plus"]] = np.nan
         table["category_label"] = table["category"].map(self.taxonomy.label)
         table["minutes"] = self.minutes
