@@ -406,7 +406,24 @@ def _map_windows(page):
     return frames
 
 
+def _into_view(frame) -> None:
+    """Scroll the map into the window, as a user does to see it, and wait until it has its frame's size.
+
+    Chromium does not render a cross-origin frame out of sight (the map's frame is sandboxed to
+    scripts, so it is one): its layout and ResizeObserver wait until it shows. A map whose frame
+    Streamlit resized while it was below the fold is refitted only then, so measured before it
+    would be stale (the fit of the old size against the boxes laid out anew).
+    """
+    element = frame.frame_element()
+    element.scroll_into_view_if_needed()
+    box = element.bounding_box()
+    frame.wait_for_function("([w, h]) => { const s = scgeo.map.getSize(); "
+                            "return Math.abs(s.x - w) < 2 && Math.abs(s.y - h) < 2; }",
+                            arg=[box["width"], box["height"]], timeout=30_000)
+
+
 def _check_map(frame, where: str) -> None:
+    _into_view(frame)
     assert frame.evaluate(FURNITURE) == [], where
     town = frame.evaluate(TOWN_FIT)
     if town is not None:  # a map of something: the town fills the room its furniture leaves, under none of it
